@@ -1,0 +1,219 @@
+package taskq
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+)
+
+// ClientConfig configures a Client. The zero value works.
+type ClientConfig struct {
+	// DefaultQueue is used when WithQueue is not given. Default "default".
+	DefaultQueue string
+	// DefaultMaxRetries applies when WithMaxRetries is not given. Default 3;
+	// set NoRetries for none.
+	DefaultMaxRetries int
+	// NoRetries makes the default max retries 0.
+	NoRetries bool
+	// Logger receives warnings; nil discards them.
+	Logger *slog.Logger
+	// Now returns the current time (tests); nil means time.Now.
+	Now func() time.Time
+}
+
+// DefaultMaxRetries is the max retries of a task enqueued without
+// WithMaxRetries.
+const DefaultMaxRetries = 3
+
+// Client creates, reads and cancels tasks: it writes the record to the
+// StorageAdapter, then pushes the id on the Queue. It is safe for
+// concurrent use.
+type Client struct {
+	store StorageAdapter
+	queue Queue
+	cfg   ClientConfig
+	log   *slog.Logger
+}
+
+// NewClient returns a Client over store and queue.
+func NewClient(store StorageAdapter, queue Queue, cfg ClientConfig) (*Client, error) {
+	if store == nil {
+		return nil, errors.New("taskq: NewClient needs a StorageAdapter (e.g. storage.NewMemory())")
+	}
+	if queue == nil {
+		return nil, errors.New("taskq: NewClient needs a Queue (e.g. queue.NewMemory())")
+	}
+	if cfg.DefaultQueue == "" {
+		cfg.DefaultQueue = DefaultQueue
+	}
+	if cfg.DefaultMaxRetries == 0 && !cfg.NoRetries {
+		cfg.DefaultMaxRetries = DefaultMaxRetries
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Client{store: store, queue: queue, cfg: cfg, log: log.With("component", "client")}, nil
+}
+
+// EnqueueRequest is one task of EnqueueMany.
+type EnqueueRequest struct {
+	// Type selects the handler.
+	Type string
+	// Metadata is the task input.
+	Metadata map[string]any
+	// Options are the per-task options.
+	Options []EnqueueOption
+}
+
+// NewTask builds and validates a task record without storing it.
+func (c *Client) NewTask(taskType string, metadata map[string]any, opts ...EnqueueOption) (*Task, error) {
+	var o enqueueOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	now := c.cfg.Now().UTC()
+	t := &Task{
+		ID:             NewID(),
+		Type:           taskType,
+		Status:         StatusPending,
+		Priority:       PriorityMedium,
+		Description:    o.description,
+		Created:        now,
+		Updated:        now,
+		MaxRetries:     c.cfg.DefaultMaxRetries,
+		Metadata:       metadata,
+		Queue:          o.queue,
+		RunAt:          now,
+		Timeout:        o.timeout,
+		Owner:          o.owner,
+		IdempotencyKey: o.idempotencyKey,
+	}
+	if t.Metadata == nil {
+		t.Metadata = map[string]any{}
+	}
+	if t.Queue == "" {
+		t.Queue = c.cfg.DefaultQueue
+	}
+	if o.priority != nil {
+		t.Priority = *o.priority
+	}
+	if o.maxRetries != nil {
+		t.MaxRetries = *o.maxRetries
+	}
+	if o.deadline != nil {
+		d := o.deadline.UTC()
+		t.Deadline = &d
+	}
+	if !o.runAt.IsZero() {
+		t.RunAt = o.runAt.UTC()
+	} else if o.delay > 0 {
+		t.RunAt = now.Add(o.delay)
+	}
+	if err := ValidateTask(t, now); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// Enqueue creates a task and pushes it on its queue. With an idempotency key
+// already used by the same owner it returns the existing task and an error
+// matching ErrDuplicate.
+func (c *Client) Enqueue(ctx context.Context, taskType string, metadata map[string]any, opts ...EnqueueOption) (*Task, error) {
+	t, err := c.NewTask(taskType, metadata, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return c.EnqueueTask(ctx, t)
+}
+
+// EnqueueTask stores and pushes a task built by NewTask.
+func (c *Client) EnqueueTask(ctx context.Context, t *Task) (*Task, error) {
+	existing, err := c.store.CreateTask(ctx, t)
+	if err != nil {
+		if existing != nil && errors.Is(err, ErrDuplicate) {
+			return existing, err
+		}
+		return nil, err
+	}
+	// A failure here leaves a pending record that the worker's reconciler
+	// pushes again, so the task is not lost; the caller still hears of it.
+	if err := c.queue.Enqueue(ctx, t.Queue, QueueEntry{ID: t.ID, Priority: t.Priority, RunAt: t.RunAt}); err != nil {
+		c.log.WarnContext(ctx, "task stored but not queued; the reconciler will push it", "task_id", t.ID, "error", err)
+		return t, err
+	}
+	return t, nil
+}
+
+// EnqueueMany creates many tasks in one storage step and pushes them with one
+// queue call per queue. It is all or nothing for the records.
+func (c *Client) EnqueueMany(ctx context.Context, reqs []EnqueueRequest) ([]*Task, error) {
+	tasks := make([]*Task, len(reqs))
+	for i, r := range reqs {
+		t, err := c.NewTask(r.Type, r.Metadata, r.Options...)
+		if err != nil {
+			return nil, err
+		}
+		tasks[i] = t
+	}
+	if err := c.store.CreateTasks(ctx, tasks); err != nil {
+		return nil, err
+	}
+	byQueue := map[string][]QueueEntry{}
+	for _, t := range tasks {
+		byQueue[t.Queue] = append(byQueue[t.Queue], QueueEntry{ID: t.ID, Priority: t.Priority, RunAt: t.RunAt})
+	}
+	for q, entries := range byQueue {
+		if err := c.queue.Enqueue(ctx, q, entries...); err != nil {
+			return tasks, err
+		}
+	}
+	return tasks, nil
+}
+
+// Get returns a task by id.
+func (c *Client) Get(ctx context.Context, id string) (*Task, error) {
+	return c.store.GetTask(ctx, id)
+}
+
+// List lists tasks newest first.
+func (c *Client) List(ctx context.Context, f TaskFilter) (TaskPage, error) {
+	return c.store.ListTasks(ctx, f)
+}
+
+// Cancel cancels a task that is not terminal: its record becomes cancelled
+// and its id leaves the queue; a running handler sees its context cancelled
+// at the holder's next lease heartbeat. A terminal task gives the task and an
+// error matching ErrConflict.
+func (c *Client) Cancel(ctx context.Context, id string) (*Task, error) {
+	for range 10 {
+		t, err := c.store.GetTask(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if t.Status.Terminal() {
+			return t, &Error{Code: CodeConflict, Message: "task is already " + string(t.Status)}
+		}
+		prev := t.Status
+		now := c.cfg.Now().UTC()
+		t.Status = StatusCancelled
+		t.Updated = now
+		t.CompletedAt = &now
+		t.Error = &TaskError{Code: CodeTaskCancelled, Message: "cancelled by request"}
+		if err := c.store.UpdateTask(ctx, t, prev); err != nil {
+			if errors.Is(err, ErrConflict) {
+				continue // the status moved meanwhile; look again
+			}
+			return nil, err
+		}
+		if err := c.queue.Remove(ctx, t.Queue, t.ID); err != nil {
+			c.log.WarnContext(ctx, "task cancelled but still queued; workers will skip it", "task_id", t.ID, "error", err)
+		}
+		return t, nil
+	}
+	return nil, &Error{Code: CodeConflict, Message: "task status keeps changing; try again"}
+}

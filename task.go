@@ -1,0 +1,124 @@
+package taskq
+
+import (
+	"encoding/json"
+	"maps"
+	"time"
+)
+
+// DefaultQueue is the queue name used when none is given.
+const DefaultQueue = "default"
+
+// Task is one unit of background work. The JSON names of the seed fields
+// follow API.md exactly.
+type Task struct {
+	// ID is a time-ordered UUIDv7, assigned by the Client.
+	ID string `json:"id"`
+	// Type selects the handler.
+	Type string `json:"type"`
+	// Status is the lifecycle state.
+	Status TaskStatus `json:"status"`
+	// Priority orders ready tasks; higher first.
+	Priority TaskPriority `json:"priority"`
+	// Description is free text for people.
+	Description string `json:"description"`
+	// Created is when the record was created.
+	Created time.Time `json:"created"`
+	// Updated is when the record last changed.
+	Updated time.Time `json:"updated"`
+	// CompletedAt is set when the task reaches a terminal state.
+	CompletedAt *time.Time `json:"completed_at"`
+	// Deadline is absolute: past it the task is not started again.
+	Deadline *time.Time `json:"deadline"`
+	// RetryCount is the number of retries made so far (attempts - 1 for a
+	// failing task).
+	RetryCount int `json:"retry_count"`
+	// MaxRetries is how many retries a failing task gets.
+	MaxRetries int `json:"max_retries"`
+	// Error is the last failure, if any.
+	Error *TaskError `json:"error,omitempty"`
+	// Result is the handler's JSON result.
+	Result json.RawMessage `json:"result,omitempty"`
+	// Metadata is the task's input, a JSON object.
+	Metadata map[string]any `json:"metadata"`
+
+	// Queue is the queue the task is dispatched on.
+	Queue string `json:"queue"`
+	// RunAt is when the task becomes ready (now for immediate tasks; the
+	// retry time while failed).
+	RunAt time.Time `json:"run_at"`
+	// StartedAt is when the current or last attempt started.
+	StartedAt *time.Time `json:"started_at,omitempty"`
+	// Timeout bounds one attempt; zero means the worker's default. It is
+	// encoded as timeout_ms.
+	Timeout time.Duration `json:"-"`
+	// Attempts counts started attempts.
+	Attempts int `json:"attempts"`
+	// DLQRetryCount counts retries out of the dead letter queue.
+	DLQRetryCount int `json:"dlq_retry_count"`
+	// DeadLetteredAt is when the task entered the dead letter queue.
+	DeadLetteredAt *time.Time `json:"dead_lettered_at,omitempty"`
+	// Owner is the principal that created the task.
+	Owner string `json:"owner,omitempty"`
+	// IdempotencyKey deduplicates creation per owner.
+	IdempotencyKey string `json:"idempotency_key,omitempty"`
+}
+
+type taskJSON Task
+
+type taskWire struct {
+	taskJSON
+	TimeoutMS int64 `json:"timeout_ms,omitempty"`
+}
+
+// MarshalJSON encodes the task with timeout_ms in milliseconds.
+func (t Task) MarshalJSON() ([]byte, error) {
+	return json.Marshal(taskWire{taskJSON: taskJSON(t), TimeoutMS: t.Timeout.Milliseconds()})
+}
+
+// UnmarshalJSON decodes the form written by MarshalJSON.
+func (t *Task) UnmarshalJSON(b []byte) error {
+	var w taskWire
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	*t = Task(w.taskJSON)
+	t.Timeout = time.Duration(w.TimeoutMS) * time.Millisecond
+	return nil
+}
+
+// Clone returns a copy that shares nothing mutable with t (metadata is
+// copied one level deep, which is enough for values decoded from JSON that
+// callers replace rather than mutate in place).
+func (t *Task) Clone() *Task {
+	if t == nil {
+		return nil
+	}
+	c := *t
+	if t.Metadata != nil {
+		c.Metadata = maps.Clone(t.Metadata)
+	}
+	if t.Result != nil {
+		c.Result = append(json.RawMessage(nil), t.Result...)
+	}
+	if t.Error != nil {
+		e := *t.Error
+		c.Error = &e
+	}
+	c.CompletedAt = cloneTime(t.CompletedAt)
+	c.Deadline = cloneTime(t.Deadline)
+	c.StartedAt = cloneTime(t.StartedAt)
+	c.DeadLetteredAt = cloneTime(t.DeadLetteredAt)
+	return &c
+}
+
+func cloneTime(p *time.Time) *time.Time {
+	if p == nil {
+		return nil
+	}
+	v := *p
+	return &v
+}
+
+// TimePtr returns a pointer to t, for the optional time fields.
+func TimePtr(t time.Time) *time.Time { return &t }

@@ -1,0 +1,94 @@
+package taskq
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Limits enforced by ValidateTask.
+const (
+	MaxTypeLength        = 255
+	MaxDescriptionLength = 1000
+	MaxRetriesLimit      = 100
+	MaxMetadataBytes     = 64 << 10
+	MaxQueueNameLength   = 128
+)
+
+// ValidText reports whether s is valid UTF-8 without control characters
+// other than newline and tab.
+func ValidText(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) && r != '\n' && r != '\t' {
+			return false
+		}
+	}
+	return true
+}
+
+// ValidName reports whether s is a usable task type or queue name: 1 to max
+// characters of letters, digits and ._:-/ only.
+func ValidName(s string, max int) bool {
+	if s == "" || len(s) > max {
+		return false
+	}
+	for _, r := range s {
+		ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' ||
+			r == '.' || r == '_' || r == '-' || r == ':' || r == '/'
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// ValidateTask checks a new task's fields and returns a validation error
+// listing every problem, or nil.
+func ValidateTask(t *Task, now time.Time) error {
+	var d []FieldError
+	add := func(f, m string) { d = append(d, FieldError{Field: f, Message: m}) }
+	if !ValidName(t.Type, MaxTypeLength) {
+		add("type", fmt.Sprintf("must be 1-%d characters of letters, digits and ._:-/", MaxTypeLength))
+	}
+	if !ValidName(t.Queue, MaxQueueNameLength) {
+		add("queue", fmt.Sprintf("must be 1-%d characters of letters, digits and ._:-/", MaxQueueNameLength))
+	}
+	if !t.Priority.Valid() {
+		add("priority", "must be between 0 and 3")
+	}
+	if t.MaxRetries < 0 || t.MaxRetries > MaxRetriesLimit {
+		add("max_retries", fmt.Sprintf("must be between 0 and %d", MaxRetriesLimit))
+	}
+	if utf8.RuneCountInString(t.Description) > MaxDescriptionLength {
+		add("description", fmt.Sprintf("must be at most %d characters", MaxDescriptionLength))
+	} else if !ValidText(t.Description) {
+		add("description", "must not contain control characters")
+	}
+	if t.Deadline != nil && !t.Deadline.After(now) {
+		add("deadline", "must be in the future")
+	}
+	if t.Timeout < 0 {
+		add("timeout_ms", "must not be negative")
+	}
+	if t.Metadata != nil {
+		b, err := json.Marshal(t.Metadata)
+		switch {
+		case err != nil:
+			add("metadata", "must be encodable as JSON")
+		case len(b) > MaxMetadataBytes:
+			add("metadata", fmt.Sprintf("must be at most %d bytes encoded", MaxMetadataBytes))
+		}
+	}
+	if !ValidText(t.IdempotencyKey) || len(t.IdempotencyKey) > 255 {
+		add("idempotency_key", "must be at most 255 printable characters")
+	}
+	if len(d) == 0 {
+		return nil
+	}
+	return &Error{Code: CodeValidation, Message: d[0].Field + " " + d[0].Message, Details: d}
+}
