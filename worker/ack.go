@@ -1,0 +1,59 @@
+package worker
+
+import (
+	"context"
+	"time"
+)
+
+// ack queues an acknowledgement; the ack loop sends them in batches.
+func (w *Worker) ack(queue, id string) {
+	w.acks <- ackItem{queue: queue, id: id}
+}
+
+// ackLoop batches acknowledgements: one Ack call per queue for everything
+// that arrived while the previous call was in flight.
+func (w *Worker) ackLoop() {
+	defer w.ackWG.Done()
+	batch := map[string][]string{}
+	for it := range w.acks {
+		batch[it.queue] = append(batch[it.queue], it.id)
+		n := 1
+	drain:
+		for n < 1024 {
+			select {
+			case it, ok := <-w.acks:
+				if !ok {
+					break drain
+				}
+				batch[it.queue] = append(batch[it.queue], it.id)
+				n++
+			default:
+				break drain
+			}
+		}
+		for q, ids := range batch {
+			w.ackNow(q, ids)
+			delete(batch, q)
+		}
+	}
+}
+
+func (w *Worker) ackNow(queue string, ids []string) {
+	delay := 20 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		err := w.queue.Ack(ctx, queue, ids...)
+		cancel()
+		if err == nil {
+			return
+		}
+		if attempt == 3 {
+			// The leases expire; the reaper finds the records terminal and
+			// acknowledges them then.
+			w.log.Warn("ack failed; the reaper will settle these leases", "queue", queue, "count", len(ids), "error", err)
+			return
+		}
+		time.Sleep(delay)
+		delay *= 4
+	}
+}

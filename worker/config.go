@@ -1,0 +1,141 @@
+package worker
+
+import (
+	"log/slog"
+	"math/rand/v2"
+	"time"
+
+	"github.com/taskq/taskq"
+)
+
+// Config configures a Worker. The zero value works; each field names its
+// default.
+type Config struct {
+	// Queues are the queue names served. Default ["default"].
+	Queues []string
+	// Concurrency is how many handlers run at once. Default 32.
+	Concurrency int
+	// Weights switches leasing from strict priority order to weighted
+	// shares, indexed by TaskPriority (e.g. []int{1, 2, 4, 8}). Nil: strict.
+	Weights []int
+	// LeaseTTL is how long a lease lasts without a heartbeat. Default 30s.
+	LeaseTTL time.Duration
+	// HeartbeatInterval is how often leases of running tasks are extended
+	// and checked for cancellation. Default 1s (a cancellation reaches a
+	// running handler within this time).
+	HeartbeatInterval time.Duration
+	// ReapInterval is how often expired leases of lost workers are taken
+	// back. Default 5s.
+	ReapInterval time.Duration
+	// ReconcileInterval is how often records that should be queued are
+	// pushed again (idempotently). Default 1m; negative disables.
+	ReconcileInterval time.Duration
+	// ReconcileAfter is how long a record must be unchanged before the
+	// reconciler pushes it. Default 1m.
+	ReconcileAfter time.Duration
+	// DefaultTimeout bounds an attempt of a task without its own timeout
+	// nor a task type timeout. Default 30m.
+	DefaultTimeout time.Duration
+	// RetryBaseDelay is the backoff before the first retry; it doubles with
+	// each retry, with jitter. Default 1s.
+	RetryBaseDelay time.Duration
+	// RetryMaxDelay caps the backoff. Default 1h.
+	RetryMaxDelay time.Duration
+	// PollInterval bounds how long the fetcher waits for a queue
+	// notification before looking again. Default 1s.
+	PollInterval time.Duration
+	// DeadLetter receives failed tasks. Nil moves them with the storage's
+	// MoveTaskToDeadLetter and the default DLQ size cap.
+	DeadLetter taskq.DeadLetterQueue
+	// Breakers gates task types that declare Dependencies. Nil: no gating.
+	Breakers Breakers
+	// Observer receives events (metrics). Nil: none.
+	Observer taskq.Observer
+	// Logger receives logs. Nil: discarded.
+	Logger *slog.Logger
+	// Now returns the current time (tests). Nil: time.Now.
+	Now func() time.Time
+}
+
+// TypeConfig configures one task type.
+type TypeConfig struct {
+	// Timeout bounds each attempt of tasks of this type that carry no
+	// timeout of their own. Zero: Config.DefaultTimeout.
+	Timeout time.Duration
+	// Backoff, when set, returns the delay before retry number n (1-based)
+	// after err, replacing the exponential default.
+	Backoff func(n int, err error) time.Duration
+	// Dependencies name circuit breakers this type needs: while one is
+	// open, its tasks are rescheduled without using a retry.
+	Dependencies []string
+}
+
+// Breakers is what the worker needs of circuit breakers; the breaker
+// package's Registry provides it.
+type Breakers interface {
+	// Allow reports whether calls to the named dependency are permitted
+	// now and, if not, how long until they may be.
+	Allow(name string) (ok bool, retryAfter time.Duration)
+}
+
+func (c Config) withDefaults() Config {
+	if len(c.Queues) == 0 {
+		c.Queues = []string{taskq.DefaultQueue}
+	}
+	if c.Concurrency <= 0 {
+		c.Concurrency = 32
+	}
+	if c.LeaseTTL <= 0 {
+		c.LeaseTTL = 30 * time.Second
+	}
+	if c.HeartbeatInterval <= 0 {
+		c.HeartbeatInterval = min(time.Second, c.LeaseTTL/3)
+	}
+	if c.ReapInterval <= 0 {
+		c.ReapInterval = min(5*time.Second, c.LeaseTTL)
+	}
+	if c.ReconcileInterval == 0 {
+		c.ReconcileInterval = time.Minute
+	}
+	if c.ReconcileAfter <= 0 {
+		c.ReconcileAfter = time.Minute
+	}
+	if c.DefaultTimeout <= 0 {
+		c.DefaultTimeout = 30 * time.Minute
+	}
+	if c.RetryBaseDelay <= 0 {
+		c.RetryBaseDelay = time.Second
+	}
+	if c.RetryMaxDelay <= 0 {
+		c.RetryMaxDelay = time.Hour
+	}
+	if c.PollInterval <= 0 {
+		c.PollInterval = time.Second
+	}
+	if c.Observer == nil {
+		c.Observer = taskq.NopObserver{}
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	return c
+}
+
+// Backoff returns the default delay before retry n (1-based): base doubled
+// n-1 times, capped at max, with "equal jitter" (between half and all of
+// it) so that retries of many tasks spread out.
+func Backoff(n int, base, max time.Duration) time.Duration {
+	d := base
+	for i := 1; i < n && d < max; i++ {
+		d *= 2
+	}
+	d = min(d, max)
+	if d <= 1 {
+		return d
+	}
+	half := d / 2
+	return half + rand.N(d-half+1)
+}

@@ -1,0 +1,119 @@
+package worker
+
+import (
+	"context"
+	"time"
+
+	"github.com/taskq/taskq"
+)
+
+// maxLeaseBatch bounds one Lease call.
+const maxLeaseBatch = 256
+
+// fetchLoop leases tasks of one queue whenever handler slots are free and
+// hands them to the runners.
+func (w *Worker) fetchLoop(queue string) {
+	defer w.fetchWG.Done()
+	ctx := w.fetchCtx
+	errDelay := 50 * time.Millisecond
+	for {
+		select {
+		case <-w.slots:
+		case <-ctx.Done():
+			return
+		}
+		n := 1
+	grab:
+		for n < maxLeaseBatch {
+			select {
+			case <-w.slots:
+				n++
+			default:
+				break grab
+			}
+		}
+		// The lease call is not tied to ctx: a lease granted by the server
+		// but lost to a cancelled call would wait for the reaper.
+		lctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		leases, err := w.queue.Lease(lctx, taskq.LeaseParams{
+			Queue: queue, Max: n, TTL: w.cfg.LeaseTTL, Weights: w.cfg.Weights,
+		})
+		cancel()
+		if err != nil {
+			w.release(n)
+			w.log.Warn("lease failed", "queue", queue, "error", err)
+			if !sleepCtx(ctx, errDelay) {
+				return
+			}
+			errDelay = min(2*errDelay, 5*time.Second)
+			continue
+		}
+		errDelay = 50 * time.Millisecond
+		w.release(n - len(leases))
+		if len(leases) == 0 {
+			_ = w.queue.Wait(ctx, queue, w.cfg.PollInterval)
+			continue
+		}
+		w.dispatch(queue, leases)
+	}
+}
+
+func (w *Worker) release(n int) {
+	for range n {
+		w.slots <- struct{}{}
+	}
+}
+
+// dispatch marks the leased records running in one storage call and sends
+// the startable ones to the runners; the rest are acknowledged (their
+// records are missing or terminal).
+func (w *Worker) dispatch(queue string, leases []taskq.Lease) {
+	ids := make([]string, len(leases))
+	for i, l := range leases {
+		ids[i] = l.ID
+		w.held.add(queue, l.ID)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	tasks, err := w.store.StartTasks(ctx, ids, w.now())
+	if err != nil {
+		// Storage is down: give the leases back shortly, without an attempt.
+		w.log.Warn("cannot mark tasks running; giving leases back", "queue", queue, "error", err)
+		runAt := w.now().Add(time.Second)
+		for _, l := range leases {
+			if rerr := w.queue.Requeue(ctx, queue, taskq.QueueEntry{ID: l.ID, Priority: l.Priority, RunAt: runAt}); rerr != nil {
+				w.log.Warn("requeue failed; the lease will expire", "task_id", l.ID, "error", rerr)
+			}
+			w.held.remove(l.ID)
+		}
+		w.release(len(leases))
+		sleepCtx(w.fetchCtx, time.Second)
+		return
+	}
+	byID := make(map[string]*taskq.Task, len(tasks))
+	for _, t := range tasks {
+		byID[t.ID] = t
+	}
+	for _, l := range leases {
+		t, ok := byID[l.ID]
+		if !ok {
+			w.held.remove(l.ID)
+			w.ack(queue, l.ID)
+			w.release(1)
+			continue
+		}
+		w.jobs <- job{task: t, lease: l, queue: queue}
+	}
+}
+
+// sleepCtx sleeps for d or until ctx ends; it reports whether ctx is live.
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}

@@ -1,0 +1,272 @@
+package worker
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"time"
+
+	"github.com/taskq/taskq"
+)
+
+// Causes of a handler context's end, told apart with context.Cause.
+var (
+	errAttemptTimeout = &taskq.Error{Code: taskq.CodeTaskTimeout, Message: "attempt timed out", Retryable: true}
+	errDeadline       = &taskq.Error{Code: taskq.CodeTaskTimeout, Message: "task deadline passed"}
+	errNoHandler      = &taskq.Error{Code: taskq.CodeTaskExecutionFailed, Message: "no handler registered for this task type", Retryable: true}
+	errLeaseExpired   = &taskq.Error{Code: taskq.CodeTaskExecutionFailed, Message: "lease expired: the worker running the task was lost", Retryable: true}
+)
+
+// runLoop runs jobs until the jobs channel closes.
+func (w *Worker) runLoop() {
+	defer w.runWG.Done()
+	for j := range w.jobs {
+		w.execute(j)
+		w.slots <- struct{}{}
+	}
+}
+
+// execute runs one leased, started task and records its outcome.
+func (w *Worker) execute(j job) {
+	t, q := j.task, j.queue
+	defer w.held.remove(t.ID)
+	now := w.now()
+	if t.Deadline != nil && !now.Before(*t.Deadline) {
+		w.deadLetter(q, t, errDeadline, 0)
+		return
+	}
+	h, tc, ok := w.handler(t.Type)
+	if !ok {
+		w.fail(q, t, errNoHandler, tc, 0)
+		return
+	}
+	if w.cfg.Breakers != nil {
+		for _, dep := range tc.Dependencies {
+			if allowed, after := w.cfg.Breakers.Allow(dep); !allowed {
+				w.putBack(q, t, max(after, 100*time.Millisecond), "circuit breaker "+dep+" open")
+				return
+			}
+		}
+	}
+	timeout := t.Timeout
+	if timeout <= 0 {
+		timeout = tc.Timeout
+	}
+	if timeout <= 0 {
+		timeout = w.cfg.DefaultTimeout
+	}
+	ctx, cancel := context.WithCancelCause(w.runCtx)
+	defer cancel(nil)
+	ctx, cancelTimeout := context.WithTimeoutCause(ctx, timeout, errAttemptTimeout)
+	defer cancelTimeout()
+	if t.Deadline != nil {
+		var cancelDeadline context.CancelFunc
+		ctx, cancelDeadline = context.WithDeadlineCause(ctx, *t.Deadline, errDeadline)
+		defer cancelDeadline()
+	}
+	if !w.held.setCancel(t.ID, cancel) {
+		w.afterLeaseLost(q, t)
+		return
+	}
+	start := time.Now()
+	res, err := w.call(ctx, h, t)
+	dur := time.Since(start)
+	cause := context.Cause(ctx)
+
+	if err == nil {
+		w.complete(q, t, res, tc, dur)
+		return
+	}
+	switch {
+	case errors.Is(cause, taskq.ErrShutdown):
+		w.putBack(q, t, 0, "worker shutting down")
+		w.cfg.Observer.TaskFinished(t.Type, taskq.OutcomeRescheduled, dur)
+		return
+	case errors.Is(cause, taskq.ErrLeaseLost):
+		w.afterLeaseLost(q, t)
+		return
+	case cause == errDeadline:
+		err = &taskq.Error{Code: taskq.CodeTaskTimeout, Message: errDeadline.Message, Err: err}
+	case cause == errAttemptTimeout:
+		err = &taskq.Error{Code: taskq.CodeTaskTimeout, Message: fmt.Sprintf("attempt timed out after %s", timeout), Retryable: true, Err: err}
+	}
+	w.fail(q, t, err, tc, dur)
+}
+
+// call runs the handler, turning a panic into a retryable failure.
+func (w *Worker) call(ctx context.Context, h taskq.Handler, t *taskq.Task) (res any, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			w.log.Error("handler panicked", "task_id", t.ID, "task_type", t.Type, "panic", r, "stack", string(debug.Stack()))
+			err = &taskq.Error{Code: taskq.CodeTaskExecutionFailed, Message: fmt.Sprintf("handler panicked: %v", r), Retryable: true}
+		}
+	}()
+	return h.ProcessTask(ctx, t)
+}
+
+func encodeResult(res any) (json.RawMessage, error) {
+	switch v := res.(type) {
+	case nil:
+		return nil, nil
+	case json.RawMessage:
+		if !json.Valid(v) {
+			return nil, errors.New("result is not valid JSON")
+		}
+		return v, nil
+	case []byte:
+		if !json.Valid(v) {
+			return nil, errors.New("result is not valid JSON")
+		}
+		return json.RawMessage(v), nil
+	}
+	return json.Marshal(res)
+}
+
+func writeCtx() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), 30*time.Second)
+}
+
+// complete records a success and acknowledges the lease.
+func (w *Worker) complete(q string, t *taskq.Task, res any, tc TypeConfig, dur time.Duration) {
+	b, err := encodeResult(res)
+	if err != nil {
+		w.fail(q, t, taskq.Permanent(fmt.Errorf("cannot store result: %w", err)), tc, dur)
+		return
+	}
+	ctx, cancel := writeCtx()
+	defer cancel()
+	now := w.now()
+	t.Status = taskq.StatusCompleted
+	t.Result = b
+	t.Error = nil
+	t.CompletedAt = &now
+	t.Updated = now
+	if err := w.store.UpdateTask(ctx, t, taskq.StatusRunning); err != nil {
+		if w.settled(q, t.ID, err) {
+			w.cfg.Observer.TaskFinished(t.Type, taskq.OutcomeCancelled, dur)
+		}
+		return
+	}
+	w.ack(q, t.ID)
+	w.cfg.Observer.TaskFinished(t.Type, taskq.OutcomeCompleted, dur)
+}
+
+// settled handles a failed conditional write: when the record moved on
+// (cancelled, reaped, gone) the lease is acknowledged and true returned;
+// when storage failed the lease is left to expire and false returned.
+func (w *Worker) settled(q, id string, err error) bool {
+	if errors.Is(err, taskq.ErrConflict) || errors.Is(err, taskq.ErrNotFound) {
+		w.ack(q, id)
+		return true
+	}
+	w.log.Warn("cannot record task outcome; its lease will expire and it will run again", "task_id", id, "error", err)
+	return false
+}
+
+// fail records a failed attempt: a retry with backoff while retries remain
+// and the error is retryable, the dead letter queue otherwise.
+func (w *Worker) fail(q string, t *taskq.Task, err error, tc TypeConfig, dur time.Duration) {
+	te := taskq.AsError(err)
+	now := w.now()
+	if !te.Retryable || t.RetryCount >= t.MaxRetries {
+		w.deadLetter(q, t, te, dur)
+		return
+	}
+	n := t.RetryCount + 1
+	var delay time.Duration
+	if tc.Backoff != nil {
+		delay = tc.Backoff(n, te)
+	} else {
+		delay = Backoff(n, w.cfg.RetryBaseDelay, w.cfg.RetryMaxDelay)
+	}
+	delay = max(delay, te.RetryAfter)
+	runAt := now.Add(delay)
+	if t.Deadline != nil && !runAt.Before(*t.Deadline) {
+		w.deadLetter(q, t, &taskq.Error{Code: taskq.CodeTaskTimeout, Message: "no retry possible before the deadline: " + te.Message, Err: te}, dur)
+		return
+	}
+	t.RetryCount = n
+	t.Status = taskq.StatusFailed
+	t.Error = taskq.TaskErrorFrom(te)
+	t.RunAt = runAt
+	t.Updated = now
+	ctx, cancel := writeCtx()
+	defer cancel()
+	if err := w.store.UpdateTask(ctx, t, taskq.StatusRunning); err != nil {
+		w.settled(q, t.ID, err)
+		return
+	}
+	if err := w.queue.Requeue(ctx, q, taskq.QueueEntry{ID: t.ID, Priority: t.Priority, RunAt: runAt}); err != nil {
+		w.log.Warn("retry recorded but not requeued; the reaper will requeue it", "task_id", t.ID, "error", err)
+	}
+	w.log.Debug("task failed; retry scheduled", "task_id", t.ID, "task_type", t.Type, "retry", n, "run_at", runAt, "error", te)
+	w.cfg.Observer.TaskFinished(t.Type, taskq.OutcomeRetry, dur)
+}
+
+// deadLetter moves a task to the DLQ and acknowledges its lease.
+func (w *Worker) deadLetter(q string, t *taskq.Task, err error, dur time.Duration) {
+	ctx, cancel := writeCtx()
+	defer cancel()
+	te := taskq.AsError(err)
+	if w.cfg.DeadLetter != nil {
+		err = w.cfg.DeadLetter.Move(ctx, t, te)
+	} else {
+		now := w.now()
+		t.Status = taskq.StatusDeadLetter
+		t.Error = taskq.TaskErrorFrom(te)
+		t.DeadLetteredAt = &now
+		t.CompletedAt = &now
+		t.Updated = now
+		var evicted int
+		evicted, err = w.store.MoveTaskToDeadLetter(ctx, t, taskq.DefaultDLQMaxSize)
+		if err == nil {
+			w.cfg.Observer.DeadLetterMoved(evicted)
+		}
+	}
+	if err != nil {
+		w.settled(q, t.ID, err)
+		return
+	}
+	w.log.Warn("task moved to the dead letter queue", "task_id", t.ID, "task_type", t.Type, "error", te)
+	w.ack(q, t.ID)
+	w.cfg.Observer.TaskFinished(t.Type, taskq.OutcomeDeadLetter, dur)
+}
+
+// putBack returns a started task to pending without counting the attempt,
+// ready after delay.
+func (w *Worker) putBack(q string, t *taskq.Task, delay time.Duration, why string) {
+	ctx, cancel := writeCtx()
+	defer cancel()
+	now := w.now()
+	t.Status = taskq.StatusPending
+	if t.Attempts > 0 {
+		t.Attempts--
+	}
+	t.RunAt = now.Add(delay)
+	t.Updated = now
+	if err := w.store.UpdateTask(ctx, t, taskq.StatusRunning); err != nil {
+		w.settled(q, t.ID, err)
+		return
+	}
+	if err := w.queue.Requeue(ctx, q, taskq.QueueEntry{ID: t.ID, Priority: t.Priority, RunAt: t.RunAt}); err != nil {
+		w.log.Warn("task put back but not requeued; the reaper will requeue it", "task_id", t.ID, "error", err)
+	}
+	w.log.Debug("task put back", "task_id", t.ID, "reason", why, "run_at", t.RunAt)
+	if delay > 0 {
+		w.cfg.Observer.TaskFinished(t.Type, taskq.OutcomeRescheduled, 0)
+	}
+}
+
+// afterLeaseLost handles a handler stopped because its lease is gone: a
+// cancelled task is reported; otherwise another worker owns it now.
+func (w *Worker) afterLeaseLost(q string, t *taskq.Task) {
+	ctx, cancel := writeCtx()
+	defer cancel()
+	cur, err := w.store.GetTask(ctx, t.ID)
+	if err == nil && cur.Status == taskq.StatusCancelled {
+		w.ack(q, t.ID)
+		w.cfg.Observer.TaskFinished(t.Type, taskq.OutcomeCancelled, 0)
+	}
+}

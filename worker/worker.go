@@ -1,0 +1,306 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/taskq/taskq"
+)
+
+var _ taskq.Worker = (*Worker)(nil)
+
+// Worker leases tasks and runs their handlers. Create it with New, register
+// handlers with Handle, then Start; Stop shuts it down gracefully.
+type Worker struct {
+	queue taskq.Queue
+	store taskq.StorageAdapter
+	cfg   Config
+	log   *slog.Logger
+
+	mu       sync.RWMutex
+	handlers map[string]taskq.Handler
+	types    map[string]TypeConfig
+	mws      []func(taskq.Handler) taskq.Handler
+
+	held heldSet // leases held by this worker, for heartbeats
+
+	slots chan struct{}
+	jobs  chan job
+	acks  chan ackItem
+
+	lifeMu   sync.Mutex
+	started  bool
+	stopping bool
+	fetchCtx context.Context
+	stopFetch context.CancelCauseFunc
+	runCtx   context.Context // parent of handler contexts
+	killRun  context.CancelCauseFunc
+	bgCtx    context.Context
+	stopBg   context.CancelFunc
+	fetchWG  sync.WaitGroup
+	runWG    sync.WaitGroup
+	bgWG     sync.WaitGroup
+	ackWG    sync.WaitGroup
+	stopped  chan struct{}
+	stopOnce sync.Once
+}
+
+type job struct {
+	task  *taskq.Task
+	lease taskq.Lease
+	queue string
+}
+
+type ackItem struct {
+	queue string
+	id    string
+}
+
+// New returns a Worker over queue and store.
+func New(queue taskq.Queue, store taskq.StorageAdapter, cfg Config) (*Worker, error) {
+	if queue == nil {
+		return nil, errors.New("worker: New needs a taskq.Queue (e.g. queue.NewMemory())")
+	}
+	if store == nil {
+		return nil, errors.New("worker: New needs a taskq.StorageAdapter (e.g. storage.NewMemory())")
+	}
+	cfg = cfg.withDefaults()
+	for _, q := range cfg.Queues {
+		if !taskq.ValidName(q, taskq.MaxQueueNameLength) {
+			return nil, fmt.Errorf("worker: invalid queue name %q", q)
+		}
+	}
+	if cfg.Weights != nil && len(cfg.Weights) != taskq.NumPriorities {
+		return nil, fmt.Errorf("worker: Weights needs %d entries, one per priority", taskq.NumPriorities)
+	}
+	w := &Worker{
+		queue:    queue,
+		store:    store,
+		cfg:      cfg,
+		log:      cfg.Logger.With("component", "worker"),
+		handlers: map[string]taskq.Handler{},
+		types:    map[string]TypeConfig{},
+		held:     heldSet{m: map[string]string{}},
+		slots:    make(chan struct{}, cfg.Concurrency),
+		jobs:     make(chan job, cfg.Concurrency),
+		acks:     make(chan ackItem, 4*cfg.Concurrency),
+		stopped:  make(chan struct{}),
+	}
+	for range cfg.Concurrency {
+		w.slots <- struct{}{}
+	}
+	return w, nil
+}
+
+// Handle registers the handler of a task type, replacing any earlier one.
+func (w *Worker) Handle(taskType string, h taskq.Handler) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.handlers[taskType] = h
+}
+
+// HandleFunc registers a function as the handler of a task type.
+func (w *Worker) HandleFunc(taskType string, f func(ctx context.Context, t *taskq.Task) (any, error)) {
+	w.Handle(taskType, taskq.HandlerFunc(f))
+}
+
+// Configure sets the per-type options of a task type.
+func (w *Worker) Configure(taskType string, tc TypeConfig) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.types[taskType] = tc
+}
+
+// Use adds middleware wrapped around every handler, outermost first.
+func (w *Worker) Use(mw ...func(taskq.Handler) taskq.Handler) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.mws = append(w.mws, mw...)
+}
+
+// Types returns the registered task types.
+func (w *Worker) Types() []string {
+	w.mu.RLock()
+	defer w.mu.RUnlock()
+	out := make([]string, 0, len(w.handlers))
+	for t := range w.handlers {
+		out = append(out, t)
+	}
+	return out
+}
+
+func (w *Worker) handler(taskType string) (taskq.Handler, TypeConfig, bool) {
+	w.mu.RLock()
+	defer w.mu.RUnlock()
+	h, ok := w.handlers[taskType]
+	if !ok {
+		return nil, TypeConfig{}, false
+	}
+	for i := len(w.mws) - 1; i >= 0; i-- {
+		h = w.mws[i](h)
+	}
+	return h, w.types[taskType], true
+}
+
+// Start begins leasing and returns once the worker runs. A second Start is
+// a no-op. ctx bounds nothing after Start returns; use Stop.
+func (w *Worker) Start(ctx context.Context) error {
+	w.lifeMu.Lock()
+	defer w.lifeMu.Unlock()
+	if w.started {
+		return nil
+	}
+	if w.stopping {
+		return errors.New("worker: cannot start a stopped worker")
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	w.started = true
+	w.fetchCtx, w.stopFetch = context.WithCancelCause(context.Background())
+	w.runCtx, w.killRun = context.WithCancelCause(context.Background())
+	w.bgCtx, w.stopBg = context.WithCancel(context.Background())
+
+	w.ackWG.Add(1)
+	go w.ackLoop()
+	for range w.cfg.Concurrency {
+		w.runWG.Add(1)
+		go w.runLoop()
+	}
+	for _, q := range w.cfg.Queues {
+		w.fetchWG.Add(1)
+		go w.fetchLoop(q)
+	}
+	w.bgWG.Add(2)
+	go w.heartbeatLoop()
+	go w.reapLoop()
+	if w.cfg.ReconcileInterval > 0 {
+		w.bgWG.Add(1)
+		go w.reconcileLoop()
+	}
+	w.log.InfoContext(ctx, "worker started", "queues", w.cfg.Queues, "concurrency", w.cfg.Concurrency)
+	return nil
+}
+
+// Stop stops leasing and waits for running handlers. If ctx ends first, it
+// cancels the handlers (context.Cause is taskq.ErrShutdown), gives their
+// tasks back to the queue without counting the attempt, and returns
+// ctx.Err(). Stop is idempotent and may be called before Start.
+func (w *Worker) Stop(ctx context.Context) error {
+	w.lifeMu.Lock()
+	if !w.started || w.stopping {
+		started := w.started
+		w.stopping = true
+		w.lifeMu.Unlock()
+		if !started {
+			w.stopOnce.Do(func() { close(w.stopped) })
+			return nil
+		}
+		select {
+		case <-w.stopped:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	w.stopping = true
+	w.lifeMu.Unlock()
+
+	w.stopFetch(taskq.ErrShutdown)
+	w.fetchWG.Wait() // fetchers hand every leased task to a runner or back
+	close(w.jobs)
+
+	done := make(chan struct{})
+	go func() { w.runWG.Wait(); close(done) }()
+	var err error
+	select {
+	case <-done:
+	case <-ctx.Done():
+		err = ctx.Err()
+		w.log.WarnContext(ctx, "stop timeout: cancelling running handlers and giving their tasks back")
+		w.killRun(taskq.ErrShutdown)
+		<-done
+	}
+	w.stopBg()
+	w.bgWG.Wait()
+	close(w.acks)
+	w.ackWG.Wait()
+	w.killRun(taskq.ErrShutdown)
+	w.stopOnce.Do(func() { close(w.stopped) })
+	w.log.Info("worker stopped")
+	return err
+}
+
+// Stopped is closed once Stop has finished.
+func (w *Worker) Stopped() <-chan struct{} { return w.stopped }
+
+// heldSet tracks the leases this worker holds: id -> queue, the cancel
+// function of each running handler, and leases found lost before their
+// handler started.
+type heldSet struct {
+	mu      sync.Mutex
+	m       map[string]string
+	cancels map[string]context.CancelCauseFunc
+	lost    map[string]bool
+}
+
+func (h *heldSet) add(queue, id string) {
+	h.mu.Lock()
+	h.m[id] = queue
+	h.mu.Unlock()
+}
+
+// setCancel registers the cancel function of a starting handler; it
+// returns false when the lease was already found lost.
+func (h *heldSet) setCancel(id string, c context.CancelCauseFunc) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.lost[id] {
+		return false
+	}
+	if h.cancels == nil {
+		h.cancels = map[string]context.CancelCauseFunc{}
+	}
+	h.cancels[id] = c
+	return true
+}
+
+func (h *heldSet) remove(id string) {
+	h.mu.Lock()
+	delete(h.m, id)
+	delete(h.cancels, id)
+	delete(h.lost, id)
+	h.mu.Unlock()
+}
+
+func (h *heldSet) byQueue() map[string][]string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := map[string][]string{}
+	for id, q := range h.m {
+		out[q] = append(out[q], id)
+	}
+	return out
+}
+
+// lose cancels the handler of a lease that is no longer ours.
+func (h *heldSet) lose(id string) {
+	h.mu.Lock()
+	c := h.cancels[id]
+	if _, held := h.m[id]; held && c == nil {
+		if h.lost == nil {
+			h.lost = map[string]bool{}
+		}
+		h.lost[id] = true
+	}
+	h.mu.Unlock()
+	if c != nil {
+		c(taskq.ErrLeaseLost)
+	}
+}
+
+func (w *Worker) now() time.Time { return w.cfg.Now().UTC() }
