@@ -59,13 +59,14 @@ func (w *Worker) execute(j job) {
 	}
 	ctx, cancel := context.WithCancelCause(w.runCtx)
 	defer cancel(nil)
-	ctx, cancelTimeout := context.WithTimeoutCause(ctx, timeout, errAttemptTimeout)
-	defer cancelTimeout()
-	if t.Deadline != nil {
-		var cancelDeadline context.CancelFunc
-		ctx, cancelDeadline = context.WithDeadlineCause(ctx, *t.Deadline, errDeadline)
-		defer cancelDeadline()
+	// One timer for whichever comes first: the attempt timeout or the
+	// task's deadline.
+	end, endCause := time.Now().Add(timeout), error(errAttemptTimeout)
+	if t.Deadline != nil && t.Deadline.Before(end) {
+		end, endCause = *t.Deadline, errDeadline
 	}
+	ctx, cancelTimer := context.WithDeadlineCause(ctx, end, endCause)
+	defer cancelTimer()
 	if !w.held.setCancel(t.ID, cancel) {
 		w.afterLeaseLost(q, t)
 		return

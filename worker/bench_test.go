@@ -1,0 +1,66 @@
+package worker_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"github.com/taskq/taskq"
+	"github.com/taskq/taskq/queue"
+	"github.com/taskq/taskq/storage"
+	"github.com/taskq/taskq/worker"
+)
+
+// BenchmarkDrain measures end-to-end drain of no-op tasks through Client ->
+// memory queue/storage -> worker with concurrency 32: b.N tasks are
+// enqueued first (untimed), then the worker runs until all completed.
+func BenchmarkDrain(b *testing.B) {
+	for _, conc := range []int{32} {
+		b.Run("memory/concurrency="+itoa(conc), func(b *testing.B) {
+			store, q := storage.NewMemory(), queue.NewMemory()
+			benchDrain(b, store, q, conc)
+		})
+	}
+}
+
+func benchDrain(b *testing.B, store taskq.StorageAdapter, q taskq.Queue, conc int) {
+	obs := &countingObserver{}
+	w, err := worker.New(q, store, worker.Config{Concurrency: conc, Observer: obs})
+	require.NoError(b, err)
+	w.HandleFunc("noop", func(context.Context, *taskq.Task) (any, error) { return nil, nil })
+	c, err := taskq.NewClient(store, q, taskq.ClientConfig{})
+	require.NoError(b, err)
+	ctx := context.Background()
+	const chunk = 10000
+	for done := 0; done < b.N; done += chunk {
+		n := min(chunk, b.N-done)
+		reqs := make([]taskq.EnqueueRequest, n)
+		for i := range reqs {
+			reqs[i] = taskq.EnqueueRequest{Type: "noop"}
+		}
+		_, err := c.EnqueueMany(ctx, reqs)
+		require.NoError(b, err)
+	}
+	b.ResetTimer()
+	start := time.Now()
+	require.NoError(b, w.Start(ctx))
+	for obs.completed.Load() < int64(b.N) {
+		time.Sleep(200 * time.Microsecond)
+	}
+	elapsed := time.Since(start)
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "tasks/s")
+	require.NoError(b, w.Stop(ctx))
+}
+
+func itoa(n int) string {
+	if n == 0 {
+		return "0"
+	}
+	var b []byte
+	for ; n > 0; n /= 10 {
+		b = append([]byte{byte('0' + n%10)}, b...)
+	}
+	return string(b)
+}

@@ -1,0 +1,142 @@
+package worker_test
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"github.com/taskq/taskq"
+	"github.com/taskq/taskq/queue"
+	"github.com/taskq/taskq/storage"
+	"github.com/taskq/taskq/worker"
+)
+
+// bundle is what most tests need: real memory backends, a client and a
+// worker configured with short intervals.
+type bundle struct {
+	store  taskq.StorageAdapter
+	queue  taskq.Queue
+	client *taskq.Client
+	worker *worker.Worker
+	obs    *countingObserver
+}
+
+func fastConfig() worker.Config {
+	return worker.Config{
+		Concurrency:       4,
+		LeaseTTL:          time.Second,
+		HeartbeatInterval: 30 * time.Millisecond,
+		ReapInterval:      30 * time.Millisecond,
+		ReconcileInterval: -1,
+		RetryBaseDelay:    5 * time.Millisecond,
+		RetryMaxDelay:     20 * time.Millisecond,
+		PollInterval:      100 * time.Millisecond,
+	}
+}
+
+// setup builds a bundle over fresh memory backends; the queue and storage
+// may be replaced by Redis/PostgreSQL ones through newBackends.
+func setup(t *testing.T, cfg worker.Config) *bundle {
+	t.Helper()
+	return setupWith(t, storage.NewMemory(), queue.NewMemory(), cfg)
+}
+
+func setupWith(t *testing.T, store taskq.StorageAdapter, q taskq.Queue, cfg worker.Config) *bundle {
+	t.Helper()
+	obs := &countingObserver{}
+	cfg.Observer = obs
+	w, err := worker.New(q, store, cfg)
+	require.NoError(t, err)
+	c, err := taskq.NewClient(store, q, taskq.ClientConfig{})
+	require.NoError(t, err)
+	b := &bundle{store: store, queue: q, client: c, worker: w, obs: obs}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = w.Stop(ctx)
+	})
+	return b
+}
+
+func (b *bundle) start(t *testing.T) {
+	t.Helper()
+	require.NoError(t, b.worker.Start(context.Background()))
+}
+
+// waitFor polls cond every few milliseconds until it holds or timeout.
+func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", timeout, what)
+		}
+		time.Sleep(3 * time.Millisecond)
+	}
+}
+
+// waitStatus waits until the task reaches status and returns it.
+func waitStatus(t *testing.T, b *bundle, id string, status taskq.TaskStatus, timeout time.Duration) *taskq.Task {
+	t.Helper()
+	var got *taskq.Task
+	waitFor(t, timeout, "task "+id+" to be "+string(status), func() bool {
+		tk, err := b.store.GetTask(context.Background(), id)
+		require.NoError(t, err)
+		got = tk
+		return tk.Status == status
+	})
+	return got
+}
+
+// countingObserver counts outcomes.
+type countingObserver struct {
+	mu        sync.Mutex
+	outcomes  map[taskq.Outcome]int
+	recovered map[string]int
+	completed atomic.Int64
+	moved     int
+}
+
+func (o *countingObserver) TaskFinished(_ string, out taskq.Outcome, _ time.Duration) {
+	if out == taskq.OutcomeCompleted {
+		o.completed.Add(1)
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.outcomes == nil {
+		o.outcomes = map[taskq.Outcome]int{}
+	}
+	o.outcomes[out]++
+}
+
+func (o *countingObserver) TaskRecovered(reason string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.recovered == nil {
+		o.recovered = map[string]int{}
+	}
+	o.recovered[reason]++
+}
+
+func (o *countingObserver) DeadLetterMoved(int) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.moved++
+}
+
+func (o *countingObserver) DeadLetterCleanup(int, int, time.Duration, error) {}
+
+func (o *countingObserver) count(out taskq.Outcome) int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.outcomes[out]
+}
+
+func (o *countingObserver) recoveredCount(reason string) int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.recovered[reason]
+}
