@@ -32,21 +32,21 @@ type Worker struct {
 	jobs  chan job
 	acks  chan ackItem
 
-	lifeMu   sync.Mutex
-	started  bool
-	stopping bool
-	fetchCtx context.Context
+	lifeMu    sync.Mutex
+	started   bool
+	stopping  bool
+	fetchCtx  context.Context
 	stopFetch context.CancelCauseFunc
-	runCtx   context.Context // parent of handler contexts
-	killRun  context.CancelCauseFunc
-	bgCtx    context.Context
-	stopBg   context.CancelFunc
-	fetchWG  sync.WaitGroup
-	runWG    sync.WaitGroup
-	bgWG     sync.WaitGroup
-	ackWG    sync.WaitGroup
-	stopped  chan struct{}
-	stopOnce sync.Once
+	runCtx    context.Context // parent of handler contexts
+	killRun   context.CancelCauseFunc
+	bgCtx     context.Context
+	stopBg    context.CancelFunc
+	fetchWG   sync.WaitGroup
+	runWG     sync.WaitGroup
+	bgWG      sync.WaitGroup
+	ackWG     sync.WaitGroup
+	stopped   chan struct{}
+	stopOnce  sync.Once
 }
 
 type job struct {
