@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 	"github.com/taskq/taskq"
 )
@@ -157,6 +158,12 @@ func TestNewIDIsTimeOrdered(t *testing.T) {
 		require.Greater(t, id, prev)
 		prev = id
 	}
+	u, err := uuid.Parse(prev)
+	require.NoError(t, err)
+	require.EqualValues(t, 7, u.Version())
+	require.Equal(t, uuid.RFC4122, u.Variant())
+	ms := time.UnixMilli(int64(u[0])<<40 | int64(u[1])<<32 | int64(u[2])<<24 | int64(u[3])<<16 | int64(u[4])<<8 | int64(u[5]))
+	require.WithinDuration(t, time.Now(), ms, time.Second)
 }
 
 func TestValidateTask(t *testing.T) {

@@ -75,7 +75,7 @@ func ValidateTask(t *Task, now time.Time) error {
 	if t.Timeout < 0 {
 		add("timeout_ms", "must not be negative")
 	}
-	if t.Metadata != nil {
+	if len(t.Metadata) > 0 {
 		b, err := json.Marshal(t.Metadata)
 		switch {
 		case err != nil:
