@@ -257,3 +257,21 @@ func RecoveryStrategy(err error) ErrorRecoveryStrategy {
 	}
 	return s
 }
+
+// snoozeError asks for a later run without counting the attempt.
+type snoozeError struct{ d time.Duration }
+
+func (e *snoozeError) Error() string { return "taskq: snoozed for " + e.d.String() }
+
+// Snooze, returned by a handler, puts the task back to run again after d
+// without counting the attempt or using a retry.
+func Snooze(d time.Duration) error { return &snoozeError{d: max(d, 0)} }
+
+// SnoozeDuration reports whether err is (or wraps) a Snooze, and its delay.
+func SnoozeDuration(err error) (time.Duration, bool) {
+	var s *snoozeError
+	if errors.As(err, &s) {
+		return s.d, true
+	}
+	return 0, false
+}

@@ -76,6 +76,10 @@ type Breakers interface {
 	// Allow reports whether calls to the named dependency are permitted
 	// now and, if not, how long until they may be.
 	Allow(name string) (ok bool, retryAfter time.Duration)
+	// OpenError reports whether err says a breaker was open (the call was
+	// not made) and how long until it may half-open. Such a failure puts
+	// the task back without using a retry.
+	OpenError(err error) (retryAfter time.Duration, ok bool)
 }
 
 func (c Config) withDefaults() Config {

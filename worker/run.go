@@ -80,10 +80,19 @@ func (w *Worker) execute(j job) {
 		w.complete(q, t, res, tc, dur)
 		return
 	}
+	if d, ok := taskq.SnoozeDuration(err); ok {
+		w.putBack(q, t, d, "snoozed by the handler")
+		return
+	}
+	if w.cfg.Breakers != nil {
+		if d, ok := w.cfg.Breakers.OpenError(err); ok {
+			w.putBack(q, t, max(d, 100*time.Millisecond), "circuit breaker open")
+			return
+		}
+	}
 	switch {
 	case errors.Is(cause, taskq.ErrShutdown):
 		w.putBack(q, t, 0, "worker shutting down")
-		w.cfg.Observer.TaskFinished(t.Type, taskq.OutcomeRescheduled, dur)
 		return
 	case errors.Is(cause, taskq.ErrLeaseLost):
 		w.afterLeaseLost(q, t)
@@ -236,7 +245,7 @@ func (w *Worker) deadLetter(q string, t *taskq.Task, err error, dur time.Duratio
 }
 
 // putBack returns a started task to pending without counting the attempt,
-// ready after delay.
+// ready after delay, and reports it rescheduled.
 func (w *Worker) putBack(q string, t *taskq.Task, delay time.Duration, why string) {
 	ctx, cancel := writeCtx()
 	defer cancel()
@@ -255,9 +264,7 @@ func (w *Worker) putBack(q string, t *taskq.Task, delay time.Duration, why strin
 		w.log.Warn("task put back but not requeued; the reaper will requeue it", "task_id", t.ID, "error", err)
 	}
 	w.log.Debug("task put back", "task_id", t.ID, "reason", why, "run_at", t.RunAt)
-	if delay > 0 {
-		w.cfg.Observer.TaskFinished(t.Type, taskq.OutcomeRescheduled, 0)
-	}
+	w.cfg.Observer.TaskFinished(t.Type, taskq.OutcomeRescheduled, 0)
 }
 
 // afterLeaseLost handles a handler stopped because its lease is gone: a

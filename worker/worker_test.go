@@ -3,6 +3,7 @@ package worker_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -50,6 +51,8 @@ func TestWorker(t *testing.T) {
 		{"NoHandler", testNoHandler},
 		{"BreakerOpenReschedules", testBreakerOpenReschedules},
 		{"DelayedTask", testDelayedTask},
+		{"BreakerOpensMidCall", testBreakerOpensMidCall},
+		{"Snooze", testSnooze},
 		{"ManyTasksConcurrently", testManyTasksConcurrently},
 	}
 	for _, be := range backends {
@@ -501,6 +504,54 @@ func (g *gate) Allow(string) (bool, time.Duration) {
 		return false, 20 * time.Millisecond
 	}
 	return true, 0
+}
+
+func (g *gate) OpenError(err error) (time.Duration, bool) {
+	if errors.Is(err, errGateOpen) {
+		return 20 * time.Millisecond, true
+	}
+	return 0, false
+}
+
+var errGateOpen = errors.New("gate open")
+
+// testBreakerOpensMidCall: the handler's own call finds the breaker open;
+// the task is put back without using a retry.
+func testBreakerOpensMidCall(t *testing.T, mk maker) {
+	cfg := fastConfig()
+	cfg.Breakers = &gate{}
+	b := mk(t, cfg)
+	var calls atomic.Int32
+	b.worker.HandleFunc("call", func(context.Context, *taskq.Task) (any, error) {
+		if calls.Add(1) <= 3 {
+			return nil, fmt.Errorf("calling payments: %w", errGateOpen)
+		}
+		return "paid", nil
+	})
+	b.start(t)
+	tk, err := b.client.Enqueue(context.Background(), "call", nil, taskq.WithMaxRetries(0))
+	require.NoError(t, err)
+	got := waitStatus(t, b, tk.ID, taskq.StatusCompleted, 5*time.Second)
+	require.Equal(t, 0, got.RetryCount)
+	require.Equal(t, 1, got.Attempts, "put-back attempts are not counted")
+	require.EqualValues(t, 4, calls.Load())
+}
+
+func testSnooze(t *testing.T, mk maker) {
+	b := mk(t, fastConfig())
+	var calls atomic.Int32
+	b.worker.HandleFunc("snoozy", func(context.Context, *taskq.Task) (any, error) {
+		if calls.Add(1) == 1 {
+			return nil, taskq.Snooze(30 * time.Millisecond)
+		}
+		return nil, nil
+	})
+	b.start(t)
+	tk, err := b.client.Enqueue(context.Background(), "snoozy", nil, taskq.WithMaxRetries(0))
+	require.NoError(t, err)
+	got := waitStatus(t, b, tk.ID, taskq.StatusCompleted, 5*time.Second)
+	require.Equal(t, 0, got.RetryCount)
+	require.EqualValues(t, 2, calls.Load())
 }
 
 func testBreakerOpenReschedules(t *testing.T, mk maker) {
