@@ -42,12 +42,17 @@ func (w *Worker) execute(j job) {
 		w.fail(q, t, errNoHandler, tc, 0)
 		return
 	}
-	if w.cfg.Breakers != nil {
+	if w.cfg.Breakers != nil && len(tc.Dependencies) > 0 {
+		var wait time.Duration
+		blocked := false
 		for _, dep := range tc.Dependencies {
 			if allowed, after := w.cfg.Breakers.Allow(dep); !allowed {
-				w.putBack(q, t, max(after, 100*time.Millisecond), "circuit breaker "+dep+" open")
-				return
+				blocked, wait = true, max(wait, after)
 			}
+		}
+		if blocked {
+			w.putBack(q, t, max(wait, 100*time.Millisecond), "circuit breaker open")
+			return
 		}
 	}
 	timeout := t.Timeout
