@@ -1,0 +1,184 @@
+package storage
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/taskq/taskq"
+)
+
+// Compile-time checks that Memory implements both interfaces.
+var (
+	_ taskq.StorageAdapter = (*Memory)(nil)
+	_ taskq.KeyStore       = (*Memory)(nil)
+)
+
+// Memory is an in-memory [taskq.StorageAdapter] and [taskq.KeyStore]. It is
+// safe for concurrent use. It stores and returns copies, so callers can
+// never change stored state by modifying a task they passed in or got back.
+//
+// Lookups by id are O(1); ListTasks walks an id-ordered index from the
+// cursor; the dead letter queue is kept ordered by (DeadLetteredAt, ID).
+// Nothing survives the process: use storage/postgres for durability.
+type Memory struct {
+	now    func() time.Time
+	closed atomic.Bool
+
+	mu    sync.RWMutex
+	tasks map[string]*taskq.Task
+	// order holds task ids ascending. Deleted ids may linger as tombstones
+	// (ids absent from tasks), counted by stale, until a compaction.
+	order []string
+	stale int
+	idem  map[idemKey]string
+	// dlq holds the dead letter entries ascending by (DeadLetteredAt, ID).
+	dlq []dlqKey
+
+	keyMu     sync.RWMutex
+	keys      map[string]*taskq.APIKey
+	keyByHash map[string]string
+}
+
+type idemKey struct{ owner, key string }
+
+// MemoryOption configures NewMemory.
+type MemoryOption func(*Memory)
+
+// WithClock sets the clock used where a method needs the current time (the
+// DLQ entry time when a task has none, StartTasks with a zero now). The
+// default is time.Now.
+func WithClock(now func() time.Time) MemoryOption {
+	return func(m *Memory) {
+		if now != nil {
+			m.now = now
+		}
+	}
+}
+
+// NewMemory returns an empty in-memory store.
+func NewMemory(opts ...MemoryOption) *Memory {
+	m := &Memory{
+		now:       time.Now,
+		tasks:     make(map[string]*taskq.Task),
+		idem:      make(map[idemKey]string),
+		keys:      make(map[string]*taskq.APIKey),
+		keyByHash: make(map[string]string),
+	}
+	for _, o := range opts {
+		o(m)
+	}
+	return m
+}
+
+// Ping reports whether the store is open.
+func (m *Memory) Ping(ctx context.Context) error { return m.check(ctx) }
+
+// Close closes the store; later calls return an error matching
+// taskq.ErrUnavailable. Closing twice is harmless.
+func (m *Memory) Close() error {
+	m.closed.Store(true)
+	return nil
+}
+
+// Len returns the number of task records (for tests and diagnostics).
+func (m *Memory) Len() int {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return len(m.tasks)
+}
+
+func (m *Memory) check(ctx context.Context) error {
+	if m.closed.Load() {
+		return taskq.NewError(taskq.CodeServiceUnavailable, "storage: memory store is closed")
+	}
+	return ctx.Err()
+}
+
+func (m *Memory) clock() time.Time { return m.now().UTC().Round(0) }
+
+func notFound(what, id string) error {
+	return &taskq.Error{Code: taskq.CodeNotFound, Message: what + " " + id + " not found"}
+}
+
+func invalid(msg string) error { return taskq.NewError(taskq.CodeInvalidInput, msg) }
+
+// stored returns a copy of t owned by the store: nothing shared with the
+// caller, and no monotonic clock readings (so time comparisons in the
+// indexes use wall time only).
+func stored(t *taskq.Task) *taskq.Task {
+	c := t.Clone()
+	c.Created = c.Created.Round(0)
+	c.Updated = c.Updated.Round(0)
+	c.RunAt = c.RunAt.Round(0)
+	c.CompletedAt = roundPtr(c.CompletedAt)
+	c.Deadline = roundPtr(c.Deadline)
+	c.StartedAt = roundPtr(c.StartedAt)
+	c.DeadLetteredAt = roundPtr(c.DeadLetteredAt)
+	return c
+}
+
+func roundPtr(p *time.Time) *time.Time {
+	if p == nil {
+		return nil
+	}
+	v := p.Round(0)
+	return &v
+}
+
+// insertLocked adds an owned record and indexes it. The caller holds mu and
+// has checked that the id and idempotency key are free.
+func (m *Memory) insertLocked(t *taskq.Task) {
+	m.tasks[t.ID] = t
+	if t.IdempotencyKey != "" {
+		m.idem[idemKey{t.Owner, t.IdempotencyKey}] = t.ID
+	}
+	m.addOrderLocked(t.ID)
+	if t.Status == taskq.StatusDeadLetter {
+		m.dlqInsertLocked(dlqKeyOf(t))
+	}
+}
+
+// purgeLocked removes a record from the map, the idempotency index and
+// (lazily) the order index; the caller removes its DLQ entry.
+func (m *Memory) purgeLocked(t *taskq.Task) {
+	delete(m.tasks, t.ID)
+	if t.IdempotencyKey != "" {
+		k := idemKey{t.Owner, t.IdempotencyKey}
+		if m.idem[k] == t.ID {
+			delete(m.idem, k)
+		}
+	}
+	m.stale++
+	m.compactLocked()
+}
+
+func (m *Memory) addOrderLocked(id string) {
+	if n := len(m.order); n == 0 || m.order[n-1] < id {
+		m.order = append(m.order, id)
+		return
+	}
+	i, found := slices.BinarySearch(m.order, id)
+	if found { // a tombstone of a deleted record comes back to life
+		m.stale--
+		return
+	}
+	m.order = slices.Insert(m.order, i, id)
+}
+
+// compactLocked drops tombstones from order once they are most of it.
+func (m *Memory) compactLocked() {
+	if m.stale < 1024 || m.stale*2 < len(m.order) {
+		if len(m.tasks) == 0 {
+			m.order, m.stale = m.order[:0], 0
+		}
+		return
+	}
+	m.order = slices.DeleteFunc(m.order, func(id string) bool {
+		_, ok := m.tasks[id]
+		return !ok
+	})
+	m.stale = 0
+}

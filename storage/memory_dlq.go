@@ -1,0 +1,234 @@
+package storage
+
+import (
+	"context"
+	"encoding/base64"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/taskq/taskq"
+)
+
+// dlqKey orders dead letter entries: oldest entry first, then by id. A
+// dead_letter record without DeadLetteredAt sorts as the zero time.
+type dlqKey struct {
+	at time.Time
+	id string
+}
+
+func dlqKeyOf(t *taskq.Task) dlqKey {
+	k := dlqKey{id: t.ID}
+	if t.DeadLetteredAt != nil {
+		k.at = *t.DeadLetteredAt
+	}
+	return k
+}
+
+func cmpDLQ(a, b dlqKey) int {
+	if c := a.at.Compare(b.at); c != 0 {
+		return c
+	}
+	return strings.Compare(a.id, b.id)
+}
+
+func (m *Memory) dlqInsertLocked(k dlqKey) {
+	if n := len(m.dlq); n == 0 || cmpDLQ(m.dlq[n-1], k) < 0 {
+		m.dlq = append(m.dlq, k)
+		return
+	}
+	i, found := slices.BinarySearchFunc(m.dlq, k, cmpDLQ)
+	if !found {
+		m.dlq = slices.Insert(m.dlq, i, k)
+	}
+}
+
+func (m *Memory) dlqRemoveLocked(k dlqKey) {
+	if i, found := slices.BinarySearchFunc(m.dlq, k, cmpDLQ); found {
+		m.dlq = slices.Delete(m.dlq, i, i+1)
+	}
+}
+
+// DLQ cursors encode the last entry's time (seconds.nanoseconds) and id,
+// base64url encoded.
+
+func encodeDLQCursor(k dlqKey) string {
+	s := strconv.FormatInt(k.at.Unix(), 10) + "." + strconv.Itoa(k.at.Nanosecond()) + ":" + k.id
+	return base64.RawURLEncoding.EncodeToString([]byte(s))
+}
+
+func decodeDLQCursor(s string) (dlqKey, error) {
+	bad := invalid("storage: malformed dead letter cursor")
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return dlqKey{}, bad
+	}
+	ts, id, ok := strings.Cut(string(b), ":")
+	secs, nanos, ok2 := strings.Cut(ts, ".")
+	if !ok || !ok2 || id == "" {
+		return dlqKey{}, bad
+	}
+	sec, err1 := strconv.ParseInt(secs, 10, 64)
+	nsec, err2 := strconv.ParseInt(nanos, 10, 64)
+	if err1 != nil || err2 != nil || nsec < 0 || nsec >= int64(time.Second) {
+		return dlqKey{}, bad
+	}
+	return dlqKey{at: time.Unix(sec, nsec).UTC(), id: id}, nil
+}
+
+// GetDeadLetterTasks lists copies of the dead letter entries, oldest entry
+// first (by DeadLetteredAt, then id). A malformed cursor gives an error
+// matching taskq.ErrInvalidInput.
+func (m *Memory) GetDeadLetterTasks(ctx context.Context, f taskq.DeadLetterFilter) (taskq.TaskPage, error) {
+	if err := m.check(ctx); err != nil {
+		return taskq.TaskPage{}, err
+	}
+	var after dlqKey
+	if f.Cursor != "" {
+		var err error
+		if after, err = decodeDLQCursor(f.Cursor); err != nil {
+			return taskq.TaskPage{}, err
+		}
+	}
+	limit := taskq.PageLimit(f.Limit)
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	start := 0
+	if f.Cursor != "" {
+		i, found := slices.BinarySearchFunc(m.dlq, after, cmpDLQ)
+		if found {
+			i++
+		}
+		start = i
+	}
+	page := taskq.TaskPage{Tasks: make([]*taskq.Task, 0, min(limit, len(m.dlq)-start))}
+	for _, k := range m.dlq[start:] {
+		t := m.tasks[k.id]
+		if f.Type != "" && t.Type != f.Type {
+			continue
+		}
+		if len(page.Tasks) == limit {
+			page.NextCursor = encodeDLQCursor(dlqKeyOf(page.Tasks[limit-1]))
+			break
+		}
+		page.Tasks = append(page.Tasks, t.Clone())
+	}
+	return page, nil
+}
+
+// GetDeadLetterTask returns a copy of a dead_letter record, or an error
+// matching taskq.ErrNotFound when the task is missing or not in the DLQ.
+func (m *Memory) GetDeadLetterTask(ctx context.Context, id string) (*taskq.Task, error) {
+	if err := m.check(ctx); err != nil {
+		return nil, err
+	}
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	cur, ok := m.tasks[id]
+	if !ok || cur.Status != taskq.StatusDeadLetter {
+		return nil, notFound("dead letter task", id)
+	}
+	return cur.Clone(), nil
+}
+
+// MoveTaskToDeadLetter overwrites the mutable fields of record t.ID with
+// those of t, as status dead_letter entered at t.DeadLetteredAt (the clock
+// when nil; Updated too when zero). A missing record gives an error
+// matching taskq.ErrNotFound, a terminal one taskq.ErrConflict. When
+// maxSize > 0 and the DLQ then holds more than maxSize entries, the oldest
+// other entries are purged and their number returned.
+func (m *Memory) MoveTaskToDeadLetter(ctx context.Context, t *taskq.Task, maxSize int) (int, error) {
+	if err := m.check(ctx); err != nil {
+		return 0, err
+	}
+	if t == nil {
+		return 0, invalid("storage: nil task")
+	}
+	u := mutableOf(t)
+	u.status = taskq.StatusDeadLetter
+	if u.deadLetteredAt == nil || u.updated.IsZero() {
+		now := m.clock()
+		if u.deadLetteredAt == nil {
+			u.deadLetteredAt = &now
+		}
+		if u.updated.IsZero() {
+			u.updated = now
+		}
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	cur, ok := m.tasks[t.ID]
+	if !ok {
+		return 0, notFound("task", t.ID)
+	}
+	if cur.Status.Terminal() {
+		return 0, &taskq.Error{Code: taskq.CodeConflict, Message: "task " + t.ID + " is already " + string(cur.Status)}
+	}
+	m.applyLocked(cur, &u)
+	if maxSize <= 0 || len(m.dlq) <= maxSize {
+		return 0, nil
+	}
+	excess := len(m.dlq) - maxSize
+	victims := make([]dlqKey, 0, excess)
+	for _, k := range m.dlq {
+		if len(victims) == excess {
+			break
+		}
+		if k.id != t.ID {
+			victims = append(victims, k)
+		}
+	}
+	for _, k := range victims {
+		m.purgeLocked(m.tasks[k.id])
+	}
+	m.dlq = slices.DeleteFunc(m.dlq, func(k dlqKey) bool {
+		_, ok := m.tasks[k.id]
+		return !ok
+	})
+	return len(victims), nil
+}
+
+// RemoveFromDeadLetter purges a dead_letter record, or returns an error
+// matching taskq.ErrNotFound.
+func (m *Memory) RemoveFromDeadLetter(ctx context.Context, id string) error {
+	if err := m.check(ctx); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	cur, ok := m.tasks[id]
+	if !ok || cur.Status != taskq.StatusDeadLetter {
+		return notFound("dead letter task", id)
+	}
+	m.dlqRemoveLocked(dlqKeyOf(cur))
+	m.purgeLocked(cur)
+	return nil
+}
+
+// CleanupDeadLetterTasks purges the entries that entered the DLQ strictly
+// before threshold and returns how many.
+func (m *Memory) CleanupDeadLetterTasks(ctx context.Context, threshold time.Time) (int, error) {
+	if err := m.check(ctx); err != nil {
+		return 0, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n := sort.Search(len(m.dlq), func(i int) bool { return !m.dlq[i].at.Before(threshold) })
+	for _, k := range m.dlq[:n] {
+		m.purgeLocked(m.tasks[k.id])
+	}
+	m.dlq = slices.Delete(m.dlq, 0, n)
+	return n, nil
+}
+
+// CountDeadLetterTasks returns the number of dead letter entries.
+func (m *Memory) CountDeadLetterTasks(ctx context.Context) (int, error) {
+	if err := m.check(ctx); err != nil {
+		return 0, err
+	}
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return len(m.dlq), nil
+}
