@@ -168,13 +168,25 @@ func (w *Worker) complete(q string, t *taskq.Task, res any, tc TypeConfig, dur t
 	w.cfg.Observer.TaskFinished(t.Type, taskq.OutcomeCompleted, dur)
 }
 
-// settled handles a failed conditional write: when the record moved on
-// (cancelled, reaped, gone) the lease is acknowledged and true returned;
-// when storage failed the lease is left to expire and false returned.
+// settled handles a failed conditional write. When the record is gone or
+// terminal (cancelled meanwhile) the lease is acknowledged and true
+// returned. When it moved on otherwise (the lease was reaped and the task
+// rescheduled, perhaps leased by another worker) it is left alone. When
+// storage failed the lease is left to expire and false returned.
 func (w *Worker) settled(q, id string, err error) bool {
-	if errors.Is(err, taskq.ErrConflict) || errors.Is(err, taskq.ErrNotFound) {
+	if errors.Is(err, taskq.ErrNotFound) {
 		w.ack(q, id)
 		return true
+	}
+	if errors.Is(err, taskq.ErrConflict) {
+		ctx, cancel := writeCtx()
+		defer cancel()
+		cur, gerr := w.store.GetTask(ctx, id)
+		if errors.Is(gerr, taskq.ErrNotFound) || gerr == nil && cur.Status.Terminal() {
+			w.ack(q, id)
+			return true
+		}
+		return false
 	}
 	w.log.Warn("cannot record task outcome; its lease will expire and it will run again", "task_id", id, "error", err)
 	return false
