@@ -1,0 +1,264 @@
+package metrics
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/taskq/taskq"
+)
+
+// Metrics holds every taskq metric family, registered on one Registerer.
+// It implements taskq.Observer; all methods are safe for concurrent use.
+type Metrics struct {
+	cfg Config
+	log *slog.Logger
+
+	cpu, mem, lag prometheus.Gauge
+
+	processed    *prometheus.CounterVec
+	duration     *prometheus.HistogramVec
+	types        *labelSet[*typeChildren]
+	processedWin *window
+	errorWin     *window
+	recovered    *labelSet[prometheus.Counter]
+
+	dlqSize        *dlqSizeCollector
+	dlqCleaned     prometheus.Counter
+	dlqEvicted     prometheus.Counter
+	dlqRemaining   prometheus.Gauge
+	dlqCleanupDur  prometheus.Histogram
+	dlqCleanupOK   prometheus.Counter
+	dlqCleanupFail prometheus.Counter
+
+	rateLimited  *labelSet[prometheus.Counter]
+	authFailures *labelSet[prometheus.Counter]
+	breakers     *labelSet[breakerChildren]
+
+	httpRequests *prometheus.CounterVec
+	httpDuration *prometheus.HistogramVec
+	routes       *labelSet[struct{}]
+
+	mu      sync.Mutex // guards the sampler
+	stop    func()
+	stopped chan struct{}
+}
+
+var _ taskq.Observer = (*Metrics)(nil)
+
+// familyNames lists every exported family, in ARCHITECTURE.md's order.
+var familyNames = []string{
+	"system_cpu_usage",
+	"system_memory_usage_bytes",
+	"system_event_loop_lag_seconds",
+	"task_queue_size",
+	"task_processing_rate",
+	"tasks_processed_total",
+	"task_error_rate",
+	"task_processing_duration_seconds",
+	"dlq_size",
+	"dlq_tasks_cleaned_total",
+	"dlq_tasks_remaining",
+	"dlq_cleanup_duration_seconds",
+	"dlq_cleanup_success_total",
+	"dlq_cleanup_failure_total",
+	"rate_limit_exceeded_total",
+	"auth_failures_total",
+	"circuit_breaker_trips_total",
+	"circuit_breaker_state",
+	"http_requests_total",
+	"http_request_duration_seconds",
+	"tasks_recovered_total",
+	"dlq_tasks_evicted_total",
+}
+
+// FamilyNames returns the names of every metric family New registers
+// (task_queue_size only when Config.Queue is set).
+func FamilyNames() []string { return slices.Clone(familyNames) }
+
+// New builds the metrics and registers them on reg. Known label values
+// from cfg are pre-created so every series exists from start-up. It fails
+// when reg is nil or a family is already registered there (nothing stays
+// registered then).
+func New(reg prometheus.Registerer, cfg Config) (*Metrics, error) {
+	if reg == nil {
+		return nil, errors.New("metrics: nil Registerer: pass prometheus.NewRegistry() or prometheus.DefaultRegisterer")
+	}
+	cfg = cfg.withDefaults()
+	m := &Metrics{cfg: cfg, log: cfg.Logger.With("component", "metrics")}
+
+	m.cpu = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "system_cpu_usage",
+		Help: "CPU used by this process (user+system) over the last sample interval, in percent of one core.",
+	})
+	m.mem = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "system_memory_usage_bytes",
+		Help: "Resident set size of this process (/proc/self/statm; elsewhere memory mapped by the Go runtime), in bytes.",
+	})
+	m.lag = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "system_event_loop_lag_seconds",
+		Help: "Largest lateness of a periodic timer during the last sample interval (Go scheduler latency), in seconds.",
+	})
+
+	m.processed = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "tasks_processed_total",
+		Help: "Task attempts finished, by task type and status (completed, failed, dead_letter, cancelled, rescheduled).",
+	}, []string{"type", "status"})
+	m.duration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "task_processing_duration_seconds",
+		Help:    "Duration of task attempts (rescheduled ones excluded), by task type, in seconds.",
+		Buckets: cfg.TaskDurationBuckets,
+	}, []string{"type"})
+	m.types = newLabelSet(cfg.MaxLabelValues, m.newTypeChildren, cfg.TaskTypes...)
+	m.processedWin = newWindow(cfg.RateWindow, cfg.Now)
+	m.errorWin = newWindow(cfg.RateWindow, cfg.Now)
+	processingRate := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "task_processing_rate",
+		Help: "Task attempts finished (rescheduled ones excluded) per minute, over a sliding window.",
+	}, m.processedWin.perMinute)
+	errorRate := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "task_error_rate",
+		Help: "Task attempts failed (status failed or dead_letter) per minute, over a sliding window.",
+	}, m.errorWin.perMinute)
+	recovered := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "tasks_recovered_total",
+		Help: "Tasks brought back by the reaper (lease_expired) or the reconciler (reconciled).",
+	}, []string{"reason"})
+	m.recovered = newLabelSet(cfg.MaxLabelValues, counterChild(recovered),
+		taskq.RecoveredLeaseExpired, taskq.RecoveredReconciled)
+
+	m.dlqSize = newDLQSizeCollector(cfg, m.log)
+	m.dlqCleaned = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "dlq_tasks_cleaned_total",
+		Help: "Dead letter entries purged by cleanup runs or evicted by the size cap.",
+	})
+	m.dlqEvicted = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "dlq_tasks_evicted_total",
+		Help: "Dead letter entries evicted by the size cap (also counted in dlq_tasks_cleaned_total).",
+	})
+	m.dlqRemaining = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "dlq_tasks_remaining",
+		Help: "Dead letter entries left after the last successful cleanup run.",
+	})
+	m.dlqCleanupDur = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:    "dlq_cleanup_duration_seconds",
+		Help:    "Duration of dead letter cleanup runs, in seconds.",
+		Buckets: dlqCleanupBuckets,
+	})
+	m.dlqCleanupOK = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "dlq_cleanup_success_total",
+		Help: "Dead letter cleanup runs that succeeded.",
+	})
+	m.dlqCleanupFail = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "dlq_cleanup_failure_total",
+		Help: "Dead letter cleanup runs that failed.",
+	})
+
+	rateLimited := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "rate_limit_exceeded_total",
+		Help: "Requests refused by a rate limit or a temporary IP block, by scope.",
+	}, []string{"scope"})
+	m.rateLimited = newLabelSet(cfg.MaxLabelValues, counterChild(rateLimited), cfg.RateLimitScopes...)
+	authFailures := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "auth_failures_total",
+		Help: "Failed authentications, by reason.",
+	}, []string{"reason"})
+	m.authFailures = newLabelSet(cfg.MaxLabelValues, counterChild(authFailures), cfg.AuthReasons...)
+	trips := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "circuit_breaker_trips_total",
+		Help: "Transitions of a circuit breaker to open, by breaker.",
+	}, []string{"breaker"})
+	state := prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "circuit_breaker_state",
+		Help: "State of a circuit breaker: 0 closed, 1 half-open, 2 open.",
+	}, []string{"breaker"})
+	m.breakers = newLabelSet(cfg.MaxLabelValues, func(v string) breakerChildren {
+		return breakerChildren{trips: trips.WithLabelValues(v), state: state.WithLabelValues(v)}
+	}, cfg.Breakers...)
+
+	m.httpRequests = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "http_requests_total",
+		Help: "HTTP requests served, by method, route pattern and status code.",
+	}, []string{"method", "route", "code"})
+	m.httpDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "http_request_duration_seconds",
+		Help:    "Duration of HTTP requests, by method and route pattern, in seconds.",
+		Buckets: cfg.HTTPDurationBuckets,
+	}, []string{"method", "route"})
+	m.routes = newLabelSet(cfg.MaxLabelValues, func(string) struct{} { return struct{}{} })
+	for _, p := range cfg.Routes {
+		method, route := splitPattern(p)
+		if method == "" {
+			method = "GET"
+		}
+		method = normMethod(method)
+		route, _ = m.routes.get(route)
+		m.httpRequests.WithLabelValues(method, route, "200")
+		m.httpDuration.WithLabelValues(method, route)
+	}
+
+	cs := []prometheus.Collector{
+		m.cpu, m.mem, m.lag,
+		m.processed, m.duration, processingRate, errorRate, recovered,
+		m.dlqSize, m.dlqCleaned, m.dlqEvicted, m.dlqRemaining, m.dlqCleanupDur, m.dlqCleanupOK, m.dlqCleanupFail,
+		rateLimited, authFailures, trips, state,
+		m.httpRequests, m.httpDuration,
+	}
+	if cfg.Queue != nil {
+		cs = append(cs, newQueueSizeCollector(cfg, m.log))
+	}
+	for i, c := range cs {
+		if err := reg.Register(c); err != nil {
+			for _, done := range cs[:i] {
+				reg.Unregister(done)
+			}
+			return nil, fmt.Errorf("metrics: register: %w", err)
+		}
+	}
+	return m, nil
+}
+
+// typeChildren are the series of one task type.
+type typeChildren struct {
+	processed [len(outcomes)]prometheus.Counter
+	duration  prometheus.Observer
+}
+
+// outcomes are the statuses pre-created for every task type.
+var outcomes = [...]taskq.Outcome{
+	taskq.OutcomeCompleted, taskq.OutcomeRetry, taskq.OutcomeDeadLetter,
+	taskq.OutcomeCancelled, taskq.OutcomeRescheduled,
+}
+
+func (m *Metrics) newTypeChildren(typ string) *typeChildren {
+	c := &typeChildren{duration: m.duration.WithLabelValues(typ)}
+	for i, o := range outcomes {
+		c.processed[i] = m.processed.WithLabelValues(typ, string(o))
+	}
+	return c
+}
+
+// breakerChildren are the series of one breaker.
+type breakerChildren struct {
+	trips prometheus.Counter
+	state prometheus.Gauge
+}
+
+func counterChild(v *prometheus.CounterVec) func(string) prometheus.Counter {
+	return func(l string) prometheus.Counter { return v.WithLabelValues(l) }
+}
+
+// splitPattern splits a ServeMux pattern "[METHOD ][HOST]/PATH" into its
+// method (possibly empty) and the rest.
+func splitPattern(p string) (method, route string) {
+	p = strings.TrimSpace(p)
+	if i := strings.IndexAny(p, " \t"); i >= 0 {
+		return p[:i], strings.TrimSpace(p[i+1:])
+	}
+	return "", p
+}
