@@ -1,0 +1,70 @@
+package postgres
+
+import (
+	"errors"
+	"log/slog"
+	"time"
+)
+
+// Config configures a Store. The zero value works.
+type Config struct {
+	// Logger receives warnings; nil discards them.
+	Logger *slog.Logger
+	// Now returns the current time, used where a caller gives none (the DLQ
+	// entry time); nil means time.Now.
+	Now func() time.Time
+	// MaxBatch caps the statements of one group-commit batch. Default 256.
+	MaxBatch int
+	// MaxInFlight is how many group-commit batches may be in flight at once;
+	// calls arriving meanwhile wait and form the next batch. Default 2.
+	MaxInFlight int
+	// BatchWindow, when positive, holds a batch open this long for more
+	// calls before sending it. Default 0: batches form only from calls that
+	// arrive while earlier batches are in flight, so a lone call is never
+	// delayed.
+	BatchWindow time.Duration
+	// WriteTimeout bounds one batch round trip. Default 30s.
+	WriteTimeout time.Duration
+	// SkipMigrations leaves the schema alone (it must be migrated already).
+	SkipMigrations bool
+}
+
+// Defaults of Config.
+const (
+	DefaultMaxBatch     = 256
+	DefaultMaxInFlight  = 2
+	DefaultWriteTimeout = 30 * time.Second
+)
+
+func (c Config) withDefaults() Config {
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.MaxBatch == 0 {
+		c.MaxBatch = DefaultMaxBatch
+	}
+	if c.MaxInFlight == 0 {
+		c.MaxInFlight = DefaultMaxInFlight
+	}
+	if c.WriteTimeout == 0 {
+		c.WriteTimeout = DefaultWriteTimeout
+	}
+	return c
+}
+
+func (c Config) validate() error {
+	switch {
+	case c.MaxBatch < 1:
+		return errors.New("postgres: Config.MaxBatch must be positive")
+	case c.MaxInFlight < 1:
+		return errors.New("postgres: Config.MaxInFlight must be positive")
+	case c.BatchWindow < 0:
+		return errors.New("postgres: Config.BatchWindow must not be negative")
+	case c.WriteTimeout < 0:
+		return errors.New("postgres: Config.WriteTimeout must not be negative")
+	}
+	return nil
+}

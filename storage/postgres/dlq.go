@@ -1,0 +1,179 @@
+package postgres
+
+import (
+	"context"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/taskq/taskq"
+)
+
+// dlqLockKey is the pg_advisory_xact_lock key that serializes moves into
+// the DLQ, so that the size cap holds exactly under concurrent moves.
+const dlqLockKey int64 = 0x7461736b71646c71 // "taskqdlq"
+
+const (
+	moveToDLQSQL = `WITH cur AS (SELECT status FROM tasks WHERE id = $1),
+	upd AS (
+		UPDATE tasks SET status = 'dead_letter', priority = $2, run_at = $3, started_at = $4,
+			completed_at = $5, retry_count = $6, attempts = $7, error = $8, result = $9,
+			dlq_retry_count = $10, dead_lettered_at = $11, updated = $12
+		WHERE id = $1 AND status NOT IN ('completed', 'cancelled', 'dead_letter')
+		RETURNING 1)
+	SELECT (SELECT count(*) FROM upd), (SELECT status FROM cur)`
+
+	// evictDLQSQL purges the oldest entries other than the one just moved
+	// ($2) while the DLQ holds more than $1.
+	evictDLQSQL = `DELETE FROM tasks WHERE id IN (
+		SELECT id FROM tasks WHERE status = 'dead_letter' AND id <> $2
+		ORDER BY dead_lettered_at, id
+		LIMIT greatest((SELECT count(*) FROM tasks WHERE status = 'dead_letter') - $1, 0))`
+
+	getDLQTaskSQL      = `SELECT ` + taskColumns + ` FROM tasks WHERE id = $1 AND status = 'dead_letter'`
+	removeDLQTaskSQL   = `DELETE FROM tasks WHERE id = $1 AND status = 'dead_letter'`
+	cleanupDLQSQL      = `DELETE FROM tasks WHERE status = 'dead_letter' AND dead_lettered_at < $1`
+	countDLQSQL        = `SELECT count(*) FROM tasks WHERE status = 'dead_letter'`
+	dlqAdvisoryLockSQL = `SELECT pg_advisory_xact_lock($1)`
+)
+
+// GetDeadLetterTasks lists DLQ entries oldest entry first, with keyset
+// pagination on (dead_lettered_at, id). A malformed cursor gives an error
+// matching taskq.ErrInvalidInput.
+func (s *Store) GetDeadLetterTasks(ctx context.Context, f taskq.DeadLetterFilter) (taskq.TaskPage, error) {
+	const op = "list dead letter tasks"
+	var (
+		afterAt time.Time
+		afterID string
+	)
+	if f.Cursor != "" {
+		var ok bool
+		if afterAt, afterID, ok = decodeDLQCursor(f.Cursor); !ok {
+			return taskq.TaskPage{}, invalidInput(op, "malformed cursor")
+		}
+	}
+	limit := taskq.PageLimit(f.Limit)
+	sql, args := dlqQuery(f, afterAt, afterID, limit)
+	tasks, err := s.collect(ctx, sql, args)
+	if err != nil {
+		return taskq.TaskPage{}, mapError(op, err)
+	}
+	page := taskq.TaskPage{Tasks: tasks}
+	if len(tasks) > limit {
+		last := tasks[limit-1]
+		page.Tasks = tasks[:limit]
+		var at time.Time
+		if last.DeadLetteredAt != nil { // always set by this store
+			at = *last.DeadLetteredAt
+		}
+		page.NextCursor = encodeDLQCursor(at, last.ID)
+	}
+	return page, nil
+}
+
+// GetDeadLetterTask returns a task in the DLQ, or ErrNotFound when it is
+// missing or not in the DLQ.
+func (s *Store) GetDeadLetterTask(ctx context.Context, id string) (*taskq.Task, error) {
+	const op = "get dead letter task"
+	uid, ok := parseID(id)
+	if !ok {
+		return nil, notFound(op)
+	}
+	t, err := scanTask(s.pool.QueryRow(ctx, getDLQTaskSQL, uid))
+	if err != nil {
+		return nil, mapError(op, err)
+	}
+	return t, nil
+}
+
+// MoveTaskToDeadLetter stores t (mutable fields and error) as dead_letter,
+// entered at t.DeadLetteredAt (now when nil; Updated is now too when zero),
+// unless the record is already terminal (ErrConflict) or missing
+// (ErrNotFound). When maxSize > 0 and the DLQ then holds more than maxSize
+// entries, the oldest other entries are purged in the same transaction and
+// their number is returned. Moves are serialized by a transaction-scoped
+// advisory lock so the cap is exact.
+func (s *Store) MoveTaskToDeadLetter(ctx context.Context, t *taskq.Task, maxSize int) (int, error) {
+	const op = "move task to dead letter"
+	if t == nil {
+		return 0, invalidInput(op, "nil task")
+	}
+	if _, ok := parseID(t.ID); !ok {
+		return 0, notFound(op)
+	}
+	row, err := s.encodeTask(op, t)
+	if err != nil {
+		return 0, err
+	}
+	now := s.cfg.Now().UTC()
+	at, updated := now, t.Updated
+	if t.DeadLetteredAt != nil {
+		at = *t.DeadLetteredAt
+	}
+	if updated.IsZero() {
+		updated = now
+	}
+	var (
+		moved   int64
+		seen    *string
+		evicted int64
+	)
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, dlqAdvisoryLockSQL, dlqLockKey); err != nil {
+			return err
+		}
+		err := tx.QueryRow(ctx, moveToDLQSQL, row.id, row.priority, t.RunAt, row.started, row.completed,
+			int32(t.RetryCount), int32(t.Attempts), row.errJSON, row.result, int32(t.DLQRetryCount),
+			at, updated).Scan(&moved, &seen)
+		if err != nil || moved == 0 || maxSize <= 0 {
+			return err
+		}
+		ct, err := tx.Exec(ctx, evictDLQSQL, maxSize, row.id)
+		evicted = ct.RowsAffected()
+		return err
+	})
+	switch {
+	case err != nil:
+		return 0, mapError(op, err)
+	case moved == 1:
+		return int(evicted), nil
+	case seen == nil:
+		return 0, notFound(op)
+	}
+	return 0, conflict(op, "task is already "+*seen)
+}
+
+// RemoveFromDeadLetter purges a DLQ entry, or returns ErrNotFound.
+func (s *Store) RemoveFromDeadLetter(ctx context.Context, id string) error {
+	const op = "remove dead letter task"
+	uid, ok := parseID(id)
+	if !ok {
+		return notFound(op)
+	}
+	ct, err := s.pool.Exec(ctx, removeDLQTaskSQL, uid)
+	if err != nil {
+		return mapError(op, err)
+	}
+	if ct.RowsAffected() == 0 {
+		return notFound(op)
+	}
+	return nil
+}
+
+// CleanupDeadLetterTasks purges the entries that entered the DLQ before
+// threshold, in one statement, and returns how many.
+func (s *Store) CleanupDeadLetterTasks(ctx context.Context, threshold time.Time) (int, error) {
+	ct, err := s.pool.Exec(ctx, cleanupDLQSQL, threshold)
+	if err != nil {
+		return 0, mapError("cleanup dead letter tasks", err)
+	}
+	return int(ct.RowsAffected()), nil
+}
+
+// CountDeadLetterTasks returns the DLQ size.
+func (s *Store) CountDeadLetterTasks(ctx context.Context) (int, error) {
+	var n int64
+	if err := s.pool.QueryRow(ctx, countDLQSQL).Scan(&n); err != nil {
+		return 0, mapError("count dead letter tasks", err)
+	}
+	return int(n), nil
+}

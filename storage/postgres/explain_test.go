@@ -1,0 +1,124 @@
+package postgres
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/stretchr/testify/require"
+	"github.com/taskq/taskq"
+)
+
+// explainRows is the table size of the EXPLAIN test: large enough that a
+// sequential scan would be the planner's choice were an index missing.
+const explainRows = 20000
+
+// TestExplainHotQueriesUseIndexes loads a realistic mix of tasks, runs
+// ANALYZE and checks that the plan of every hot query reads an index and
+// no sequential scan (with the planner's default settings). Run it with -v
+// to see the plans; docs/postgres.md shows them.
+func TestExplainHotQueriesUseIndexes(t *testing.T) {
+	t.Parallel()
+	s := NewTestStore(t, Config{})
+	ctx := t.Context()
+	base := time.Now().UTC().Add(-24 * time.Hour)
+	statuses := []taskq.TaskStatus{
+		taskq.StatusCompleted, taskq.StatusCompleted, taskq.StatusCompleted, taskq.StatusCompleted,
+		taskq.StatusCompleted, taskq.StatusCompleted, taskq.StatusCompleted, taskq.StatusCompleted,
+		taskq.StatusCompleted, taskq.StatusCompleted, taskq.StatusCompleted, taskq.StatusCompleted,
+		taskq.StatusPending, taskq.StatusPending, taskq.StatusRunning, taskq.StatusPending,
+		taskq.StatusCancelled, taskq.StatusDeadLetter, taskq.StatusCompleted, taskq.StatusCompleted,
+	}
+	ts := make([]*taskq.Task, explainRows)
+	for i := range ts {
+		at := base.Add(time.Duration(i) * time.Second)
+		t := &taskq.Task{ID: taskq.NewID(), Type: fmt.Sprintf("type-%d", i%20), Status: statuses[i%len(statuses)],
+			Priority: taskq.TaskPriority(i % 3), Created: at, Updated: at, RunAt: at, Queue: "default",
+			Owner: fmt.Sprintf("owner-%d", i%100), Metadata: map[string]any{"i": i}}
+		if i%500 == 1 { // rare values: 0.2% of the tasks
+			t.Type, t.Status, t.Priority = "report.monthly", taskq.StatusFailed, taskq.PriorityCritical
+		}
+		if i%10 == 0 {
+			t.IdempotencyKey = fmt.Sprintf("key-%d", i)
+		}
+		if t.Status == taskq.StatusDeadLetter {
+			t.DeadLetteredAt = taskq.TimePtr(at)
+		}
+		ts[i] = t
+	}
+	for i := 0; i < len(ts); i += 5000 {
+		require.NoError(t, s.CreateTasks(ctx, ts[i:i+5000]))
+	}
+	_, err := s.pool.Exec(ctx, "ANALYZE tasks")
+	require.NoError(t, err)
+
+	mid := ts[len(ts)/2]
+	dlqMid := ts[len(ts)/2+17] // a dead_letter task (index 10017 % 20 == 17)
+	require.Equal(t, taskq.StatusDeadLetter, dlqMid.Status)
+	prio, critical := taskq.PriorityHigh, taskq.PriorityCritical
+	type q struct {
+		name  string
+		sql   string
+		args  []any
+		index string // the index the plan must use, when it matters
+	}
+	list := func(name string, f taskq.TaskFilter, after, index string) q {
+		sql, args := listTasksQuery(f, after, taskq.DefaultPageSize)
+		return q{name, sql, args, index}
+	}
+	dlq := func(name string, f taskq.DeadLetterFilter, at time.Time, after, index string) q {
+		sql, args := dlqQuery(f, at, after, taskq.DefaultPageSize)
+		return q{name, sql, args, index}
+	}
+	pending, failed := []taskq.TaskStatus{taskq.StatusPending}, []taskq.TaskStatus{taskq.StatusFailed}
+	cases := []q{
+		{"GetTask", getTaskSQL, []any{mid.ID}, "tasks_pkey"},
+		{"CreateTask (idempotency lookup)", getByIdempotencyKeySQL, []any{"owner-0", "key-100"}, "tasks_owner_idempotency_key_idx"},
+		{"UpdateTask", updateTaskSQL, []any{mid.ID, "running", int16(1), base, nil, nil, int32(0), int32(1), nil, nil, int32(0), nil, base, []string{"pending"}}, "tasks_pkey"},
+		{"StartTasks", startTasksSQL, []any{[]string{mid.ID, ts[1].ID, ts[2].ID}, base}, "tasks_pkey"},
+		list("ListTasks newest first", taskq.TaskFilter{}, "", "tasks_pkey"),
+		list("ListTasks next page", taskq.TaskFilter{}, mid.ID, "tasks_pkey"),
+		// Common filter values: walking the id index backwards finds a
+		// page after about limit/selectivity rows.
+		list("ListTasks status=pending (15% of tasks)", taskq.TaskFilter{Statuses: pending}, "", ""),
+		list("ListTasks type=type-3 (5%), next page", taskq.TaskFilter{Type: "type-3"}, mid.ID, ""),
+		list("ListTasks priority=high (33%), next page", taskq.TaskFilter{Priority: &prio}, mid.ID, ""),
+		// Rare filter values: the (filter, id) indexes.
+		list("ListTasks status=failed (0.2%)", taskq.TaskFilter{Statuses: failed}, "", "tasks_status_id_idx"),
+		list("ListTasks status=failed (0.2%), next page", taskq.TaskFilter{Statuses: failed}, mid.ID, "tasks_status_id_idx"),
+		list("ListTasks type=report.monthly (0.2%)", taskq.TaskFilter{Type: "report.monthly"}, "", "tasks_type_id_idx"),
+		list("ListTasks priority=critical (0.2%)", taskq.TaskFilter{Priority: &critical}, "", "tasks_priority_id_idx"),
+		list("ListTasks owner (role user)", taskq.TaskFilter{Owner: "owner-7"}, "", "tasks_owner_id_idx"),
+		list("ListTasks owner+status", taskq.TaskFilter{Owner: "owner-7", Statuses: pending}, "", ""),
+		list("ListTasks type+status", taskq.TaskFilter{Type: "type-3", Statuses: pending}, "", ""),
+		list("Reconciler: pending|failed updated before", taskq.TaskFilter{
+			Statuses: []taskq.TaskStatus{taskq.StatusPending, taskq.StatusFailed}, UpdatedBefore: base.Add(time.Hour)}, "", ""),
+		dlq("GetDeadLetterTasks oldest first", taskq.DeadLetterFilter{}, time.Time{}, "", "tasks_dlq_idx"),
+		dlq("GetDeadLetterTasks next page", taskq.DeadLetterFilter{}, *dlqMid.DeadLetteredAt, dlqMid.ID, "tasks_dlq_idx"),
+		dlq("GetDeadLetterTasks type, next page", taskq.DeadLetterFilter{Type: "type-17"}, *dlqMid.DeadLetteredAt, dlqMid.ID, "tasks_dlq_type_idx"),
+		{"GetDeadLetterTask", getDLQTaskSQL, []any{dlqMid.ID}, "tasks_pkey"},
+		{"CountDeadLetterTasks", countDLQSQL, nil, "tasks_dlq_idx"},
+		{"MoveTaskToDeadLetter eviction", evictDLQSQL, []any{100, mid.ID}, "tasks_dlq_idx"},
+		{"CleanupDeadLetterTasks", cleanupDLQSQL, []any{base.Add(time.Hour)}, "tasks_dlq_idx"},
+		{"RemoveFromDeadLetter", removeDLQTaskSQL, []any{dlqMid.ID}, "tasks_pkey"},
+		{"DeleteTask", deleteTaskSQL, []any{mid.ID}, "tasks_pkey"},
+		{"GetAPIKeyByHash", getKeyByHashSQL, []any{[]byte{1}}, "api_keys_hash_key"},
+	}
+	var doc strings.Builder
+	for _, c := range cases {
+		rows, err := s.pool.Query(ctx, "EXPLAIN (COSTS OFF) "+c.sql, c.args...)
+		require.NoError(t, err, c.name)
+		lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		require.NoError(t, err, c.name)
+		plan := strings.Join(lines, "\n")
+		fmt.Fprintf(&doc, "-- %s\n%s\n\n", c.name, plan)
+		require.NotContains(t, plan, "Seq Scan", "%s:\n%s", c.name, plan)
+		require.Contains(t, plan, "Index", "%s:\n%s", c.name, plan)
+		if c.index != "" {
+			require.Contains(t, plan, " "+c.index, "%s:\n%s", c.name, plan)
+		}
+	}
+	t.Logf("plans with %d tasks after ANALYZE:\n%s", explainRows, doc.String())
+}

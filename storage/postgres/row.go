@@ -1,0 +1,152 @@
+package postgres
+
+import (
+	"bytes"
+	"encoding/json"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/taskq/taskq"
+)
+
+// taskColumns is the column list of every task read, in scanTask order.
+const taskColumns = `id, type, status, priority, description, created, updated, completed_at,
+	deadline, retry_count, max_retries, error, result, metadata, queue, run_at, started_at,
+	timeout_ms, attempts, dlq_retry_count, dead_lettered_at, owner, idempotency_key`
+
+// insertColumns is taskColumns as a slice, for COPY.
+var insertColumns = []string{
+	"id", "type", "status", "priority", "description", "created", "updated", "completed_at",
+	"deadline", "retry_count", "max_retries", "error", "result", "metadata", "queue", "run_at", "started_at",
+	"timeout_ms", "attempts", "dlq_retry_count", "dead_lettered_at", "owner", "idempotency_key",
+}
+
+// scanTask reads one row selected with taskColumns.
+func scanTask(row pgx.Row) (*taskq.Task, error) {
+	var (
+		t                                         taskq.Task
+		status                                    string
+		priority                                  int16
+		retryCount, maxRetries, attempts, dlqRetr int32
+		timeoutMS                                 int64
+		errJSON, result, metadata                 []byte
+	)
+	err := row.Scan(&t.ID, &t.Type, &status, &priority, &t.Description, &t.Created, &t.Updated,
+		&t.CompletedAt, &t.Deadline, &retryCount, &maxRetries, &errJSON, &result, &metadata,
+		&t.Queue, &t.RunAt, &t.StartedAt, &timeoutMS, &attempts, &dlqRetr, &t.DeadLetteredAt,
+		&t.Owner, &t.IdempotencyKey)
+	if err != nil {
+		return nil, err
+	}
+	t.Status = taskq.TaskStatus(status)
+	t.Priority = taskq.TaskPriority(priority)
+	t.RetryCount, t.MaxRetries, t.Attempts, t.DLQRetryCount = int(retryCount), int(maxRetries), int(attempts), int(dlqRetr)
+	t.Timeout = time.Duration(timeoutMS) * time.Millisecond
+	t.Created, t.Updated, t.RunAt = t.Created.UTC(), t.Updated.UTC(), t.RunAt.UTC()
+	for _, p := range []*time.Time{t.CompletedAt, t.Deadline, t.StartedAt, t.DeadLetteredAt} {
+		if p != nil {
+			*p = p.UTC()
+		}
+	}
+	if errJSON != nil {
+		t.Error = &taskq.TaskError{}
+		if err := json.Unmarshal(errJSON, t.Error); err != nil {
+			return nil, decodeError(err)
+		}
+	}
+	if result != nil {
+		// jsonb re-formats the document; compact it back to the form a Go
+		// encoder writes.
+		var buf bytes.Buffer
+		if err := json.Compact(&buf, result); err != nil {
+			return nil, decodeError(err)
+		}
+		t.Result = buf.Bytes()
+	}
+	if metadata != nil {
+		if err := json.Unmarshal(metadata, &t.Metadata); err != nil {
+			return nil, decodeError(err)
+		}
+	}
+	return &t, nil
+}
+
+// taskRow is a task encoded for the database.
+type taskRow struct {
+	id                  string
+	errJSON, result     []byte
+	metadata            []byte
+	priority            int16
+	timeoutMS           int64
+	completed, deadline *time.Time
+	started, deadLetter *time.Time
+}
+
+// encodeTask validates the parts of t the schema needs and encodes its
+// JSON columns. A dead_letter task without a DLQ entry time gets one (its
+// Updated time, else now), so that every DLQ entry has a place in the
+// oldest-first order and in cursors.
+func (s *Store) encodeTask(op string, t *taskq.Task) (taskRow, error) {
+	if t == nil {
+		return taskRow{}, invalidInput(op, "nil task")
+	}
+	id, ok := parseID(t.ID)
+	if !ok {
+		return taskRow{}, &taskq.Error{Code: taskq.CodeValidation, Message: op + ": id must be a UUID",
+			Details: []taskq.FieldError{{Field: "id", Message: "must be a UUID"}}}
+	}
+	r := taskRow{id: id, priority: int16(t.Priority), timeoutMS: t.Timeout.Milliseconds(),
+		completed: t.CompletedAt, deadline: t.Deadline, started: t.StartedAt, deadLetter: t.DeadLetteredAt}
+	if t.Status == taskq.StatusDeadLetter && r.deadLetter == nil {
+		at := t.Updated
+		if at.IsZero() {
+			at = s.cfg.Now()
+		}
+		r.deadLetter = &at
+	}
+	if t.Priority < -1<<15 || t.Priority > 1<<15-1 {
+		r.priority = -1 // out of smallint range: let the CHECK reject it
+	}
+	var err error
+	if t.Error != nil {
+		if r.errJSON, err = json.Marshal(t.Error); err != nil {
+			return taskRow{}, invalidInput(op, "error is not encodable as JSON")
+		}
+	}
+	if t.Result != nil {
+		if !json.Valid(t.Result) {
+			return taskRow{}, invalidInput(op, "result is not valid JSON")
+		}
+		r.result = t.Result
+	}
+	if t.Metadata != nil {
+		if r.metadata, err = json.Marshal(t.Metadata); err != nil {
+			return taskRow{}, invalidInput(op, "metadata is not encodable as JSON")
+		}
+	}
+	return r, nil
+}
+
+// insertValues returns the values of insertColumns for t.
+func (r taskRow) insertValues(t *taskq.Task) []any {
+	return []any{
+		r.id, t.Type, string(t.Status), r.priority, t.Description, t.Created, t.Updated, r.completed,
+		r.deadline, int32(t.RetryCount), int32(t.MaxRetries), r.errJSON, r.result, r.metadata, t.Queue, t.RunAt, r.started,
+		r.timeoutMS, int32(t.Attempts), int32(t.DLQRetryCount), r.deadLetter, t.Owner, t.IdempotencyKey,
+	}
+}
+
+// parseID returns the canonical form of a task id, or false when it is not
+// a UUID (such a task cannot exist).
+func parseID(id string) (string, bool) {
+	u, err := uuid.Parse(id)
+	if err != nil {
+		return "", false
+	}
+	return u.String(), true
+}
+
+func decodeError(err error) error {
+	return &taskq.Error{Code: taskq.CodeInternal, Message: "cannot decode task record", Err: err}
+}

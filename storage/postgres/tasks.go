@@ -1,0 +1,261 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/taskq/taskq"
+)
+
+var (
+	insertTaskSQL = `INSERT INTO tasks (` + taskColumns + `) VALUES (` + placeholders(len(insertColumns)) + `)
+	ON CONFLICT DO NOTHING`
+
+	getTaskSQL = `SELECT ` + taskColumns + ` FROM tasks WHERE id = $1`
+
+	getByIdempotencyKeySQL = `SELECT ` + taskColumns + ` FROM tasks WHERE owner = $1 AND idempotency_key = $2 AND idempotency_key <> ''`
+
+	// updateTaskSQL overwrites the mutable fields when the status is one of
+	// $14 (any when NULL). A plain conditional UPDATE plans and runs faster
+	// than a form that also reports why it matched nothing; that rare case
+	// is told apart afterwards with statusSQL.
+	updateTaskSQL = `UPDATE tasks SET status = $2, priority = $3, run_at = $4, started_at = $5,
+		completed_at = $6, retry_count = $7, attempts = $8, error = $9, result = $10,
+		dlq_retry_count = $11, dead_lettered_at = $12, updated = $13
+	WHERE id = $1 AND ($14::text[] IS NULL OR status = ANY ($14::text[]))`
+
+	statusSQL = `SELECT status FROM tasks WHERE id = $1`
+
+	// startTasksSQL is one UPDATE of every startable task among $1. It
+	// reads the primary key with the id array, which nbtree sorts, so rows
+	// are locked in id order and concurrent batches (themselves sorted by
+	// id) do not deadlock each other in the common case; a deadlock that
+	// still happens rolls the batch back and its statements run again one
+	// by one (see writer.flush).
+	startTasksSQL = `UPDATE tasks SET status = 'running', started_at = $2, updated = $2, attempts = attempts + 1
+	WHERE id = ANY ($1::uuid[]) AND status IN ('pending', 'failed', 'running')
+	RETURNING ` + taskColumns
+
+	deleteTaskSQL = `DELETE FROM tasks WHERE id = $1`
+)
+
+func placeholders(n int) string {
+	var b strings.Builder
+	for i := 1; i <= n; i++ {
+		if i > 1 {
+			b.WriteString(", ")
+		}
+		b.WriteString("$")
+		b.WriteString(strconv.Itoa(i))
+	}
+	return b.String()
+}
+
+func duplicate(cause error) error {
+	return &taskq.Error{Code: taskq.ErrDuplicate.Code, Message: taskq.ErrDuplicate.Message, Err: cause}
+}
+
+// CreateTask stores a new record through the group-commit writer. A task
+// whose id or (owner, idempotency key) exists is not stored: the existing
+// one is returned with an error matching taskq.ErrDuplicate.
+func (s *Store) CreateTask(ctx context.Context, t *taskq.Task) (*taskq.Task, error) {
+	const op = "create task"
+	row, err := s.encodeTask(op, t)
+	if err != nil {
+		return nil, err
+	}
+	args := row.insertValues(t)
+	for range 3 {
+		var inserted bool
+		err := s.w.do(ctx, &writeOp{key: row.id, queue: func(b *pgx.Batch) {
+			b.Queue(insertTaskSQL, args...).Exec(func(ct pgconn.CommandTag) error {
+				inserted = ct.RowsAffected() == 1
+				return nil
+			})
+		}})
+		if err != nil {
+			return nil, mapError(op, err)
+		}
+		if inserted {
+			return t.Clone(), nil
+		}
+		existing, err := s.existing(ctx, row.id, t)
+		if err == nil {
+			return existing, duplicate(nil)
+		}
+		if !errors.Is(err, taskq.ErrNotFound) {
+			return nil, err
+		}
+		// The conflicting record was deleted meanwhile: insert again.
+	}
+	return nil, conflict(op, "task keeps conflicting with concurrent changes")
+}
+
+// existing returns the record a refused insert collided with: the one
+// with the same id, else the one with the same (owner, idempotency key).
+func (s *Store) existing(ctx context.Context, id string, t *taskq.Task) (*taskq.Task, error) {
+	got, err := scanTask(s.pool.QueryRow(ctx, getTaskSQL, id))
+	if errors.Is(err, pgx.ErrNoRows) && t.IdempotencyKey != "" {
+		got, err = scanTask(s.pool.QueryRow(ctx, getByIdempotencyKeySQL, t.Owner, t.IdempotencyKey))
+	}
+	return got, mapError("create task", err)
+}
+
+// CreateTasks stores many records with one COPY, which is a single
+// statement and so all or nothing: a duplicate id or idempotency key fails
+// the whole batch with an error matching taskq.ErrDuplicate.
+func (s *Store) CreateTasks(ctx context.Context, ts []*taskq.Task) error {
+	const op = "create tasks"
+	if len(ts) == 0 {
+		return nil
+	}
+	rows := make([][]any, len(ts))
+	for i, t := range ts {
+		row, err := s.encodeTask(op, t)
+		if err != nil {
+			return err
+		}
+		rows[i] = row.insertValues(t)
+	}
+	_, err := s.pool.CopyFrom(ctx, pgx.Identifier{"tasks"}, insertColumns, pgx.CopyFromRows(rows))
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == sqlUniqueViolation {
+		return duplicate(err)
+	}
+	return mapError(op, err)
+}
+
+// GetTask returns the record, or an error matching taskq.ErrNotFound.
+func (s *Store) GetTask(ctx context.Context, id string) (*taskq.Task, error) {
+	const op = "get task"
+	uid, ok := parseID(id)
+	if !ok {
+		return nil, notFound(op)
+	}
+	t, err := scanTask(s.pool.QueryRow(ctx, getTaskSQL, uid))
+	if err != nil {
+		return nil, mapError(op, err)
+	}
+	return t, nil
+}
+
+// UpdateTask overwrites the mutable fields of t.ID if its status is one of
+// expect (any when empty), through the group-commit writer. It returns
+// ErrNotFound for a missing record and ErrConflict when the precondition
+// fails.
+func (s *Store) UpdateTask(ctx context.Context, t *taskq.Task, expect ...taskq.TaskStatus) error {
+	const op = "update task"
+	if t == nil {
+		return invalidInput(op, "nil task")
+	}
+	if _, ok := parseID(t.ID); !ok {
+		return notFound(op)
+	}
+	row, err := s.encodeTask(op, t)
+	if err != nil {
+		return err
+	}
+	var want []string
+	if len(expect) > 0 {
+		want = make([]string, len(expect))
+		for i, st := range expect {
+			want[i] = string(st)
+		}
+	}
+	var updated bool
+	err = s.w.do(ctx, &writeOp{key: row.id, queue: func(b *pgx.Batch) {
+		b.Queue(updateTaskSQL, row.id, string(t.Status), row.priority, t.RunAt, row.started, row.completed,
+			int32(t.RetryCount), int32(t.Attempts), row.errJSON, row.result, int32(t.DLQRetryCount),
+			row.deadLetter, t.Updated, want,
+		).Exec(func(ct pgconn.CommandTag) error {
+			updated = ct.RowsAffected() == 1
+			return nil
+		})
+	}})
+	switch {
+	case err != nil:
+		return mapError(op, err)
+	case updated:
+		return nil
+	}
+	// Nothing matched: the record is missing, or its status is not one of
+	// expect.
+	var status string
+	if err := s.pool.QueryRow(ctx, statusSQL, row.id).Scan(&status); err != nil {
+		return mapError(op, err)
+	}
+	return conflict(op, "task is "+status+", not "+strings.Join(want, " or "))
+}
+
+// StartTasks marks the startable records among ids (pending, failed or
+// running) as running at now (the clock when zero) and increments their attempts, in one
+// statement through the group-commit writer. It returns them in the order
+// of ids; missing and terminal records are left out.
+func (s *Store) StartTasks(ctx context.Context, ids []string, now time.Time) ([]*taskq.Task, error) {
+	const op = "start tasks"
+	uids := make([]string, 0, len(ids))
+	seen := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		if u, ok := parseID(id); ok && !seen[u] {
+			seen[u] = true
+			uids = append(uids, u)
+		}
+	}
+	if len(uids) == 0 {
+		return []*taskq.Task{}, nil
+	}
+	if now.IsZero() {
+		now = s.cfg.Now()
+	}
+	now = now.UTC()
+	key := uids[0]
+	for _, u := range uids[1:] {
+		key = min(key, u)
+	}
+	var started map[string]*taskq.Task
+	err := s.w.do(ctx, &writeOp{key: key, queue: func(b *pgx.Batch) {
+		b.Queue(startTasksSQL, uids, now).Query(func(rows pgx.Rows) error {
+			started = make(map[string]*taskq.Task, len(uids))
+			for rows.Next() {
+				t, err := scanTask(rows)
+				if err != nil {
+					return err
+				}
+				started[t.ID] = t
+			}
+			return rows.Err()
+		})
+	}})
+	if err != nil {
+		return nil, mapError(op, err)
+	}
+	out := make([]*taskq.Task, 0, len(started))
+	for _, u := range uids {
+		if t := started[u]; t != nil {
+			out = append(out, t)
+		}
+	}
+	return out, nil
+}
+
+// DeleteTask removes a record for good, or returns ErrNotFound.
+func (s *Store) DeleteTask(ctx context.Context, id string) error {
+	const op = "delete task"
+	uid, ok := parseID(id)
+	if !ok {
+		return notFound(op)
+	}
+	ct, err := s.pool.Exec(ctx, deleteTaskSQL, uid)
+	if err != nil {
+		return mapError(op, err)
+	}
+	if ct.RowsAffected() == 0 {
+		return notFound(op)
+	}
+	return nil
+}
