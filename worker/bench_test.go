@@ -2,6 +2,7 @@ package worker_test
 
 import (
 	"context"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -25,7 +26,7 @@ func BenchmarkDrain(b *testing.B) {
 }
 
 func benchDrain(b *testing.B, store taskq.StorageAdapter, q taskq.Queue, conc int) {
-	obs := &countingObserver{}
+	obs := &doneCounter{}
 	w, err := worker.New(q, store, worker.Config{Concurrency: conc, Observer: obs})
 	require.NoError(b, err)
 	w.HandleFunc("noop", func(context.Context, *taskq.Task) (any, error) { return nil, nil })
@@ -63,4 +64,16 @@ func itoa(n int) string {
 		b = append([]byte{byte('0' + n%10)}, b...)
 	}
 	return string(b)
+}
+
+// doneCounter counts completed attempts with one atomic add.
+type doneCounter struct {
+	taskq.NopObserver
+	completed atomic.Int64
+}
+
+func (c *doneCounter) TaskFinished(_ string, o taskq.Outcome, _ time.Duration) {
+	if o == taskq.OutcomeCompleted {
+		c.completed.Add(1)
+	}
 }

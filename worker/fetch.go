@@ -16,6 +16,7 @@ func (w *Worker) fetchLoop(queue string) {
 	defer w.fetchWG.Done()
 	ctx := w.fetchCtx
 	errDelay := 50 * time.Millisecond
+	byID := map[string]*taskq.Task{} // reused by dispatch
 	for {
 		select {
 		case <-w.slots:
@@ -54,7 +55,7 @@ func (w *Worker) fetchLoop(queue string) {
 			_ = w.queue.Wait(ctx, queue, w.cfg.PollInterval)
 			continue
 		}
-		w.dispatch(queue, leases)
+		w.dispatch(queue, leases, byID)
 	}
 }
 
@@ -67,12 +68,12 @@ func (w *Worker) release(n int) {
 // dispatch marks the leased records running in one storage call and sends
 // the startable ones to the runners; the rest are acknowledged (their
 // records are missing or terminal).
-func (w *Worker) dispatch(queue string, leases []taskq.Lease) {
+func (w *Worker) dispatch(queue string, leases []taskq.Lease, byID map[string]*taskq.Task) {
 	ids := make([]string, len(leases))
 	for i, l := range leases {
 		ids[i] = l.ID
-		w.held.add(queue, l.ID)
 	}
+	w.held.addAll(queue, ids)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	tasks, err := w.store.StartTasks(ctx, ids, w.now())
@@ -90,7 +91,7 @@ func (w *Worker) dispatch(queue string, leases []taskq.Lease) {
 		sleepCtx(w.fetchCtx, time.Second)
 		return
 	}
-	byID := make(map[string]*taskq.Task, len(tasks))
+	clear(byID)
 	for _, t := range tasks {
 		byID[t.ID] = t
 	}

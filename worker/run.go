@@ -139,8 +139,12 @@ func encodeResult(res any) (json.RawMessage, error) {
 	return json.Marshal(res)
 }
 
+// writeCtx is the context of outcome writes. They are not tied to the
+// handler's context (which may be cancelled) and carry no timer of their
+// own: the backends bound their calls (PostgreSQL's WriteTimeout, rueidis'
+// connection timeouts), and a write that fails leaves the lease to expire.
 func writeCtx() (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.Background(), 30*time.Second)
+	return context.Background(), func() {}
 }
 
 // complete records a success and acknowledges the lease.

@@ -143,7 +143,11 @@ func (w *Worker) handler(taskType string) (taskq.Handler, TypeConfig, bool) {
 	for i := len(w.mws) - 1; i >= 0; i-- {
 		h = w.mws[i](h)
 	}
-	return h, w.types[taskType], true
+	tc, ok := w.types[taskType]
+	if !ok {
+		return h, TypeConfig{}, true
+	}
+	return h, tc, true
 }
 
 // Start begins leasing and returns once the worker runs. A second Start is
@@ -248,9 +252,11 @@ type heldSet struct {
 	lost    map[string]bool
 }
 
-func (h *heldSet) add(queue, id string) {
+func (h *heldSet) addAll(queue string, ids []string) {
 	h.mu.Lock()
-	h.m[id] = queue
+	for _, id := range ids {
+		h.m[id] = queue
+	}
 	h.mu.Unlock()
 }
 
