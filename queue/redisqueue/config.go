@@ -1,0 +1,73 @@
+package redisqueue
+
+import (
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/redis/rueidis"
+	"github.com/taskq/taskq"
+)
+
+// DefaultKeyPrefix is the key prefix used when Config.KeyPrefix is empty.
+const DefaultKeyPrefix = "taskq"
+
+// DefaultPromoteBatch is the most due scheduled entries one Lease promotes
+// when Config.PromoteBatch is zero.
+const DefaultPromoteBatch = 1000
+
+// DefaultScriptBatch is the most ids or entries one script call carries when
+// Config.ScriptBatch is zero.
+const DefaultScriptBatch = 1000
+
+// Config configures a Queue. The zero value works.
+type Config struct {
+	// KeyPrefix starts every key, so several applications can share one
+	// Redis. It must be a valid name (letters, digits and ._:-/). Default
+	// "taskq".
+	KeyPrefix string
+	// Logger receives warnings (a lost pub/sub subscription, say); nil
+	// discards them.
+	Logger *slog.Logger
+	// PromoteBatch bounds how many due scheduled entries one Lease call
+	// moves to the ready sets, so a burst of due entries never blocks Redis
+	// for long. Default 1000.
+	PromoteBatch int
+	// ScriptBatch bounds how many ids or entries one script call carries;
+	// larger calls are split into several script calls pipelined in one
+	// round trip. Default 1000.
+	ScriptBatch int
+	// Now returns the current time, used for run-at and lease deadlines
+	// when LeaseParams.Now is zero and by the other operations. Default
+	// time.Now. All processes sharing a queue must have reasonably
+	// synchronised clocks (NTP): a skew of s shifts lease deadlines and
+	// run-at times by s.
+	Now func() time.Time
+	// ClientOption, when set, adjusts the rueidis options NewFromURL
+	// builds before the client is created (timeouts, TLS, pool sizes).
+	// New ignores it.
+	ClientOption func(*rueidis.ClientOption)
+}
+
+func (c Config) withDefaults() (Config, error) {
+	if c.KeyPrefix == "" {
+		c.KeyPrefix = DefaultKeyPrefix
+	}
+	if !taskq.ValidName(c.KeyPrefix, 64) || strings.ContainsAny(c.KeyPrefix, "{}") {
+		return c, fmt.Errorf("redisqueue: KeyPrefix %q must be 1-64 letters, digits and ._:-/", c.KeyPrefix)
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.PromoteBatch <= 0 {
+		c.PromoteBatch = DefaultPromoteBatch
+	}
+	if c.ScriptBatch <= 0 {
+		c.ScriptBatch = DefaultScriptBatch
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	return c, nil
+}

@@ -1,0 +1,41 @@
+package redisqueue
+
+import "github.com/taskq/taskq"
+
+// Key indexes shared by every script (KEYS[i+1] in Lua).
+const (
+	keyReady0    = 0 // ready lists, one per priority: keyReady0+p
+	keyScheduled = taskq.NumPriorities
+	keyLeased    = keyScheduled + 1
+	keyEntries   = keyLeased + 1
+	keyNotify    = keyEntries + 1 // the (shard) pub/sub channel
+	numKeys      = keyNotify + 1
+)
+
+// queueKeys are the keys of one queue, in script order. They all carry the
+// hash tag {prefix:queue}, so they live in one cluster slot.
+type queueKeys struct {
+	tag  string
+	keys []string
+}
+
+func newQueueKeys(prefix, queue string) queueKeys {
+	tag := "{" + prefix + ":" + queue + "}"
+	k := make([]string, numKeys)
+	for p := range taskq.NumPriorities {
+		k[keyReady0+p] = tag + ":ready:" + taskq.TaskPriority(p).String()
+	}
+	k[keyScheduled] = tag + ":scheduled"
+	k[keyLeased] = tag + ":leased"
+	k[keyEntries] = tag + ":entries"
+	k[keyNotify] = tag + ":notify"
+	return queueKeys{tag: tag, keys: k}
+}
+
+func (k queueKeys) ready(p taskq.TaskPriority) string { return k.keys[keyReady0+int(p)] }
+func (k queueKeys) scheduled() string                 { return k.keys[keyScheduled] }
+func (k queueKeys) leased() string                    { return k.keys[keyLeased] }
+func (k queueKeys) notify() string                    { return k.keys[keyNotify] }
+
+// queuesKey is the set of queue names; it has its own slot.
+func queuesKey(prefix string) string { return prefix + ":queues" }

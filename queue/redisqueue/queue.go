@@ -1,0 +1,428 @@
+package redisqueue
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/redis/rueidis"
+	"github.com/taskq/taskq"
+)
+
+// Queue is a taskq.Queue on Redis or Redis Cluster. It is safe for
+// concurrent use.
+type Queue struct {
+	client   rueidis.Client
+	own      bool // Close closes client
+	cfg      Config
+	log      *slog.Logger
+	notifier *notifier
+
+	registered sync.Map // queue name -> struct{}: SADD done by this Queue
+	closed     atomic.Bool
+	closeOnce  sync.Once
+}
+
+var _ taskq.Queue = (*Queue)(nil)
+
+// New returns a Queue on client. The client stays the caller's: Close does
+// not close it. Client-side caching is not used, so the client may be built
+// with DisableCache.
+func New(client rueidis.Client, cfg Config) (*Queue, error) {
+	if client == nil {
+		return nil, errors.New("redisqueue: New needs a rueidis.Client (or use NewFromURL)")
+	}
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	q := &Queue{client: client, cfg: cfg, log: cfg.Logger.With("component", "redisqueue")}
+	q.notifier = newNotifier(client, q.log)
+	return q, nil
+}
+
+// NewFromURL creates a rueidis client from url and returns a Queue that owns
+// it (Close closes it). Accepted forms (rueidis.ParseURL):
+//
+//	redis://[user:password@]host:port[/db]        plain TCP
+//	rediss://[user:password@]host:port[/db]       TLS
+//	unix://[user:password@]/path/to/redis.sock[?db=N]
+//	redis://host1:port1?addr=host2:port2&addr=host3:port3   Redis Cluster
+//	    (any seed node works; a single address of a cluster node is detected too)
+//	redis://sentinel-host:26379?master_set=mymaster[&addr=…] Sentinel
+//
+// Query parameters dial_timeout, write_timeout, client_name, protocol=2 and
+// skip_verify (rediss) are honoured. Client-side caching is turned off, and
+// rueidis' own retries of read-only commands are bounded (three attempts),
+// so an outage surfaces as taskq.ErrUnavailable instead of blocking.
+func NewFromURL(url string, cfg Config) (*Queue, error) {
+	opt, err := rueidis.ParseURL(url)
+	if err != nil {
+		return nil, &taskq.Error{Code: taskq.CodeInvalidInput, Message: "redisqueue: invalid redis URL", Err: err}
+	}
+	opt.DisableCache = true
+	opt.RetryDelay = boundedRetryDelay
+	if cfg.ClientOption != nil {
+		cfg.ClientOption(&opt)
+	}
+	client, err := rueidis.NewClient(opt)
+	if err != nil {
+		return nil, mapErr(context.Background(), "connect", err)
+	}
+	q, err := New(client, cfg)
+	if err != nil {
+		client.Close()
+		return nil, err
+	}
+	q.own = true
+	return q, nil
+}
+
+// boundedRetryDelay gives up after three attempts (rueidis retries only
+// read-only commands and subscriptions on connection errors).
+func boundedRetryDelay(attempts int, _ rueidis.Completed, _ error) time.Duration {
+	if attempts > 3 {
+		return -1
+	}
+	return time.Duration(attempts*attempts) * 10 * time.Millisecond
+}
+
+// Client returns the underlying rueidis client.
+func (q *Queue) Client() rueidis.Client { return q.client }
+
+func (q *Queue) now() time.Time { return q.cfg.Now() }
+
+func (q *Queue) keys(queue string) (queueKeys, error) {
+	if q.closed.Load() {
+		return queueKeys{}, errClosed
+	}
+	if !taskq.ValidName(queue, taskq.MaxQueueNameLength) {
+		return queueKeys{}, invalid("queue name %q must be 1-%d letters, digits and ._:-/", queue, taskq.MaxQueueNameLength)
+	}
+	return newQueueKeys(q.cfg.KeyPrefix, queue), nil
+}
+
+// register adds queue to the set of queue names, once per Queue value.
+func (q *Queue) register(ctx context.Context, queue string) error {
+	if _, ok := q.registered.Load(queue); ok {
+		return nil
+	}
+	err := q.client.Do(ctx, q.client.B().Sadd().Key(queuesKey(q.cfg.KeyPrefix)).Member(queue).Build()).Error()
+	if err != nil {
+		return mapErr(ctx, "register queue", err)
+	}
+	q.registered.Store(queue, struct{}{})
+	return nil
+}
+
+// execBatches runs script once per batch of args (each prefixed with the
+// common head). Several batches are pipelined in order in one DoMulti (one
+// round trip); a batch refused with NOSCRIPT (a flushed or restarted server)
+// is run again with Exec, which loads the script.
+func (q *Queue) execBatches(ctx context.Context, s *script, keys []string, head []string, args []string, per int) ([]rueidis.RedisResult, error) {
+	size := q.cfg.ScriptBatch * per
+	if len(args) <= size {
+		r := s.lua.Exec(ctx, q.client, keys, append(head, args...))
+		return []rueidis.RedisResult{r}, r.Error()
+	}
+	var batches [][]string
+	for i := 0; i < len(args); i += size {
+		batches = append(batches, append(slices.Clone(head), args[i:min(len(args), i+size)]...))
+	}
+	cmds := make(rueidis.Commands, len(batches))
+	for i, a := range batches {
+		cmds[i] = q.client.B().Evalsha().Sha1(s.sha1).Numkeys(int64(len(keys))).Key(keys...).Arg(a...).Build()
+	}
+	out := q.client.DoMulti(ctx, cmds...)
+	for i, r := range out {
+		if re, ok := rueidis.IsRedisErr(r.Error()); ok && re.IsNoScript() {
+			out[i] = s.lua.Exec(ctx, q.client, keys, batches[i])
+		}
+		if err := out[i].Error(); err != nil {
+			return out, err
+		}
+	}
+	return out, nil
+}
+
+func ms(t time.Time) string { return strconv.FormatInt(t.UnixMilli(), 10) }
+
+func ttlMillis(d time.Duration) string {
+	return strconv.FormatInt(max(1, d.Milliseconds()), 10)
+}
+
+// Enqueue adds entries to queue in one script call per Config.ScriptBatch
+// entries: ready now, or scheduled when RunAt is after now. Ids already
+// present (ready, scheduled or leased) are left untouched.
+func (q *Queue) Enqueue(ctx context.Context, queue string, entries ...taskq.QueueEntry) error {
+	k, err := q.keys(queue)
+	if err != nil {
+		return err
+	}
+	if len(entries) == 0 {
+		return nil
+	}
+	now := q.now()
+	args := make([]string, 0, 3*len(entries))
+	for _, e := range entries {
+		if e.ID == "" {
+			return invalid("entry without id")
+		}
+		if !e.Priority.Valid() {
+			return invalid("priority %d of %q must be between 0 and 3", e.Priority, e.ID)
+		}
+		at := e.RunAt
+		if at.IsZero() {
+			at = now
+		}
+		args = append(args, e.ID, strconv.Itoa(int(e.Priority)), ms(at))
+	}
+	if err := q.register(ctx, queue); err != nil {
+		return err
+	}
+	if _, err := q.execBatches(ctx, luaEnqueue, k.keys, []string{ms(now)}, args, 3); err != nil {
+		return mapErr(ctx, "enqueue", err)
+	}
+	return nil
+}
+
+// Lease promotes due scheduled entries (at most Config.PromoteBatch), then
+// leases up to p.Max ready entries until now+p.TTL, all in one script call.
+// Without p.Weights the order is strict: CRITICAL first, FIFO inside a
+// priority. With p.Weights each of the p.Max slots is drawn among the
+// non-empty priorities in proportion to their weights (a priority of
+// weight 0 is taken only when no weighted one is ready).
+func (q *Queue) Lease(ctx context.Context, p taskq.LeaseParams) ([]taskq.Lease, error) {
+	k, err := q.keys(p.Queue)
+	if err != nil {
+		return nil, err
+	}
+	if p.Max < 1 {
+		return nil, invalid("lease max must be at least 1, got %d", p.Max)
+	}
+	if p.TTL <= 0 {
+		return nil, invalid("lease ttl must be positive, got %s", p.TTL)
+	}
+	now := p.Now
+	if now.IsZero() {
+		now = q.now()
+	}
+	nowMs := now.UnixMilli()
+	ttl := max(1, p.TTL.Milliseconds())
+	args := []string{strconv.FormatInt(nowMs, 10), strconv.Itoa(p.Max), strconv.FormatInt(ttl, 10),
+		strconv.Itoa(q.cfg.PromoteBatch), strconv.FormatInt(1+rand.Int64N(2147483646), 10)}
+	if p.Weights != nil {
+		for i := range taskq.NumPriorities {
+			w := 0
+			if i < len(p.Weights) {
+				w = max(0, p.Weights[i])
+			}
+			args = append(args, strconv.Itoa(w))
+		}
+	}
+	res := luaLease.lua.Exec(ctx, q.client, k.keys, args)
+	leases, err := parseLeases(res, time.UnixMilli(nowMs+ttl))
+	if err != nil {
+		return nil, mapErr(ctx, "lease", err)
+	}
+	return leases, nil
+}
+
+// parseLeases reads id, priority pairs.
+func parseLeases(res rueidis.RedisResult, deadline time.Time) ([]taskq.Lease, error) {
+	arr, err := res.ToArray()
+	if err != nil {
+		return nil, err
+	}
+	leases := make([]taskq.Lease, 0, len(arr)/2)
+	for i := 0; i+1 < len(arr); i += 2 {
+		id, err := arr[i].ToString()
+		if err != nil {
+			return nil, err
+		}
+		p, err := arr[i+1].AsInt64()
+		if err != nil {
+			return nil, err
+		}
+		leases = append(leases, taskq.Lease{ID: id, Priority: taskq.TaskPriority(p), Deadline: deadline})
+	}
+	return leases, nil
+}
+
+// Extend moves the deadline of the given leased ids to now+ttl in one
+// script call per Config.ScriptBatch ids, and returns the ids that are no
+// longer leased (acknowledged, removed by a cancellation, or requeued after
+// a reap).
+func (q *Queue) Extend(ctx context.Context, queue string, ids []string, ttl time.Duration) ([]string, error) {
+	k, err := q.keys(queue)
+	if err != nil {
+		return nil, err
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	if ttl <= 0 {
+		return nil, invalid("lease ttl must be positive, got %s", ttl)
+	}
+	out, err := q.execBatches(ctx, luaExtend, k.keys, []string{ms(q.now()), ttlMillis(ttl)}, ids, 1)
+	if err != nil {
+		return nil, mapErr(ctx, "extend", err)
+	}
+	var lost []string
+	for _, r := range out {
+		ids, err := r.AsStrSlice()
+		if err != nil {
+			return nil, mapErr(ctx, "extend", err)
+		}
+		lost = append(lost, ids...)
+	}
+	return lost, nil
+}
+
+// Ack removes leased ids for good, in one script call per
+// Config.ScriptBatch ids. Ids that are not leased are left alone.
+func (q *Queue) Ack(ctx context.Context, queue string, ids ...string) error {
+	return q.idsOp(ctx, "ack", luaAck, queue, ids)
+}
+
+// Remove deletes ids wherever they are (ready, scheduled or leased), in one
+// script call per Config.ScriptBatch ids. A leased id removed this way is
+// reported lost by the holder's next Extend.
+func (q *Queue) Remove(ctx context.Context, queue string, ids ...string) error {
+	return q.idsOp(ctx, "remove", luaRemove, queue, ids)
+}
+
+func (q *Queue) idsOp(ctx context.Context, op string, script *script, queue string, ids []string) error {
+	k, err := q.keys(queue)
+	if err != nil {
+		return err
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	if _, err := q.execBatches(ctx, script, k.keys, []string{ms(q.now())}, ids, 1); err != nil {
+		return mapErr(ctx, op, err)
+	}
+	return nil
+}
+
+// Requeue moves a leased id back in one script call: ready at once when
+// e.RunAt is not after now, scheduled otherwise, keeping its stored
+// priority. An absent id is enqueued with e.Priority; an id already ready
+// or scheduled is left alone.
+func (q *Queue) Requeue(ctx context.Context, queue string, e taskq.QueueEntry) error {
+	k, err := q.keys(queue)
+	if err != nil {
+		return err
+	}
+	if e.ID == "" {
+		return invalid("entry without id")
+	}
+	if !e.Priority.Valid() {
+		return invalid("priority %d of %q must be between 0 and 3", e.Priority, e.ID)
+	}
+	now := q.now()
+	at := e.RunAt
+	if at.IsZero() {
+		at = now
+	}
+	if err := q.register(ctx, queue); err != nil {
+		return err
+	}
+	args := []string{ms(now), e.ID, strconv.Itoa(int(e.Priority)), ms(at)}
+	if err := luaRequeue.lua.Exec(ctx, q.client, k.keys, args).Error(); err != nil {
+		return mapErr(ctx, "requeue", err)
+	}
+	return nil
+}
+
+// Reap leases again, until now+ttl, up to max ids whose lease deadline has
+// passed (earliest first), in one script call.
+func (q *Queue) Reap(ctx context.Context, queue string, max int, ttl time.Duration) ([]taskq.Lease, error) {
+	k, err := q.keys(queue)
+	if err != nil {
+		return nil, err
+	}
+	if max < 1 {
+		return nil, nil
+	}
+	if ttl <= 0 {
+		return nil, invalid("lease ttl must be positive, got %s", ttl)
+	}
+	nowMs := q.now().UnixMilli()
+	t := ttl.Milliseconds()
+	if t < 1 {
+		t = 1
+	}
+	args := []string{strconv.FormatInt(nowMs, 10), strconv.Itoa(max), strconv.FormatInt(t, 10)}
+	leases, err := parseLeases(luaReap.lua.Exec(ctx, q.client, k.keys, args), time.UnixMilli(nowMs+t))
+	if err != nil {
+		return nil, mapErr(ctx, "reap", err)
+	}
+	return leases, nil
+}
+
+// Stats counts the entries of queue with six O(1) commands (LLEN, ZCARD)
+// in one round trip.
+func (q *Queue) Stats(ctx context.Context, queue string) (taskq.QueueStats, error) {
+	var s taskq.QueueStats
+	k, err := q.keys(queue)
+	if err != nil {
+		return s, err
+	}
+	cmds := make(rueidis.Commands, 0, taskq.NumPriorities+2)
+	for p := range taskq.NumPriorities {
+		cmds = append(cmds, q.client.B().Llen().Key(k.ready(taskq.TaskPriority(p))).Build())
+	}
+	cmds = append(cmds, q.client.B().Zcard().Key(k.scheduled()).Build(), q.client.B().Zcard().Key(k.leased()).Build())
+	res := q.client.DoMulti(ctx, cmds...)
+	n := make([]int64, len(res))
+	for i, r := range res {
+		if n[i], err = r.AsInt64(); err != nil {
+			return taskq.QueueStats{}, mapErr(ctx, "stats", err)
+		}
+	}
+	copy(s.Ready[:], n[:taskq.NumPriorities])
+	s.Scheduled, s.Leased = n[taskq.NumPriorities], n[taskq.NumPriorities+1]
+	return s, nil
+}
+
+// Queues lists the names of queues that have ever held entries, sorted.
+func (q *Queue) Queues(ctx context.Context) ([]string, error) {
+	if q.closed.Load() {
+		return nil, errClosed
+	}
+	names, err := q.client.Do(ctx, q.client.B().Smembers().Key(queuesKey(q.cfg.KeyPrefix)).Build()).AsStrSlice()
+	if err != nil {
+		return nil, mapErr(ctx, "queues", err)
+	}
+	slices.Sort(names)
+	return names, nil
+}
+
+// Ping checks that Redis answers.
+func (q *Queue) Ping(ctx context.Context) error {
+	if q.closed.Load() {
+		return errClosed
+	}
+	return mapErr(ctx, "ping", q.client.Do(ctx, q.client.B().Ping().Build()).Error())
+}
+
+// Close stops the pub/sub subscriptions used by Wait and, when the Queue
+// was made by NewFromURL, closes the client. It is idempotent.
+func (q *Queue) Close() error {
+	q.closeOnce.Do(func() {
+		q.closed.Store(true)
+		q.notifier.close()
+		if q.own {
+			q.client.Close()
+		}
+	})
+	return nil
+}

@@ -1,0 +1,326 @@
+package redisqueue
+
+import (
+	"crypto/sha1"
+	"encoding/hex"
+
+	"github.com/redis/rueidis"
+)
+
+// Every script receives the keys of one queue in this order (see keys.go):
+//
+//	KEYS[1..4] ready lists for LOW, MEDIUM, HIGH, CRITICAL (FIFO: RPUSH, LPOP)
+//	KEYS[5]    scheduled zset (score = run-at, ms)
+//	KEYS[6]    leased zset (score = lease deadline, ms)
+//	KEYS[7]    entries hash (id -> priority digit): present while queued
+//	KEYS[8]    notification channel (sharded pub/sub when the server has it)
+//
+// ARGV[1] is always the caller's clock in milliseconds.
+
+// prelude defines the helpers shared by the scripts. Each redis.call costs
+// about as much as the command itself, so the scripts batch: one HMGET,
+// ZMSCORE or ZADD for many ids rather than one call per id.
+//
+// many(cmd, key, list, per) runs cmd key with the elements of list, in
+// chunks small enough for unpack, and concatenates array replies.
+//
+// place(id, p, at) queues an entry for flush(): ready (at <= now) or
+// scheduled. flush(quiet) appends ready entries with one RPUSH per
+// priority and adds scheduled ones with one ZADD, and, unless quiet,
+// publishes once when waiters may need to hear of it: a ready list was
+// empty before (a superset of "all ready lists were empty", the only case
+// in which anybody waits), or an entry is the earliest scheduled one.
+const prelude = `
+local now = tonumber(ARGV[1])
+local function many(cmd, key, list, per)
+  local out, n = {}, #list
+  local step = 4000 - (4000 % per)
+  for i = 1, n, step do
+    local r = redis.call(cmd, key, unpack(list, i, math.min(n, i + step - 1)))
+    if type(r) == 'table' then
+      for _, v in ipairs(r) do out[#out + 1] = v end
+    end
+  end
+  return out
+end
+local rq, sq = {[0] = {}, {}, {}, {}}, {}
+local function place(id, p, at)
+  if at > now then
+    sq[#sq + 1] = at
+    sq[#sq + 1] = id
+  else
+    local l = rq[p]
+    l[#l + 1] = id
+  end
+end
+local function flush(quiet)
+  local wake = false
+  for p = 0, 3 do
+    local l = rq[p]
+    if #l > 0 then
+      for i = 1, #l, 4000 do
+        local j = math.min(#l, i + 3999)
+        if redis.call('RPUSH', KEYS[p + 1], unpack(l, i, j)) == j and i == 1 then wake = true end
+      end
+    end
+  end
+  if #sq > 0 then
+    local h = redis.call('ZRANGE', KEYS[5], 0, 0, 'WITHSCORES')
+    local head = h[2] and tonumber(h[2]) or nil
+    for i = 1, #sq, 2 do
+      if head == nil or sq[i] < head then wake = true; break end
+    end
+    many('ZADD', KEYS[5], sq, 2)
+  end
+  if wake and not quiet then
+    local r = redis.pcall('SPUBLISH', KEYS[8], '1')
+    if type(r) == 'table' and r.err then redis.call('PUBLISH', KEYS[8], '1') end
+  end
+end
+local function rest(from)
+  local l = {}
+  for i = from, #ARGV do l[#l + 1] = ARGV[i] end
+  return l
+end
+`
+
+// enqueueScript: ARGV[2..] = id, priority, run-at (ms) triples. Ids already
+// present (or repeated in the call) are left untouched. Returns the number
+// added. A single entry takes a short path before the prelude (whose
+// closures cost as much as a command): HSETNX, then RPUSH or ZADD.
+const enqueueScript = `
+if #ARGV == 4 then
+  local id, p, at = ARGV[2], ARGV[3], tonumber(ARGV[4])
+  if redis.call('HSETNX', KEYS[7], id, p) == 0 then return 0 end
+  local wake
+  if at > tonumber(ARGV[1]) then
+    local h = redis.call('ZRANGE', KEYS[5], 0, 0, 'WITHSCORES')
+    wake = not h[2] or at < tonumber(h[2])
+    redis.call('ZADD', KEYS[5], at, id)
+  else
+    wake = redis.call('RPUSH', KEYS[tonumber(p) + 1], id) == 1
+  end
+  if wake then
+    local r = redis.pcall('SPUBLISH', KEYS[8], '1')
+    if type(r) == 'table' and r.err then redis.call('PUBLISH', KEYS[8], '1') end
+  end
+  return 1
+end
+` + prelude + `
+local ids = {}
+for i = 2, #ARGV, 3 do ids[#ids + 1] = ARGV[i] end
+local have = many('HMGET', KEYS[7], ids, 1)
+local set, seen = {}, {}
+for k, id in ipairs(ids) do
+  if not have[k] and not seen[id] then
+    seen[id] = true
+    local i = 3 * k - 1
+    set[#set + 1] = id
+    set[#set + 1] = ARGV[i + 1]
+    place(id, tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2]))
+  end
+end
+if #set > 0 then
+  many('HSET', KEYS[7], set, 2)
+  flush(false)
+end
+return #set / 2
+`
+
+// requeueScript: ARGV[2] id, ARGV[3] priority, ARGV[4] run-at (ms). A leased
+// id goes back with its stored priority; an absent id is enqueued; an id
+// already ready or scheduled is left alone. Returns 1 when placed.
+const requeueScript = prelude + `
+local id, p = ARGV[2], ARGV[3]
+if redis.call('ZREM', KEYS[6], id) == 1 then
+  local stored = redis.call('HGET', KEYS[7], id)
+  if stored then p = stored else redis.call('HSET', KEYS[7], id, p) end
+elseif redis.call('HSETNX', KEYS[7], id, p) == 0 then
+  return 0
+end
+place(id, tonumber(p), tonumber(ARGV[4]))
+flush(false)
+return 1
+`
+
+// leaseScript: ARGV[2] max, ARGV[3] ttl (ms), ARGV[4] promote limit,
+// ARGV[5] random seed, ARGV[6..9] optional weights for LOW..CRITICAL.
+// Promotes due scheduled entries (earliest first, at most the limit), then
+// pops up to max ready entries (strict: CRITICAL first, FIFO inside a
+// priority; weighted: each slot drawn among non-empty priorities in
+// proportion to their weights, zero-weight priorities only when nothing
+// else is ready) and leases them until now+ttl. Returns id, priority pairs.
+const leaseScript = prelude + `
+local max, deadline = tonumber(ARGV[2]), now + tonumber(ARGV[3])
+local due = redis.call('ZRANGEBYSCORE', KEYS[5], '-inf', now, 'LIMIT', 0, tonumber(ARGV[4]))
+if #due > 0 then
+  local ps = many('HMGET', KEYS[7], due, 1)
+  for k, id in ipairs(due) do
+    if ps[k] then place(id, tonumber(ps[k]), now) end
+  end
+  many('ZREM', KEYS[5], due, 1)
+  flush(true)
+end
+local out, lz = {}, {}
+local function take(p, n)
+  local r = redis.call('LPOP', KEYS[p + 1], n)
+  if not r then return 0 end
+  for _, id in ipairs(r) do
+    lz[#lz + 1] = deadline
+    lz[#lz + 1] = id
+    out[#out + 1] = id
+    out[#out + 1] = p
+  end
+  return #r
+end
+if #ARGV < 9 then
+  local left = max
+  for p = 3, 0, -1 do
+    if left <= 0 then break end
+    left = left - take(p, left)
+  end
+else
+  local cnt, w, want = {}, {}, {}
+  for p = 0, 3 do
+    cnt[p] = redis.call('LLEN', KEYS[p + 1])
+    w[p] = tonumber(ARGV[6 + p])
+    want[p] = 0
+  end
+  local x = tonumber(ARGV[5])
+  for _ = 1, max do
+    local total, pick = 0, -1
+    for p = 0, 3 do
+      if cnt[p] > 0 and w[p] > 0 then total = total + w[p] end
+    end
+    if total > 0 then
+      x = (x * 48271) % 2147483647
+      local r = x % total
+      for p = 3, 0, -1 do
+        if cnt[p] > 0 and w[p] > 0 then
+          if r < w[p] then pick = p; break end
+          r = r - w[p]
+        end
+      end
+    else
+      for p = 3, 0, -1 do
+        if cnt[p] > 0 then pick = p; break end
+      end
+    end
+    if pick < 0 then break end
+    cnt[pick] = cnt[pick] - 1
+    want[pick] = want[pick] + 1
+  end
+  for p = 3, 0, -1 do
+    if want[p] > 0 then take(p, want[p]) end
+  end
+end
+if #lz > 0 then many('ZADD', KEYS[6], lz, 2) end
+return out
+`
+
+// extendScript: ARGV[2] ttl (ms), ARGV[3..] ids. Moves the deadline of
+// leased ids to now+ttl; returns the ids that are not leased.
+const extendScript = prelude + `
+local deadline = now + tonumber(ARGV[2])
+local ids = rest(3)
+local sc = many('ZMSCORE', KEYS[6], ids, 1)
+local lost, upd = {}, {}
+for k, id in ipairs(ids) do
+  if sc[k] then
+    upd[#upd + 1] = deadline
+    upd[#upd + 1] = id
+  else
+    lost[#lost + 1] = id
+  end
+end
+if #upd > 0 then many('ZADD', KEYS[6], upd, 2) end
+return lost
+`
+
+// ackScript: ARGV[2..] ids. Removes leased ids for good; returns how many.
+const ackScript = `
+if #ARGV == 2 then
+  if redis.call('ZREM', KEYS[6], ARGV[2]) == 0 then return 0 end
+  redis.call('HDEL', KEYS[7], ARGV[2])
+  return 1
+end
+` + prelude + `
+local ids = rest(2)
+local sc = many('ZMSCORE', KEYS[6], ids, 1)
+local del = {}
+for k, id in ipairs(ids) do
+  if sc[k] then del[#del + 1] = id end
+end
+if #del > 0 then
+  many('ZREM', KEYS[6], del, 1)
+  many('HDEL', KEYS[7], del, 1)
+end
+return #del
+`
+
+// removeScript: ARGV[2..] ids. Deletes ids wherever they are; returns how
+// many were present.
+const removeScript = prelude + `
+local ids = rest(2)
+local ps = many('HMGET', KEYS[7], ids, 1)
+local byp, del = {[0] = {}, {}, {}, {}}, {}
+for k, id in ipairs(ids) do
+  if ps[k] then
+    local l = byp[tonumber(ps[k])]
+    l[#l + 1] = id
+    del[#del + 1] = id
+  end
+end
+if #del == 0 then return 0 end
+for p = 0, 3 do
+  for _, id in ipairs(byp[p]) do redis.call('LREM', KEYS[p + 1], 1, id) end
+end
+many('ZREM', KEYS[5], del, 1)
+many('ZREM', KEYS[6], del, 1)
+many('HDEL', KEYS[7], del, 1)
+return #del
+`
+
+// reapScript: ARGV[2] max, ARGV[3] ttl (ms). Leases again, until now+ttl,
+// up to max ids whose deadline is not after now (earliest first); returns
+// id, priority pairs.
+const reapScript = prelude + `
+local expired = redis.call('ZRANGEBYSCORE', KEYS[6], '-inf', now, 'LIMIT', 0, tonumber(ARGV[2]))
+if #expired == 0 then return {} end
+local deadline = now + tonumber(ARGV[3])
+local ps = many('HMGET', KEYS[7], expired, 1)
+local upd, out = {}, {}
+for k, id in ipairs(expired) do
+  upd[#upd + 1] = deadline
+  upd[#upd + 1] = id
+  out[#out + 1] = id
+  out[#out + 1] = tonumber(ps[k] or '1')
+end
+many('ZADD', KEYS[6], upd, 2)
+return out
+`
+
+// script is a Lua script and its SHA-1, for pipelined EVALSHA batches.
+type script struct {
+	lua  *rueidis.Lua
+	sha1 string
+}
+
+func newScript(src string) *script {
+	sum := sha1.Sum([]byte(src))
+	return &script{lua: rueidis.NewLuaScript(src), sha1: hex.EncodeToString(sum[:])}
+}
+
+// The scripts, loaded once per server (EVALSHA, falling back to EVAL on
+// NOSCRIPT). None is marked retryable: a lease or reap whose reply is lost
+// must not run twice behind the caller's back; callers retry on
+// taskq.ErrUnavailable.
+var (
+	luaEnqueue = newScript(enqueueScript)
+	luaRequeue = newScript(requeueScript)
+	luaLease   = newScript(leaseScript)
+	luaExtend  = newScript(extendScript)
+	luaAck     = newScript(ackScript)
+	luaRemove  = newScript(removeScript)
+	luaReap    = newScript(reapScript)
+)
