@@ -22,7 +22,9 @@ func init() {
 
 // newPostgresStore returns a store on a fresh database of the shared test
 // server, copied from a migrated template.
-func newPostgresStore(t *testing.T) *postgres.Store {
+func newPostgresStore(t *testing.T) *postgres.Store { return newPostgresStoreTB(t) }
+
+func newPostgresStoreTB(t testing.TB) *postgres.Store {
 	t.Helper()
 	pg := testenv.SharedPostgres(t)
 	tmpl := pg.Template(t, "taskq_worker_tmpl", func(ctx context.Context, url string) error {

@@ -77,3 +77,18 @@ func (c *doneCounter) TaskFinished(_ string, o taskq.Outcome, _ time.Duration) {
 		c.completed.Add(1)
 	}
 }
+
+// BenchmarkDrainPostgres is BenchmarkDrain on PostgreSQL storage (memory
+// queue), with synchronous_commit on.
+func BenchmarkDrainPostgres(b *testing.B) {
+	for _, conc := range []int{32, 100} {
+		b.Run("concurrency="+itoa(conc), func(b *testing.B) {
+			store := newPostgresStoreTB(b)
+			benchDrain(b, store, queue.NewMemory(), conc)
+			st := store.WriterStats()
+			if st.Batches > 0 {
+				b.ReportMetric(float64(st.Statements)/float64(st.Batches), "stmts/batch")
+			}
+		})
+	}
+}

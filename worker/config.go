@@ -82,6 +82,10 @@ type Breakers interface {
 	OpenError(err error) (retryAfter time.Duration, ok bool)
 }
 
+// finishers is how many goroutines record outcomes: enough that writes
+// waiting for a group commit of a durable backend do not hold handlers.
+func (c Config) finishers() int { return max(16, 2*c.Concurrency) }
+
 func (c Config) withDefaults() Config {
 	if len(c.Queues) == 0 {
 		c.Queues = []string{taskq.DefaultQueue}

@@ -19,28 +19,79 @@ var (
 	errLeaseExpired   = &taskq.Error{Code: taskq.CodeTaskExecutionFailed, Message: "lease expired: the worker running the task was lost", Retryable: true}
 )
 
-// runLoop runs jobs until the jobs channel closes.
+// runLoop runs jobs until the jobs channel closes. Recording an outcome
+// (durable writes that may wait for a group commit) is handed to the
+// finishers, so a handler slot is free as soon as its handler returns.
 func (w *Worker) runLoop() {
 	defer w.runWG.Done()
 	for j := range w.jobs {
-		w.execute(j)
+		o := w.execute(j)
 		w.slots <- struct{}{}
+		w.finishes <- o
 	}
 }
 
-// execute runs one leased, started task and records its outcome.
-func (w *Worker) execute(j job) {
+// finishLoop records outcomes until the finishes channel closes.
+func (w *Worker) finishLoop() {
+	defer w.finishWG.Done()
+	for o := range w.finishes {
+		w.finish(o)
+		w.held.remove(o.t.ID)
+	}
+}
+
+type outcomeKind uint8
+
+const (
+	outComplete outcomeKind = iota
+	outFail
+	outDeadLetter
+	outPutBack
+	outLeaseLost
+)
+
+// outcome is how one attempt ended, to be recorded by a finisher.
+type outcome struct {
+	kind  outcomeKind
+	q     string
+	t     *taskq.Task
+	res   any
+	err   error
+	tc    TypeConfig
+	dur   time.Duration
+	delay time.Duration
+	why   string
+}
+
+func (w *Worker) finish(o outcome) {
+	switch o.kind {
+	case outComplete:
+		w.complete(o.q, o.t, o.res, o.tc, o.dur)
+	case outFail:
+		w.fail(o.q, o.t, o.err, o.tc, o.dur)
+	case outDeadLetter:
+		w.deadLetter(o.q, o.t, o.err, o.dur)
+	case outPutBack:
+		w.putBack(o.q, o.t, o.delay, o.why)
+	case outLeaseLost:
+		w.afterLeaseLost(o.q, o.t)
+	}
+}
+
+// execute runs one leased, started task and says how it ended.
+func (w *Worker) execute(j job) outcome {
 	t, q := j.task, j.queue
-	defer w.held.remove(t.ID)
+	o := outcome{q: q, t: t}
 	now := w.now()
 	if t.Deadline != nil && !now.Before(*t.Deadline) {
-		w.deadLetter(q, t, errDeadline, 0)
-		return
+		o.kind, o.err = outDeadLetter, errDeadline
+		return o
 	}
 	h, tc, ok := w.handler(t.Type)
+	o.tc = tc
 	if !ok {
-		w.fail(q, t, errNoHandler, tc, 0)
-		return
+		o.kind, o.err = outFail, errNoHandler
+		return o
 	}
 	if w.cfg.Breakers != nil && len(tc.Dependencies) > 0 {
 		var wait time.Duration
@@ -51,8 +102,8 @@ func (w *Worker) execute(j job) {
 			}
 		}
 		if blocked {
-			w.putBack(q, t, max(wait, 100*time.Millisecond), "circuit breaker open")
-			return
+			o.kind, o.delay, o.why = outPutBack, max(wait, 100*time.Millisecond), "circuit breaker open"
+			return o
 		}
 	}
 	timeout := t.Timeout
@@ -73,41 +124,42 @@ func (w *Worker) execute(j job) {
 	ctx, cancelTimer := context.WithDeadlineCause(ctx, end, endCause)
 	defer cancelTimer()
 	if !w.held.setCancel(t.ID, cancel) {
-		w.afterLeaseLost(q, t)
-		return
+		o.kind = outLeaseLost
+		return o
 	}
 	start := time.Now()
 	res, err := w.call(ctx, h, t)
-	dur := time.Since(start)
+	o.dur = time.Since(start)
 	cause := context.Cause(ctx)
 
 	if err == nil {
-		w.complete(q, t, res, tc, dur)
-		return
+		o.kind, o.res = outComplete, res
+		return o
 	}
 	if d, ok := taskq.SnoozeDuration(err); ok {
-		w.putBack(q, t, d, "snoozed by the handler")
-		return
+		o.kind, o.delay, o.why = outPutBack, d, "snoozed by the handler"
+		return o
 	}
 	if w.cfg.Breakers != nil {
 		if d, ok := w.cfg.Breakers.OpenError(err); ok {
-			w.putBack(q, t, max(d, 100*time.Millisecond), "circuit breaker open")
-			return
+			o.kind, o.delay, o.why = outPutBack, max(d, 100*time.Millisecond), "circuit breaker open"
+			return o
 		}
 	}
 	switch {
 	case errors.Is(cause, taskq.ErrShutdown):
-		w.putBack(q, t, 0, "worker shutting down")
-		return
+		o.kind, o.why = outPutBack, "worker shutting down"
+		return o
 	case errors.Is(cause, taskq.ErrLeaseLost):
-		w.afterLeaseLost(q, t)
-		return
+		o.kind = outLeaseLost
+		return o
 	case cause == errDeadline:
 		err = &taskq.Error{Code: taskq.CodeTaskTimeout, Message: errDeadline.Message, Err: err}
 	case cause == errAttemptTimeout:
 		err = &taskq.Error{Code: taskq.CodeTaskTimeout, Message: fmt.Sprintf("attempt timed out after %s", timeout), Retryable: true, Err: err}
 	}
-	w.fail(q, t, err, tc, dur)
+	o.kind, o.err = outFail, err
+	return o
 }
 
 // call runs the handler, turning a panic into a retryable failure.

@@ -28,9 +28,10 @@ type Worker struct {
 
 	held heldSet // leases held by this worker, for heartbeats
 
-	slots chan struct{}
-	jobs  chan job
-	acks  chan ackItem
+	slots    chan struct{}
+	jobs     chan job
+	finishes chan outcome
+	acks     chan ackItem
 
 	lifeMu    sync.Mutex
 	started   bool
@@ -43,6 +44,7 @@ type Worker struct {
 	stopBg    context.CancelFunc
 	fetchWG   sync.WaitGroup
 	runWG     sync.WaitGroup
+	finishWG  sync.WaitGroup
 	bgWG      sync.WaitGroup
 	ackWG     sync.WaitGroup
 	stopped   chan struct{}
@@ -87,6 +89,7 @@ func New(queue taskq.Queue, store taskq.StorageAdapter, cfg Config) (*Worker, er
 		held:     heldSet{m: map[string]string{}},
 		slots:    make(chan struct{}, cfg.Concurrency),
 		jobs:     make(chan job, cfg.Concurrency),
+		finishes: make(chan outcome, 4*cfg.Concurrency),
 		acks:     make(chan ackItem, 4*cfg.Concurrency),
 		stopped:  make(chan struct{}),
 	}
@@ -175,6 +178,10 @@ func (w *Worker) Start(ctx context.Context) error {
 		w.runWG.Add(1)
 		go w.runLoop()
 	}
+	for range w.cfg.finishers() {
+		w.finishWG.Add(1)
+		go w.finishLoop()
+	}
 	for _, q := range w.cfg.Queues {
 		w.fetchWG.Add(1)
 		go w.fetchLoop(q)
@@ -229,6 +236,8 @@ func (w *Worker) Stop(ctx context.Context) error {
 		w.killRun(taskq.ErrShutdown)
 		<-done
 	}
+	close(w.finishes)
+	w.finishWG.Wait()
 	w.stopBg()
 	w.bgWG.Wait()
 	close(w.acks)
