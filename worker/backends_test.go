@@ -2,22 +2,58 @@ package worker_test
 
 import (
 	"context"
+	"fmt"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"github.com/taskq/taskq"
 	"github.com/taskq/taskq/internal/testenv"
 	"github.com/taskq/taskq/queue"
+	"github.com/taskq/taskq/queue/redisqueue"
+	"github.com/taskq/taskq/storage"
 	"github.com/taskq/taskq/storage/postgres"
 	"github.com/taskq/taskq/worker"
 )
 
 func init() {
 	backends = append(backends,
-		struct {
-			name string
-			mk   maker
-		}{"postgres", setupPostgres},
+		backend{"postgres", func(*testing.T) maker {
+			return func(t *testing.T, cfg worker.Config) *bundle {
+				return setupWith(t, newPostgresStore(t), queue.NewMemory(), cfg)
+			}
+		}},
+		backend{"redis", func(parent *testing.T) maker {
+			url := testenv.StartRedis(parent).URL()
+			return func(t *testing.T, cfg worker.Config) *bundle {
+				return withRedis(t, url, storage.NewMemory(), cfg)
+			}
+		}},
+		backend{"redis+postgres", func(parent *testing.T) maker {
+			url := testenv.StartRedis(parent).URL()
+			return func(t *testing.T, cfg worker.Config) *bundle {
+				return withRedis(t, url, newPostgresStore(t), cfg)
+			}
+		}},
 	)
+}
+
+var prefixSeq atomic.Int64
+
+// withRedis builds a bundle on a Redis queue with a key prefix of its own,
+// so parallel tests share one server without seeing each other.
+func withRedis(t *testing.T, url string, store taskq.StorageAdapter, cfg worker.Config) *bundle {
+	t.Helper()
+	prefix := fmt.Sprintf("w%d", prefixSeq.Add(1))
+	open := func(t *testing.T) taskq.Queue {
+		q, err := redisqueue.NewFromURL(url, redisqueue.Config{KeyPrefix: prefix})
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = q.Close() })
+		return q
+	}
+	b := setupWith(t, store, open(t), cfg)
+	b.newQueue = open
+	return b
 }
 
 // newPostgresStore returns a store on a fresh database of the shared test
@@ -40,8 +76,3 @@ func newPostgresStoreTB(t testing.TB) *postgres.Store {
 	return s
 }
 
-// setupPostgres: the memory queue with PostgreSQL storage.
-func setupPostgres(t *testing.T, cfg worker.Config) *bundle {
-	t.Helper()
-	return setupWith(t, newPostgresStore(t), queue.NewMemory(), cfg)
-}

@@ -22,6 +22,18 @@ type bundle struct {
 	client *taskq.Client
 	worker *worker.Worker
 	obs    *countingObserver
+	// newQueue, when set, opens another client of the same queue backend,
+	// as a second process would.
+	newQueue func(t *testing.T) taskq.Queue
+}
+
+// otherQueue returns a second client of the bundle's queue backend (the
+// same instance for in-memory queues).
+func (b *bundle) otherQueue(t *testing.T) taskq.Queue {
+	if b.newQueue == nil {
+		return b.queue
+	}
+	return b.newQueue(t)
 }
 
 func fastConfig() worker.Config {

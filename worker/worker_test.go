@@ -17,14 +17,19 @@ import (
 // maker builds a bundle over one kind of backends.
 type maker func(t *testing.T, cfg worker.Config) *bundle
 
-// backends lists the backend kinds the end-to-end tests run on; the memory
-// kind always, Redis and PostgreSQL ones when their servers can be started
-// (see backends_test.go).
-var backends = []struct {
-	name string
-	mk   maker
-}{
-	{"memory", setup},
+// backend is one kind of backends: prepare runs once per kind in the
+// parent test (starting servers) and returns the per-test maker.
+type backend struct {
+	name    string
+	prepare func(t *testing.T) maker
+}
+
+// backends lists the backend kinds the end-to-end tests run on: memory,
+// PostgreSQL storage, the Redis queue, and Redis + PostgreSQL (see
+// backends_test.go). Without the servers those kinds skip, or fail under
+// TASKQ_REQUIRE_INTEGRATION=1.
+var backends = []backend{
+	{"memory", func(*testing.T) maker { return setup }},
 }
 
 // TestWorker runs every end-to-end case on every backend kind.
@@ -58,10 +63,11 @@ func TestWorker(t *testing.T) {
 	for _, be := range backends {
 		t.Run(be.name, func(t *testing.T) {
 			t.Parallel()
+			mk := be.prepare(t)
 			for _, c := range cases {
 				t.Run(c.name, func(t *testing.T) {
 					t.Parallel()
-					c.fn(t, be.mk)
+					c.fn(t, mk)
 				})
 			}
 		})
@@ -251,7 +257,7 @@ func testCancelRunning(t *testing.T, mk maker) {
 // handler running in the first worker stops.
 func testCancelAcrossWorkers(t *testing.T, mk maker) {
 	b := mk(t, fastConfig())
-	other, err := worker.New(b.queue, b.store, fastConfig())
+	other, err := worker.New(b.otherQueue(t), b.store, fastConfig())
 	require.NoError(t, err)
 	started := make(chan string, 1)
 	stopped := make(chan struct{})
@@ -269,7 +275,7 @@ func testCancelAcrossWorkers(t *testing.T, mk maker) {
 	tk, err := b.client.Enqueue(context.Background(), "block", nil)
 	require.NoError(t, err)
 	require.Equal(t, tk.ID, <-started)
-	client2, err := taskq.NewClient(b.store, b.queue, taskq.ClientConfig{})
+	client2, err := taskq.NewClient(b.store, b.otherQueue(t), taskq.ClientConfig{})
 	require.NoError(t, err)
 	_, err = client2.Cancel(context.Background(), tk.ID)
 	require.NoError(t, err)
