@@ -15,6 +15,10 @@ type Config struct {
 	Queues []string
 	// Concurrency is how many handlers run at once. Default 32.
 	Concurrency int
+	// Fetchers is how many lease loops run per queue, so that marking a
+	// leased batch running in a durable store (one round trip and commit)
+	// overlaps with leasing the next. Default 4.
+	Fetchers int
 	// Weights switches leasing from strict priority order to weighted
 	// shares, indexed by TaskPriority (e.g. []int{1, 2, 4, 8}). Nil: strict.
 	Weights []int
@@ -92,6 +96,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Concurrency <= 0 {
 		c.Concurrency = 32
+	}
+	if c.Fetchers <= 0 {
+		c.Fetchers = 4
 	}
 	if c.LeaseTTL <= 0 {
 		c.LeaseTTL = 30 * time.Second

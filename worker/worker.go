@@ -183,8 +183,10 @@ func (w *Worker) Start(ctx context.Context) error {
 		go w.finishLoop()
 	}
 	for _, q := range w.cfg.Queues {
-		w.fetchWG.Add(1)
-		go w.fetchLoop(q)
+		for range w.cfg.Fetchers {
+			w.fetchWG.Add(1)
+			go w.fetchLoop(q)
+		}
 	}
 	w.bgWG.Add(2)
 	go w.heartbeatLoop()
