@@ -1,0 +1,120 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// TestMain runs main when the test binary is re-executed as the server.
+func TestMain(m *testing.M) {
+	if os.Getenv("TASKQ_TEST_RUN_MAIN") == "1" {
+		os.Args = os.Args[:1] // the server's own flags only
+		main()
+		return
+	}
+	os.Exit(m.Run())
+}
+
+// TestSignalShutdown starts the binary with no configuration but a free
+// port, checks that it serves on the in-memory backends and says so, then
+// sends SIGTERM (and, in a second run, SIGINT) and expects exit code 0.
+func TestSignalShutdown(t *testing.T) {
+	t.Parallel()
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
+		t.Run(sig.String(), func(t *testing.T) {
+			t.Parallel()
+			cmd := exec.Command(os.Args[0])
+			cmd.Env = append(os.Environ(), "TASKQ_TEST_RUN_MAIN=1", "TASKQ_ADDR=127.0.0.1:0", "TASKQ_LOG_FORMAT=json")
+			stderr, err := cmd.StderrPipe()
+			require.NoError(t, err)
+			require.NoError(t, cmd.Start())
+			t.Cleanup(func() { _ = cmd.Process.Kill() })
+
+			var logs bytes.Buffer
+			lines := make(chan string, 100)
+			go func() {
+				sc := bufio.NewScanner(stderr)
+				for sc.Scan() {
+					lines <- sc.Text()
+				}
+				close(lines)
+			}()
+			addrRe := regexp.MustCompile(`"addr":"(127\.0\.0\.1:\d+)"`)
+			var addr string
+			deadline := time.After(20 * time.Second)
+			for addr == "" {
+				select {
+				case l, ok := <-lines:
+					require.True(t, ok, "server exited early:\n%s", logs.String())
+					logs.WriteString(l + "\n")
+					if m := addrRe.FindStringSubmatch(l); m != nil && strings.Contains(l, "listening") {
+						addr = m[1]
+					}
+				case <-deadline:
+					t.Fatalf("no listening line:\n%s", logs.String())
+				}
+			}
+			require.Contains(t, logs.String(), "in-memory queue")
+			require.Contains(t, logs.String(), "in-memory storage")
+			require.Contains(t, logs.String(), `"level":"WARN","msg":"TASKQ_JWT_SECRET is empty`)
+
+			client := &http.Client{Timeout: 5 * time.Second}
+			resp, err := client.Get("http://" + addr + "/health")
+			require.NoError(t, err)
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			client.CloseIdleConnections()
+			require.Equal(t, http.StatusOK, resp.StatusCode)
+			require.JSONEq(t, `{"status":"ok","components":{"redis":"not_configured","db":"not_configured"}}`, string(body))
+
+			// With no TASKQ_ADMIN_KEY on memory storage, a key is generated
+			// and logged once, so the embedded default is usable.
+			m := regexp.MustCompile(`"admin_key":"(tq_[A-Za-z0-9_-]+)"`).FindStringSubmatch(logs.String())
+			require.NotNil(t, m, logs.String())
+			hr, err := http.NewRequest("POST", "http://"+addr+"/api/tasks", strings.NewReader(`{"type":"noop"}`))
+			require.NoError(t, err)
+			hr.Header.Set("X-API-Key", m[1])
+			resp, err = client.Do(hr)
+			require.NoError(t, err)
+			resp.Body.Close()
+			client.CloseIdleConnections()
+			require.Equal(t, http.StatusCreated, resp.StatusCode)
+
+			require.NoError(t, cmd.Process.Signal(sig))
+			for l := range lines {
+				logs.WriteString(l + "\n")
+			}
+			err = cmd.Wait()
+			require.NoError(t, err, "exit status after %s:\n%s", sig, logs.String())
+			require.Contains(t, logs.String(), "shutdown complete")
+		})
+	}
+}
+
+func TestRunConfigErrors(t *testing.T) {
+	t.Parallel()
+	var out, errOut bytes.Buffer
+	code := run(nil, func(k string) string {
+		if k == "TASKQ_CONCURRENCY" {
+			return "many"
+		}
+		return ""
+	}, &out, &errOut)
+	require.Equal(t, 2, code)
+	require.Contains(t, errOut.String(), "TASKQ_CONCURRENCY")
+
+	out.Reset()
+	require.Equal(t, 0, run([]string{"-help"}, func(string) string { return "" }, &out, &errOut))
+	require.Contains(t, out.String(), "TASKQ_REDIS_URL")
+}

@@ -1,0 +1,216 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"time"
+
+	"github.com/taskq/taskq"
+	"github.com/taskq/taskq/alert"
+	"github.com/taskq/taskq/auth"
+	"github.com/taskq/taskq/server/tasktypes"
+)
+
+// Defaults of Config.
+const (
+	DefaultAddr            = "127.0.0.1:8080"
+	DefaultConcurrency     = 32
+	DefaultRateLimit       = 50
+	DefaultRateBurst       = 100
+	DefaultAuthRateLimit   = 10
+	DefaultShutdownTimeout = 30 * time.Second
+	// MaxBodyBytes bounds request bodies (413 beyond).
+	MaxBodyBytes = 1 << 20
+)
+
+// Config is the server configuration. The zero value works: New fills
+// every zero field with its default (the values of the settings table of
+// API.md).
+type Config struct {
+	// Addr is the listen address (TASKQ_ADDR). Default 127.0.0.1:8080.
+	Addr string
+	// RedisURL selects the Redis queue and shared rate limits
+	// (TASKQ_REDIS_URL). Empty: in-memory queue.
+	RedisURL string
+	// DatabaseURL selects the PostgreSQL storage (TASKQ_DATABASE_URL).
+	// Empty: in-memory storage.
+	DatabaseURL string
+	// AdminKey is the bootstrap admin API key (TASKQ_ADMIN_KEY), at least
+	// 16 bytes. Empty: none.
+	AdminKey string
+	// JWTSecret is the HS256 secret (TASKQ_JWT_SECRET), at least 32 bytes.
+	// Empty with no key file: a random secret per start (tokens do not
+	// survive a restart nor work across replicas).
+	JWTSecret string
+	// JWTPrivateKeyFile, JWTPublicKeyFile and JWKSFile select asymmetric
+	// JWT keys instead of the secret (TASKQ_JWT_PRIVATE_KEY_FILE,
+	// TASKQ_JWT_PUBLIC_KEY_FILE, TASKQ_JWKS_FILE).
+	JWTPrivateKeyFile string
+	JWTPublicKeyFile  string
+	JWKSFile          string
+	// JWTAlgorithm overrides the algorithm (TASKQ_JWT_ALGORITHM).
+	JWTAlgorithm string
+	// JWTIssuer and JWTAudience are written into tokens and required on
+	// verification when set (TASKQ_JWT_ISSUER, TASKQ_JWT_AUDIENCE).
+	JWTIssuer   string
+	JWTAudience string
+	// JWTTTL is the access token lifetime (TASKQ_JWT_TTL). Default 15m.
+	JWTTTL time.Duration
+	// Concurrency is how many handlers run at once (TASKQ_CONCURRENCY).
+	// Default 32.
+	Concurrency int
+	// Queues are the queues the worker serves and tasks may name
+	// (TASKQ_QUEUES). Default ["default"].
+	Queues []string
+	// RetryBaseDelay and RetryMaxDelay bound the exponential backoff
+	// between attempts (TASKQ_RETRY_BASE_DELAY, TASKQ_RETRY_MAX_DELAY).
+	// Default 1s and 1h.
+	RetryBaseDelay time.Duration
+	RetryMaxDelay  time.Duration
+	// DLQ configures the dead letter queue (TASKQ_DLQ_MAX_SIZE,
+	// TASKQ_DLQ_RETENTION, TASKQ_DLQ_CLEANUP_INTERVAL, TASKQ_DLQ_RETRY_LIMIT,
+	// TASKQ_DLQ_BACKOFF); zero fields take taskq's defaults.
+	DLQ taskq.DeadLetterQueueConfig
+	// RateLimit and RateBurst are the requests per second and burst per
+	// principal or client IP (TASKQ_RATE_LIMIT, TASKQ_RATE_BURST). Default
+	// 50 and 100.
+	RateLimit float64
+	RateBurst int
+	// AuthRateLimit is the token requests per minute per client IP
+	// (TASKQ_AUTH_RATE_LIMIT). Default 10.
+	AuthRateLimit float64
+	// AuthFailLimit failed authentications within 5 minutes block a client
+	// IP for AuthBlock (TASKQ_AUTH_FAIL_LIMIT, TASKQ_AUTH_BLOCK). Default 10
+	// and 15m.
+	AuthFailLimit int
+	AuthBlock     time.Duration
+	// DenyCIDRs answer 403 (TASKQ_DENY_CIDRS).
+	DenyCIDRs []netip.Prefix
+	// TrustedProxies may set X-Forwarded-For (TASKQ_TRUSTED_PROXIES).
+	TrustedProxies []netip.Prefix
+	// HTTPAllow lists the hosts the http task type may call
+	// (TASKQ_HTTP_ALLOW). Empty: none.
+	HTTPAllow []string
+	// AlertURLs receive signed webhook alerts (DLQ moves, DLQ size, breaker
+	// transitions; package alert) (TASKQ_ALERT_URLS). Empty: no alerts.
+	AlertURLs []string
+	// AlertSecret signs the alerts, at least 16 bytes; required with
+	// AlertURLs (TASKQ_ALERT_SECRET).
+	AlertSecret string
+	// AlertDLQThreshold sends an alert once the DLQ holds more entries
+	// (TASKQ_ALERT_DLQ_THRESHOLD). Default 0: off.
+	AlertDLQThreshold int
+	// MetricsAuth puts /metrics behind admin credentials
+	// (TASKQ_METRICS_AUTH). Default false: public.
+	MetricsAuth bool
+	// TLSCertFile and TLSKeyFile serve HTTPS (TASKQ_TLS_CERT, TASKQ_TLS_KEY).
+	TLSCertFile string
+	TLSKeyFile  string
+	// ShutdownTimeout bounds the graceful shutdown: in-flight requests and
+	// running handlers (TASKQ_SHUTDOWN_TIMEOUT). Default 30s.
+	ShutdownTimeout time.Duration
+	// LogFormat is text or json (TASKQ_LOG_FORMAT). Default text.
+	LogFormat string
+	// LogLevel is debug, info, warn or error (TASKQ_LOG_LEVEL). Default
+	// info.
+	LogLevel string
+}
+
+// DefaultConfig returns the configuration with every default filled.
+func DefaultConfig() Config { return Config{}.withDefaults() }
+
+func (c Config) withDefaults() Config {
+	if c.Addr == "" {
+		c.Addr = DefaultAddr
+	}
+	if c.JWTTTL <= 0 {
+		c.JWTTTL = auth.DefaultTokenTTL
+	}
+	if c.Concurrency <= 0 {
+		c.Concurrency = DefaultConcurrency
+	}
+	if len(c.Queues) == 0 {
+		c.Queues = []string{taskq.DefaultQueue}
+	}
+	if c.RetryBaseDelay <= 0 {
+		c.RetryBaseDelay = time.Second
+	}
+	if c.RetryMaxDelay <= 0 {
+		c.RetryMaxDelay = time.Hour
+	}
+	c.DLQ = c.DLQ.WithDefaults()
+	if c.RateLimit <= 0 {
+		c.RateLimit = DefaultRateLimit
+	}
+	if c.RateBurst <= 0 {
+		c.RateBurst = DefaultRateBurst
+	}
+	if c.AuthRateLimit <= 0 {
+		c.AuthRateLimit = DefaultAuthRateLimit
+	}
+	if c.AuthFailLimit <= 0 {
+		c.AuthFailLimit = auth.DefaultFailLimit
+	}
+	if c.AuthBlock <= 0 {
+		c.AuthBlock = auth.DefaultBlockFor
+	}
+	if c.ShutdownTimeout <= 0 {
+		c.ShutdownTimeout = DefaultShutdownTimeout
+	}
+	if c.LogFormat == "" {
+		c.LogFormat = "text"
+	}
+	if c.LogLevel == "" {
+		c.LogLevel = "info"
+	}
+	return c
+}
+
+// Validate reports every invalid setting, named by its environment
+// variable.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(env, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: "+format, append([]any{env}, args...)...))
+	}
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		bad("TASKQ_ADDR", "%q is not host:port", c.Addr)
+	}
+	if c.AdminKey != "" && len(c.AdminKey) < auth.MinAdminKeyLen {
+		bad("TASKQ_ADMIN_KEY", "must be at least %d bytes", auth.MinAdminKeyLen)
+	}
+	if c.JWTSecret != "" && len(c.JWTSecret) < auth.MinSecretLen {
+		bad("TASKQ_JWT_SECRET", "must be at least %d bytes", auth.MinSecretLen)
+	}
+	for _, q := range c.Queues {
+		if !taskq.ValidName(q, taskq.MaxQueueNameLength) {
+			bad("TASKQ_QUEUES", "invalid queue name %q", q)
+		}
+	}
+	if c.RetryMaxDelay < c.RetryBaseDelay {
+		bad("TASKQ_RETRY_MAX_DELAY", "must not be below TASKQ_RETRY_BASE_DELAY")
+	}
+	if c.DLQ.RetryLimit < 0 {
+		bad("TASKQ_DLQ_RETRY_LIMIT", "must not be negative")
+	}
+	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {
+		bad("TASKQ_TLS_CERT", "TASKQ_TLS_CERT and TASKQ_TLS_KEY go together")
+	}
+	switch c.LogFormat {
+	case "text", "json":
+	default:
+		bad("TASKQ_LOG_FORMAT", "must be text or json, not %q", c.LogFormat)
+	}
+	if len(c.AlertURLs) > 0 && len(c.AlertSecret) < alert.MinSecretLength {
+		bad("TASKQ_ALERT_SECRET", "must be at least %d bytes when TASKQ_ALERT_URLS is set", alert.MinSecretLength)
+	}
+	if _, err := tasktypes.ParseAllowList(c.HTTPAllow); err != nil {
+		bad("TASKQ_HTTP_ALLOW", "%v", err)
+	}
+	if _, err := parseLevel(c.LogLevel); err != nil {
+		bad("TASKQ_LOG_LEVEL", "%v", err)
+	}
+	return errors.Join(errs...)
+}

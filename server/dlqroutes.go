@@ -1,0 +1,84 @@
+package server
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/taskq/taskq"
+	"github.com/taskq/taskq/auth"
+)
+
+var errDLQNotFound = apiError(taskq.CodeNotFound, "task not in the dead letter queue")
+
+// listDLQ serves GET /api/dlq, oldest entry first.
+func (s *Server) listDLQ(w http.ResponseWriter, r *http.Request, _ auth.Principal) error {
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return badQuery("malformed query string")
+	}
+	f, err := parseDLQListQuery(q)
+	if err != nil {
+		return err
+	}
+	page, err := s.dlq.List(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, pageBody(page))
+	return nil
+}
+
+// retryDLQ serves POST /api/dlq/{id}/retry.
+func (s *Server) retryDLQ(w http.ResponseWriter, r *http.Request, _ auth.Principal) error {
+	t, err := s.dlq.Retry(r.Context(), r.PathValue("id"))
+	if errors.Is(err, taskq.ErrNotFound) {
+		return errDLQNotFound
+	}
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, t)
+	return nil
+}
+
+// deleteDLQ serves DELETE /api/dlq/{id}: the task is purged.
+func (s *Server) deleteDLQ(w http.ResponseWriter, r *http.Request, _ auth.Principal) error {
+	err := s.dlq.Remove(r.Context(), r.PathValue("id"))
+	if errors.Is(err, taskq.ErrNotFound) {
+		return errDLQNotFound
+	}
+	if err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// cleanupRequest is the optional body of POST /api/dlq/cleanup.
+type cleanupRequest struct {
+	OlderThan *string `json:"older_than"`
+}
+
+// cleanupDLQ serves POST /api/dlq/cleanup.
+func (s *Server) cleanupDLQ(w http.ResponseWriter, r *http.Request, _ auth.Principal) error {
+	var req cleanupRequest
+	if err := decodeJSON(r.Body, &req, true); err != nil {
+		return err
+	}
+	var olderThan time.Time
+	if req.OlderThan != nil {
+		t, err := time.Parse(time.RFC3339Nano, *req.OlderThan)
+		if err != nil {
+			return validationError([]taskq.FieldError{{Field: "older_than", Message: "must be an RFC 3339 time"}})
+		}
+		olderThan = t
+	}
+	res, err := s.dlq.Cleanup(r.Context(), olderThan)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, res)
+	return nil
+}

@@ -1,0 +1,103 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"math"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/taskq/taskq"
+	"github.com/taskq/taskq/auth"
+)
+
+// healthTimeout bounds one backend ping.
+const healthTimeout = 2 * time.Second
+
+// Component states of the health endpoints.
+const (
+	healthOK            = "ok"
+	healthDown          = "down"
+	healthNotConfigured = "not_configured"
+)
+
+// componentHealth is the body of /health/redis and /health/db.
+type componentHealth struct {
+	Status    string   `json:"status"`
+	LatencyMS *float64 `json:"latency_ms,omitempty"`
+	Error     string   `json:"error,omitempty"`
+}
+
+// check pings one component; a nil check is not_configured.
+func (s *Server) check(ctx context.Context, name string, ping func(context.Context) error) componentHealth {
+	if ping == nil {
+		return componentHealth{Status: healthNotConfigured}
+	}
+	ctx, cancel := context.WithTimeout(ctx, healthTimeout)
+	defer cancel()
+	start := time.Now()
+	err := ping(ctx)
+	if err != nil {
+		s.log.WarnContext(ctx, "health check failed", "component", name, "error", err)
+		return componentHealth{Status: healthDown, Error: healthError(err)}
+	}
+	ms := math.Round(float64(time.Since(start).Microseconds())) / 1000
+	return componentHealth{Status: healthOK, LatencyMS: &ms}
+}
+
+// healthError is a sanitized reason: the library's message of a
+// *taskq.Error, never driver text.
+func healthError(err error) string {
+	var te *taskq.Error
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		return "timeout after " + healthTimeout.String()
+	case errors.As(err, &te) && te.Message != "" && taskq.ValidText(te.Message) && len(te.Message) < 200:
+		return te.Message
+	}
+	return "unreachable"
+}
+
+func (s *Server) writeComponent(w http.ResponseWriter, h componentHealth) {
+	status := http.StatusOK
+	if h.Status == healthDown {
+		status = http.StatusServiceUnavailable
+		w.Header().Set("Retry-After", "5")
+	}
+	writeJSON(w, status, h)
+}
+
+// healthRedis serves GET /health/redis.
+func (s *Server) healthRedis(w http.ResponseWriter, r *http.Request, _ auth.Principal) error {
+	s.writeComponent(w, s.check(r.Context(), "redis", s.health.Redis))
+	return nil
+}
+
+// healthDB serves GET /health/db.
+func (s *Server) healthDB(w http.ResponseWriter, r *http.Request, _ auth.Principal) error {
+	s.writeComponent(w, s.check(r.Context(), "db", s.health.DB))
+	return nil
+}
+
+// healthAll serves GET /health: 503 "degraded" when a configured
+// component is down.
+func (s *Server) healthAll(w http.ResponseWriter, r *http.Request, _ auth.Principal) error {
+	var redis, db componentHealth
+	var wg sync.WaitGroup
+	wg.Go(func() { redis = s.check(r.Context(), "redis", s.health.Redis) })
+	wg.Go(func() { db = s.check(r.Context(), "db", s.health.DB) })
+	wg.Wait()
+	body := map[string]any{
+		"status":     healthOK,
+		"components": map[string]string{"redis": redis.Status, "db": db.Status},
+	}
+	status := http.StatusOK
+	if redis.Status == healthDown || db.Status == healthDown {
+		body["status"] = "degraded"
+		status = http.StatusServiceUnavailable
+		w.Header().Set("Retry-After", "5")
+	}
+	writeJSON(w, status, body)
+	return nil
+}

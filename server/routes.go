@@ -1,0 +1,74 @@
+package server
+
+import (
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/taskq/taskq/auth"
+)
+
+// The route patterns, one per endpoint of API.md.
+const (
+	routeCreateTask  = "POST /api/tasks"
+	routeListTasks   = "GET /api/tasks"
+	routeGetTask     = "GET /api/tasks/{id}"
+	routeCancelTask  = "DELETE /api/tasks/{id}"
+	routeListDLQ     = "GET /api/dlq"
+	routeRetryDLQ    = "POST /api/dlq/{id}/retry"
+	routeDeleteDLQ   = "DELETE /api/dlq/{id}"
+	routeCleanupDLQ  = "POST /api/dlq/cleanup"
+	routeToken       = "POST /api/auth/token"
+	routeCreateKey   = "POST /api/keys"
+	routeListKeys    = "GET /api/keys"
+	routeRevokeKey   = "DELETE /api/keys/{id}"
+	routeHealth      = "GET /health"
+	routeHealthRedis = "GET /health/redis"
+	routeHealthDB    = "GET /health/db"
+	routeMetrics     = "GET /metrics"
+)
+
+// routePatterns lists every pattern (pre-created in the HTTP metrics).
+func routePatterns() []string {
+	return []string{
+		routeCreateTask, routeListTasks, routeGetTask, routeCancelTask,
+		routeListDLQ, routeRetryDLQ, routeDeleteDLQ, routeCleanupDLQ,
+		routeToken, routeCreateKey, routeListKeys, routeRevokeKey,
+		routeHealth, routeHealthRedis, routeHealthDB, routeMetrics,
+	}
+}
+
+// routes registers every endpoint with its policy.
+func (s *Server) routes() {
+	s.route(routeCreateTask, user, s.createTask)
+	s.route(routeListTasks, user, s.listTasks)
+	s.route(routeGetTask, user, s.getTask)
+	s.route(routeCancelTask, user, s.cancelTask)
+
+	s.route(routeListDLQ, admin, s.listDLQ)
+	s.route(routeRetryDLQ, admin, s.retryDLQ)
+	s.route(routeDeleteDLQ, admin, s.deleteDLQ)
+	s.route(routeCleanupDLQ, admin, s.cleanupDLQ)
+
+	s.route(routeToken, token, s.exchangeToken)
+	s.route(routeCreateKey, admin, s.createKey)
+	s.route(routeListKeys, admin, s.listKeys)
+	s.route(routeRevokeKey, admin, s.revokeKey)
+
+	s.route(routeHealth, public, s.healthAll)
+	s.route(routeHealthRedis, public, s.healthRedis)
+	s.route(routeHealthDB, public, s.healthDB)
+	metricsPolicy := public
+	if s.cfg.MetricsAuth {
+		metricsPolicy = admin
+	}
+	prom := promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{Registry: s.registry, ErrorLog: promLogger{s}})
+	s.route(routeMetrics, metricsPolicy, func(w http.ResponseWriter, r *http.Request, _ auth.Principal) error {
+		prom.ServeHTTP(w, r)
+		return nil
+	})
+}
+
+// promLogger sends promhttp's errors to the server log.
+type promLogger struct{ s *Server }
+
+func (l promLogger) Println(v ...any) { l.s.log.Warn("metrics exposition", "error", v) }

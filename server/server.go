@@ -1,0 +1,230 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"sync"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/taskq/taskq"
+	"github.com/taskq/taskq/alert"
+	"github.com/taskq/taskq/auth"
+	"github.com/taskq/taskq/breaker"
+	"github.com/taskq/taskq/dlq"
+	"github.com/taskq/taskq/metrics"
+	"github.com/taskq/taskq/queue"
+	"github.com/taskq/taskq/queue/redisqueue"
+	"github.com/taskq/taskq/server/tasktypes"
+	"github.com/taskq/taskq/storage"
+	"github.com/taskq/taskq/storage/postgres"
+	"github.com/taskq/taskq/worker"
+)
+
+// Server serves the API of API.md and runs the worker and the DLQ cleanup
+// job. Create it with New, serve Handler, Start the background work and
+// Stop it on shutdown.
+type Server struct {
+	cfg      Config
+	log      *slog.Logger
+	queue    taskq.Queue
+	store    taskq.StorageAdapter
+	client   *taskq.Client
+	worker   *worker.Worker
+	dlqJob   *dlq.DLQ              // the cleanup job
+	dlq      taskq.DeadLetterQueue // what the worker and the API use (alerting when enabled)
+	alerts   *alert.Notifier
+	authn    *auth.Authenticator
+	keys     *auth.Keys
+	guard    *auth.IPGuard
+	limiter  auth.Limiter
+	metrics  *metrics.Metrics
+	registry *prometheus.Registry
+	breakers *breaker.Registry
+	types    map[string]tasktypes.Type
+	health   Health
+	mux      *http.ServeMux
+	handler  http.Handler
+	queues   map[string]bool
+
+	ipLimit, principalLimit, tokenLimit auth.Limit
+
+	lifeMu  sync.Mutex
+	started bool
+	stopped bool
+}
+
+// New builds a Server from cfg (zero fields take their defaults) and deps.
+func New(cfg Config, deps Deps) (*Server, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, log: deps.Logger, queue: deps.Queue, store: deps.Store, registry: deps.Registry, health: deps.Health}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.queue == nil {
+		s.queue = queue.NewMemory()
+	}
+	if s.store == nil {
+		s.store = storage.NewMemory()
+	}
+	keyStore := deps.Keys
+	if keyStore == nil {
+		ks, ok := s.store.(taskq.KeyStore)
+		if !ok {
+			return nil, errors.New("server: the storage does not store API keys: set Deps.Keys")
+		}
+		keyStore = ks
+	}
+	if s.registry == nil {
+		s.registry = prometheus.NewRegistry()
+		s.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	}
+	s.deriveHealth()
+	s.queues = map[string]bool{}
+	for _, q := range cfg.Queues {
+		s.queues[q] = true
+	}
+
+	allow, err := tasktypes.ParseAllowList(cfg.HTTPAllow)
+	if err != nil {
+		return nil, err
+	}
+	var breakerNames []string
+	for _, h := range allow.Hosts() {
+		breakerNames = append(breakerNames, tasktypes.BreakerName(h))
+	}
+	typeNames := []string{tasktypes.Noop, tasktypes.Sleep, tasktypes.Fail, tasktypes.Flaky, tasktypes.HTTP}
+	if len(cfg.AlertURLs) > 0 {
+		typeNames = append(typeNames, alert.TaskType)
+	}
+	for _, t := range deps.TaskTypes {
+		if !slices.Contains(typeNames, t.Name) {
+			typeNames = append(typeNames, t.Name)
+		}
+	}
+	s.metrics, err = metrics.New(s.registry, metrics.Config{
+		Queue:       s.queue,
+		Queues:      cfg.Queues,
+		DLQSize:     func(ctx context.Context) (int, error) { return s.store.CountDeadLetterTasks(ctx) },
+		TaskTypes:   typeNames,
+		Routes:      routePatterns(),
+		Breakers:    breakerNames,
+		AuthReasons: append(slices.Clone(metrics.DefaultAuthReasons), reasonIPDenied),
+		Logger:      s.log,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("server: metrics: %w", err)
+	}
+	s.client, err = taskq.NewClient(s.store, s.queue, taskq.ClientConfig{Logger: s.log})
+	if err != nil {
+		return nil, err
+	}
+	s.alerts, err = alert.New(s.client, alert.Config{
+		URLs: cfg.AlertURLs, Secret: alert.Secret(cfg.AlertSecret), DLQSizeThreshold: cfg.AlertDLQThreshold,
+		Queue: cfg.Queues[0], Logger: s.log,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("server: alerts: %w", err)
+	}
+	s.breakers = breaker.NewRegistry(breaker.RegistryConfig{
+		Observer: breakerMetrics{s.metrics}, OnStateChange: s.alerts.BreakerChanged, Logger: s.log,
+	})
+	for _, n := range breakerNames {
+		s.breakers.Get(n)
+	}
+	s.dlqJob, err = dlq.New(s.store, s.queue, cfg.DLQ, dlq.Options{Observer: s.metrics, Logger: s.log})
+	if err != nil {
+		return nil, err
+	}
+	s.dlq = s.alerts.WrapDLQ(s.dlqJob)
+	if err := s.newWorker(deps, allow); err != nil {
+		return nil, err
+	}
+	if err := s.newAuth(deps, keyStore); err != nil {
+		return nil, err
+	}
+	s.mux = http.NewServeMux()
+	s.routes()
+	s.handler = s.chain()
+	return s, nil
+}
+
+// newWorker creates the worker and registers the task types.
+func (s *Server) newWorker(deps Deps, allow tasktypes.AllowList) error {
+	wcfg := worker.Config{
+		Queues:         s.cfg.Queues,
+		Concurrency:    s.cfg.Concurrency,
+		RetryBaseDelay: s.cfg.RetryBaseDelay,
+		RetryMaxDelay:  s.cfg.RetryMaxDelay,
+		DeadLetter:     s.dlq,
+		Breakers:       s.breakers,
+		Observer:       s.metrics,
+		Logger:         s.log,
+	}
+	if deps.Worker != nil {
+		deps.Worker(&wcfg)
+	}
+	w, err := worker.New(s.queue, s.store, wcfg)
+	if err != nil {
+		return err
+	}
+	builtins, err := tasktypes.Builtins(tasktypes.Config{HTTP: tasktypes.HTTPConfig{Allow: allow, Breakers: s.breakers}})
+	if err != nil {
+		return err
+	}
+	s.types = map[string]tasktypes.Type{}
+	for _, t := range append(builtins, deps.TaskTypes...) {
+		s.types[t.Name] = t
+	}
+	for _, t := range s.types {
+		if err := tasktypes.Register(w, t); err != nil {
+			return err
+		}
+	}
+	s.alerts.Register(w) // not in s.types: the API cannot create alert deliveries
+	s.worker = w
+	return nil
+}
+
+// deriveHealth fills the health checks from the backends' types.
+func (s *Server) deriveHealth() {
+	if s.health.Redis == nil {
+		if q, ok := s.queue.(*redisqueue.Queue); ok {
+			s.health.Redis = q.Ping
+		}
+	}
+	if s.health.DB == nil {
+		if st, ok := s.store.(*postgres.Store); ok {
+			s.health.DB = st.Ping
+		}
+	}
+}
+
+// chain wraps the mux in the middleware, outermost first.
+func (s *Server) chain() http.Handler {
+	var h http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.mux.ServeHTTP(&routeErrors{ResponseWriter: w, s: s, r: r}, r)
+	})
+	h = s.withIPGuard(h)
+	h = s.withBodyLimit(h)
+	h = s.withRecover(h)
+	h = s.withObservation(h)
+	h = withSecurityHeaders(h)
+	return withRequestID(h)
+}
+
+// Handler returns the HTTP handler of the API.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Registry returns the Prometheus registry served on /metrics.
+func (s *Server) Registry() *prometheus.Registry { return s.registry }
+
+// Worker returns the worker (to register more task types before Start).
+func (s *Server) Worker() *worker.Worker { return s.worker }
