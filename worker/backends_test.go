@@ -75,4 +75,3 @@ func newPostgresStoreTB(t testing.TB) *postgres.Store {
 	t.Cleanup(func() { _ = s.Close() })
 	return s
 }
-

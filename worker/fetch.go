@@ -73,7 +73,7 @@ func (w *Worker) dispatch(queue string, leases []taskq.Lease, byID map[string]*t
 	for i, l := range leases {
 		ids[i] = l.ID
 	}
-	w.held.addAll(queue, ids)
+	held := w.held.addAll(queue, ids)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	tasks, err := w.store.StartTasks(ctx, ids, w.now())
@@ -81,11 +81,11 @@ func (w *Worker) dispatch(queue string, leases []taskq.Lease, byID map[string]*t
 		// Storage is down: give the leases back shortly, without an attempt.
 		w.log.Warn("cannot mark tasks running; giving leases back", "queue", queue, "error", err)
 		runAt := w.now().Add(time.Second)
-		for _, l := range leases {
+		for i, l := range leases {
 			if rerr := w.queue.Requeue(ctx, queue, taskq.QueueEntry{ID: l.ID, Priority: l.Priority, RunAt: runAt}); rerr != nil {
 				w.log.Warn("requeue failed; the lease will expire", "task_id", l.ID, "error", rerr)
 			}
-			w.held.remove(l.ID)
+			w.held.remove(l.ID, held[i])
 		}
 		w.release(len(leases))
 		sleepCtx(w.fetchCtx, time.Second)
@@ -95,15 +95,15 @@ func (w *Worker) dispatch(queue string, leases []taskq.Lease, byID map[string]*t
 	for _, t := range tasks {
 		byID[t.ID] = t
 	}
-	for _, l := range leases {
+	for i, l := range leases {
 		t, ok := byID[l.ID]
 		if !ok {
-			w.held.remove(l.ID)
+			w.held.remove(l.ID, held[i])
 			w.ack(queue, l.ID)
 			w.release(1)
 			continue
 		}
-		w.jobs <- job{task: t, lease: l, queue: queue}
+		w.jobs <- job{task: t, lease: l, queue: queue, held: held[i]}
 	}
 }
 

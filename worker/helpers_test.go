@@ -39,7 +39,7 @@ func (b *bundle) otherQueue(t *testing.T) taskq.Queue {
 func fastConfig() worker.Config {
 	return worker.Config{
 		Concurrency:       4,
-		LeaseTTL:          time.Second,
+		LeaseTTL:          2 * time.Second,
 		HeartbeatInterval: 30 * time.Millisecond,
 		ReapInterval:      30 * time.Millisecond,
 		ReconcileInterval: -1,

@@ -36,7 +36,7 @@ func (w *Worker) finishLoop() {
 	defer w.finishWG.Done()
 	for o := range w.finishes {
 		w.finish(o)
-		w.held.remove(o.t.ID)
+		w.held.remove(o.t.ID, o.held)
 	}
 }
 
@@ -53,6 +53,7 @@ const (
 // outcome is how one attempt ended, to be recorded by a finisher.
 type outcome struct {
 	kind  outcomeKind
+	held  *heldLease
 	q     string
 	t     *taskq.Task
 	res   any
@@ -81,7 +82,7 @@ func (w *Worker) finish(o outcome) {
 // execute runs one leased, started task and says how it ended.
 func (w *Worker) execute(j job) outcome {
 	t, q := j.task, j.queue
-	o := outcome{q: q, t: t}
+	o := outcome{q: q, t: t, held: j.held}
 	now := w.now()
 	if t.Deadline != nil && !now.Before(*t.Deadline) {
 		o.kind, o.err = outDeadLetter, errDeadline
@@ -123,7 +124,7 @@ func (w *Worker) execute(j job) outcome {
 	}
 	ctx, cancelTimer := context.WithDeadlineCause(ctx, end, endCause)
 	defer cancelTimer()
-	if !w.held.setCancel(t.ID, cancel) {
+	if !w.held.setCancel(j.held, cancel) {
 		o.kind = outLeaseLost
 		return o
 	}

@@ -55,6 +55,7 @@ type job struct {
 	task  *taskq.Task
 	lease taskq.Lease
 	queue string
+	held  *heldLease
 }
 
 type ackItem struct {
@@ -86,7 +87,7 @@ func New(queue taskq.Queue, store taskq.StorageAdapter, cfg Config) (*Worker, er
 		log:      cfg.Logger.With("component", "worker"),
 		handlers: map[string]taskq.Handler{},
 		types:    map[string]TypeConfig{},
-		held:     heldSet{m: map[string]string{}},
+		held:     heldSet{m: map[string]*heldLease{}},
 		slots:    make(chan struct{}, cfg.Concurrency),
 		jobs:     make(chan job, cfg.Concurrency),
 		finishes: make(chan outcome, 4*cfg.Concurrency),
@@ -253,44 +254,51 @@ func (w *Worker) Stop(ctx context.Context) error {
 // Stopped is closed once Stop has finished.
 func (w *Worker) Stopped() <-chan struct{} { return w.stopped }
 
-// heldSet tracks the leases this worker holds: id -> queue, the cancel
-// function of each running handler, and leases found lost before their
-// handler started.
+// heldSet tracks the leases this worker holds, for heartbeats. Each lease
+// has its own entry: an id requeued and leased again while the previous
+// attempt is still being recorded gets a new entry, which the old attempt's
+// removal leaves alone.
 type heldSet struct {
-	mu      sync.Mutex
-	m       map[string]string
-	cancels map[string]context.CancelCauseFunc
-	lost    map[string]bool
+	mu sync.Mutex
+	m  map[string]*heldLease
 }
 
-func (h *heldSet) addAll(queue string, ids []string) {
+// heldLease is one lease held by this worker.
+type heldLease struct {
+	queue  string
+	cancel context.CancelCauseFunc // the running handler's, once started
+	lost   bool                    // found lost before its handler started
+}
+
+func (h *heldSet) addAll(queue string, ids []string) []*heldLease {
+	out := make([]*heldLease, len(ids))
 	h.mu.Lock()
-	for _, id := range ids {
-		h.m[id] = queue
+	for i, id := range ids {
+		out[i] = &heldLease{queue: queue}
+		h.m[id] = out[i]
 	}
 	h.mu.Unlock()
+	return out
 }
 
 // setCancel registers the cancel function of a starting handler; it
 // returns false when the lease was already found lost.
-func (h *heldSet) setCancel(id string, c context.CancelCauseFunc) bool {
+func (h *heldSet) setCancel(l *heldLease, c context.CancelCauseFunc) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.lost[id] {
+	if l.lost {
 		return false
 	}
-	if h.cancels == nil {
-		h.cancels = map[string]context.CancelCauseFunc{}
-	}
-	h.cancels[id] = c
+	l.cancel = c
 	return true
 }
 
-func (h *heldSet) remove(id string) {
+// remove forgets lease l of id, unless id is held by a newer lease.
+func (h *heldSet) remove(id string, l *heldLease) {
 	h.mu.Lock()
-	delete(h.m, id)
-	delete(h.cancels, id)
-	delete(h.lost, id)
+	if h.m[id] == l {
+		delete(h.m, id)
+	}
 	h.mu.Unlock()
 }
 
@@ -298,21 +306,22 @@ func (h *heldSet) byQueue() map[string][]string {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	out := map[string][]string{}
-	for id, q := range h.m {
-		out[q] = append(out[q], id)
+	for id, l := range h.m {
+		out[l.queue] = append(out[l.queue], id)
 	}
 	return out
 }
 
-// lose cancels the handler of a lease that is no longer ours.
+// lose cancels the handler of a lease that is no longer ours, or marks it
+// so that its handler does not start.
 func (h *heldSet) lose(id string) {
 	h.mu.Lock()
-	c := h.cancels[id]
-	if _, held := h.m[id]; held && c == nil {
-		if h.lost == nil {
-			h.lost = map[string]bool{}
+	l := h.m[id]
+	var c context.CancelCauseFunc
+	if l != nil {
+		if c = l.cancel; c == nil {
+			l.lost = true
 		}
-		h.lost[id] = true
 	}
 	h.mu.Unlock()
 	if c != nil {

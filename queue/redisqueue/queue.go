@@ -25,6 +25,7 @@ type Queue struct {
 	notifier *notifier
 
 	registered sync.Map // queue name -> struct{}: SADD done by this Queue
+	coalescers sync.Map // queue name -> *coalescer
 	closed     atomic.Bool
 	closeOnce  sync.Once
 }
@@ -186,10 +187,13 @@ func (q *Queue) Enqueue(ctx context.Context, queue string, entries ...taskq.Queu
 	if err := q.register(ctx, queue); err != nil {
 		return err
 	}
-	if _, err := q.execBatches(ctx, luaEnqueue, k.keys, []string{ms(now)}, args, 3); err != nil {
-		return mapErr(ctx, "enqueue", err)
+	if len(entries) >= q.cfg.ScriptBatch {
+		if _, err := q.execBatches(ctx, luaEnqueue, k.keys, []string{ms(now)}, args, 3); err != nil {
+			return mapErr(ctx, "enqueue", err)
+		}
+		return nil
 	}
-	return nil
+	return q.enqueueCoalesced(ctx, queue, k.keys, args)
 }
 
 // Lease promotes due scheduled entries (at most Config.PromoteBatch), then

@@ -1,0 +1,95 @@
+package redisqueue
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// coalescer merges concurrent Enqueue calls on one queue into one script
+// call: while a call is in flight, later ones wait and go out together in
+// the next. Under load many producers then cost one round trip and one
+// EVALSHA per batch instead of one each; a lone call goes out at once.
+type coalescer struct {
+	mu       sync.Mutex
+	pending  []*enqWaiter
+	inflight bool
+}
+
+type enqWaiter struct {
+	args []string
+	done chan error
+}
+
+// coalesceTimeout bounds one merged script call, which serves many callers
+// and so is not tied to any one caller's context.
+const coalesceTimeout = 10 * time.Second
+
+func (q *Queue) coalescerFor(queue string) *coalescer {
+	if c, ok := q.coalescers.Load(queue); ok {
+		return c.(*coalescer)
+	}
+	c, _ := q.coalescers.LoadOrStore(queue, &coalescer{})
+	return c.(*coalescer)
+}
+
+// enqueueCoalesced runs the enqueue script for args (id, priority, run-at
+// triples) merged with concurrent callers'. The script is idempotent per
+// id, so an error reported to a merged batch loses nothing on retry.
+func (q *Queue) enqueueCoalesced(ctx context.Context, queue string, keys []string, args []string) error {
+	c := q.coalescerFor(queue)
+	w := &enqWaiter{args: args, done: make(chan error, 1)}
+	c.mu.Lock()
+	c.pending = append(c.pending, w)
+	lead := !c.inflight
+	if lead {
+		c.inflight = true
+	}
+	c.mu.Unlock()
+	if lead {
+		q.flushEnqueues(c, keys)
+	}
+	select {
+	case err := <-w.done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// flushEnqueues sends everything pending in one call; if more arrived
+// meanwhile, a new goroutine sends that, so no caller waits for others'
+// batches after its own is done.
+func (q *Queue) flushEnqueues(c *coalescer, keys []string) {
+	c.mu.Lock()
+	batch := c.pending
+	c.pending = nil
+	c.mu.Unlock()
+
+	n := 0
+	for _, w := range batch {
+		n += len(w.args)
+	}
+	args := make([]string, 0, n)
+	for _, w := range batch {
+		args = append(args, w.args...)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), coalesceTimeout)
+	_, err := q.execBatches(ctx, luaEnqueue, keys, []string{ms(q.now())}, args, 3)
+	cancel()
+	if err != nil {
+		err = mapErr(ctx, "enqueue", err)
+	}
+	for _, w := range batch {
+		w.done <- err
+	}
+
+	c.mu.Lock()
+	if len(c.pending) > 0 {
+		c.mu.Unlock()
+		go q.flushEnqueues(c, keys)
+		return
+	}
+	c.inflight = false
+	c.mu.Unlock()
+}
