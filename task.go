@@ -95,8 +95,10 @@ func (t *Task) Clone() *Task {
 		return nil
 	}
 	c := *t
-	if t.Metadata != nil {
+	if len(t.Metadata) > 0 {
 		c.Metadata = maps.Clone(t.Metadata)
+	} else if t.Metadata != nil {
+		c.Metadata = map[string]any{}
 	}
 	if t.Result != nil {
 		c.Result = append(json.RawMessage(nil), t.Result...)

@@ -41,9 +41,8 @@ func (w *Worker) ackLoop() {
 func (w *Worker) ackNow(queue string, ids []string) {
 	delay := 20 * time.Millisecond
 	for attempt := 1; ; attempt++ {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		err := w.queue.Ack(ctx, queue, ids...)
-		cancel()
+		// No timer of our own: the backends bound their calls.
+		err := w.queue.Ack(context.Background(), queue, ids...)
 		if err == nil {
 			return
 		}

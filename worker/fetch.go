@@ -34,12 +34,11 @@ func (w *Worker) fetchLoop(queue string) {
 			}
 		}
 		// The lease call is not tied to ctx: a lease granted by the server
-		// but lost to a cancelled call would wait for the reaper.
-		lctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		leases, err := w.queue.Lease(lctx, taskq.LeaseParams{
+		// but lost to a cancelled call would wait for the reaper. The
+		// backends bound the call's time.
+		leases, err := w.queue.Lease(context.Background(), taskq.LeaseParams{
 			Queue: queue, Max: n, TTL: w.cfg.LeaseTTL, Weights: w.cfg.Weights,
 		})
-		cancel()
 		if err != nil {
 			w.release(n)
 			w.log.Warn("lease failed", "queue", queue, "error", err)

@@ -114,7 +114,7 @@ func (w *Worker) execute(j job) outcome {
 	if timeout <= 0 {
 		timeout = w.cfg.DefaultTimeout
 	}
-	ctx, cancel := context.WithCancelCause(w.runCtx)
+	ctx, cancel := context.WithCancelCause(context.Background())
 	defer cancel(nil)
 	// One timer for whichever comes first: the attempt timeout or the
 	// task's deadline.

@@ -38,8 +38,6 @@ type Worker struct {
 	stopping  bool
 	fetchCtx  context.Context
 	stopFetch context.CancelCauseFunc
-	runCtx    context.Context // parent of handler contexts
-	killRun   context.CancelCauseFunc
 	bgCtx     context.Context
 	stopBg    context.CancelFunc
 	fetchWG   sync.WaitGroup
@@ -170,7 +168,6 @@ func (w *Worker) Start(ctx context.Context) error {
 	}
 	w.started = true
 	w.fetchCtx, w.stopFetch = context.WithCancelCause(context.Background())
-	w.runCtx, w.killRun = context.WithCancelCause(context.Background())
 	w.bgCtx, w.stopBg = context.WithCancel(context.Background())
 
 	w.ackWG.Add(1)
@@ -236,7 +233,7 @@ func (w *Worker) Stop(ctx context.Context) error {
 	case <-ctx.Done():
 		err = ctx.Err()
 		w.log.WarnContext(ctx, "stop timeout: cancelling running handlers and giving their tasks back")
-		w.killRun(taskq.ErrShutdown)
+		w.held.killAll(taskq.ErrShutdown)
 		<-done
 	}
 	close(w.finishes)
@@ -245,7 +242,6 @@ func (w *Worker) Stop(ctx context.Context) error {
 	w.bgWG.Wait()
 	close(w.acks)
 	w.ackWG.Wait()
-	w.killRun(taskq.ErrShutdown)
 	w.stopOnce.Do(func() { close(w.stopped) })
 	w.log.Info("worker stopped")
 	return err
@@ -259,8 +255,9 @@ func (w *Worker) Stopped() <-chan struct{} { return w.stopped }
 // attempt is still being recorded gets a new entry, which the old attempt's
 // removal leaves alone.
 type heldSet struct {
-	mu sync.Mutex
-	m  map[string]*heldLease
+	mu     sync.Mutex
+	m      map[string]*heldLease
+	killed error // set by killAll: handlers starting later are cancelled at once
 }
 
 // heldLease is one lease held by this worker.
@@ -282,15 +279,40 @@ func (h *heldSet) addAll(queue string, ids []string) []*heldLease {
 }
 
 // setCancel registers the cancel function of a starting handler; it
-// returns false when the lease was already found lost.
+// returns false when the lease was already found lost. After killAll the
+// handler's context is cancelled at once.
 func (h *heldSet) setCancel(l *heldLease, c context.CancelCauseFunc) bool {
 	h.mu.Lock()
-	defer h.mu.Unlock()
 	if l.lost {
+		h.mu.Unlock()
 		return false
 	}
 	l.cancel = c
+	killed := h.killed
+	h.mu.Unlock()
+	if killed != nil {
+		c(killed)
+	}
 	return true
+}
+
+// killAll cancels every running handler with cause, and every handler
+// that starts afterwards. Handler contexts do not descend from one shared
+// parent context: registering thousands of children a second with one
+// parent would serialise the runners on its lock.
+func (h *heldSet) killAll(cause error) {
+	h.mu.Lock()
+	h.killed = cause
+	var cs []context.CancelCauseFunc
+	for _, l := range h.m {
+		if l.cancel != nil {
+			cs = append(cs, l.cancel)
+		}
+	}
+	h.mu.Unlock()
+	for _, c := range cs {
+		c(cause)
+	}
 }
 
 // remove forgets lease l of id, unless id is held by a newer lease.
