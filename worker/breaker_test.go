@@ -4,13 +4,17 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 	"github.com/taskq/taskq"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/taskq/taskq/breaker"
+	"github.com/taskq/taskq/metrics"
 	"github.com/taskq/taskq/worker"
 )
 
@@ -32,7 +36,13 @@ func TestBreakerOutageDoesNotBurnRetries(t *testing.T) {
 	}))
 	defer srv.Close()
 
-	reg := breaker.NewRegistry(breaker.RegistryConfig{Default: breaker.Config{FailureThreshold: 3, Delay: 400 * time.Millisecond}})
+	promReg := prometheus.NewRegistry()
+	m, err := metrics.New(promReg, metrics.Config{Breakers: []string{"dep"}, TaskTypes: []string{"call"}})
+	require.NoError(t, err)
+	reg := breaker.NewRegistry(breaker.RegistryConfig{
+		Default:  breaker.Config{FailureThreshold: 3, Delay: 400 * time.Millisecond},
+		Observer: breakerMetrics{m},
+	})
 	cfg := fastConfig()
 	cfg.Breakers = reg
 	b := setup(t, cfg)
@@ -68,9 +78,20 @@ func TestBreakerOutageDoesNotBurnRetries(t *testing.T) {
 		require.LessOrEqual(t, got.RetryCount, 1, "at most the calls that tripped the breaker used a retry")
 	}
 	require.EqualValues(t, 1, reg.Get("dep").Trips(), "the breaker tripped once")
+	require.NoError(t, testutil.GatherAndCompare(promReg, strings.NewReader(`
+# HELP circuit_breaker_trips_total Transitions of a circuit breaker to open, by breaker.
+# TYPE circuit_breaker_trips_total counter
+circuit_breaker_trips_total{breaker="dep"} 1
+`), "circuit_breaker_trips_total"), "metrics show the trip")
 	require.Zero(t, mustDLQSize(t, b))
 	require.Less(t, hits.Load(), int32(n+8), "calls stopped while the breaker was open")
 }
+
+// breakerMetrics feeds breaker events to the metrics.
+type breakerMetrics struct{ m *metrics.Metrics }
+
+func (b breakerMetrics) BreakerState(name string, s breaker.State) { b.m.BreakerState(name, int(s)) }
+func (b breakerMetrics) BreakerTrip(name string)                   { b.m.BreakerTrip(name) }
 
 func mustDLQSize(t *testing.T, b *bundle) int {
 	t.Helper()
