@@ -9,10 +9,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stretchr/testify/require"
-	"github.com/taskq/taskq"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/stretchr/testify/require"
+	"github.com/taskq/taskq"
 	"github.com/taskq/taskq/breaker"
 	"github.com/taskq/taskq/metrics"
 	"github.com/taskq/taskq/worker"

@@ -86,9 +86,11 @@ type Breakers interface {
 	OpenError(err error) (retryAfter time.Duration, ok bool)
 }
 
-// finishers is how many goroutines record outcomes: enough that writes
-// waiting for a group commit of a durable backend do not hold handlers.
-func (c Config) finishers() int { return max(16, 2*c.Concurrency) }
+// runners is how many goroutines run jobs: Concurrency of them run
+// handlers at once (the fetcher hands out that many slots) and the others
+// record outcomes meanwhile, so writes waiting for a group commit of a
+// durable backend do not hold handlers back.
+func (c Config) runners() int { return c.Concurrency + max(16, 2*c.Concurrency) }
 
 func (c Config) withDefaults() Config {
 	if len(c.Queues) == 0 {

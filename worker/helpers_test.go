@@ -39,7 +39,7 @@ func (b *bundle) otherQueue(t *testing.T) taskq.Queue {
 func fastConfig() worker.Config {
 	return worker.Config{
 		Concurrency:       4,
-		LeaseTTL:          2 * time.Second,
+		LeaseTTL:          10 * time.Second, // only lease-expiry tests use short leases: a loaded machine must not expire live ones
 		HeartbeatInterval: 30 * time.Millisecond,
 		ReapInterval:      30 * time.Millisecond,
 		ReconcileInterval: -1,

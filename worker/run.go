@@ -19,22 +19,16 @@ var (
 	errLeaseExpired   = &taskq.Error{Code: taskq.CodeTaskExecutionFailed, Message: "lease expired: the worker running the task was lost", Retryable: true}
 )
 
-// runLoop runs jobs until the jobs channel closes. Recording an outcome
-// (durable writes that may wait for a group commit) is handed to the
-// finishers, so a handler slot is free as soon as its handler returns.
+// runLoop runs jobs until the jobs channel closes. A handler slot (taken
+// by the fetcher) is given back as soon as the handler returns; the runner
+// then records the outcome (durable writes that may wait for a group
+// commit) while other runners take the next jobs. There are more runners
+// than slots, so recording never holds a handler back.
 func (w *Worker) runLoop() {
 	defer w.runWG.Done()
 	for j := range w.jobs {
 		o := w.execute(j)
 		w.slots <- struct{}{}
-		w.finishes <- o
-	}
-}
-
-// finishLoop records outcomes until the finishes channel closes.
-func (w *Worker) finishLoop() {
-	defer w.finishWG.Done()
-	for o := range w.finishes {
 		w.finish(o)
 		w.held.remove(o.t.ID, o.held)
 	}

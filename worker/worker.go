@@ -28,10 +28,9 @@ type Worker struct {
 
 	held heldSet // leases held by this worker, for heartbeats
 
-	slots    chan struct{}
-	jobs     chan job
-	finishes chan outcome
-	acks     chan ackItem
+	slots chan struct{}
+	jobs  chan job
+	acks  chan ackItem
 
 	lifeMu    sync.Mutex
 	started   bool
@@ -42,7 +41,6 @@ type Worker struct {
 	stopBg    context.CancelFunc
 	fetchWG   sync.WaitGroup
 	runWG     sync.WaitGroup
-	finishWG  sync.WaitGroup
 	bgWG      sync.WaitGroup
 	ackWG     sync.WaitGroup
 	stopped   chan struct{}
@@ -87,8 +85,7 @@ func New(queue taskq.Queue, store taskq.StorageAdapter, cfg Config) (*Worker, er
 		types:    map[string]TypeConfig{},
 		held:     heldSet{m: map[string]*heldLease{}},
 		slots:    make(chan struct{}, cfg.Concurrency),
-		jobs:     make(chan job, cfg.Concurrency),
-		finishes: make(chan outcome, 4*cfg.Concurrency),
+		jobs:     make(chan job, cfg.runners()),
 		acks:     make(chan ackItem, 4*cfg.Concurrency),
 		stopped:  make(chan struct{}),
 	}
@@ -172,13 +169,9 @@ func (w *Worker) Start(ctx context.Context) error {
 
 	w.ackWG.Add(1)
 	go w.ackLoop()
-	for range w.cfg.Concurrency {
+	for range w.cfg.runners() {
 		w.runWG.Add(1)
 		go w.runLoop()
-	}
-	for range w.cfg.finishers() {
-		w.finishWG.Add(1)
-		go w.finishLoop()
 	}
 	for _, q := range w.cfg.Queues {
 		for range w.cfg.Fetchers {
@@ -236,8 +229,6 @@ func (w *Worker) Stop(ctx context.Context) error {
 		w.held.killAll(taskq.ErrShutdown)
 		<-done
 	}
-	close(w.finishes)
-	w.finishWG.Wait()
 	w.stopBg()
 	w.bgWG.Wait()
 	close(w.acks)
