@@ -1,4 +1,4 @@
-package metrics
+package metrics_test
 
 import (
 	"encoding/json"
@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/taskq/taskq/metrics"
 )
 
 // dashboard is the part of a Grafana dashboard the tests read.
@@ -34,10 +36,16 @@ type panel struct {
 		Type string `json:"type"`
 		UID  string `json:"uid"`
 	} `json:"datasource"`
-	GridPos struct{ H, W, X, Y int } `json:"gridPos"`
+	GridPos     struct{ H, W, X, Y int } `json:"gridPos"`
+	FieldConfig struct {
+		Defaults struct {
+			Unit string `json:"unit"`
+		} `json:"defaults"`
+	} `json:"fieldConfig"`
 	Targets []struct {
-		RefID string `json:"refId"`
-		Expr  string `json:"expr"`
+		RefID        string `json:"refId"`
+		Expr         string `json:"expr"`
+		LegendFormat string `json:"legendFormat"`
 	} `json:"targets"`
 	Panels []panel `json:"panels"`
 }
@@ -128,14 +136,15 @@ func TestDashboardsCoverEveryFamily(t *testing.T) {
 			used[strings.TrimSuffix(strings.TrimSuffix(id, "_bucket"), "_count")] = true
 		}
 	}
-	for _, n := range FamilyNames() {
+	families := metrics.FamilyNames()
+	for _, n := range families {
 		require.True(t, used[n], "no dashboard panel shows %s", n)
 	}
 	// Every name that looks like one of ours is one of ours (no typos).
 	prefixes := []string{"task", "dlq_", "system_", "http_", "auth_", "rate_limit", "circuit_"}
 	for id := range used {
 		if slices.ContainsFunc(prefixes, func(p string) bool { return strings.HasPrefix(id, p) }) {
-			require.Contains(t, familyNames, id, "dashboard uses an unknown metric")
+			require.Contains(t, families, id, "dashboard uses an unknown metric")
 		}
 	}
 }
@@ -145,8 +154,9 @@ func TestAlertsUseKnownMetrics(t *testing.T) {
 	raw, err := os.ReadFile("prometheus/alerts.yml")
 	require.NoError(t, err)
 	seen := map[string]bool{}
+	families := metrics.FamilyNames()
 	for _, id := range ourName.FindAllString(string(raw), -1) {
-		require.Contains(t, familyNames, id, "alerts.yml uses an unknown metric")
+		require.Contains(t, families, id, "alerts.yml uses an unknown metric")
 		seen[id] = true
 	}
 	require.Len(t, seen, 6, "every alert reads one of our families: %v", seen)

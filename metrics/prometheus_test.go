@@ -1,138 +1,36 @@
-package metrics
+package metrics_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/stretchr/testify/require"
 
-	"github.com/taskq/taskq"
 	"github.com/taskq/taskq/internal/testenv"
 )
 
-// TestDashboardQueriesAgainstPrometheus serves the metrics on loopback
-// under a synthetic workload, has a real Prometheus scrape them every
-// second (with alerts.yml loaded), then evaluates every PromQL expression
-// of the dashboards and the variable queries through Prometheus' HTTP API:
-// each must succeed and return at least one series, and every alerting
-// rule must evaluate without error.
-func TestDashboardQueriesAgainstPrometheus(t *testing.T) {
-	t.Parallel()
-	bin := testenv.LookPath(t, "prometheus", "/usr/bin/prometheus")
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-
-	// The scraped server: metrics behind the HTTP middleware, as the
-	// reference server will do.
-	cfg := testConfig()
-	cfg.SampleInterval = 200 * time.Millisecond
-	b := setup(t, cfg)
-	enqueue(t, b.q, "default", taskq.PriorityHigh, 3, time.Time{})
-	enqueue(t, b.q, "mail", taskq.PriorityLow, 2, time.Now().Add(time.Hour))
-	require.NoError(t, b.m.Start(ctx))
-	t.Cleanup(b.m.Stop)
-	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", promhttp.HandlerFor(b.reg, promhttp.HandlerOpts{}))
-	srv := httptest.NewServer(b.m.HTTPMiddleware(mux))
-	t.Cleanup(srv.Close)
-
-	var wg sync.WaitGroup
-	t.Cleanup(wg.Wait)
-	wg.Go(func() { syntheticWorkload(ctx, b) })
-
-	prom := startPrometheus(t, bin, srv.Listener.Addr().String())
-
-	// Wait (bounded) until a few scrapes are stored and the rules ran.
-	waitFor(t, 25*time.Second, func() bool {
-		r, err := prom.query(`count_over_time(up{job="taskq"}[1m]) >= 4 and up{job="taskq"} == 1`)
-		return err == nil && len(r) == 1
-	}, "Prometheus did not scrape the test server 4 times")
-
-	exprs := dashboardExprs(t)
-	require.Greater(t, len(exprs), 30)
-	for _, e := range exprs {
-		q := grafanaVars.Replace(e)
-		res, err := prom.query(q)
-		require.NoError(t, err, "dashboard expr %q", e)
-		require.NotEmpty(t, res, "dashboard expr %q returned no series", e)
-	}
-
-	for _, d := range loadDashboards(t) {
-		for _, v := range d.Templating.List {
-			if v.Type != "query" {
-				continue
-			}
-			m := labelValuesQuery.FindStringSubmatch(v.Definition)
-			require.NotNil(t, m, "variable %s: unsupported query %q", v.Name, v.Definition)
-			values, err := prom.labelValues(m[2], m[1])
-			require.NoError(t, err)
-			require.NotEmpty(t, values, "variable %s: %s", v.Name, v.Definition)
-		}
-	}
-
-	waitFor(t, 10*time.Second, func() bool {
-		rules, err := prom.rules()
-		require.NoError(t, err)
-		for _, r := range rules {
-			require.NotEqual(t, "err", r.Health, "rule %s: %s", r.Name, r.LastError)
-		}
-		ok := 0
-		for _, r := range rules {
-			if r.Health == "ok" {
-				ok++
-			}
-		}
-		return ok == 6
-	}, "the alerting rules did not all evaluate")
-}
-
-// labelValuesQuery parses Grafana's label_values(metric, label).
-var labelValuesQuery = regexp.MustCompile(`^label_values\(\s*(\w+)\s*,\s*(\w+)\s*\)$`)
-
-// syntheticWorkload reports a bit of everything until ctx ends.
-func syntheticWorkload(ctx context.Context, b *bundle) {
-	tick := time.NewTicker(50 * time.Millisecond)
-	defer tick.Stop()
-	for i := 0; ; i++ {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-		workload(b.m)
-		b.m.SetDLQSize(i)
-		b.m.DeadLetterCleanup(1, i, 3*time.Millisecond, nil)
-		if i%5 == 0 {
-			b.m.DeadLetterCleanup(0, i, time.Millisecond, fmt.Errorf("cleanup %d failed", i))
-			b.m.BreakerState("smtp", i%3)
-		}
-	}
-}
-
+// promServer is a running Prometheus and a client of its HTTP API.
 type promServer struct {
 	base string
 	c    *http.Client
 }
 
-// startPrometheus runs bin scraping target every second, in a temp dir,
-// on a free loopback port, and stops it by PID at cleanup.
+// startPrometheus runs bin scraping target (host:port) every second with
+// alerts.yml loaded, in a temp dir, on a free loopback port, and stops it
+// by PID at cleanup (SIGTERM, then SIGKILL after 10s).
 func startPrometheus(t *testing.T, bin, target string) *promServer {
 	t.Helper()
 	dir := t.TempDir()
@@ -153,7 +51,7 @@ scrape_configs:
 	require.NoError(t, os.WriteFile(confPath, []byte(conf), 0o600))
 
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(testenv.FreePort(t)))
-	logs := &lockedBuffer{b: &bytes.Buffer{}}
+	logs := &lockedBuffer{}
 	cmd := exec.Command(bin,
 		"--config.file="+confPath,
 		"--storage.tsdb.path="+filepath.Join(dir, "data"),
@@ -165,7 +63,9 @@ scrape_configs:
 	require.NoError(t, cmd.Start())
 	exited := make(chan struct{})
 	go func() { _ = cmd.Wait(); close(exited) }()
+	p := &promServer{base: "http://" + addr, c: &http.Client{Timeout: 5 * time.Second}}
 	t.Cleanup(func() {
+		p.c.CloseIdleConnections()
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 		select {
 		case <-exited:
@@ -178,8 +78,7 @@ scrape_configs:
 		}
 	})
 
-	p := &promServer{base: "http://" + addr, c: &http.Client{Timeout: 5 * time.Second}}
-	waitFor(t, 20*time.Second, func() bool {
+	eventually(t, 20*time.Second, func() (bool, string) {
 		select {
 		case <-exited:
 			t.Fatalf("prometheus exited:\n%s", logs.String())
@@ -187,10 +86,10 @@ scrape_configs:
 		}
 		res, err := p.c.Get(p.base + "/-/ready")
 		if err != nil {
-			return false
+			return false, err.Error()
 		}
 		_ = res.Body.Close()
-		return res.StatusCode == http.StatusOK
+		return res.StatusCode == http.StatusOK, res.Status
 	}, "prometheus not ready")
 	return p
 }
@@ -222,11 +121,27 @@ func (p *promServer) get(path string, params url.Values, data any) error {
 	return json.Unmarshal(r.Data, data)
 }
 
-// query evaluates an instant query and returns its series.
-func (p *promServer) query(q string) ([]json.RawMessage, error) {
+// sample is one series of an instant vector.
+type sample struct {
+	Metric map[string]string `json:"metric"`
+	Value  [2]any            `json:"value"` // [unix seconds, "value"]
+}
+
+// float returns the sample's value.
+func (s sample) float() float64 {
+	str, _ := s.Value[1].(string)
+	f, err := strconv.ParseFloat(str, 64)
+	if err != nil {
+		return 0
+	}
+	return f
+}
+
+// query evaluates an instant query now and returns its series.
+func (p *promServer) query(q string) ([]sample, error) {
 	var data struct {
-		ResultType string            `json:"resultType"`
-		Result     []json.RawMessage `json:"result"`
+		ResultType string   `json:"resultType"`
+		Result     []sample `json:"result"`
 	}
 	if err := p.get("/api/v1/query", url.Values{"query": {q}}, &data); err != nil {
 		return nil, err
@@ -237,14 +152,44 @@ func (p *promServer) query(q string) ([]json.RawMessage, error) {
 	return data.Result, nil
 }
 
+// rangeSeries is one series of a range query.
+type rangeSeries struct {
+	Metric map[string]string `json:"metric"`
+	Values [][2]any          `json:"values"`
+}
+
+// queryRange evaluates q from start to end every step.
+func (p *promServer) queryRange(q string, start, end time.Time, step time.Duration) ([]rangeSeries, error) {
+	var data struct {
+		ResultType string        `json:"resultType"`
+		Result     []rangeSeries `json:"result"`
+	}
+	err := p.get("/api/v1/query_range", url.Values{
+		"query": {q},
+		"start": {strconv.FormatFloat(float64(start.UnixMilli())/1000, 'f', 3, 64)},
+		"end":   {strconv.FormatFloat(float64(end.UnixMilli())/1000, 'f', 3, 64)},
+		"step":  {strconv.FormatFloat(step.Seconds(), 'f', 3, 64)},
+	}, &data)
+	if err != nil {
+		return nil, err
+	}
+	if data.ResultType != "matrix" {
+		return nil, fmt.Errorf("result type %s, want matrix", data.ResultType)
+	}
+	return data.Result, nil
+}
+
 func (p *promServer) labelValues(label, match string) ([]string, error) {
 	var values []string
 	err := p.get("/api/v1/label/"+url.PathEscape(label)+"/values", url.Values{"match[]": {match}}, &values)
 	return values, err
 }
 
+// ruleState is one rule as /api/v1/rules reports it.
 type ruleState struct {
 	Name      string `json:"name"`
+	Query     string `json:"query"`
+	Type      string `json:"type"`
 	Health    string `json:"health"`
 	LastError string `json:"lastError"`
 }
@@ -265,10 +210,10 @@ func (p *promServer) rules() ([]ruleState, error) {
 	return out, nil
 }
 
-// lockedBuffer is a bytes.Buffer safe for the two writers of a process.
+// lockedBuffer is a bytes.Buffer safe for concurrent writers.
 type lockedBuffer struct {
 	mu sync.Mutex
-	b  *bytes.Buffer
+	b  bytes.Buffer
 }
 
 func (l *lockedBuffer) Write(p []byte) (int, error) {
@@ -281,4 +226,21 @@ func (l *lockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
+}
+
+// eventually polls cond every 20ms until it holds or d elapses; the
+// failure names msg and cond's last explanation.
+func eventually(t *testing.T, d time.Duration, cond func() (bool, string), msg string) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for {
+		ok, why := cond()
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v: %s (last: %s)", d, msg, why)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
