@@ -29,6 +29,7 @@ func reportRate(b *testing.B, tasks int) {
 func reportBatching(b *testing.B, s *postgres.Store, before postgres.WriterStats) {
 	after := s.WriterStats()
 	if n := after.Batches - before.Batches; n > 0 {
+		b.ReportMetric(float64(after.Calls-before.Calls)/float64(n), "calls/roundtrip")
 		b.ReportMetric(float64(after.Statements-before.Statements)/float64(n), "stmts/roundtrip")
 	}
 }

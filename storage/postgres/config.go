@@ -16,7 +16,10 @@ type Config struct {
 	// MaxBatch caps the statements of one group-commit batch. Default 256.
 	MaxBatch int
 	// MaxInFlight is how many group-commit batches may be in flight at once;
-	// calls arriving meanwhile wait and form the next batch. Default 2.
+	// calls arriving meanwhile wait and form the next batch. With 2 or
+	// more, one of them is kept for StartTasks calls (which hold a worker's
+	// handler slots until they return), so they never queue behind
+	// completions. Default 2.
 	MaxInFlight int
 	// BatchWindow, when positive, holds a batch open this long for more
 	// calls before sending it. Default 0: batches form only from calls that

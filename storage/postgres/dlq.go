@@ -12,6 +12,9 @@ import (
 // the DLQ, so that the size cap holds exactly under concurrent moves.
 const dlqLockKey int64 = 0x7461736b71646c71 // "taskqdlq"
 
+// The DLQ statements that scan entries test rare_status, the generated
+// column of the partial DLQ indexes (status itself is in no index, see
+// migrations/0001_init.sql); lookups by id test status.
 const (
 	moveToDLQSQL = `WITH cur AS (SELECT status FROM tasks WHERE id = $1),
 	upd AS (
@@ -25,14 +28,14 @@ const (
 	// evictDLQSQL purges the oldest entries other than the one just moved
 	// ($2) while the DLQ holds more than $1.
 	evictDLQSQL = `DELETE FROM tasks WHERE id IN (
-		SELECT id FROM tasks WHERE status = 'dead_letter' AND id <> $2
+		SELECT id FROM tasks WHERE rare_status = 'dead_letter' AND id <> $2
 		ORDER BY dead_lettered_at, id
-		LIMIT greatest((SELECT count(*) FROM tasks WHERE status = 'dead_letter') - $1, 0))`
+		LIMIT greatest((SELECT count(*) FROM tasks WHERE rare_status = 'dead_letter') - $1, 0))`
 
 	getDLQTaskSQL      = `SELECT ` + taskColumns + ` FROM tasks WHERE id = $1 AND status = 'dead_letter'`
 	removeDLQTaskSQL   = `DELETE FROM tasks WHERE id = $1 AND status = 'dead_letter'`
-	cleanupDLQSQL      = `DELETE FROM tasks WHERE status = 'dead_letter' AND dead_lettered_at < $1`
-	countDLQSQL        = `SELECT count(*) FROM tasks WHERE status = 'dead_letter'`
+	cleanupDLQSQL      = `DELETE FROM tasks WHERE rare_status = 'dead_letter' AND dead_lettered_at < $1`
+	countDLQSQL        = `SELECT count(*) FROM tasks WHERE rare_status = 'dead_letter'`
 	dlqAdvisoryLockSQL = `SELECT pg_advisory_xact_lock($1)`
 )
 
@@ -74,7 +77,7 @@ func (s *Store) GetDeadLetterTasks(ctx context.Context, f taskq.DeadLetterFilter
 // missing or not in the DLQ.
 func (s *Store) GetDeadLetterTask(ctx context.Context, id string) (*taskq.Task, error) {
 	const op = "get dead letter task"
-	uid, ok := parseID(id)
+	uid, _, ok := parseUUID(id)
 	if !ok {
 		return nil, notFound(op)
 	}
@@ -100,7 +103,7 @@ func (s *Store) MoveTaskToDeadLetter(ctx context.Context, t *taskq.Task, maxSize
 	if _, ok := parseID(t.ID); !ok {
 		return 0, notFound(op)
 	}
-	row, err := s.encodeTask(op, t)
+	row, err := s.encodeTask(op, t, false)
 	if err != nil {
 		return 0, err
 	}
@@ -121,13 +124,13 @@ func (s *Store) MoveTaskToDeadLetter(ctx context.Context, t *taskq.Task, maxSize
 		if _, err := tx.Exec(ctx, dlqAdvisoryLockSQL, dlqLockKey); err != nil {
 			return err
 		}
-		err := tx.QueryRow(ctx, moveToDLQSQL, row.id, row.priority, t.RunAt, row.started, row.completed,
+		err := tx.QueryRow(ctx, moveToDLQSQL, row.uid, row.priority, t.RunAt, row.started, row.completed,
 			int32(t.RetryCount), int32(t.Attempts), row.errJSON, row.result, int32(t.DLQRetryCount),
 			at, updated).Scan(&moved, &seen)
 		if err != nil || moved == 0 || maxSize <= 0 {
 			return err
 		}
-		ct, err := tx.Exec(ctx, evictDLQSQL, maxSize, row.id)
+		ct, err := tx.Exec(ctx, evictDLQSQL, maxSize, row.uid)
 		evicted = ct.RowsAffected()
 		return err
 	})
@@ -145,7 +148,7 @@ func (s *Store) MoveTaskToDeadLetter(ctx context.Context, t *taskq.Task, maxSize
 // RemoveFromDeadLetter purges a DLQ entry, or returns ErrNotFound.
 func (s *Store) RemoveFromDeadLetter(ctx context.Context, id string) error {
 	const op = "remove dead letter task"
-	uid, ok := parseID(id)
+	uid, _, ok := parseUUID(id)
 	if !ok {
 		return notFound(op)
 	}

@@ -7,8 +7,12 @@
 // move a task backwards. The hot path (CreateTask, UpdateTask, StartTasks)
 // goes through a group-commit writer: calls that arrive while a previous
 // batch is in flight are sent together as one pipelined batch in one
-// transaction, each statement keeping its own precondition and result.
-// Nothing is acknowledged before its transaction has committed.
+// transaction (concurrent creates as one multi-row INSERT, concurrent
+// updates as one multi-row UPDATE), each call keeping its own precondition
+// and result; StartTasks, which holds a worker's handler slots, has a batch
+// in flight of its own. Nothing is acknowledged before its transaction has
+// committed. The schema keeps pending -> running a HOT update and indexes
+// no completed task by status (see migrations/0001_init.sql).
 //
 // Errors are mapped to taskq errors (not found, conflict, duplicate,
 // service unavailable); driver errors are kept only as the wrapped cause and

@@ -72,29 +72,48 @@ func TestExplainHotQueriesUseIndexes(t *testing.T) {
 		sql, args := dlqQuery(f, at, after, taskq.DefaultPageSize)
 		return q{name, sql, args, index}
 	}
+	updateTasks := func(name string, ids []string, at time.Time) q {
+		n := len(ids)
+		statuses, prios, ints := make([]string, n), make([]int16, n), make([]int32, n)
+		times, nulls, blobs, expect := make([]time.Time, n), make([]*time.Time, n), make([][]byte, n), make([]int32, n)
+		for i := range ids {
+			statuses[i], prios[i], times[i], expect[i] = "completed", 1, at, statusMask([]taskq.TaskStatus{taskq.StatusRunning})
+		}
+		return q{name, updateTasksSQL, []any{ids, statuses, prios, times, nulls, nulls, ints, ints, blobs, blobs,
+			ints, nulls, times, expect}, "tasks_pkey"}
+	}
 	pending, failed := []taskq.TaskStatus{taskq.StatusPending}, []taskq.TaskStatus{taskq.StatusFailed}
+	running, cancelled := []taskq.TaskStatus{taskq.StatusRunning}, []taskq.TaskStatus{taskq.StatusCancelled}
+	completed, medium := []taskq.TaskStatus{taskq.StatusCompleted}, taskq.PriorityMedium
 	cases := []q{
 		{"GetTask", getTaskSQL, []any{mid.ID}, "tasks_pkey"},
 		{"CreateTask (idempotency lookup)", getByIdempotencyKeySQL, []any{"owner-0", "key-100"}, "tasks_owner_idempotency_key_idx"},
-		{"UpdateTask", updateTaskSQL, []any{mid.ID, "running", int16(1), base, nil, nil, int32(0), int32(1), nil, nil, int32(0), nil, base, []string{"pending"}}, "tasks_pkey"},
+		{"UpdateTask (one call in a batch)", updateTaskSQL, []any{mid.ID, "running", int16(1), base, nil, nil, int32(0),
+			int32(1), nil, nil, int32(0), nil, base, statusMask([]taskq.TaskStatus{taskq.StatusPending})}, "tasks_pkey"},
+		updateTasks("UpdateTask (3 calls in one statement)", []string{ts[1].ID, ts[2].ID, mid.ID}, base),
 		{"StartTasks", startTasksSQL, []any{[]string{mid.ID, ts[1].ID, ts[2].ID}, base}, "tasks_pkey"},
 		list("ListTasks newest first", taskq.TaskFilter{}, "", "tasks_pkey"),
 		list("ListTasks next page", taskq.TaskFilter{}, mid.ID, "tasks_pkey"),
-		// Common filter values: walking the id index backwards finds a
+		// Common filter values: walking an id index backwards finds a
 		// page after about limit/selectivity rows.
-		list("ListTasks status=pending (15% of tasks)", taskq.TaskFilter{Statuses: pending}, "", ""),
+		list("ListTasks status=completed (60% of tasks)", taskq.TaskFilter{Statuses: completed}, "", "tasks_pkey"),
+		list("ListTasks status=pending (15%)", taskq.TaskFilter{Statuses: pending}, "", ""),
+		list("ListTasks status=running (5%), next page", taskq.TaskFilter{Statuses: running}, mid.ID, ""),
+		list("ListTasks status=cancelled (5%)", taskq.TaskFilter{Statuses: cancelled}, "", ""),
 		list("ListTasks type=type-3 (5%), next page", taskq.TaskFilter{Type: "type-3"}, mid.ID, ""),
+		list("ListTasks priority=medium (33%), next page", taskq.TaskFilter{Priority: &medium}, mid.ID, "tasks_pkey"),
 		list("ListTasks priority=high (33%), next page", taskq.TaskFilter{Priority: &prio}, mid.ID, ""),
-		// Rare filter values: the (filter, id) indexes.
-		list("ListTasks status=failed (0.2%)", taskq.TaskFilter{Statuses: failed}, "", "tasks_status_id_idx"),
-		list("ListTasks status=failed (0.2%), next page", taskq.TaskFilter{Statuses: failed}, mid.ID, "tasks_status_id_idx"),
+		// Rare filter values: their own indexes.
+		list("ListTasks status=failed (0.2%)", taskq.TaskFilter{Statuses: failed}, "", "tasks_rare_status_idx"),
+		list("ListTasks status=failed (0.2%), next page", taskq.TaskFilter{Statuses: failed}, mid.ID, "tasks_rare_status_idx"),
 		list("ListTasks type=report.monthly (0.2%)", taskq.TaskFilter{Type: "report.monthly"}, "", "tasks_type_id_idx"),
 		list("ListTasks priority=critical (0.2%)", taskq.TaskFilter{Priority: &critical}, "", "tasks_priority_id_idx"),
 		list("ListTasks owner (role user)", taskq.TaskFilter{Owner: "owner-7"}, "", "tasks_owner_id_idx"),
 		list("ListTasks owner+status", taskq.TaskFilter{Owner: "owner-7", Statuses: pending}, "", ""),
 		list("ListTasks type+status", taskq.TaskFilter{Type: "type-3", Statuses: pending}, "", ""),
-		list("Reconciler: pending|failed updated before", taskq.TaskFilter{
-			Statuses: []taskq.TaskStatus{taskq.StatusPending, taskq.StatusFailed}, UpdatedBefore: base.Add(time.Hour)}, "", ""),
+		list("Reconciler: pending|failed|running updated before", taskq.TaskFilter{
+			Statuses: []taskq.TaskStatus{taskq.StatusPending, taskq.StatusFailed, taskq.StatusRunning}, Queue: "default",
+			UpdatedBefore: base.Add(time.Hour), Limit: taskq.MaxPageSize}, "", "tasks_active_idx"),
 		dlq("GetDeadLetterTasks oldest first", taskq.DeadLetterFilter{}, time.Time{}, "", "tasks_dlq_idx"),
 		dlq("GetDeadLetterTasks next page", taskq.DeadLetterFilter{}, *dlqMid.DeadLetteredAt, dlqMid.ID, "tasks_dlq_idx"),
 		dlq("GetDeadLetterTasks type, next page", taskq.DeadLetterFilter{Type: "type-17"}, *dlqMid.DeadLetteredAt, dlqMid.ID, "tasks_dlq_type_idx"),

@@ -68,30 +68,62 @@ func (q *query) whereClause() string {
 	return " WHERE " + strings.Join(q.where, " AND ")
 }
 
-// listTasksQuery builds the ListTasks statement: newest first by id, each
-// filter an equality on an indexed column, the cursor an id bound, so that
-// the planner walks (filter, id) backwards and stops after limit rows.
+// Statuses by the index that finds them (see migrations/0001_init.sql).
+var (
+	activeStatuses = map[taskq.TaskStatus]bool{taskq.StatusPending: true, taskq.StatusRunning: true, taskq.StatusFailed: true}
+	rareStatuses   = map[taskq.TaskStatus]bool{taskq.StatusFailed: true, taskq.StatusCancelled: true, taskq.StatusDeadLetter: true}
+)
+
+func allIn(sts []taskq.TaskStatus, set map[taskq.TaskStatus]bool) bool {
+	for _, st := range sts {
+		if !set[st] {
+			return false
+		}
+	}
+	return true
+}
+
+// listTasksQuery builds the ListTasks statement: newest first by id, the
+// cursor an id bound, each filter an equality, so that the planner walks
+// an id-ordered index backwards and stops after limit rows. A status
+// filter also names the partial index that holds those statuses: the rare
+// ones (failed, cancelled, dead_letter) on rare_status, the active ones
+// (pending, running, failed) on active; completed tasks walk the primary
+// key. Owner and priority filters name the predicates of their partial
+// indexes (tasks with an owner; priorities other than medium).
 func listTasksQuery(f taskq.TaskFilter, after string, limit int) (string, []any) {
 	var q query
-	switch len(f.Statuses) {
-	case 0:
-	case 1:
-		q.add("status = ?", string(f.Statuses[0]))
-	default:
+	if len(f.Statuses) > 0 {
 		st := make([]string, len(f.Statuses))
 		for i, s := range f.Statuses {
 			st[i] = string(s)
 		}
-		q.add("status = ANY (?::text[])", st)
+		var p string
+		if len(st) == 1 {
+			p = q.arg(st[0])
+		} else {
+			p = "ANY (" + q.arg(st) + "::text[])"
+		}
+		q.where = append(q.where, "status = "+p)
+		switch {
+		case allIn(f.Statuses, rareStatuses):
+			q.where = append(q.where, "rare_status IS NOT NULL", "rare_status = "+p)
+		case allIn(f.Statuses, activeStatuses):
+			q.where = append(q.where, "active")
+		}
 	}
 	if f.Type != "" {
 		q.add("type = ?", f.Type)
 	}
 	if f.Priority != nil {
 		q.add("priority = ?", int16(*f.Priority))
+		if *f.Priority != taskq.PriorityMedium {
+			q.where = append(q.where, "priority <> 1")
+		}
 	}
 	if f.Owner != "" {
 		q.add("owner = ?", f.Owner)
+		q.where = append(q.where, "owner <> ''")
 	}
 	if f.Queue != "" {
 		q.add("queue = ?", f.Queue)
@@ -139,7 +171,7 @@ func (s *Store) ListTasks(ctx context.Context, f taskq.TaskFilter) (taskq.TaskPa
 // dlqQuery builds the GetDeadLetterTasks statement: oldest entry first by
 // (dead_lettered_at, id), on the partial DLQ indexes.
 func dlqQuery(f taskq.DeadLetterFilter, afterAt time.Time, afterID string, limit int) (string, []any) {
-	q := query{where: []string{"status = 'dead_letter'"}}
+	q := query{where: []string{"rare_status = 'dead_letter'"}}
 	if f.Type != "" {
 		q.add("type = ?", f.Type)
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/taskq/taskq"
 )
 
@@ -74,7 +75,8 @@ func scanTask(row pgx.Row) (*taskq.Task, error) {
 
 // taskRow is a task encoded for the database.
 type taskRow struct {
-	id                  string
+	id                  string // canonical
+	uid                 pgtype.UUID
 	errJSON, result     []byte
 	metadata            []byte
 	priority            int16
@@ -84,19 +86,20 @@ type taskRow struct {
 }
 
 // encodeTask validates the parts of t the schema needs and encodes its
-// JSON columns. A dead_letter task without a DLQ entry time gets one (its
+// JSON columns, metadata only when withMetadata (updates leave it alone).
+// A dead_letter task without a DLQ entry time gets one (its
 // Updated time, else now), so that every DLQ entry has a place in the
 // oldest-first order and in cursors.
-func (s *Store) encodeTask(op string, t *taskq.Task) (taskRow, error) {
+func (s *Store) encodeTask(op string, t *taskq.Task, withMetadata bool) (taskRow, error) {
 	if t == nil {
 		return taskRow{}, invalidInput(op, "nil task")
 	}
-	id, ok := parseID(t.ID)
+	uid, id, ok := parseUUID(t.ID)
 	if !ok {
 		return taskRow{}, &taskq.Error{Code: taskq.CodeValidation, Message: op + ": id must be a UUID",
 			Details: []taskq.FieldError{{Field: "id", Message: "must be a UUID"}}}
 	}
-	r := taskRow{id: id, priority: int16(t.Priority), timeoutMS: t.Timeout.Milliseconds(),
+	r := taskRow{id: id, uid: uid, priority: int16(t.Priority), timeoutMS: t.Timeout.Milliseconds(),
 		completed: t.CompletedAt, deadline: t.Deadline, started: t.StartedAt, deadLetter: t.DeadLetteredAt}
 	if t.Status == taskq.StatusDeadLetter && r.deadLetter == nil {
 		at := t.Updated
@@ -120,7 +123,7 @@ func (s *Store) encodeTask(op string, t *taskq.Task) (taskRow, error) {
 		}
 		r.result = t.Result
 	}
-	if t.Metadata != nil {
+	if withMetadata && t.Metadata != nil {
 		if r.metadata, err = json.Marshal(t.Metadata); err != nil {
 			return taskRow{}, invalidInput(op, "metadata is not encodable as JSON")
 		}
@@ -131,7 +134,7 @@ func (s *Store) encodeTask(op string, t *taskq.Task) (taskRow, error) {
 // insertValues returns the values of insertColumns for t.
 func (r taskRow) insertValues(t *taskq.Task) []any {
 	return []any{
-		r.id, t.Type, string(t.Status), r.priority, t.Description, t.Created, t.Updated, r.completed,
+		r.uid, t.Type, string(t.Status), r.priority, t.Description, t.Created, t.Updated, r.completed,
 		r.deadline, int32(t.RetryCount), int32(t.MaxRetries), r.errJSON, r.result, r.metadata, t.Queue, t.RunAt, r.started,
 		r.timeoutMS, int32(t.Attempts), int32(t.DLQRetryCount), r.deadLetter, t.Owner, t.IdempotencyKey,
 	}
@@ -140,11 +143,21 @@ func (r taskRow) insertValues(t *taskq.Task) []any {
 // parseID returns the canonical form of a task id, or false when it is not
 // a UUID (such a task cannot exist).
 func parseID(id string) (string, bool) {
+	_, s, ok := parseUUID(id)
+	return s, ok
+}
+
+// parseUUID returns a task id as a query argument (pgx encodes
+// pgtype.UUID in binary directly; a string argument for a uuid parameter
+// fails the binary encoding first, at the cost of a formatted error, and
+// then goes as text) and in canonical form, or false when it is not a
+// UUID.
+func parseUUID(id string) (pgtype.UUID, string, bool) {
 	u, err := uuid.Parse(id)
 	if err != nil {
-		return "", false
+		return pgtype.UUID{}, "", false
 	}
-	return u.String(), true
+	return pgtype.UUID{Bytes: u, Valid: true}, u.String(), true
 }
 
 func decodeError(err error) error {

@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"errors"
-	"strconv"
 	"strings"
 	"time"
 
@@ -13,21 +12,9 @@ import (
 )
 
 var (
-	insertTaskSQL = `INSERT INTO tasks (` + taskColumns + `) VALUES (` + placeholders(len(insertColumns)) + `)
-	ON CONFLICT DO NOTHING`
-
 	getTaskSQL = `SELECT ` + taskColumns + ` FROM tasks WHERE id = $1`
 
 	getByIdempotencyKeySQL = `SELECT ` + taskColumns + ` FROM tasks WHERE owner = $1 AND idempotency_key = $2 AND idempotency_key <> ''`
-
-	// updateTaskSQL overwrites the mutable fields when the status is one of
-	// $14 (any when NULL). A plain conditional UPDATE plans and runs faster
-	// than a form that also reports why it matched nothing; that rare case
-	// is told apart afterwards with statusSQL.
-	updateTaskSQL = `UPDATE tasks SET status = $2, priority = $3, run_at = $4, started_at = $5,
-		completed_at = $6, retry_count = $7, attempts = $8, error = $9, result = $10,
-		dlq_retry_count = $11, dead_lettered_at = $12, updated = $13
-	WHERE id = $1 AND ($14::text[] IS NULL OR status = ANY ($14::text[]))`
 
 	statusSQL = `SELECT status FROM tasks WHERE id = $1`
 
@@ -37,24 +24,22 @@ var (
 	// id) do not deadlock each other in the common case; a deadlock that
 	// still happens rolls the batch back and its statements run again one
 	// by one (see writer.flush).
+	//
+	// The status test is a CASE on purpose: no index can serve it, so the
+	// primary key is the only way in. As "status IN (…)" it would match an
+	// index on status (the schema has none now, but had one), and with
+	// statistics from a table of mostly completed tasks (a fresh burst of
+	// pending tasks not yet analyzed) the planner then read every pending
+	// task of that index and filtered by id: a scan of the whole backlog
+	// per call instead of one probe per id. The update is HOT (see
+	// migrations/0001_init.sql).
 	startTasksSQL = `UPDATE tasks SET status = 'running', started_at = $2, updated = $2, attempts = attempts + 1
-	WHERE id = ANY ($1::uuid[]) AND status IN ('pending', 'failed', 'running')
+	WHERE id = ANY ($1::uuid[])
+		AND CASE status WHEN 'pending' THEN true WHEN 'failed' THEN true WHEN 'running' THEN true ELSE false END
 	RETURNING ` + taskColumns
 
 	deleteTaskSQL = `DELETE FROM tasks WHERE id = $1`
 )
-
-func placeholders(n int) string {
-	var b strings.Builder
-	for i := 1; i <= n; i++ {
-		if i > 1 {
-			b.WriteString(", ")
-		}
-		b.WriteString("$")
-		b.WriteString(strconv.Itoa(i))
-	}
-	return b.String()
-}
 
 func duplicate(cause error) error {
 	return &taskq.Error{Code: taskq.ErrDuplicate.Code, Message: taskq.ErrDuplicate.Message, Err: cause}
@@ -65,23 +50,17 @@ func duplicate(cause error) error {
 // one is returned with an error matching taskq.ErrDuplicate.
 func (s *Store) CreateTask(ctx context.Context, t *taskq.Task) (*taskq.Task, error) {
 	const op = "create task"
-	row, err := s.encodeTask(op, t)
+	row, err := s.encodeTask(op, t, true)
 	if err != nil {
 		return nil, err
 	}
-	args := row.insertValues(t)
 	for range 3 {
-		var inserted bool
-		err := s.w.do(ctx, &writeOp{key: row.id, queue: func(b *pgx.Batch) {
-			b.Queue(insertTaskSQL, args...).Exec(func(ct pgconn.CommandTag) error {
-				inserted = ct.RowsAffected() == 1
-				return nil
-			})
-		}})
+		in := &taskInsert{row: row, t: *t}
+		err := s.w.do(ctx, s.w.general, &writeOp{key: row.id, ins: in})
 		if err != nil {
 			return nil, mapError(op, err)
 		}
-		if inserted {
+		if in.inserted {
 			return t.Clone(), nil
 		}
 		existing, err := s.existing(ctx, row.id, t)
@@ -116,7 +95,7 @@ func (s *Store) CreateTasks(ctx context.Context, ts []*taskq.Task) error {
 	}
 	rows := make([][]any, len(ts))
 	for i, t := range ts {
-		row, err := s.encodeTask(op, t)
+		row, err := s.encodeTask(op, t, true)
 		if err != nil {
 			return err
 		}
@@ -133,7 +112,7 @@ func (s *Store) CreateTasks(ctx context.Context, ts []*taskq.Task) error {
 // GetTask returns the record, or an error matching taskq.ErrNotFound.
 func (s *Store) GetTask(ctx context.Context, id string) (*taskq.Task, error) {
 	const op = "get task"
-	uid, ok := parseID(id)
+	uid, _, ok := parseUUID(id)
 	if !ok {
 		return nil, notFound(op)
 	}
@@ -156,38 +135,27 @@ func (s *Store) UpdateTask(ctx context.Context, t *taskq.Task, expect ...taskq.T
 	if _, ok := parseID(t.ID); !ok {
 		return notFound(op)
 	}
-	row, err := s.encodeTask(op, t)
+	row, err := s.encodeTask(op, t, false)
 	if err != nil {
 		return err
 	}
-	var want []string
-	if len(expect) > 0 {
-		want = make([]string, len(expect))
-		for i, st := range expect {
-			want[i] = string(st)
-		}
-	}
-	var updated bool
-	err = s.w.do(ctx, &writeOp{key: row.id, queue: func(b *pgx.Batch) {
-		b.Queue(updateTaskSQL, row.id, string(t.Status), row.priority, t.RunAt, row.started, row.completed,
-			int32(t.RetryCount), int32(t.Attempts), row.errJSON, row.result, int32(t.DLQRetryCount),
-			row.deadLetter, t.Updated, want,
-		).Exec(func(ct pgconn.CommandTag) error {
-			updated = ct.RowsAffected() == 1
-			return nil
-		})
-	}})
+	u := newTaskUpdate(row, t, expect)
+	err = s.w.do(ctx, s.w.general, &writeOp{key: row.id, upd: u})
 	switch {
 	case err != nil:
 		return mapError(op, err)
-	case updated:
+	case u.applied:
 		return nil
 	}
 	// Nothing matched: the record is missing, or its status is not one of
 	// expect.
 	var status string
-	if err := s.pool.QueryRow(ctx, statusSQL, row.id).Scan(&status); err != nil {
+	if err := s.pool.QueryRow(ctx, statusSQL, row.uid).Scan(&status); err != nil {
 		return mapError(op, err)
+	}
+	want := make([]string, len(expect))
+	for i, st := range expect {
+		want[i] = string(st)
 	}
 	return conflict(op, "task is "+status+", not "+strings.Join(want, " or "))
 }
@@ -198,12 +166,14 @@ func (s *Store) UpdateTask(ctx context.Context, t *taskq.Task, expect ...taskq.T
 // of ids; missing and terminal records are left out.
 func (s *Store) StartTasks(ctx context.Context, ids []string, now time.Time) ([]*taskq.Task, error) {
 	const op = "start tasks"
-	uids := make([]string, 0, len(ids))
+	uids := make([][16]byte, 0, len(ids)) // pgx encodes [][16]byte without reflection
+	canon := make([]string, 0, len(ids))
 	seen := make(map[string]bool, len(ids))
 	for _, id := range ids {
-		if u, ok := parseID(id); ok && !seen[u] {
-			seen[u] = true
-			uids = append(uids, u)
+		if u, c, ok := parseUUID(id); ok && !seen[c] {
+			seen[c] = true
+			uids = append(uids, u.Bytes)
+			canon = append(canon, c)
 		}
 	}
 	if len(uids) == 0 {
@@ -213,12 +183,12 @@ func (s *Store) StartTasks(ctx context.Context, ids []string, now time.Time) ([]
 		now = s.cfg.Now()
 	}
 	now = now.UTC()
-	key := uids[0]
-	for _, u := range uids[1:] {
-		key = min(key, u)
+	key := canon[0]
+	for _, c := range canon[1:] {
+		key = min(key, c)
 	}
 	var started map[string]*taskq.Task
-	err := s.w.do(ctx, &writeOp{key: key, queue: func(b *pgx.Batch) {
+	err := s.w.do(ctx, s.w.starts, &writeOp{key: key, queue: func(b *pgx.Batch) {
 		b.Queue(startTasksSQL, uids, now).Query(func(rows pgx.Rows) error {
 			started = make(map[string]*taskq.Task, len(uids))
 			for rows.Next() {
@@ -235,8 +205,8 @@ func (s *Store) StartTasks(ctx context.Context, ids []string, now time.Time) ([]
 		return nil, mapError(op, err)
 	}
 	out := make([]*taskq.Task, 0, len(started))
-	for _, u := range uids {
-		if t := started[u]; t != nil {
+	for _, c := range canon {
+		if t := started[c]; t != nil {
 			out = append(out, t)
 		}
 	}
@@ -246,7 +216,7 @@ func (s *Store) StartTasks(ctx context.Context, ids []string, now time.Time) ([]
 // DeleteTask removes a record for good, or returns ErrNotFound.
 func (s *Store) DeleteTask(ctx context.Context, id string) error {
 	const op = "delete task"
-	uid, ok := parseID(id)
+	uid, _, ok := parseUUID(id)
 	if !ok {
 		return notFound(op)
 	}

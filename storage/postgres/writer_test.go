@@ -56,10 +56,11 @@ func TestGroupCommitBatchesConcurrentUpdates(t *testing.T) {
 		require.NoError(t, err, "update %d", i)
 	}
 	after := s.WriterStats()
-	stmts, batches := after.Statements-before.Statements, after.Batches-before.Batches
-	require.Equal(t, int64(n), stmts)
-	require.Less(t, batches, stmts, "concurrent updates must share round trips")
-	t.Logf("%d updates in %d round trips (%.1f statements per round trip)", stmts, batches, float64(stmts)/float64(batches))
+	calls, stmts, batches := after.Calls-before.Calls, after.Statements-before.Statements, after.Batches-before.Batches
+	require.Equal(t, int64(n), calls)
+	require.Less(t, batches, calls, "concurrent updates must share round trips")
+	require.Equal(t, batches, stmts, "the updates of one batch must share one statement")
+	t.Logf("%d updates in %d round trips (%.1f calls per round trip)", calls, batches, float64(calls)/float64(batches))
 	for _, task := range ts {
 		got, err := s.GetTask(ctx, task.ID)
 		require.NoError(t, err)
@@ -170,4 +171,48 @@ func TestWriterCloseFailsQueuedCalls(t *testing.T) {
 			require.ErrorIs(t, err, taskq.ErrUnavailable, "update %d", i)
 		}
 	}
+}
+
+// StartTasks has a batch in flight of its own: it completes while a batch
+// of other writes is stuck (here on a row lock held elsewhere).
+func TestStartTasksDoNotQueueBehindOtherWrites(t *testing.T) {
+	t.Parallel()
+	s := NewTestStore(t, Config{}) // MaxInFlight 2: one for starts, one for the rest
+	ctx := t.Context()
+	ts := newPending(2)
+	require.NoError(t, s.CreateTasks(ctx, ts))
+	tx, err := s.pool.Begin(ctx)
+	require.NoError(t, err)
+	defer func() { _ = tx.Rollback(context.Background()) }()
+	_, err = tx.Exec(ctx, "SELECT 1 FROM tasks WHERE id = $1 FOR UPDATE", ts[0].ID)
+	require.NoError(t, err)
+
+	updated := make(chan error, 1)
+	go func() {
+		c := ts[0].Clone()
+		c.Status = taskq.StatusRunning
+		updated <- s.UpdateTask(ctx, c, taskq.StatusPending)
+	}()
+	require.Eventually(t, func() bool { // the update's batch waits for the lock
+		var n int
+		err := s.pool.QueryRow(ctx, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'").Scan(&n)
+		return err == nil && n == 1
+	}, 10*time.Second, 5*time.Millisecond)
+
+	sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	started, err := s.StartTasks(sctx, []string{ts[1].ID}, time.Now())
+	require.NoError(t, err)
+	require.Len(t, started, 1)
+	select {
+	case err := <-updated:
+		t.Fatalf("the update finished while the row was locked: %v", err)
+	default:
+	}
+
+	require.NoError(t, tx.Rollback(ctx))
+	require.NoError(t, <-updated)
+	got, err := s.GetTask(ctx, ts[0].ID)
+	require.NoError(t, err)
+	require.Equal(t, taskq.StatusRunning, got.Status)
 }

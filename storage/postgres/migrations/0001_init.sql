@@ -2,8 +2,20 @@
 --
 -- Every status change is an UPDATE of tasks conditioned on the current
 -- status. Indexes are chosen so that each query of API.md is index-backed
--- while keeping the index count (and so the cost of each non-HOT update)
--- small. Ids are UUIDv7: time-ordered, so "newest first" is "id desc".
+-- (or walks the primary key, where the filter value is common) while the
+-- two hot transitions stay cheap:
+--
+-- * pending -> running (StartTasks) changes no indexed value: no index
+--   reads status itself, only the generated columns active and rare_status,
+--   which are the same for pending and running. With the free space that
+--   fillfactor leaves in each page, that update is HOT (heap-only: no index
+--   entry is written).
+-- * running -> completed leaves active and so is not HOT, but inserts only
+--   into the primary key and (type, id): completed tasks are in no status
+--   index, and the owner and priority indexes hold only tasks with an
+--   owner or a priority other than the default.
+--
+-- Ids are UUIDv7: time-ordered, so "newest first" is "id desc".
 
 CREATE TABLE tasks (
     id               uuid        PRIMARY KEY,
@@ -29,24 +41,35 @@ CREATE TABLE tasks (
     dlq_retry_count  integer     NOT NULL DEFAULT 0,
     dead_lettered_at timestamptz,
     owner            text        NOT NULL DEFAULT '',
-    idempotency_key  text        NOT NULL DEFAULT ''
-);
+    idempotency_key  text        NOT NULL DEFAULT '',
+    -- The task may still run: pending, running or failed (to be retried).
+    active           boolean     GENERATED ALWAYS AS (status IN ('pending', 'running', 'failed')) STORED,
+    -- The status when it is one of the rare ones, else NULL.
+    rare_status      text        GENERATED ALWAYS AS (
+                         CASE WHEN status IN ('failed', 'cancelled', 'dead_letter') THEN status END) STORED
+) WITH (fillfactor = 50);
 
--- GET /api/tasks?status=… newest first (and the reconciler's status scans).
-CREATE INDEX tasks_status_id_idx   ON tasks (status, id);
+-- GET /api/tasks?status=pending|running (filtered), the reconciler's scan
+-- of pending|failed|running tasks.
+CREATE INDEX tasks_active_idx ON tasks (id) WHERE active;
+-- GET /api/tasks?status=failed|cancelled|dead_letter.
+CREATE INDEX tasks_rare_status_idx ON tasks (rare_status, id) WHERE rare_status IS NOT NULL;
 -- GET /api/tasks?type=…
-CREATE INDEX tasks_type_id_idx     ON tasks (type, id);
--- GET /api/tasks?priority=…
-CREATE INDEX tasks_priority_id_idx ON tasks (priority, id);
+CREATE INDEX tasks_type_id_idx ON tasks (type, id);
+-- GET /api/tasks?priority=… for the priorities other than the default
+-- (medium, 1), which are expected to be the rarer ones; medium walks the
+-- primary key.
+CREATE INDEX tasks_priority_id_idx ON tasks (priority, id) WHERE priority <> 1;
 -- A user's own tasks (role user), optionally filtered further.
-CREATE INDEX tasks_owner_id_idx    ON tasks (owner, id);
+CREATE INDEX tasks_owner_id_idx ON tasks (owner, id) WHERE owner <> '';
 -- Idempotency-Key: unique per owner when set.
 CREATE UNIQUE INDEX tasks_owner_idempotency_key_idx ON tasks (owner, idempotency_key)
     WHERE idempotency_key <> '';
--- GET /api/dlq oldest entry first, size-cap eviction and retention cleanup.
-CREATE INDEX tasks_dlq_idx      ON tasks (dead_lettered_at, id) WHERE status = 'dead_letter';
+-- GET /api/dlq oldest entry first, size-cap eviction, retention cleanup
+-- and the DLQ count.
+CREATE INDEX tasks_dlq_idx      ON tasks (dead_lettered_at, id) WHERE rare_status = 'dead_letter';
 -- GET /api/dlq?type=…
-CREATE INDEX tasks_dlq_type_idx ON tasks (type, dead_lettered_at, id) WHERE status = 'dead_letter';
+CREATE INDEX tasks_dlq_type_idx ON tasks (type, dead_lettered_at, id) WHERE rare_status = 'dead_letter';
 
 CREATE TABLE users (
     id      text        PRIMARY KEY,
