@@ -15,9 +15,14 @@ type Config struct {
 	Queues []string
 	// Concurrency is how many handlers run at once. Default 32.
 	Concurrency int
-	// Fetchers is how many lease loops run per queue, so that marking a
-	// leased batch running in a durable store (one round trip and commit)
-	// overlaps with leasing the next. Default 4.
+	// Prefetch is how many tasks may be leased beyond those running, so
+	// that leases come in larger batches (one lease call and one durable
+	// start write per batch) and the next tasks wait locally, their leases
+	// extended like the running ones'. Default Concurrency; negative: none.
+	Prefetch int
+	// Fetchers is how many lease loops run per queue. Default 1, which
+	// keeps strict priority order inside the worker; more let lease calls
+	// overlap on high-latency backends.
 	Fetchers int
 	// Weights switches leasing from strict priority order to weighted
 	// shares, indexed by TaskPriority (e.g. []int{1, 2, 4, 8}). Nil: strict.
@@ -90,7 +95,7 @@ type Breakers interface {
 // handlers at once (the fetcher hands out that many slots) and the others
 // record outcomes meanwhile, so writes waiting for a group commit of a
 // durable backend do not hold handlers back.
-func (c Config) runners() int { return c.Concurrency + max(16, 2*c.Concurrency) }
+func (c Config) runners() int { return c.Concurrency + c.Prefetch + max(16, 2*c.Concurrency) }
 
 func (c Config) withDefaults() Config {
 	if len(c.Queues) == 0 {
@@ -99,8 +104,13 @@ func (c Config) withDefaults() Config {
 	if c.Concurrency <= 0 {
 		c.Concurrency = 32
 	}
+	if c.Prefetch == 0 {
+		c.Prefetch = c.Concurrency
+	} else if c.Prefetch < 0 {
+		c.Prefetch = 0
+	}
 	if c.Fetchers <= 0 {
-		c.Fetchers = 4
+		c.Fetchers = 1
 	}
 	if c.LeaseTTL <= 0 {
 		c.LeaseTTL = 30 * time.Second

@@ -26,8 +26,17 @@ var (
 // than slots, so recording never holds a handler back.
 func (w *Worker) runLoop() {
 	defer w.runWG.Done()
-	for j := range w.jobs {
+	for {
+		// Take a handler token first, then the next job: with one token
+		// (Concurrency 1) jobs run in exactly the order they were leased.
+		w.running <- struct{}{}
+		j, ok := <-w.jobs
+		if !ok {
+			<-w.running
+			return
+		}
 		o := w.execute(j)
+		<-w.running
 		w.slots <- struct{}{}
 		w.finish(o)
 		w.held.remove(o.t.ID, o.held)

@@ -28,9 +28,10 @@ type Worker struct {
 
 	held heldSet // leases held by this worker, for heartbeats
 
-	slots chan struct{}
-	jobs  chan job
-	acks  chan ackItem
+	slots   chan struct{} // lease budget: Concurrency + Prefetch tasks leased and not yet run
+	running chan struct{} // Concurrency: handlers running at once
+	jobs    chan job
+	acks    chan ackItem
 
 	lifeMu    sync.Mutex
 	started   bool
@@ -84,12 +85,13 @@ func New(queue taskq.Queue, store taskq.StorageAdapter, cfg Config) (*Worker, er
 		handlers: map[string]taskq.Handler{},
 		types:    map[string]TypeConfig{},
 		held:     heldSet{m: map[string]*heldLease{}},
-		slots:    make(chan struct{}, cfg.Concurrency),
+		slots:    make(chan struct{}, cfg.Concurrency+cfg.Prefetch),
+		running:  make(chan struct{}, cfg.Concurrency),
 		jobs:     make(chan job, cfg.runners()),
 		acks:     make(chan ackItem, 4*cfg.Concurrency),
 		stopped:  make(chan struct{}),
 	}
-	for range cfg.Concurrency {
+	for range cfg.Concurrency + cfg.Prefetch {
 		w.slots <- struct{}{}
 	}
 	return w, nil
