@@ -110,3 +110,11 @@ type Queue interface {
 	// Close releases resources; the Queue must not be used afterwards.
 	Close() error
 }
+
+// EnqueueCounter is an optional Queue capability: Enqueue that reports how
+// many ids it added (ids already present are not counted). The worker's
+// reconciler uses it to count the records it recovered.
+type EnqueueCounter interface {
+	// EnqueueNew is Enqueue returning the number of ids added.
+	EnqueueNew(ctx context.Context, queue string, entries ...QueueEntry) (added int, err error)
+}

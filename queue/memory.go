@@ -26,7 +26,10 @@ type Memory struct {
 	closeOnce sync.Once
 }
 
-var _ taskq.Queue = (*Memory)(nil)
+var (
+	_ taskq.Queue          = (*Memory)(nil)
+	_ taskq.EnqueueCounter = (*Memory)(nil)
+)
 
 // NewMemory returns an empty in-memory Queue.
 func NewMemory(opts ...MemoryOption) *Memory {
@@ -88,37 +91,44 @@ func runAtNanos(e taskq.QueueEntry, now int64) int64 {
 
 // Enqueue implements taskq.Queue.
 func (m *Memory) Enqueue(ctx context.Context, queue string, entries ...taskq.QueueEntry) error {
+	_, err := m.EnqueueNew(ctx, queue, entries...)
+	return err
+}
+
+// EnqueueNew implements taskq.EnqueueCounter: Enqueue that reports how many
+// ids were added (not already present).
+func (m *Memory) EnqueueNew(ctx context.Context, queue string, entries ...taskq.QueueEntry) (int, error) {
 	if err := m.check(ctx); err != nil {
-		return err
+		return 0, err
 	}
 	for _, e := range entries {
 		if err := checkEntry(e); err != nil {
-			return err
+			return 0, err
 		}
 	}
 	if len(entries) == 0 {
-		return nil
+		return 0, nil
 	}
 	q, err := m.queue(queue)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	q.used.Store(true)
 	now := m.nowNanos()
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	added := false
+	added := 0
 	for _, e := range entries {
 		if _, ok := q.entries[e.ID]; ok {
 			continue
 		}
 		q.place(q.alloc(e.ID, e.Priority), runAtNanos(e, now), now)
-		added = true
+		added++
 	}
-	if added {
+	if added > 0 {
 		q.notify()
 	}
-	return nil
+	return added, nil
 }
 
 // Lease implements taskq.Queue. With p.Weights set, each of the p.Max

@@ -141,7 +141,18 @@ func (w *Worker) Reconcile(ctx context.Context, q string) error {
 			for i, t := range page.Tasks {
 				entries[i] = taskq.QueueEntry{ID: t.ID, Priority: t.Priority, RunAt: t.RunAt}
 			}
-			if err := w.queue.Enqueue(ctx, q, entries...); err != nil {
+			if c, ok := w.queue.(taskq.EnqueueCounter); ok {
+				added, err := c.EnqueueNew(ctx, q, entries...)
+				if err != nil {
+					return err
+				}
+				for range added {
+					w.cfg.Observer.TaskRecovered(taskq.RecoveredReconciled)
+				}
+				if added > 0 {
+					w.log.Warn("reconciler pushed records missing from the queue", "queue", q, "count", added)
+				}
+			} else if err := w.queue.Enqueue(ctx, q, entries...); err != nil {
 				return err
 			}
 		}

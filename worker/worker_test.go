@@ -472,6 +472,9 @@ func testReconcile(t *testing.T, mk maker) {
 	time.Sleep(5 * time.Millisecond) // let the record age past ReconcileAfter
 	require.NoError(t, b.worker.Reconcile(context.Background(), taskq.DefaultQueue))
 	waitStatus(t, b, tk.ID, taskq.StatusCompleted, 5*time.Second)
+	if _, ok := b.queue.(taskq.EnqueueCounter); ok {
+		require.Equal(t, 1, b.obs.recoveredCount(taskq.RecoveredReconciled), "the pushed record is counted")
+	}
 }
 
 func testTerminalRecordSkipped(t *testing.T, mk maker) {

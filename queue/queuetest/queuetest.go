@@ -36,6 +36,7 @@ func Run(t *testing.T, newQueue func(t *testing.T) taskq.Queue) {
 		{"Stats", testStats},
 		{"Isolation", testIsolation},
 		{"Concurrency", testConcurrency},
+		{"EnqueueCounter", testEnqueueCounter},
 	}
 	for _, a := range areas {
 		t.Run(a.name, func(t *testing.T) {

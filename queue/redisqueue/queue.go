@@ -30,7 +30,10 @@ type Queue struct {
 	closeOnce  sync.Once
 }
 
-var _ taskq.Queue = (*Queue)(nil)
+var (
+	_ taskq.Queue          = (*Queue)(nil)
+	_ taskq.EnqueueCounter = (*Queue)(nil)
+)
 
 // New returns a Queue on client. The client stays the caller's: Close does
 // not close it. Client-side caching is not used, so the client may be built
@@ -162,21 +165,60 @@ func ttlMillis(d time.Duration) string {
 // entries: ready now, or scheduled when RunAt is after now. Ids already
 // present (ready, scheduled or leased) are left untouched.
 func (q *Queue) Enqueue(ctx context.Context, queue string, entries ...taskq.QueueEntry) error {
-	k, err := q.keys(queue)
-	if err != nil {
+	k, args, err := q.enqueueArgs(ctx, queue, entries)
+	if err != nil || len(args) == 0 {
 		return err
 	}
-	if len(entries) == 0 {
+	if len(entries) >= q.cfg.ScriptBatch {
+		if _, err := q.execBatches(ctx, luaEnqueue, k.keys, []string{ms(q.now())}, args, 3); err != nil {
+			return mapErr(ctx, "enqueue", err)
+		}
 		return nil
+	}
+	return q.enqueueCoalesced(ctx, queue, k.keys, args)
+}
+
+// EnqueueNew implements taskq.EnqueueCounter: Enqueue (not coalesced with
+// other calls) that reports how many ids were added.
+func (q *Queue) EnqueueNew(ctx context.Context, queue string, entries ...taskq.QueueEntry) (int, error) {
+	k, args, err := q.enqueueArgs(ctx, queue, entries)
+	if err != nil || len(args) == 0 {
+		return 0, err
+	}
+	out, err := q.execBatches(ctx, luaEnqueue, k.keys, []string{ms(q.now())}, args, 3)
+	if err != nil {
+		return 0, mapErr(ctx, "enqueue", err)
+	}
+	added := 0
+	for _, r := range out {
+		n, err := r.AsInt64()
+		if err != nil {
+			return added, mapErr(ctx, "enqueue", err)
+		}
+		added += int(n)
+	}
+	return added, nil
+}
+
+// enqueueArgs validates entries and returns the queue's keys and the
+// script arguments (id, priority, run-at triples), registering the queue
+// name on first use.
+func (q *Queue) enqueueArgs(ctx context.Context, queue string, entries []taskq.QueueEntry) (queueKeys, []string, error) {
+	k, err := q.keys(queue)
+	if err != nil {
+		return k, nil, err
+	}
+	if len(entries) == 0 {
+		return k, nil, nil
 	}
 	now := q.now()
 	args := make([]string, 0, 3*len(entries))
 	for _, e := range entries {
 		if e.ID == "" {
-			return invalid("entry without id")
+			return k, nil, invalid("entry without id")
 		}
 		if !e.Priority.Valid() {
-			return invalid("priority %d of %q must be between 0 and 3", e.Priority, e.ID)
+			return k, nil, invalid("priority %d of %q must be between 0 and 3", e.Priority, e.ID)
 		}
 		at := e.RunAt
 		if at.IsZero() {
@@ -185,15 +227,9 @@ func (q *Queue) Enqueue(ctx context.Context, queue string, entries ...taskq.Queu
 		args = append(args, e.ID, strconv.Itoa(int(e.Priority)), ms(at))
 	}
 	if err := q.register(ctx, queue); err != nil {
-		return err
+		return k, nil, err
 	}
-	if len(entries) >= q.cfg.ScriptBatch {
-		if _, err := q.execBatches(ctx, luaEnqueue, k.keys, []string{ms(now)}, args, 3); err != nil {
-			return mapErr(ctx, "enqueue", err)
-		}
-		return nil
-	}
-	return q.enqueueCoalesced(ctx, queue, k.keys, args)
+	return k, args, nil
 }
 
 // Lease promotes due scheduled entries (at most Config.PromoteBatch), then
