@@ -8,11 +8,10 @@ import (
 	"github.com/taskq/taskq"
 )
 
-// heartbeatLoop extends the leases this worker holds and cancels the
-// handlers of leases found lost (cancelled or reaped elsewhere).
-func (w *Worker) heartbeatLoop() {
+// every runs fn every d until the worker's background context ends.
+func (w *Worker) every(d time.Duration, fn func()) {
 	defer w.bgWG.Done()
-	tick := time.NewTicker(w.cfg.HeartbeatInterval)
+	tick := time.NewTicker(d)
 	defer tick.Stop()
 	for {
 		select {
@@ -20,10 +19,12 @@ func (w *Worker) heartbeatLoop() {
 			return
 		case <-tick.C:
 		}
-		w.heartbeat()
+		fn()
 	}
 }
 
+// heartbeat extends the leases this worker holds and cancels the handlers
+// of leases found lost (cancelled or reaped elsewhere).
 func (w *Worker) heartbeat() {
 	for q, ids := range w.held.byQueue() {
 		ctx, cancel := context.WithTimeout(context.Background(), w.cfg.HeartbeatInterval+5*time.Second)
@@ -39,20 +40,10 @@ func (w *Worker) heartbeat() {
 	}
 }
 
-// reapLoop takes back expired leases of lost workers.
-func (w *Worker) reapLoop() {
-	defer w.bgWG.Done()
-	tick := time.NewTicker(w.cfg.ReapInterval)
-	defer tick.Stop()
-	for {
-		select {
-		case <-w.bgCtx.Done():
-			return
-		case <-tick.C:
-		}
-		for _, q := range w.cfg.Queues {
-			w.reap(q)
-		}
+// reapAll takes back expired leases of lost workers on every queue.
+func (w *Worker) reapAll() {
+	for _, q := range w.cfg.Queues {
+		w.reap(q)
 	}
 }
 
@@ -97,23 +88,13 @@ func (w *Worker) recoverLease(ctx context.Context, q string, l taskq.Lease) {
 	}
 }
 
-// reconcileLoop pushes records that should be queued (pending, failed or
-// running, unchanged for ReconcileAfter) again; Enqueue is idempotent, so
-// ids still queued or leased are untouched.
-func (w *Worker) reconcileLoop() {
-	defer w.bgWG.Done()
-	tick := time.NewTicker(w.cfg.ReconcileInterval)
-	defer tick.Stop()
-	for {
-		select {
-		case <-w.bgCtx.Done():
-			return
-		case <-tick.C:
-		}
-		for _, q := range w.cfg.Queues {
-			if err := w.Reconcile(w.bgCtx, q); err != nil && w.bgCtx.Err() == nil {
-				w.log.Warn("reconcile failed", "queue", q, "error", err)
-			}
+// reconcileAll pushes records that should be queued (pending, failed or
+// running, unchanged for ReconcileAfter) again on every queue; Enqueue is
+// idempotent, so ids still queued or leased are untouched.
+func (w *Worker) reconcileAll() {
+	for _, q := range w.cfg.Queues {
+		if err := w.Reconcile(w.bgCtx, q); err != nil && w.bgCtx.Err() == nil {
+			w.log.Warn("reconcile failed", "queue", q, "error", err)
 		}
 	}
 }

@@ -182,11 +182,11 @@ func (w *Worker) Start(ctx context.Context) error {
 		}
 	}
 	w.bgWG.Add(2)
-	go w.heartbeatLoop()
-	go w.reapLoop()
+	go w.every(w.cfg.HeartbeatInterval, w.heartbeat)
+	go w.every(w.cfg.ReapInterval, w.reapAll)
 	if w.cfg.ReconcileInterval > 0 {
 		w.bgWG.Add(1)
-		go w.reconcileLoop()
+		go w.every(w.cfg.ReconcileInterval, w.reconcileAll)
 	}
 	w.log.InfoContext(ctx, "worker started", "queues", w.cfg.Queues, "concurrency", w.cfg.Concurrency)
 	return nil
