@@ -204,6 +204,11 @@ func (m *Memory) Extend(ctx context.Context, queue string, ids []string, ttl tim
 // Ack implements taskq.Queue. Ids that are not leased (absent, ready or
 // scheduled) are left alone.
 func (m *Memory) Ack(ctx context.Context, queue string, ids ...string) error {
+	return m.delete(ctx, queue, ids, true)
+}
+
+// delete drops ids from queue: only leased ones when leasedOnly.
+func (m *Memory) delete(ctx context.Context, queue string, ids []string, leasedOnly bool) error {
 	if err := m.check(ctx); err != nil {
 		return err
 	}
@@ -214,7 +219,7 @@ func (m *Memory) Ack(ctx context.Context, queue string, ids ...string) error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	for _, id := range ids {
-		if e := q.entries[id]; e != nil && e.state == stateLeased {
+		if e := q.entries[id]; e != nil && (!leasedOnly || e.state == stateLeased) {
 			q.detach(e)
 			q.drop(e)
 		}
@@ -255,22 +260,7 @@ func (m *Memory) Requeue(ctx context.Context, queue string, e taskq.QueueEntry) 
 
 // Remove implements taskq.Queue.
 func (m *Memory) Remove(ctx context.Context, queue string, ids ...string) error {
-	if err := m.check(ctx); err != nil {
-		return err
-	}
-	q := m.lookup(queue)
-	if q == nil || len(ids) == 0 {
-		return nil
-	}
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	for _, id := range ids {
-		if e := q.entries[id]; e != nil {
-			q.detach(e)
-			q.drop(e)
-		}
-	}
-	return nil
+	return m.delete(ctx, queue, ids, false)
 }
 
 // Reap implements taskq.Queue. Expired leases come out earliest deadline
