@@ -103,14 +103,18 @@ func (w *Worker) reconcileAll() {
 const reconcilePages = 20
 
 // Reconcile pushes the records of queue q that should be queued and were
-// unchanged for Config.ReconcileAfter (idempotently). The worker runs it
-// every Config.ReconcileInterval; it is exported for tools and tests.
+// unchanged for Config.ReconcileAfter (idempotently). One pass reads at most
+// 20 pages of 1000 records; the next pass continues where it stopped and
+// starts over from the newest after the oldest, so every record is visited
+// however long the backlog. The worker runs it every
+// Config.ReconcileInterval; it is exported for tools and tests.
 func (w *Worker) Reconcile(ctx context.Context, q string) error {
 	f := taskq.TaskFilter{
 		Statuses:      []taskq.TaskStatus{taskq.StatusPending, taskq.StatusFailed, taskq.StatusRunning},
 		Queue:         q,
 		UpdatedBefore: w.now().Add(-w.cfg.ReconcileAfter),
 		Limit:         taskq.MaxPageSize,
+		Cursor:        w.loadReconcileCursor(q),
 	}
 	for range reconcilePages {
 		page, err := w.store.ListTasks(ctx, f)
@@ -138,9 +142,33 @@ func (w *Worker) Reconcile(ctx context.Context, q string) error {
 			}
 		}
 		if page.NextCursor == "" {
+			w.saveReconcileCursor(q, "") // the oldest reached: start over next pass
 			return nil
 		}
 		f.Cursor = page.NextCursor
 	}
+	w.saveReconcileCursor(q, f.Cursor)
 	return nil
+}
+
+// loadReconcileCursor returns where the next reconcile pass of q starts.
+func (w *Worker) loadReconcileCursor(q string) string {
+	w.reconcileMu.Lock()
+	defer w.reconcileMu.Unlock()
+	return w.reconcileAt[q]
+}
+
+// saveReconcileCursor records where the next reconcile pass of q starts
+// ("" for the newest record).
+func (w *Worker) saveReconcileCursor(q, cursor string) {
+	w.reconcileMu.Lock()
+	defer w.reconcileMu.Unlock()
+	if w.reconcileAt == nil {
+		w.reconcileAt = map[string]string{}
+	}
+	if cursor == "" {
+		delete(w.reconcileAt, q)
+		return
+	}
+	w.reconcileAt[q] = cursor
 }

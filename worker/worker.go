@@ -28,6 +28,9 @@ type Worker struct {
 
 	held heldSet // leases held by this worker, for heartbeats
 
+	reconcileMu sync.Mutex
+	reconcileAt map[string]string // queue -> cursor where the next reconcile pass starts
+
 	slots   chan struct{} // lease budget: Concurrency + Prefetch tasks leased and not yet run
 	running chan struct{} // Concurrency: handlers running at once
 	jobs    chan job
