@@ -26,6 +26,8 @@ type Queue struct {
 
 	registered sync.Map // queue name -> struct{}: SADD done by this Queue
 	coalescers sync.Map // queue name -> *coalescer
+	keyCache   sync.Map // queue name -> queueKeys (read-only once stored)
+	keyCount   atomic.Int64
 	closed     atomic.Bool
 	closeOnce  sync.Once
 }
@@ -109,8 +111,18 @@ func (q *Queue) keys(queue string) (queueKeys, error) {
 	if !taskq.ValidName(queue, taskq.MaxQueueNameLength) {
 		return queueKeys{}, invalid("queue name %q must be 1-%d letters, digits and ._:-/", queue, taskq.MaxQueueNameLength)
 	}
-	return newQueueKeys(q.cfg.KeyPrefix, queue), nil
+	if k, ok := q.keyCache.Load(queue); ok {
+		return k.(queueKeys), nil
+	}
+	k := newQueueKeys(q.cfg.KeyPrefix, queue)
+	if q.keyCount.Add(1) <= maxCachedQueues {
+		q.keyCache.Store(queue, k)
+	}
+	return k, nil
 }
+
+// maxCachedQueues bounds the cache of key names per queue name.
+const maxCachedQueues = 10000
 
 // register adds queue to the set of queue names, once per Queue value.
 func (q *Queue) register(ctx context.Context, queue string) error {
