@@ -49,7 +49,8 @@ func OpenBackends(ctx context.Context, cfg Config, log *slog.Logger) (Deps, erro
 		log.InfoContext(ctx, "using the Redis queue", "redis", redactURL(cfg.RedisURL))
 	}
 	if cfg.DatabaseURL == "" {
-		d.Store = storage.NewMemory()
+		// Finished records of an in-memory run are kept for a day.
+		d.Store = storage.NewMemory(storage.WithRetention(24 * time.Hour))
 		log.InfoContext(ctx, "using the in-memory storage: tasks and API keys are lost when the process stops; set TASKQ_DATABASE_URL for PostgreSQL")
 	} else {
 		octx, cancel := context.WithTimeout(ctx, connectTimeout)

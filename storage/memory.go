@@ -37,6 +37,11 @@ type Memory struct {
 	// dlq holds the dead letter entries ascending by (DeadLetteredAt, ID).
 	dlq []dlqKey
 
+	// retention, when positive, bounds how long completed and cancelled
+	// records are kept; finished lists them in the order they finished.
+	retention time.Duration
+	finished  []finished
+
 	keyMu     sync.RWMutex
 	keys      map[string]*taskq.APIKey
 	keyByHash map[string]string

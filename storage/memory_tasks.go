@@ -122,6 +122,8 @@ func (m *Memory) UpdateTask(ctx context.Context, t *taskq.Task, expect ...taskq.
 		return &taskq.Error{Code: taskq.CodeConflict, Message: "task " + t.ID + " is " + string(cur.Status)}
 	}
 	m.applyLocked(cur, &u)
+	m.noteFinishedLocked(cur)
+	m.purgeExpiredLocked()
 	return nil
 }
 
