@@ -195,13 +195,11 @@ func encodeResult(res any) (json.RawMessage, error) {
 	return json.Marshal(res)
 }
 
-// writeCtx is the context of outcome writes. They are not tied to the
+// Outcome writes use context.Background(): they are not tied to the
 // handler's context (which may be cancelled) and carry no timer of their
-// own: the backends bound their calls (PostgreSQL's WriteTimeout, rueidis'
-// connection timeouts), and a write that fails leaves the lease to expire.
-func writeCtx() (context.Context, context.CancelFunc) {
-	return context.Background(), func() {}
-}
+// own, since the backends bound their calls (PostgreSQL's WriteTimeout,
+// rueidis' connection timeouts) and a write that fails leaves the lease to
+// expire.
 
 // complete records a success and acknowledges the lease.
 func (w *Worker) complete(q string, t *taskq.Task, res any, tc TypeConfig, dur time.Duration) {
@@ -210,8 +208,7 @@ func (w *Worker) complete(q string, t *taskq.Task, res any, tc TypeConfig, dur t
 		w.fail(q, t, taskq.Permanent(fmt.Errorf("cannot store result: %w", err)), tc, dur)
 		return
 	}
-	ctx, cancel := writeCtx()
-	defer cancel()
+	ctx := context.Background()
 	now := w.now()
 	t.Status = taskq.StatusCompleted
 	t.Result = b
@@ -239,8 +236,7 @@ func (w *Worker) settled(q, id string, err error) bool {
 		return true
 	}
 	if errors.Is(err, taskq.ErrConflict) {
-		ctx, cancel := writeCtx()
-		defer cancel()
+		ctx := context.Background()
 		cur, gerr := w.store.GetTask(ctx, id)
 		if errors.Is(gerr, taskq.ErrNotFound) || gerr == nil && cur.Status.Terminal() {
 			w.ack(q, id)
@@ -279,8 +275,7 @@ func (w *Worker) fail(q string, t *taskq.Task, err error, tc TypeConfig, dur tim
 	t.Error = taskq.TaskErrorFrom(te)
 	t.RunAt = runAt
 	t.Updated = now
-	ctx, cancel := writeCtx()
-	defer cancel()
+	ctx := context.Background()
 	if err := w.store.UpdateTask(ctx, t, taskq.StatusRunning); err != nil {
 		w.settled(q, t.ID, err)
 		return
@@ -294,8 +289,7 @@ func (w *Worker) fail(q string, t *taskq.Task, err error, tc TypeConfig, dur tim
 
 // deadLetter moves a task to the DLQ and acknowledges its lease.
 func (w *Worker) deadLetter(q string, t *taskq.Task, err error, dur time.Duration) {
-	ctx, cancel := writeCtx()
-	defer cancel()
+	ctx := context.Background()
 	te := taskq.AsError(err)
 	if w.cfg.DeadLetter != nil {
 		err = w.cfg.DeadLetter.Move(ctx, t, te)
@@ -324,8 +318,7 @@ func (w *Worker) deadLetter(q string, t *taskq.Task, err error, dur time.Duratio
 // putBack returns a started task to pending without counting the attempt,
 // ready after delay, and reports it rescheduled.
 func (w *Worker) putBack(q string, t *taskq.Task, delay time.Duration, why string) {
-	ctx, cancel := writeCtx()
-	defer cancel()
+	ctx := context.Background()
 	now := w.now()
 	t.Status = taskq.StatusPending
 	if t.Attempts > 0 {
@@ -347,8 +340,7 @@ func (w *Worker) putBack(q string, t *taskq.Task, delay time.Duration, why strin
 // afterLeaseLost handles a handler stopped because its lease is gone: a
 // cancelled task is reported; otherwise another worker owns it now.
 func (w *Worker) afterLeaseLost(q string, t *taskq.Task) {
-	ctx, cancel := writeCtx()
-	defer cancel()
+	ctx := context.Background()
 	cur, err := w.store.GetTask(ctx, t.ID)
 	if err == nil && cur.Status == taskq.StatusCancelled {
 		w.ack(q, t.ID)
