@@ -198,7 +198,9 @@ func (w *Worker) Start(ctx context.Context) error {
 // Stop stops leasing and waits for running handlers. If ctx ends first, it
 // cancels the handlers (context.Cause is taskq.ErrShutdown), gives their
 // tasks back to the queue without counting the attempt, and returns
-// ctx.Err(). Stop is idempotent and may be called before Start.
+// ctx.Err() once they have returned: a handler that ignores its context
+// keeps Stop waiting (its process exit would leave the lease to the
+// reaper). Stop is idempotent and may be called before Start.
 func (w *Worker) Stop(ctx context.Context) error {
 	w.lifeMu.Lock()
 	if !w.started || w.stopping {
