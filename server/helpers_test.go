@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"os/exec"
 	"strings"
 	"sync"
@@ -27,17 +26,9 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	code := m.Run()
-	testenv.StopSharedPostgres()
-	if code == 0 {
-		// rueidis' cluster client closes replaced connections from a
-		// goroutine that sleeps 5s first; it ends by itself.
-		if err := goleak.Find(goleak.IgnoreAnyFunction("github.com/redis/rueidis.(*clusterClient)._refresh.func2")); err != nil {
-			os.Stderr.WriteString("goleak: " + err.Error() + "\n")
-			code = 1
-		}
-	}
-	os.Exit(code)
+	// rueidis' cluster client closes replaced connections from a goroutine
+	// that sleeps 5s first; it ends by itself.
+	testenv.Main(m, goleak.IgnoreAnyFunction("github.com/redis/rueidis.(*clusterClient)._refresh.func2"))
 }
 
 // testAdminKey is the bootstrap admin key of every test server.
