@@ -3,7 +3,6 @@ package alert_test
 import (
 	"context"
 	"errors"
-	"sync"
 	"testing"
 	"time"
 
@@ -12,6 +11,7 @@ import (
 	"github.com/taskq/taskq/alert"
 	"github.com/taskq/taskq/breaker"
 	"github.com/taskq/taskq/dlq"
+	"github.com/taskq/taskq/internal/testclock"
 	"github.com/taskq/taskq/queue"
 	"github.com/taskq/taskq/storage"
 )
@@ -136,29 +136,11 @@ func TestPeriodicDLQSizeCheck(t *testing.T) {
 	require.Len(t, e.alertsOfKind(t, alert.KindDLQSizeExceeded), 1)
 }
 
-// manualClock is a settable clock.
-type manualClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *manualClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *manualClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 // DeadLetterRate caps task.dead_lettered events per minute; the next one
 // sent counts the dropped ones. Delivery tasks never cause one.
 func TestDeadLetterRate(t *testing.T) {
 	t.Parallel()
-	clock := &manualClock{now: time.Now()}
+	clock := testclock.New(time.Now())
 	cfg := testConfig("http://127.0.0.1:1/hook")
 	cfg.DeadLetterRate = 2
 	cfg.Now = clock.Now
@@ -167,7 +149,7 @@ func TestDeadLetterRate(t *testing.T) {
 		e.deadLetter(t, "job.a")
 	}
 	require.Len(t, e.alertsOfKind(t, alert.KindTaskDeadLettered), 2)
-	clock.Add(time.Minute)
+	clock.Advance(time.Minute)
 	last := e.deadLetter(t, "job.b")
 	evs := e.alertsOfKind(t, alert.KindTaskDeadLettered)
 	require.Len(t, evs, 3)
@@ -176,7 +158,7 @@ func TestDeadLetterRate(t *testing.T) {
 	require.Equal(t, string(taskq.CodeValidation), evs[0].Data["error_code"])
 	require.Equal(t, "bad input", evs[0].Data["error_message"])
 
-	clock.Add(time.Minute)
+	clock.Advance(time.Minute)
 	e.deadLetter(t, alert.TaskType) // a failed delivery
 	require.Len(t, e.alertsOfKind(t, alert.KindTaskDeadLettered), 3, "no alert about a delivery task")
 }

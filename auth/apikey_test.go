@@ -13,13 +13,14 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/taskq/taskq"
 	"github.com/taskq/taskq/auth"
+	"github.com/taskq/taskq/internal/testclock"
 	"github.com/taskq/taskq/storage"
 )
 
 const testAdminKey = "bootstrap-admin-key-for-tests"
 
 type keysBundle struct {
-	clock *fakeClock
+	clock *testclock.Clock
 	store *storage.Memory
 	keys  *auth.Keys
 	authn *auth.Authenticator
@@ -87,7 +88,8 @@ func TestKeysCreateStoresOnlyHash(t *testing.T) {
 	require.Equal(t, k.ID, list[0].ID)
 	require.Nil(t, list[0].Hash)
 
-	_, _, err = b.keys.Create(ctx, "", "root", &b.clock.t)
+	now := b.clock.Now()
+	_, _, err = b.keys.Create(ctx, "", "root", &now)
 	require.ErrorIs(t, err, taskq.ErrValidation)
 	var fields []string
 	for _, d := range taskq.AsError(err).Details {

@@ -18,28 +18,12 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/taskq/taskq"
 	"github.com/taskq/taskq/auth"
+	"github.com/taskq/taskq/internal/testclock"
 )
 
-// fakeClock is a settable clock for the Now fields of the configs.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *fakeClock {
-	return &fakeClock{t: time.Date(2025, 3, 4, 5, 6, 7, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
+// newClock is a settable clock for the Now fields of the configs.
+func newClock() *testclock.Clock {
+	return testclock.New(time.Date(2025, 3, 4, 5, 6, 7, 0, time.UTC))
 }
 
 var testSecret = []byte("0123456789abcdef0123456789abcdef-test-secret")

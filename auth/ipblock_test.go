@@ -8,9 +8,10 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"github.com/taskq/taskq/auth"
+	"github.com/taskq/taskq/internal/testclock"
 )
 
-func newGuard(t *testing.T, cfg auth.IPGuardConfig) (*auth.IPGuard, *fakeClock) {
+func newGuard(t *testing.T, cfg auth.IPGuardConfig) (*auth.IPGuard, *testclock.Clock) {
 	t.Helper()
 	clock := newClock()
 	cfg.Now = clock.Now

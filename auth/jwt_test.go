@@ -20,10 +20,11 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/taskq/taskq"
 	"github.com/taskq/taskq/auth"
+	"github.com/taskq/taskq/internal/testclock"
 )
 
 // hsPair returns an HS256 Issuer and Verifier on a fake clock.
-func hsPair(t *testing.T, clock *fakeClock, mod func(*auth.JWTConfig)) (*auth.Issuer, *auth.Verifier) {
+func hsPair(t *testing.T, clock *testclock.Clock, mod func(*auth.JWTConfig)) (*auth.Issuer, *auth.Verifier) {
 	t.Helper()
 	cfg := auth.JWTConfig{Secret: testSecret, Now: clock.Now}
 	if mod != nil {

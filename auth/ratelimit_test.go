@@ -11,11 +11,12 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"github.com/taskq/taskq/auth"
+	"github.com/taskq/taskq/internal/testclock"
 )
 
 // exerciseBurst checks the GCRA arithmetic on any Limiter whose clock is
 // clock: a burst of 3 at 1/s, then denial with exact Retry-After.
-func exerciseBurst(t *testing.T, l auth.Limiter, clock *fakeClock, key string) {
+func exerciseBurst(t *testing.T, l auth.Limiter, clock *testclock.Clock, key string) {
 	t.Helper()
 	ctx := context.Background()
 	lim := auth.PerSecond(1, 3)

@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -15,26 +14,20 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/taskq/taskq"
+	"github.com/taskq/taskq/internal/testclock"
 	"github.com/taskq/taskq/queue"
 )
 
-// fakeClock is a settable clock for Config.Now.
-type fakeClock struct{ ns atomic.Int64 }
-
-func newFakeClock() *fakeClock {
-	c := &fakeClock{}
-	c.ns.Store(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC).UnixNano())
-	return c
+// newFakeClock is a settable clock for Config.Now.
+func newFakeClock() *testclock.Clock {
+	return testclock.New(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
 }
-
-func (c *fakeClock) Now() time.Time          { return time.Unix(0, c.ns.Load()) }
-func (c *fakeClock) Advance(d time.Duration) { c.ns.Add(int64(d)) }
 
 type bundle struct {
 	reg   *prometheus.Registry
 	m     *Metrics
 	q     *queue.Memory
-	clock *fakeClock
+	clock *testclock.Clock
 }
 
 // testConfig is a Config with known label values of every kind.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"github.com/taskq/taskq"
+	"github.com/taskq/taskq/internal/testclock"
 	"github.com/taskq/taskq/queue"
 )
 
@@ -179,7 +180,7 @@ func TestMemoryModel(t *testing.T) {
 func runModel(t *testing.T, seed uint64, steps int) {
 	ctx := t.Context()
 	rng := rand.New(rand.NewPCG(seed, 42))
-	clock := &fakeClock{now: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)}
+	clock := testclock.New(time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC))
 	mem := queue.NewMemory(queue.WithClock(clock.Now))
 	defer mem.Close()
 	mod := &model{entries: map[string]*modelEntry{}}
@@ -262,7 +263,7 @@ func runModel(t *testing.T, seed uint64, steps int) {
 				}
 			}
 			op = fmt.Sprintf("advance %s", d)
-			clock.Add(d)
+			clock.Advance(d)
 		}
 		s, err := mem.Stats(ctx, "q")
 		require.NoError(t, err)

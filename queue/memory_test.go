@@ -3,12 +3,12 @@ package queue_test
 import (
 	"context"
 	"errors"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 	"github.com/taskq/taskq"
+	"github.com/taskq/taskq/internal/testclock"
 	"github.com/taskq/taskq/queue"
 	"github.com/taskq/taskq/queue/queuetest"
 )
@@ -22,28 +22,10 @@ func TestMemory(t *testing.T) {
 	})
 }
 
-// fakeClock is a settable clock for WithClock.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 func TestMemoryWithClock(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	clock := &fakeClock{now: time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)}
+	clock := testclock.New(time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC))
 	m := queue.NewMemory(queue.WithClock(clock.Now))
 	defer m.Close()
 
@@ -60,7 +42,7 @@ func TestMemoryWithClock(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, []taskq.Lease{{ID: "now", Priority: taskq.PriorityLow, Deadline: clock.Now().Add(30 * time.Second)}}, leases)
 
-	clock.Add(time.Minute)
+	clock.Advance(time.Minute)
 	leases, err = m.Lease(ctx, taskq.LeaseParams{Queue: "q", Max: 10, TTL: 10 * time.Second})
 	require.NoError(t, err)
 	require.Equal(t, []taskq.Lease{{ID: "later", Priority: taskq.PriorityHigh, Deadline: clock.Now().Add(10 * time.Second)}}, leases)
@@ -73,7 +55,7 @@ func TestMemoryWithClock(t *testing.T) {
 	lost, err := m.Extend(ctx, "q", []string{"later"}, 5*time.Minute)
 	require.NoError(t, err)
 	require.Empty(t, lost)
-	clock.Add(2 * time.Minute)
+	clock.Advance(2 * time.Minute)
 	reaped, err = m.Reap(ctx, "q", 10, time.Minute)
 	require.NoError(t, err)
 	require.Equal(t, []string{"now"}, leaseIDs(reaped), "only the reaper's one-minute lease has run out")
@@ -193,11 +175,11 @@ func TestMemoryCancelledContext(t *testing.T) {
 func TestMemoryWaitScheduledWithClock(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	clock := &fakeClock{now: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)}
+	clock := testclock.New(time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC))
 	m := queue.NewMemory(queue.WithClock(clock.Now))
 	defer m.Close()
 	require.NoError(t, m.Enqueue(ctx, "q", taskq.QueueEntry{ID: "a", RunAt: clock.Now().Add(time.Hour)}))
-	clock.Add(time.Hour)
+	clock.Advance(time.Hour)
 	start := time.Now()
 	require.NoError(t, m.Wait(ctx, "q", time.Minute), "a due entry ends Wait at once")
 	require.Less(t, time.Since(start), time.Second)

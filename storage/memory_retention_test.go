@@ -2,35 +2,18 @@ package storage_test
 
 import (
 	"context"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 	"github.com/taskq/taskq"
+	"github.com/taskq/taskq/internal/testclock"
 	"github.com/taskq/taskq/storage"
 )
 
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 func TestRetentionPurgesFinishedRecords(t *testing.T) {
 	t.Parallel()
-	clk := &fakeClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	clk := testclock.New(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	m := storage.NewMemory(storage.WithClock(clk.Now), storage.WithRetention(time.Hour))
 	ctx := context.Background()
 	mk := func() *taskq.Task {
@@ -52,12 +35,12 @@ func TestRetentionPurgesFinishedRecords(t *testing.T) {
 	failed.Status = taskq.StatusFailed
 	require.NoError(t, m.UpdateTask(ctx, failed))
 
-	clk.Add(59 * time.Minute)
+	clk.Advance(59 * time.Minute)
 	finish(mk(), taskq.StatusCompleted) // a write within the retention purges nothing
 	_, err := m.GetTask(ctx, done.ID)
 	require.NoError(t, err)
 
-	clk.Add(2 * time.Minute)
+	clk.Advance(2 * time.Minute)
 	finish(mk(), taskq.StatusCompleted) // this write purges the expired ones
 	_, err = m.GetTask(ctx, done.ID)
 	require.ErrorIs(t, err, taskq.ErrNotFound, "completed past the retention is purged")
@@ -74,7 +57,7 @@ func TestRetentionPurgesFinishedRecords(t *testing.T) {
 
 func TestNoRetentionByDefault(t *testing.T) {
 	t.Parallel()
-	clk := &fakeClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	clk := testclock.New(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	m := storage.NewMemory(storage.WithClock(clk.Now))
 	ctx := context.Background()
 	now := clk.Now()
@@ -83,7 +66,7 @@ func TestNoRetentionByDefault(t *testing.T) {
 	require.NoError(t, err)
 	tk.Status, tk.CompletedAt = taskq.StatusCompleted, &now
 	require.NoError(t, m.UpdateTask(ctx, tk))
-	clk.Add(1000 * time.Hour)
+	clk.Advance(1000 * time.Hour)
 	require.NoError(t, m.UpdateTask(ctx, tk))
 	_, err = m.GetTask(ctx, tk.ID)
 	require.NoError(t, err)

@@ -7,26 +7,21 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 	"github.com/taskq/taskq"
+	"github.com/taskq/taskq/internal/testclock"
 	"github.com/taskq/taskq/internal/testenv"
 	"github.com/taskq/taskq/queue/redisqueue"
 )
 
-// clock is a settable Config.Now.
-type clock struct{ ns atomic.Int64 }
-
-func newClock() *clock {
-	c := &clock{}
-	c.ns.Store(time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC).UnixNano())
-	return c
+// newClock is a settable Config.Now.
+func newClock() *testclock.Clock {
+	return testclock.New(time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC))
 }
-func (c *clock) Now() time.Time          { return time.Unix(0, c.ns.Load()) }
-func (c *clock) Advance(d time.Duration) { c.ns.Add(int64(d)) }
+
 func entry(id string, p taskq.TaskPriority) taskq.QueueEntry {
 	return taskq.QueueEntry{ID: id, Priority: p}
 }
@@ -45,7 +40,7 @@ func TestScripts(t *testing.T) {
 	t.Parallel()
 	srv := testenv.StartRedis(t)
 	url := srv.URL()
-	setup := func(t *testing.T) (*redisqueue.Queue, *clock, context.Context) {
+	setup := func(t *testing.T) (*redisqueue.Queue, *testclock.Clock, context.Context) {
 		t.Helper()
 		c := newClock()
 		return newQueue(t, url, redisqueue.Config{Now: c.Now}), c, ctxT(t)
