@@ -53,8 +53,9 @@ type Config struct {
 	// PollInterval bounds how long the fetcher waits for a queue
 	// notification before looking again. Default 1s.
 	PollInterval time.Duration
-	// DeadLetter receives failed tasks. Nil moves them with the storage's
-	// MoveTaskToDeadLetter and the default DLQ size cap.
+	// DeadLetter receives failed tasks. Nil: a dlq.DLQ over the worker's
+	// storage and queue with the default DeadLetterQueueConfig (its cleanup
+	// job is not started).
 	DeadLetter taskq.DeadLetterQueue
 	// Breakers gates task types that declare Dependencies. Nil: no gating.
 	Breakers Breakers

@@ -53,7 +53,8 @@ const (
 	outLeaseLost
 )
 
-// outcome is how one attempt ended, to be recorded by a finisher.
+// outcome is how one attempt ended, to be recorded by its runner once the
+// handler slot is given back.
 type outcome struct {
 	kind  outcomeKind
 	held  *heldLease
@@ -289,24 +290,8 @@ func (w *Worker) fail(q string, t *taskq.Task, err error, tc TypeConfig, dur tim
 
 // deadLetter moves a task to the DLQ and acknowledges its lease.
 func (w *Worker) deadLetter(q string, t *taskq.Task, err error, dur time.Duration) {
-	ctx := context.Background()
 	te := taskq.AsError(err)
-	if w.cfg.DeadLetter != nil {
-		err = w.cfg.DeadLetter.Move(ctx, t, te)
-	} else {
-		now := w.now()
-		t.Status = taskq.StatusDeadLetter
-		t.Error = taskq.TaskErrorFrom(te)
-		t.DeadLetteredAt = &now
-		t.CompletedAt = &now
-		t.Updated = now
-		var evicted int
-		evicted, err = w.store.MoveTaskToDeadLetter(ctx, t, taskq.DefaultDLQMaxSize)
-		if err == nil {
-			w.cfg.Observer.DeadLetterMoved(evicted)
-		}
-	}
-	if err != nil {
+	if err := w.cfg.DeadLetter.Move(context.Background(), t, te); err != nil {
 		w.settled(q, t.ID, err)
 		return
 	}

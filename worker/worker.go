@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/taskq/taskq"
+	"github.com/taskq/taskq/dlq"
 )
 
 var _ taskq.Worker = (*Worker)(nil)
@@ -72,6 +73,13 @@ func New(queue taskq.Queue, store taskq.StorageAdapter, cfg Config) (*Worker, er
 		return nil, errors.New("worker: New needs a taskq.StorageAdapter (e.g. storage.NewMemory())")
 	}
 	cfg = cfg.withDefaults()
+	if cfg.DeadLetter == nil {
+		d, err := dlq.New(store, queue, taskq.DeadLetterQueueConfig{}, dlq.Options{Observer: cfg.Observer, Logger: cfg.Logger, Now: cfg.Now})
+		if err != nil {
+			return nil, err
+		}
+		cfg.DeadLetter = d
+	}
 	for _, q := range cfg.Queues {
 		if !taskq.ValidName(q, taskq.MaxQueueNameLength) {
 			return nil, fmt.Errorf("worker: invalid queue name %q", q)
