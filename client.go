@@ -3,6 +3,7 @@ package taskq
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 )
@@ -34,6 +35,7 @@ type Client struct {
 	queue Queue
 	cfg   ClientConfig
 	log   *slog.Logger
+	bound binder
 }
 
 // NewClient returns a Client over store and queue.
@@ -60,14 +62,37 @@ func NewClient(store StorageAdapter, queue Queue, cfg ClientConfig) (*Client, er
 	return &Client{store: store, queue: queue, cfg: cfg, log: log.With("component", "client")}, nil
 }
 
-// EnqueueRequest is one task of EnqueueMany.
+// EnqueueRequest is one task of EnqueueMany: Args, or Type and Metadata.
 type EnqueueRequest struct {
+	// Args is the typed input; when set, its Kind is the type and its
+	// JSON form the metadata, and Type and Metadata must be empty.
+	Args Args
 	// Type selects the handler.
 	Type string
 	// Metadata is the task input.
 	Metadata map[string]any
 	// Options are the per-task options.
 	Options []EnqueueOption
+}
+
+// NewArgsTask builds and validates the record of a typed task without
+// storing it.
+func (c *Client) NewArgsTask(args Args, opts ...EnqueueOption) (*Task, error) {
+	m, err := argsMetadata(args)
+	if err != nil {
+		return nil, err
+	}
+	return c.NewTask(args.Kind(), m, opts...)
+}
+
+// EnqueueArgs creates a typed task: its type is args.Kind() and its
+// metadata the JSON object of args (see Args).
+func (c *Client) EnqueueArgs(ctx context.Context, args Args, opts ...EnqueueOption) (*Task, error) {
+	t, err := c.NewArgsTask(args, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return c.EnqueueTask(ctx, t)
 }
 
 // NewTask builds and validates a task record without storing it.
@@ -93,8 +118,11 @@ func (c *Client) NewTask(taskType string, metadata map[string]any, opts ...Enque
 		Owner:          o.owner,
 		IdempotencyKey: o.idempotencyKey,
 	}
-	if t.Metadata == nil {
-		t.Metadata = map[string]any{}
+	if md, _, err := NormalizeMetadata(t.Metadata); err != nil {
+		return nil, &Error{Code: CodeValidation, Message: "metadata must be encodable as JSON", Err: err,
+			Details: []FieldError{{Field: "metadata", Message: "must be encodable as JSON"}}}
+	} else {
+		t.Metadata = md
 	}
 	if t.Queue == "" {
 		t.Queue = c.cfg.DefaultQueue
@@ -133,6 +161,9 @@ func (c *Client) Enqueue(ctx context.Context, taskType string, metadata map[stri
 
 // EnqueueTask stores and pushes a task built by NewTask.
 func (c *Client) EnqueueTask(ctx context.Context, t *Task) (*Task, error) {
+	if err := c.bound.bind(ctx, c.store, c.queue); err != nil {
+		return nil, err
+	}
 	existing, err := c.store.CreateTask(ctx, t)
 	if err != nil {
 		if existing != nil && errors.Is(err, ErrDuplicate) {
@@ -152,9 +183,21 @@ func (c *Client) EnqueueTask(ctx context.Context, t *Task) (*Task, error) {
 // EnqueueMany creates many tasks in one storage step and pushes them with one
 // queue call per queue. It is all or nothing for the records.
 func (c *Client) EnqueueMany(ctx context.Context, reqs []EnqueueRequest) ([]*Task, error) {
+	if err := c.bound.bind(ctx, c.store, c.queue); err != nil {
+		return nil, err
+	}
 	tasks := make([]*Task, len(reqs))
 	for i, r := range reqs {
-		t, err := c.NewTask(r.Type, r.Metadata, r.Options...)
+		var t *Task
+		var err error
+		switch {
+		case r.Args != nil && (r.Type != "" || r.Metadata != nil):
+			err = &Error{Code: CodeValidation, Message: fmt.Sprintf("request %d: Args excludes Type and Metadata", i)}
+		case r.Args != nil:
+			t, err = c.NewArgsTask(r.Args, r.Options...)
+		default:
+			t, err = c.NewTask(r.Type, r.Metadata, r.Options...)
+		}
 		if err != nil {
 			return nil, err
 		}

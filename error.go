@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -28,16 +29,18 @@ const (
 	CodeConflict            ErrorCode = "conflict"
 )
 
-// ErrorCodes lists every code.
-var ErrorCodes = []ErrorCode{
+var errorCodes = [...]ErrorCode{
 	CodeUnauthorized, CodeInvalidInput, CodeNotFound, CodeRateLimitExceeded,
 	CodeServiceUnavailable, CodeInternal, CodeNetwork, CodeValidation,
 	CodeTaskExecutionFailed, CodeTaskTimeout, CodeTaskCancelled, CodeForbidden, CodeConflict,
 }
 
+// ErrorCodes returns every code, in a new slice.
+func ErrorCodes() []ErrorCode { return append([]ErrorCode(nil), errorCodes[:]...) }
+
 // Valid reports whether c is a known code.
 func (c ErrorCode) Valid() bool {
-	for _, k := range ErrorCodes {
+	for _, k := range errorCodes {
 		if c == k {
 			return true
 		}
@@ -47,7 +50,9 @@ func (c ErrorCode) Valid() bool {
 
 // Error is the error type of taskq. Errors compare with errors.Is by code:
 // errors.Is(err, ErrNotFound) holds for any *Error with CodeNotFound in the
-// chain.
+// chain. A few sentinels refine a code with a kind of their own and match
+// only errors of that kind: ErrDuplicate (code conflict) matches duplicate
+// creations and nothing else, and ErrConflict does not match them.
 type Error struct {
 	// Code classifies the error.
 	Code ErrorCode
@@ -61,6 +66,9 @@ type Error struct {
 	Details []FieldError
 	// Err is the wrapped cause, if any.
 	Err error
+
+	// kind refines Code for errors.Is; "" for most errors.
+	kind string
 }
 
 // FieldError names one invalid input field.
@@ -71,27 +79,55 @@ type FieldError struct {
 	Message string `json:"message"`
 }
 
-// Error implements error.
+// Error implements error: "code: message: cause". No text is said twice:
+// the cause is left out when the message already holds it, and the code
+// when the text already names it.
 func (e *Error) Error() string {
-	msg := e.Message
-	if msg == "" {
-		msg = string(e.Code)
-	} else {
-		msg = string(e.Code) + ": " + msg
+	t := e.text()
+	if t == string(e.Code) || strings.Contains(t, string(e.Code)+": ") {
+		return t
 	}
-	if e.Err != nil {
-		return msg + ": " + e.Err.Error()
+	return string(e.Code) + ": " + t
+}
+
+// text is the description without the code: the message, followed by the
+// cause unless the message already holds it.
+func (e *Error) text() string {
+	switch {
+	case e.Message != "":
+		if e.Err != nil {
+			if c := e.Err.Error(); c != "" && !strings.Contains(e.Message, c) {
+				return e.Message + ": " + c
+			}
+		}
+		return e.Message
+	case e.Err != nil && e.Err.Error() != "":
+		return e.Err.Error()
 	}
-	return msg
+	return string(e.Code)
 }
 
 // Unwrap returns the cause.
 func (e *Error) Unwrap() error { return e.Err }
 
-// Is matches another *Error with the same code.
+// Is matches another *Error with the same code and kind.
 func (e *Error) Is(target error) bool {
 	t, ok := target.(*Error)
-	return ok && t.Code == e.Code
+	return ok && t.Code == e.Code && t.kind == e.kind
+}
+
+// kindDuplicate marks the conflict of a creation that found an existing
+// task with the same id or idempotency key.
+const kindDuplicate = "duplicate"
+
+// NewDuplicateError returns an error matching ErrDuplicate (and not
+// ErrConflict), for a storage that found an existing task with the same id
+// or idempotency key. cause may be nil.
+func NewDuplicateError(message string, cause error) *Error {
+	if message == "" {
+		message = ErrDuplicate.Message
+	}
+	return &Error{Code: CodeConflict, Message: message, Err: cause, kind: kindDuplicate}
 }
 
 // Sentinels for errors.Is; each matches any *Error of its code.
@@ -109,7 +145,7 @@ var (
 	ErrTaskTimeout        = &Error{Code: CodeTaskTimeout, Message: "task timed out", Retryable: true}
 	ErrTaskExecution      = &Error{Code: CodeTaskExecutionFailed, Message: "task execution failed", Retryable: true}
 	ErrNetwork            = &Error{Code: CodeNetwork, Message: "network error", Retryable: true}
-	ErrDuplicate          = &Error{Code: CodeConflict, Message: "task with this id or idempotency key exists"}
+	ErrDuplicate          = &Error{Code: CodeConflict, Message: "task with this id or idempotency key exists", kind: kindDuplicate}
 	ErrShutdown           = errors.New("taskq: worker shutting down")
 	ErrLeaseLost          = errors.New("taskq: lease lost")
 	defaultRetryableCodes = map[ErrorCode]bool{
@@ -135,8 +171,8 @@ func WrapError(code ErrorCode, message string, cause error) *Error {
 }
 
 // Permanent marks err as not retryable: a handler returning it sends the task
-// straight to the dead letter queue. The code is kept when err is an *Error,
-// task_execution_failed otherwise.
+// straight to the dead letter queue. The code (and errors.Is identity) is
+// kept when err is or wraps an *Error, task_execution_failed otherwise.
 func Permanent(err error) error {
 	if err == nil {
 		return nil
@@ -144,27 +180,32 @@ func Permanent(err error) error {
 	var te *Error
 	if errors.As(err, &te) {
 		c := *te
-		c.Retryable = false
-		c.Err = err
-		if c.Err == te {
-			c.Err = te.Err
+		c.Retryable, c.RetryAfter = false, 0
+		if err != error(te) {
+			c.Message, c.Err = "", err
 		}
 		return &c
 	}
-	return &Error{Code: CodeTaskExecutionFailed, Message: err.Error(), Err: err}
+	return &Error{Code: CodeTaskExecutionFailed, Err: err}
 }
 
-// RetryAfter marks err as retryable after at least d.
+// RetryAfter marks err as retryable after at least d. The code is kept when
+// err is or wraps an *Error, task_execution_failed otherwise; nil stands for
+// a plain execution failure.
 func RetryAfter(err error, d time.Duration) error {
 	if err == nil {
 		err = ErrTaskExecution
 	}
 	var te *Error
-	code := CodeTaskExecutionFailed
 	if errors.As(err, &te) {
-		code = te.Code
+		c := *te
+		c.Retryable, c.RetryAfter = true, d
+		if err != error(te) {
+			c.Message, c.Err = "", err
+		}
+		return &c
 	}
-	return &Error{Code: code, Message: err.Error(), Retryable: true, RetryAfter: d, Err: err}
+	return &Error{Code: CodeTaskExecutionFailed, Retryable: true, RetryAfter: d, Err: err}
 }
 
 // AsError converts any error to an *Error: an *Error in the chain is
@@ -184,7 +225,7 @@ func AsError(err error) *Error {
 	case errors.Is(err, context.Canceled):
 		return &Error{Code: CodeTaskCancelled, Message: "task cancelled", Err: err}
 	}
-	return &Error{Code: CodeTaskExecutionFailed, Message: err.Error(), Retryable: true, Err: err}
+	return &Error{Code: CodeTaskExecutionFailed, Retryable: true, Err: err}
 }
 
 // CodeOf returns the code of err's *Error, or internal_error.
@@ -212,51 +253,11 @@ func TaskErrorFrom(err error) *TaskError {
 		return nil
 	}
 	e := AsError(err)
-	msg := e.Message
-	if msg == "" {
-		msg = string(e.Code)
-	}
-	return &TaskError{Code: e.Code, Message: msg, Retryable: e.Retryable}
+	return &TaskError{Code: e.Code, Message: e.text(), Retryable: e.Retryable}
 }
 
 // Error implements error.
 func (e *TaskError) Error() string { return string(e.Code) + ": " + e.Message }
-
-// ErrorRecoveryStrategy tells the engine and its callers how to recover from
-// an error, as in the seed specification.
-type ErrorRecoveryStrategy struct {
-	// Retryable tells whether the failed operation may be retried.
-	Retryable bool
-	// RequiresUserInput tells whether a person must change something first.
-	RequiresUserInput bool
-	// AlternativeAction suggests what to do instead, if anything.
-	AlternativeAction string
-	// Cleanup, when set, releases resources held by the failed operation.
-	Cleanup func(ctx context.Context) error
-}
-
-// RecoveryStrategy returns the default strategy for err: retryability from
-// the error (or its code), user input for validation and auth errors.
-func RecoveryStrategy(err error) ErrorRecoveryStrategy {
-	e := AsError(err)
-	if e == nil {
-		return ErrorRecoveryStrategy{}
-	}
-	s := ErrorRecoveryStrategy{Retryable: e.Retryable}
-	switch e.Code {
-	case CodeUnauthorized, CodeForbidden:
-		s.RequiresUserInput, s.AlternativeAction = true, "check credentials and role"
-	case CodeInvalidInput, CodeValidation:
-		s.RequiresUserInput, s.AlternativeAction = true, "correct the input and resubmit"
-	case CodeRateLimitExceeded:
-		s.AlternativeAction = "wait for Retry-After"
-	case CodeServiceUnavailable, CodeNetwork:
-		s.AlternativeAction = "retry with backoff"
-	case CodeNotFound:
-		s.AlternativeAction = "check the id"
-	}
-	return s
-}
 
 // snoozeError asks for a later run without counting the attempt.
 type snoozeError struct{ d time.Duration }

@@ -17,7 +17,7 @@ func ExampleClient_Enqueue() {
 	store, q := storage.NewMemory(), queue.NewMemory()
 	client, _ := taskq.NewClient(store, q, taskq.ClientConfig{})
 
-	w, _ := worker.New(q, store, worker.Config{Concurrency: 4})
+	w, _ := worker.New(store, q, worker.Config{Concurrency: 4})
 	w.HandleFunc("email.send", func(ctx context.Context, t *taskq.Task) (any, error) {
 		return map[string]any{"sent_to": t.Metadata["to"]}, nil
 	})
@@ -43,7 +43,7 @@ func ExamplePermanent() {
 	ctx := context.Background()
 	store, q := storage.NewMemory(), queue.NewMemory()
 	client, _ := taskq.NewClient(store, q, taskq.ClientConfig{})
-	w, _ := worker.New(q, store, worker.Config{})
+	w, _ := worker.New(store, q, worker.Config{})
 	w.HandleFunc("charge", func(ctx context.Context, t *taskq.Task) (any, error) {
 		return nil, taskq.Permanent(fmt.Errorf("card %v declined", t.Metadata["card"]))
 	})

@@ -20,8 +20,10 @@ const (
 // NumPriorities is the number of priority levels.
 const NumPriorities = 4
 
-// Priorities lists the priorities from highest to lowest.
-var Priorities = []TaskPriority{PriorityCritical, PriorityHigh, PriorityMedium, PriorityLow}
+// Priorities returns the priorities from highest to lowest, in a new slice.
+func Priorities() []TaskPriority {
+	return []TaskPriority{PriorityCritical, PriorityHigh, PriorityMedium, PriorityLow}
+}
 
 var priorityNames = [NumPriorities]string{"low", "medium", "high", "critical"}
 

@@ -26,9 +26,11 @@ const (
 	StatusDeadLetter TaskStatus = "dead_letter"
 )
 
-// Statuses lists every status in declaration order; a status' index in this
-// list is its numeric form.
-var Statuses = []TaskStatus{StatusPending, StatusRunning, StatusCompleted, StatusFailed, StatusCancelled, StatusDeadLetter}
+var statuses = [...]TaskStatus{StatusPending, StatusRunning, StatusCompleted, StatusFailed, StatusCancelled, StatusDeadLetter}
+
+// Statuses returns every status in declaration order, in a new slice; a
+// status' index in it is its number.
+func Statuses() []TaskStatus { return append([]TaskStatus(nil), statuses[:]...) }
 
 // Valid reports whether s is one of the known statuses.
 func (s TaskStatus) Valid() bool {
@@ -54,8 +56,8 @@ func ParseTaskStatus(v string) (TaskStatus, error) {
 	if s.Valid() {
 		return s, nil
 	}
-	if n, err := strconv.Atoi(v); err == nil && n >= 0 && n < len(Statuses) {
-		return Statuses[n], nil
+	if n, err := strconv.Atoi(v); err == nil && n >= 0 && n < len(statuses) {
+		return statuses[n], nil
 	}
 	return "", NewError(CodeInvalidInput, fmt.Sprintf("unknown task status %q", v))
 }

@@ -121,6 +121,3 @@ func cloneTime(p *time.Time) *time.Time {
 	v := *p
 	return &v
 }
-
-// TimePtr returns a pointer to t, for the optional time fields.
-func TimePtr(t time.Time) *time.Time { return &t }

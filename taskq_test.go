@@ -1,9 +1,7 @@
 package taskq_test
 
 import (
-	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -49,7 +47,7 @@ func TestPriorityJSON(t *testing.T) {
 
 func TestStatusText(t *testing.T) {
 	t.Parallel()
-	for i, s := range taskq.Statuses {
+	for i, s := range taskq.Statuses() {
 		got, err := taskq.ParseTaskStatus(s.String())
 		require.NoError(t, err)
 		require.Equal(t, s, got)
@@ -71,64 +69,11 @@ func TestStatusText(t *testing.T) {
 	require.Error(t, err)
 }
 
-func TestErrorIsByCode(t *testing.T) {
-	t.Parallel()
-	cause := errors.New("driver said no")
-	err := fmt.Errorf("get task: %w", taskq.WrapError(taskq.CodeNotFound, "task not found", cause))
-	require.ErrorIs(t, err, taskq.ErrNotFound)
-	require.NotErrorIs(t, err, taskq.ErrConflict)
-	require.ErrorIs(t, err, cause, "the cause stays reachable")
-	var te *taskq.Error
-	require.ErrorAs(t, err, &te)
-	require.Equal(t, taskq.CodeNotFound, te.Code)
-	require.Equal(t, "not_found: task not found: driver said no", te.Error())
-	require.ErrorIs(t, taskq.ErrDuplicate, taskq.ErrConflict, "a duplicate is a conflict")
-	require.Len(t, taskq.ErrorCodes, 13)
-	for _, c := range taskq.ErrorCodes {
-		require.True(t, c.Valid())
-	}
-	require.False(t, taskq.ErrorCode("nope").Valid())
-}
-
-func TestPermanentAndRetryAfter(t *testing.T) {
-	t.Parallel()
-	p := taskq.Permanent(errors.New("bad"))
-	require.False(t, taskq.AsError(p).Retryable)
-	require.Equal(t, taskq.CodeTaskExecutionFailed, taskq.CodeOf(p))
-	p2 := taskq.Permanent(taskq.NewError(taskq.CodeNetwork, "dns"))
-	require.False(t, taskq.AsError(p2).Retryable)
-	require.Equal(t, taskq.CodeNetwork, taskq.CodeOf(p2))
-	require.Nil(t, taskq.Permanent(nil))
-	r := taskq.RetryAfter(errors.New("slow down"), time.Minute)
-	require.True(t, taskq.AsError(r).Retryable)
-	require.Equal(t, time.Minute, taskq.AsError(r).RetryAfter)
-}
-
-func TestAsErrorClassifiesContext(t *testing.T) {
-	t.Parallel()
-	require.Equal(t, taskq.CodeTaskTimeout, taskq.AsError(fmt.Errorf("x: %w", errContextDeadline())).Code)
-	require.Equal(t, taskq.CodeInternal, taskq.CodeOf(errors.New("plain")))
-	require.Nil(t, taskq.AsError(nil))
-}
-
-func errContextDeadline() error { return context.DeadlineExceeded }
-
-func TestRecoveryStrategy(t *testing.T) {
-	t.Parallel()
-	s := taskq.RecoveryStrategy(taskq.NewError(taskq.CodeValidation, "bad"))
-	require.False(t, s.Retryable)
-	require.True(t, s.RequiresUserInput)
-	s = taskq.RecoveryStrategy(taskq.NewError(taskq.CodeServiceUnavailable, "down"))
-	require.True(t, s.Retryable)
-	require.False(t, s.RequiresUserInput)
-	require.NotEmpty(t, s.AlternativeAction)
-}
-
 func TestTaskJSONRoundTrip(t *testing.T) {
 	t.Parallel()
 	now := time.Date(2026, 1, 2, 3, 4, 5, 123456000, time.UTC)
 	tk := taskq.Task{ID: taskq.NewID(), Type: "email.send", Status: taskq.StatusFailed, Priority: taskq.PriorityHigh,
-		Created: now, Updated: now, RunAt: now, Deadline: taskq.TimePtr(now.Add(time.Hour)), RetryCount: 1, MaxRetries: 3,
+		Created: now, Updated: now, RunAt: now, Deadline: new(now.Add(time.Hour)), RetryCount: 1, MaxRetries: 3,
 		Error:    &taskq.TaskError{Code: taskq.CodeTaskExecutionFailed, Message: "smtp", Retryable: true},
 		Result:   json.RawMessage(`{"ok":true}`),
 		Metadata: map[string]any{"to": "a@example.com"}, Queue: "default", Timeout: 1500 * time.Millisecond}
@@ -177,7 +122,7 @@ func TestValidateTask(t *testing.T) {
 	bad.Priority = 7
 	bad.MaxRetries = 101
 	bad.Description = "a\x00b"
-	bad.Deadline = taskq.TimePtr(now.Add(-time.Second))
+	bad.Deadline = new(now.Add(-time.Second))
 	err := taskq.ValidateTask(bad, now)
 	require.ErrorIs(t, err, taskq.ErrValidation)
 	var te *taskq.Error

@@ -6,6 +6,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/taskq/taskq/internal/names"
 )
 
 // Limits enforced by ValidateTask.
@@ -31,31 +33,15 @@ func ValidText(s string) bool {
 	return true
 }
 
-// ValidName reports whether s is a usable task type or queue name: 1 to max
-// characters of letters, digits and ._:-/ only.
-func ValidName(s string, max int) bool {
-	if s == "" || len(s) > max {
-		return false
-	}
-	for _, r := range s {
-		ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' ||
-			r == '.' || r == '_' || r == '-' || r == ':' || r == '/'
-		if !ok {
-			return false
-		}
-	}
-	return true
-}
-
 // ValidateTask checks a new task's fields and returns a validation error
 // listing every problem, or nil.
 func ValidateTask(t *Task, now time.Time) error {
 	var d []FieldError
 	add := func(f, m string) { d = append(d, FieldError{Field: f, Message: m}) }
-	if !ValidName(t.Type, MaxTypeLength) {
+	if !names.Valid(t.Type, MaxTypeLength) {
 		add("type", fmt.Sprintf("must be 1-%d characters of letters, digits and ._:-/", MaxTypeLength))
 	}
-	if !ValidName(t.Queue, MaxQueueNameLength) {
+	if !names.Valid(t.Queue, MaxQueueNameLength) {
 		add("queue", fmt.Sprintf("must be 1-%d characters of letters, digits and ._:-/", MaxQueueNameLength))
 	}
 	if !t.Priority.Valid() {

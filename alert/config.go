@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/taskq/taskq"
+	"github.com/taskq/taskq/internal/names"
 )
 
 // Default values of Config.
@@ -155,7 +156,7 @@ func (c Config) validate() error {
 	if c.MaxRetries > taskq.MaxRetriesLimit {
 		errs = append(errs, fmt.Errorf("field MaxRetries %d is over %d", c.MaxRetries, taskq.MaxRetriesLimit))
 	}
-	if !taskq.ValidName(c.Queue, taskq.MaxQueueNameLength) {
+	if !names.Valid(c.Queue, taskq.MaxQueueNameLength) {
 		errs = append(errs, fmt.Errorf("invalid queue name %q", c.Queue))
 	}
 	if err := errors.Join(errs...); err != nil {

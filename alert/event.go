@@ -3,7 +3,7 @@ package alert
 import (
 	"time"
 
-	"github.com/taskq/taskq"
+	"github.com/taskq/taskq/internal/names"
 )
 
 // Kind names what an event reports. It is sent in the X-Taskq-Event header
@@ -32,7 +32,7 @@ const (
 const maxKindLength = 64
 
 // valid reports whether k can be sent: 1-64 letters, digits and ._:-/.
-func (k Kind) valid() bool { return taskq.ValidName(string(k), maxKindLength) }
+func (k Kind) valid() bool { return names.Valid(string(k), maxKindLength) }
 
 // Event is one alert. Its JSON form is the body of every delivery:
 //

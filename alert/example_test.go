@@ -86,11 +86,12 @@ func Example() {
 	}
 	deadLetters, _ := dlq.New(store, q, taskq.DeadLetterQueueConfig{}, dlq.Options{})
 	breakers := breaker.NewRegistry(breaker.RegistryConfig{OnStateChange: notifier.BreakerChanged})
-	w, _ := worker.New(q, store, worker.Config{
+	w, _ := worker.New(store, q, worker.Config{
 		DeadLetter:   notifier.WrapDLQ(deadLetters),
 		Breakers:     breakers,
 		PollInterval: 10 * time.Millisecond,
 	})
+
 	notifier.Register(w)
 
 	w.HandleFunc("email.send", func(context.Context, *taskq.Task) (any, error) {

@@ -163,7 +163,7 @@ func setup(t *testing.T, cfg alert.Config) *env {
 	n, err := alert.New(client, cfg)
 	require.NoError(t, err)
 	wrapped := n.WrapDLQ(inner)
-	w, err := worker.New(q, store, worker.Config{
+	w, err := worker.New(store, q, worker.Config{
 		Concurrency:       4,
 		LeaseTTL:          2 * time.Second,
 		HeartbeatInterval: 30 * time.Millisecond,
@@ -175,6 +175,7 @@ func setup(t *testing.T, cfg alert.Config) *env {
 		DeadLetter:        wrapped,
 		Logger:            log,
 	})
+
 	require.NoError(t, err)
 	n.Register(w)
 	e := &env{store: store, queue: q, client: client, inner: inner, dlq: wrapped, worker: w, notifier: n, logs: logs}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/taskq/taskq"
+	"github.com/taskq/taskq/internal/names"
 )
 
 // ErrClosed is returned by every method of a Memory after Close. It matches
@@ -63,7 +64,7 @@ func (m *Memory) queue(name string) (*memQueue, error) {
 	if q := m.lookup(name); q != nil {
 		return q, nil
 	}
-	if !taskq.ValidName(name, taskq.MaxQueueNameLength) {
+	if !names.Valid(name, taskq.MaxQueueNameLength) {
 		return nil, taskq.Errorf(taskq.CodeInvalidInput,
 			"queue: invalid queue name %q: use 1 to %d letters, digits or ._:-/", name, taskq.MaxQueueNameLength)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/taskq/taskq"
 	"github.com/taskq/taskq/alert"
 	"github.com/taskq/taskq/auth"
+	"github.com/taskq/taskq/internal/names"
 	"github.com/taskq/taskq/server/tasktypes"
 )
 
@@ -185,7 +186,7 @@ func (c Config) Validate() error {
 		bad("TASKQ_JWT_SECRET", "must be at least %d bytes", auth.MinSecretLen)
 	}
 	for _, q := range c.Queues {
-		if !taskq.ValidName(q, taskq.MaxQueueNameLength) {
+		if !names.Valid(q, taskq.MaxQueueNameLength) {
 			bad("TASKQ_QUEUES", "invalid queue name %q", q)
 		}
 	}

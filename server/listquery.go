@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/taskq/taskq"
+	"github.com/taskq/taskq/internal/names"
 )
 
 // maxCursorLen bounds a cursor query parameter.
@@ -66,7 +67,7 @@ func parseCursor(v string) (string, error) {
 }
 
 func parseType(v string) (string, error) {
-	if v != "" && !taskq.ValidName(v, taskq.MaxTypeLength) {
+	if v != "" && !names.Valid(v, taskq.MaxTypeLength) {
 		return "", badQuery("type must be 1-%d characters of letters, digits and ._:-/", taskq.MaxTypeLength)
 	}
 	return v, nil

@@ -171,7 +171,7 @@ func (s *Server) newWorker(deps Deps, allow tasktypes.AllowList) error {
 	if deps.Worker != nil {
 		deps.Worker(&wcfg)
 	}
-	w, err := worker.New(s.queue, s.store, wcfg)
+	w, err := worker.New(s.store, s.queue, wcfg)
 	if err != nil {
 		return err
 	}

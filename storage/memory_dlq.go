@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/taskq/taskq"
+	"github.com/taskq/taskq/internal/names"
 )
 
 // dlqKey orders dead letter entries: oldest entry first, then by id. A
@@ -92,7 +93,7 @@ func (m *Memory) GetDeadLetterTasks(ctx context.Context, f taskq.DeadLetterFilte
 			return taskq.TaskPage{}, err
 		}
 	}
-	limit := taskq.PageLimit(f.Limit)
+	limit := names.PageLimit(f.Limit)
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	start := 0

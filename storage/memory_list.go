@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/taskq/taskq"
+	"github.com/taskq/taskq/internal/names"
 )
 
 // Task cursors are the last id of a page, base64url encoded.
@@ -35,7 +36,7 @@ func (m *Memory) ListTasks(ctx context.Context, f taskq.TaskFilter) (taskq.TaskP
 			return taskq.TaskPage{}, err
 		}
 	}
-	limit := taskq.PageLimit(f.Limit)
+	limit := names.PageLimit(f.Limit)
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	end := len(m.order)

@@ -11,7 +11,7 @@ import (
 )
 
 func duplicate(id string) error {
-	return &taskq.Error{Code: taskq.CodeConflict, Message: "task " + id + " exists (same id or idempotency key)"}
+	return taskq.NewDuplicateError("task "+id+" exists (same id or idempotency key)", nil)
 }
 
 // existingLocked returns the record that blocks creating t: one with the

@@ -143,7 +143,7 @@ func TestMemoryAgainstModel(t *testing.T) {
 				continue
 			}
 			mv := task.Clone()
-			mv.DeadLetteredAt = taskq.TimePtr(base.Add(time.Duration(rng.IntN(50)) * time.Second))
+			mv.DeadLetteredAt = new(base.Add(time.Duration(rng.IntN(50)) * time.Second))
 			_, err := m.MoveTaskToDeadLetter(ctx, mv, 0)
 			require.NoError(t, err)
 			mv.Status = taskq.StatusDeadLetter

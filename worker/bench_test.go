@@ -30,7 +30,7 @@ func BenchmarkDrain(b *testing.B) {
 
 func benchDrain(b *testing.B, store taskq.StorageAdapter, q taskq.Queue, conc int) {
 	obs := &doneCounter{}
-	w, err := worker.New(q, store, worker.Config{Concurrency: conc, Observer: obs, Fetchers: benchFetchers, Prefetch: benchPrefetch})
+	w, err := worker.New(store, q, worker.Config{Concurrency: conc, Observer: obs, Fetchers: benchFetchers, Prefetch: benchPrefetch})
 	require.NoError(b, err)
 	w.HandleFunc("noop", func(context.Context, *taskq.Task) (any, error) { return nil, nil })
 	c, err := taskq.NewClient(store, q, taskq.ClientConfig{})

@@ -19,7 +19,7 @@ func ExampleWorker() {
 	store, q := storage.NewMemory(), queue.NewMemory()
 	client, _ := taskq.NewClient(store, q, taskq.ClientConfig{})
 
-	w, _ := worker.New(q, store, worker.Config{Concurrency: 8})
+	w, _ := worker.New(store, q, worker.Config{Concurrency: 8})
 	w.Configure("report.build", worker.TypeConfig{
 		Timeout: time.Minute,
 		Backoff: func(n int, _ error) time.Duration { return time.Duration(n) * time.Millisecond },

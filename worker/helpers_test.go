@@ -60,7 +60,7 @@ func setupWith(t *testing.T, store taskq.StorageAdapter, q taskq.Queue, cfg work
 	t.Helper()
 	obs := &countingObserver{}
 	cfg.Observer = obs
-	w, err := worker.New(q, store, cfg)
+	w, err := worker.New(store, q, cfg)
 	require.NoError(t, err)
 	c, err := taskq.NewClient(store, q, taskq.ClientConfig{})
 	require.NoError(t, err)

@@ -19,7 +19,7 @@ func TestReconcileCoversLongBacklogs(t *testing.T) {
 	t.Parallel()
 	store, q := storage.NewMemory(), queue.NewMemory()
 	obs := &countingObserver{}
-	w, err := worker.New(q, store, worker.Config{ReconcileAfter: time.Millisecond, Observer: obs})
+	w, err := worker.New(store, q, worker.Config{ReconcileAfter: time.Millisecond, Observer: obs})
 	require.NoError(t, err)
 	c, err := taskq.NewClient(store, q, taskq.ClientConfig{})
 	require.NoError(t, err)

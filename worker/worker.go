@@ -10,6 +10,7 @@ import (
 
 	"github.com/taskq/taskq"
 	"github.com/taskq/taskq/dlq"
+	"github.com/taskq/taskq/internal/names"
 )
 
 var _ taskq.Worker = (*Worker)(nil)
@@ -64,13 +65,14 @@ type ackItem struct {
 	id    string
 }
 
-// New returns a Worker over queue and store.
-func New(queue taskq.Queue, store taskq.StorageAdapter, cfg Config) (*Worker, error) {
-	if queue == nil {
-		return nil, errors.New("worker: New needs a taskq.Queue (e.g. queue.NewMemory())")
-	}
+// New returns a Worker over store and queue (the same order as
+// taskq.NewClient and dlq.New).
+func New(store taskq.StorageAdapter, queue taskq.Queue, cfg Config) (*Worker, error) {
 	if store == nil {
 		return nil, errors.New("worker: New needs a taskq.StorageAdapter (e.g. storage.NewMemory())")
+	}
+	if queue == nil {
+		return nil, errors.New("worker: New needs a taskq.Queue (e.g. queue.NewMemory())")
 	}
 	cfg = cfg.withDefaults()
 	if cfg.DeadLetter == nil {
@@ -81,7 +83,7 @@ func New(queue taskq.Queue, store taskq.StorageAdapter, cfg Config) (*Worker, er
 		cfg.DeadLetter = d
 	}
 	for _, q := range cfg.Queues {
-		if !taskq.ValidName(q, taskq.MaxQueueNameLength) {
+		if !names.Valid(q, taskq.MaxQueueNameLength) {
 			return nil, fmt.Errorf("worker: invalid queue name %q", q)
 		}
 	}

@@ -96,7 +96,7 @@ func testPriorityOrder(t *testing.T, mk maker) {
 			require.NoError(t, err)
 		}
 	}
-	for _, p := range taskq.Priorities {
+	for _, p := range taskq.Priorities() {
 		want = append(want, p.String()+"-a", p.String()+"-b")
 	}
 	b.start(t)
@@ -257,7 +257,7 @@ func testCancelRunning(t *testing.T, mk maker) {
 // handler running in the first worker stops.
 func testCancelAcrossWorkers(t *testing.T, mk maker) {
 	b := mk(t, fastConfig())
-	other, err := worker.New(b.otherQueue(t), b.store, fastConfig())
+	other, err := worker.New(b.store, b.otherQueue(t), fastConfig())
 	require.NoError(t, err)
 	started := make(chan string, 1)
 	stopped := make(chan struct{})
@@ -357,7 +357,7 @@ func testLostWorkerTaskComesBack(t *testing.T, mk maker) {
 	cfg.LeaseTTL = 300 * time.Millisecond
 	b := mk(t, cfg)
 	fq := &faultyQueue{Queue: b.queue}
-	doomed, err := worker.New(fq, faultyStore{StorageAdapter: b.store, dead: &fq.dead}, cfg)
+	doomed, err := worker.New(faultyStore{StorageAdapter: b.store, dead: &fq.dead}, fq, cfg)
 	require.NoError(t, err)
 	release := make(chan struct{})
 	inDoomed := make(chan string, 1)
@@ -420,7 +420,7 @@ func testShutdownLosesNothing(t *testing.T, mk maker) {
 	cancel()
 	<-b.worker.Stopped()
 
-	second, err := worker.New(b.queue, b.store, cfg)
+	second, err := worker.New(b.store, b.queue, cfg)
 	require.NoError(t, err)
 	second.HandleFunc("job", func(context.Context, *taskq.Task) (any, error) { return "second", nil })
 	require.NoError(t, second.Start(context.Background()))

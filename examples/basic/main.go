@@ -23,10 +23,11 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	w, err := worker.New(q, store, worker.Config{
-		Concurrency:    1, // one at a time, so the priority order shows
+	w, err := worker.New(store, q, worker.Config{
+		Concurrency:    1,
 		RetryBaseDelay: 10 * time.Millisecond,
 	})
+
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -186,7 +186,7 @@ func (c *counter) TaskFinished(_ string, o taskq.Outcome, _ time.Duration) {
 func drainRate(ctx context.Context, b *backends, n, batch, conc int) (float64, error) {
 	enqueueMany(ctx, b, n, batch)
 	obs := &counter{}
-	w, err := worker.New(b.queue, b.store, worker.Config{Concurrency: conc, Observer: obs, Queues: []string{taskq.DefaultQueue}})
+	w, err := worker.New(b.store, b.queue, worker.Config{Concurrency: conc, Observer: obs, Queues: []string{taskq.DefaultQueue}})
 	if err != nil {
 		return 0, err
 	}
@@ -212,7 +212,7 @@ func drainRate(ctx context.Context, b *backends, n, batch, conc int) (float64, e
 func latency(ctx context.Context, b *backends, rate int, dur time.Duration) (p50, p99 time.Duration, err error) {
 	var mu sync.Mutex
 	var lat []time.Duration
-	w, err := worker.New(b.queue, b.store, worker.Config{Concurrency: 32})
+	w, err := worker.New(b.store, b.queue, worker.Config{Concurrency: 32})
 	if err != nil {
 		return 0, 0, err
 	}

@@ -135,7 +135,7 @@ func testLease(t *testing.T, newQueue NewQueueFunc) {
 	t.Run("StrictNeverLower", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t, newQueue)
-		for _, p := range taskq.Priorities {
+		for _, p := range taskq.Priorities() {
 			b.enqueueIDs(t, p, idList(p.String(), 30)...)
 		}
 		for i := range 20 {
@@ -155,7 +155,7 @@ func testLease(t *testing.T, newQueue NewQueueFunc) {
 		t.Parallel()
 		b := setup(t, newQueue)
 		const per = 150
-		for _, p := range taskq.Priorities {
+		for _, p := range taskq.Priorities() {
 			b.enqueueIDs(t, p, idList(p.String(), per)...)
 		}
 		// Equal weights: 100 single leases give each priority 25 on average;

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/redis/rueidis"
-	"github.com/taskq/taskq"
+	"github.com/taskq/taskq/internal/names"
 )
 
 // DefaultKeyPrefix is the key prefix used when Config.KeyPrefix is empty.
@@ -54,7 +54,7 @@ func (c Config) withDefaults() (Config, error) {
 	if c.KeyPrefix == "" {
 		c.KeyPrefix = DefaultKeyPrefix
 	}
-	if !taskq.ValidName(c.KeyPrefix, 64) || strings.ContainsAny(c.KeyPrefix, "{}") {
+	if !names.Valid(c.KeyPrefix, 64) || strings.ContainsAny(c.KeyPrefix, "{}") {
 		return c, fmt.Errorf("redisqueue: KeyPrefix %q must be 1-64 letters, digits and ._:-/", c.KeyPrefix)
 	}
 	if c.Logger == nil {

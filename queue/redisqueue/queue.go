@@ -13,6 +13,7 @@ import (
 
 	"github.com/redis/rueidis"
 	"github.com/taskq/taskq"
+	"github.com/taskq/taskq/internal/names"
 )
 
 // Queue is a taskq.Queue on Redis or Redis Cluster. It is safe for
@@ -108,7 +109,7 @@ func (q *Queue) keys(queue string) (queueKeys, error) {
 	if q.closed.Load() {
 		return queueKeys{}, errClosed
 	}
-	if !taskq.ValidName(queue, taskq.MaxQueueNameLength) {
+	if !names.Valid(queue, taskq.MaxQueueNameLength) {
 		return queueKeys{}, invalid("queue name %q must be 1-%d letters, digits and ._:-/", queue, taskq.MaxQueueNameLength)
 	}
 	if k, ok := q.keyCache.Load(queue); ok {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/taskq/taskq"
+	"github.com/taskq/taskq/internal/names"
 )
 
 // dlqLockKey is the pg_advisory_xact_lock key that serializes moves into
@@ -54,7 +55,7 @@ func (s *Store) GetDeadLetterTasks(ctx context.Context, f taskq.DeadLetterFilter
 			return taskq.TaskPage{}, invalidInput(op, "malformed cursor")
 		}
 	}
-	limit := taskq.PageLimit(f.Limit)
+	limit := names.PageLimit(f.Limit)
 	sql, args := dlqQuery(f, afterAt, afterID, limit)
 	tasks, err := s.collect(ctx, sql, args)
 	if err != nil {

@@ -44,7 +44,7 @@ func TestExplainHotQueriesUseIndexes(t *testing.T) {
 			t.IdempotencyKey = fmt.Sprintf("key-%d", i)
 		}
 		if t.Status == taskq.StatusDeadLetter {
-			t.DeadLetteredAt = taskq.TimePtr(at)
+			t.DeadLetteredAt = new(at)
 		}
 		ts[i] = t
 	}

@@ -97,7 +97,7 @@ func (r *faultRun) one(ctx context.Context, worker, i int) error {
 	done := started.Clone()
 	done.Status = taskq.StatusCompleted
 	done.Updated = time.Now().UTC()
-	done.CompletedAt = taskq.TimePtr(done.Updated)
+	done.CompletedAt = new(done.Updated)
 	done.Result = []byte(`{"ok":true}`)
 	err = r.retry(ctx, func(retried bool) error {
 		err := r.s.UpdateTask(ctx, done, taskq.StatusRunning)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/taskq/taskq"
+	"github.com/taskq/taskq/internal/names"
 )
 
 // Cursors are opaque base64url strings: a task cursor is the 16 bytes of
@@ -154,7 +155,7 @@ func (s *Store) ListTasks(ctx context.Context, f taskq.TaskFilter) (taskq.TaskPa
 	if f.Priority != nil && !f.Priority.Valid() {
 		return taskq.TaskPage{}, nil
 	}
-	limit := taskq.PageLimit(f.Limit)
+	limit := names.PageLimit(f.Limit)
 	sql, args := listTasksQuery(f, after, limit)
 	tasks, err := s.collect(ctx, sql, args)
 	if err != nil {

@@ -126,7 +126,7 @@ func TestListFormsMatchExactly(t *testing.T) {
 			Priority: taskq.TaskPriority(i % 4), Created: at, Updated: at, RunAt: at, Queue: "default",
 			Owner: []string{"", "alice", "bob"}[i%3]}
 		if task.Status == taskq.StatusDeadLetter {
-			task.DeadLetteredAt = taskq.TimePtr(at)
+			task.DeadLetteredAt = new(at)
 		}
 		ts = append(ts, task)
 	}

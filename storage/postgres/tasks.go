@@ -42,7 +42,7 @@ var (
 )
 
 func duplicate(cause error) error {
-	return &taskq.Error{Code: taskq.ErrDuplicate.Code, Message: taskq.ErrDuplicate.Message, Err: cause}
+	return taskq.NewDuplicateError("", cause)
 }
 
 // CreateTask stores a new record through the group-commit writer. A task

@@ -44,7 +44,7 @@ func TestUpdatesOfOneTaskInOneBatch(t *testing.T) {
 	running.Status, running.Attempts = taskq.StatusRunning, 1
 	done := a.Clone()
 	done.Status, done.Attempts, done.Result = taskq.StatusCompleted, 1, []byte(`{"ok":true}`)
-	done.CompletedAt = taskq.TimePtr(time.Now().UTC().Truncate(time.Microsecond))
+	done.CompletedAt = new(time.Now().UTC().Truncate(time.Microsecond))
 	late := a.Clone()
 	late.Status = taskq.StatusRunning // completed stays completed
 	bRunning := b.Clone()
@@ -109,7 +109,7 @@ func TestUpdateOverwritesEveryMutableField(t *testing.T) {
 
 	full := stored.Clone()
 	full.Status, full.Priority, full.RunAt = taskq.StatusDeadLetter, taskq.PriorityCritical, now.Add(time.Hour)
-	full.StartedAt, full.CompletedAt, full.DeadLetteredAt = taskq.TimePtr(now), taskq.TimePtr(now.Add(time.Second)), taskq.TimePtr(now.Add(2*time.Second))
+	full.StartedAt, full.CompletedAt, full.DeadLetteredAt = new(now), new(now.Add(time.Second)), new(now.Add(2*time.Second))
 	full.RetryCount, full.Attempts, full.DLQRetryCount = 3, 4, 5
 	full.Error = &taskq.TaskError{Code: "boom", Message: "it broke"}
 	full.Result = []byte(`{"n":1}`)

@@ -19,8 +19,8 @@ func fullTask() *taskq.Task {
 		t.Description = "line one\nline two\tand a tab, ünïcode ✓"
 		t.Created = n.Add(-time.Hour)
 		t.Updated = n.Add(-time.Minute)
-		t.CompletedAt = taskq.TimePtr(n.Add(-30 * time.Second))
-		t.Deadline = taskq.TimePtr(n.Add(24 * time.Hour))
+		t.CompletedAt = new(n.Add(-30 * time.Second))
+		t.Deadline = new(n.Add(24 * time.Hour))
 		t.RetryCount = 2
 		t.MaxRetries = 7
 		t.Error = &taskq.TaskError{Code: taskq.CodeTaskTimeout, Message: "took too long", Retryable: true}
@@ -36,11 +36,11 @@ func fullTask() *taskq.Task {
 		}
 		t.Queue = "reports"
 		t.RunAt = n.Add(5 * time.Minute)
-		t.StartedAt = taskq.TimePtr(n.Add(-45 * time.Second))
+		t.StartedAt = new(n.Add(-45 * time.Second))
 		t.Timeout = 1500 * time.Millisecond
 		t.Attempts = 3
 		t.DLQRetryCount = 1
-		t.DeadLetteredAt = taskq.TimePtr(n.Add(-2 * time.Hour))
+		t.DeadLetteredAt = new(n.Add(-2 * time.Hour))
 		t.Owner = "alice"
 		t.IdempotencyKey = "order-17"
 	})

@@ -17,7 +17,7 @@ func moveToDLQ(t *testing.T, ctx context.Context, s taskq.StorageAdapter, task *
 	m := task.Clone()
 	m.Status = taskq.StatusDeadLetter
 	m.Error = &taskq.TaskError{Code: taskq.CodeTaskExecutionFailed, Message: "gave up", Retryable: false}
-	m.DeadLetteredAt = taskq.TimePtr(at)
+	m.DeadLetteredAt = new(at)
 	m.Updated = at
 	evicted, err := s.MoveTaskToDeadLetter(ctx, m, 0)
 	require.NoError(t, err)
@@ -240,7 +240,7 @@ func testMoveTaskToDeadLetter(t *testing.T, newStore Factory) {
 		m := a.Clone()
 		m.Error = &taskq.TaskError{Code: taskq.CodeTaskTimeout, Message: "deadline passed", Retryable: false}
 		m.RetryCount = 3
-		m.DeadLetteredAt = taskq.TimePtr(at)
+		m.DeadLetteredAt = new(at)
 		m.Updated = at
 		evicted, err := s.MoveTaskToDeadLetter(ctx, m, 10)
 		require.NoError(t, err)
@@ -289,7 +289,7 @@ func testMoveTaskToDeadLetter(t *testing.T, newStore Factory) {
 			create(t, ctx, s, a)
 			m := a.Clone()
 			m.Error = &taskq.TaskError{Code: taskq.CodeTaskExecutionFailed, Message: "late"}
-			m.DeadLetteredAt = taskq.TimePtr(now().Add(time.Hour))
+			m.DeadLetteredAt = new(now().Add(time.Hour))
 			_, err := s.MoveTaskToDeadLetter(ctx, m, 0)
 			require.ErrorIs(t, err, taskq.ErrConflict, "from %s", st)
 			requireTaskEqual(t, a, get(t, ctx, s, a.ID), "a %s task is left alone", st)
@@ -313,7 +313,7 @@ func testMoveTaskToDeadLetter(t *testing.T, newStore Factory) {
 		var evictions []int
 		for i, task := range ts {
 			m := task.Clone()
-			m.DeadLetteredAt = taskq.TimePtr(base.Add(time.Duration(i) * time.Minute))
+			m.DeadLetteredAt = new(base.Add(time.Duration(i) * time.Minute))
 			n, err := s.MoveTaskToDeadLetter(ctx, m, 3)
 			require.NoError(t, err)
 			evictions = append(evictions, n)
@@ -332,7 +332,7 @@ func testMoveTaskToDeadLetter(t *testing.T, newStore Factory) {
 		entries := dlqFixture(t, ctx, s, base, 5)
 		a := newTask(withStatus(taskq.StatusRunning))
 		create(t, ctx, s, a)
-		a.DeadLetteredAt = taskq.TimePtr(base.Add(time.Hour))
+		a.DeadLetteredAt = new(base.Add(time.Hour))
 		n, err := s.MoveTaskToDeadLetter(ctx, a, 2)
 		require.NoError(t, err)
 		require.Equal(t, 4, n)
@@ -350,7 +350,7 @@ func testMoveTaskToDeadLetter(t *testing.T, newStore Factory) {
 		entries := dlqFixture(t, ctx, s, base, 2)
 		a := newTask(withStatus(taskq.StatusRunning))
 		create(t, ctx, s, a)
-		a.DeadLetteredAt = taskq.TimePtr(base.Add(-time.Hour)) // older than every entry
+		a.DeadLetteredAt = new(base.Add(-time.Hour)) // older than every entry
 		n, err := s.MoveTaskToDeadLetter(ctx, a, 2)
 		require.NoError(t, err)
 		require.Equal(t, 1, n)

@@ -98,7 +98,7 @@ func testCreateAPIKey(t *testing.T, newStore KeyStoreFactory) {
 		want := newKey(n, func(k *taskq.APIKey) {
 			k.Role = taskq.RoleAdmin
 			k.Name = "ops ✓"
-			k.ExpiresAt = taskq.TimePtr(n.Add(24 * time.Hour))
+			k.ExpiresAt = new(n.Add(24 * time.Hour))
 		})
 		plain := newKey(n)
 		createKeys(t, ctx, s, want, plain)
@@ -175,7 +175,7 @@ func testGetAPIKeyByHash(t *testing.T, newStore KeyStoreFactory) {
 		t.Parallel()
 		ctx, s := setupKeys(t, newStore)
 		n := now()
-		k := newKey(n.Add(-48*time.Hour), func(k *taskq.APIKey) { k.ExpiresAt = taskq.TimePtr(n.Add(-time.Hour)) })
+		k := newKey(n.Add(-48*time.Hour), func(k *taskq.APIKey) { k.ExpiresAt = new(n.Add(-time.Hour)) })
 		createKeys(t, ctx, s, k)
 		got, err := s.GetAPIKeyByHash(ctx, k.Hash)
 		require.NoError(t, err)
@@ -244,7 +244,7 @@ func testRevokeAPIKey(t *testing.T, newStore KeyStoreFactory) {
 		require.False(t, got.Active(at))
 		require.False(t, got.Active(at.Add(-time.Hour)), "revocation does not depend on the time asked")
 		want := *k
-		want.RevokedAt = taskq.TimePtr(at)
+		want.RevokedAt = new(at)
 		requireKeyEqual(t, &want, got)
 		requireKeyEqual(t, other, getKey(t, ctx, s, other.ID), "other keys are untouched")
 	})

@@ -13,7 +13,7 @@ import (
 // listFixture returns tasks in id order (oldest first) that vary in every
 // filterable attribute; task i was updated at base + i minutes.
 func listFixture(base time.Time) []*taskq.Task {
-	statuses := taskq.Statuses
+	statuses := taskq.Statuses()
 	types := []string{"email", "report", "sms"}
 	owners := []string{"alice", "bob", ""}
 	queues := []string{taskq.DefaultQueue, "bulk"}

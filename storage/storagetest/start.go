@@ -24,7 +24,7 @@ func testStartTasks(t *testing.T, newStore Factory) {
 			want := before.Clone()
 			want.Status = taskq.StatusRunning
 			want.Attempts++
-			want.StartedAt = taskq.TimePtr(at)
+			want.StartedAt = new(at)
 			want.Updated = at
 			for _, g := range got {
 				if g.ID == want.ID {

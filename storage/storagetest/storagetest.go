@@ -91,9 +91,9 @@ func withStatus(s taskq.TaskStatus) func(*taskq.Task) {
 		t.Status = s
 		switch s {
 		case taskq.StatusCompleted, taskq.StatusCancelled:
-			t.CompletedAt = taskq.TimePtr(t.Updated)
+			t.CompletedAt = new(t.Updated)
 		case taskq.StatusDeadLetter:
-			t.DeadLetteredAt = taskq.TimePtr(t.Updated)
+			t.DeadLetteredAt = new(t.Updated)
 		}
 	}
 }
@@ -191,12 +191,13 @@ func requireTime(t *testing.T, want time.Time, got *time.Time, msgAndArgs ...any
 	require.Equal(t, normTime(want), normTime(*got), msgAndArgs...)
 }
 
-// requireDuplicate fails unless err matches ErrDuplicate (and therefore
-// ErrConflict).
+// requireDuplicate fails unless err matches ErrDuplicate (with code
+// conflict, but not the ErrConflict of a failed precondition).
 func requireDuplicate(t *testing.T, err error) {
 	t.Helper()
 	require.ErrorIs(t, err, taskq.ErrDuplicate)
-	require.ErrorIs(t, err, taskq.ErrConflict)
+	require.NotErrorIs(t, err, taskq.ErrConflict)
+	require.Equal(t, taskq.CodeConflict, taskq.CodeOf(err))
 	var te *taskq.Error
 	require.True(t, errors.As(err, &te), "error %v is not a *taskq.Error", err)
 }

@@ -17,14 +17,14 @@ func mutate(t *taskq.Task) {
 	t.Status = taskq.StatusFailed
 	t.Priority = taskq.PriorityHigh
 	t.RunAt = n.Add(10 * time.Second)
-	t.StartedAt = taskq.TimePtr(n.Add(-time.Second))
-	t.CompletedAt = taskq.TimePtr(n)
+	t.StartedAt = new(n.Add(-time.Second))
+	t.CompletedAt = new(n)
 	t.RetryCount = 4
 	t.Attempts = 5
 	t.Error = &taskq.TaskError{Code: taskq.CodeNetwork, Message: "reset by peer", Retryable: true}
 	t.Result = json.RawMessage(`{"partial": true}`)
 	t.DLQRetryCount = 2
-	t.DeadLetteredAt = taskq.TimePtr(n.Add(-time.Hour))
+	t.DeadLetteredAt = new(n.Add(-time.Hour))
 	t.Updated = n
 }
 
@@ -67,7 +67,7 @@ func testUpdateTask(t *testing.T, newStore Factory) {
 		upd.Type = "other.type"
 		upd.Description = "other"
 		upd.Created = upd.Created.Add(-time.Hour)
-		upd.Deadline = taskq.TimePtr(upd.Deadline.Add(time.Hour))
+		upd.Deadline = new(upd.Deadline.Add(time.Hour))
 		upd.MaxRetries = 1
 		upd.Metadata = map[string]any{"other": true}
 		upd.Queue = "other"
