@@ -43,6 +43,14 @@ type Observer interface {
 	DeadLetterMoved(evicted int)
 	// DeadLetterCleanup reports one cleanup run.
 	DeadLetterCleanup(cleaned, remaining int, duration time.Duration, err error)
+	// TaskOrphaned reports a leased task id of queue that has no record in
+	// the storage: its lease is acknowledged and dropped. It usually means
+	// two deployments share one queue (key prefix).
+	TaskOrphaned(queue string)
+	// TaskUnhandled reports a task of taskType put back because no handler
+	// of its type is registered on this worker (see worker.Config
+	// UnhandledGrace).
+	TaskUnhandled(taskType string)
 }
 
 // NopObserver ignores every event.
@@ -59,3 +67,9 @@ func (NopObserver) DeadLetterMoved(int) {}
 
 // DeadLetterCleanup implements Observer.
 func (NopObserver) DeadLetterCleanup(int, int, time.Duration, error) {}
+
+// TaskOrphaned implements Observer.
+func (NopObserver) TaskOrphaned(string) {}
+
+// TaskUnhandled implements Observer.
+func (NopObserver) TaskUnhandled(string) {}

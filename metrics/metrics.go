@@ -27,6 +27,8 @@ type Metrics struct {
 	processedWin *window
 	errorWin     *window
 	recovered    *labelSet[prometheus.Counter]
+	orphaned     prometheus.Counter
+	unhandled    prometheus.Counter
 
 	dlqSize        *dlqSizeCollector
 	dlqCleaned     prometheus.Counter
@@ -75,6 +77,8 @@ var familyNames = []string{
 	"http_request_duration_seconds",
 	"tasks_recovered_total",
 	"dlq_tasks_evicted_total",
+	"tasks_orphaned_total",
+	"tasks_unhandled_total",
 }
 
 // FamilyNames returns the names of every metric family New registers
@@ -131,6 +135,15 @@ func New(reg prometheus.Registerer, cfg Config) (*Metrics, error) {
 	}, []string{"reason"})
 	m.recovered = newLabelSet(cfg.MaxLabelValues, counterChild(recovered),
 		taskq.RecoveredLeaseExpired, taskq.RecoveredReconciled)
+
+	m.orphaned = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "tasks_orphaned_total",
+		Help: "Leased task ids without a record in the storage, dropped (two deployments sharing one queue prefix?).",
+	})
+	m.unhandled = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "tasks_unhandled_total",
+		Help: "Tasks put back because no handler of their type is registered on the worker that leased them.",
+	})
 
 	m.dlqSize = newDLQSizeCollector(cfg, m.log)
 	m.dlqCleaned = prometheus.NewCounter(prometheus.CounterOpts{
@@ -204,7 +217,7 @@ func New(reg prometheus.Registerer, cfg Config) (*Metrics, error) {
 
 	cs := []prometheus.Collector{
 		m.cpu, m.mem, m.lag,
-		m.processed, m.duration, processingRate, errorRate, recovered,
+		m.processed, m.duration, processingRate, errorRate, recovered, m.orphaned, m.unhandled,
 		m.dlqSize, m.dlqCleaned, m.dlqEvicted, m.dlqRemaining, m.dlqCleanupDur, m.dlqCleanupOK, m.dlqCleanupFail,
 		rateLimited, authFailures, trips, state,
 		m.httpRequests, m.httpDuration,

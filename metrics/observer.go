@@ -72,3 +72,9 @@ func (m *Metrics) DeadLetterCleanup(cleaned, remaining int, d time.Duration, err
 	m.dlqCleanupOK.Inc()
 	m.dlqRemaining.Set(float64(max(remaining, 0)))
 }
+
+// TaskOrphaned implements taskq.Observer: tasks_orphaned_total.
+func (m *Metrics) TaskOrphaned(string) { m.orphaned.Inc() }
+
+// TaskUnhandled implements taskq.Observer: tasks_unhandled_total.
+func (m *Metrics) TaskUnhandled(string) { m.unhandled.Inc() }

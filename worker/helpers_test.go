@@ -105,6 +105,7 @@ func waitStatus(t *testing.T, b *bundle, id string, status taskq.TaskStatus, tim
 
 // countingObserver counts outcomes.
 type countingObserver struct {
+	taskq.NopObserver
 	mu        sync.Mutex
 	outcomes  map[taskq.Outcome]int
 	recovered map[string]int
