@@ -2,7 +2,7 @@ package taskq
 
 import "time"
 
-// DeadLetterQueueConfig configures a dead letter queue, as in the seed.
+// DeadLetterQueueConfig configures a dead letter queue.
 type DeadLetterQueueConfig struct {
 	// MaxSize caps the number of entries; moving a task beyond it evicts the
 	// oldest entries. Default 10000; negative means unbounded.

@@ -8,8 +8,8 @@ import (
 	"time"
 )
 
-// ErrorCode names a class of error. The values are the seed's eleven codes
-// plus forbidden and conflict used by the HTTP API.
+// ErrorCode names a class of error. The same codes appear in the HTTP API's
+// error bodies and in the error stored on a failed task.
 type ErrorCode string
 
 // The error codes.

@@ -9,8 +9,8 @@ import (
 // DefaultQueue is the queue name used when none is given.
 const DefaultQueue = "default"
 
-// Task is one unit of background work. The JSON names of the seed fields
-// follow API.md exactly.
+// Task is one unit of background work. Its JSON form is the task object of
+// the HTTP API (docs/api.md).
 type Task struct {
 	// ID is a time-ordered UUIDv7, assigned by the Client.
 	ID string `json:"id"`

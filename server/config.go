@@ -28,7 +28,7 @@ const (
 
 // Config is the server configuration. The zero value works: New fills
 // every zero field with its default (the values of the settings table of
-// API.md).
+// docs/api.md).
 type Config struct {
 	// Addr is the listen address (TASKQ_ADDR). Default 127.0.0.1:8080.
 	Addr string

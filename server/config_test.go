@@ -28,7 +28,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 	c, err := LoadConfig(nil, env(nil))
 	require.NoError(t, err)
 	require.Equal(t, DefaultConfig(), c)
-	// The defaults of API.md's settings table.
+	// The defaults of the settings table in docs/api.md.
 	require.Equal(t, "127.0.0.1:8080", c.Addr)
 	require.Empty(t, c.RedisURL)
 	require.Empty(t, c.DatabaseURL)

@@ -1,6 +1,6 @@
 // Package server is the taskq reference HTTP server: it wires the library
 // packages (worker, dlq, auth, metrics, breaker and the queue and storage
-// backends) into the HTTP API of API.md. The server is thin: what a
+// backends) into the HTTP API of docs/api.md. The server is thin: what a
 // library user would also need lives in the library.
 //
 // [LoadConfig] reads flags and TASKQ_* environment variables into a

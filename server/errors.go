@@ -66,7 +66,7 @@ func statusOf(code taskq.ErrorCode) int {
 	return http.StatusInternalServerError
 }
 
-// writeError answers err in the error shape of API.md. Client errors keep
+// writeError answers err in the error shape of docs/api.md. Client errors keep
 // the library's sanitized message and details; 500 and 503 get a generic
 // message, and their cause is logged with the request id only.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {

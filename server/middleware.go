@@ -69,7 +69,7 @@ func withRequestID(next http.Handler) http.Handler {
 	})
 }
 
-// withSecurityHeaders sets the headers of API.md on every response, and
+// withSecurityHeaders sets the security headers of docs/api.md on every response, and
 // Strict-Transport-Security when the connection is TLS.
 func withSecurityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -7,7 +7,7 @@ import (
 	"github.com/taskq/taskq/auth"
 )
 
-// The route patterns, one per endpoint of API.md.
+// The route patterns, one per endpoint of docs/api.md.
 const (
 	routeCreateTask  = "POST /api/tasks"
 	routeListTasks   = "GET /api/tasks"

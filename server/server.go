@@ -25,7 +25,7 @@ import (
 	"github.com/taskq/taskq/worker"
 )
 
-// Server serves the API of API.md and runs the worker and the DLQ cleanup
+// Server serves the API of docs/api.md and runs the worker and the DLQ cleanup
 // job. Create it with New, serve Handler, Start the background work and
 // Stop it on shutdown.
 type Server struct {

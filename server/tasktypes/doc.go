@@ -1,5 +1,5 @@
 // Package tasktypes holds the built-in task types of the taskq reference
-// server: noop, sleep, fail, flaky and http (see API.md). Each [Type] pairs
+// server: noop, sleep, fail, flaky and http (see docs/api.md). Each [Type] pairs
 // a handler with a validator of its metadata, run when a task is created so
 // that bad input is refused with 422 instead of failing later.
 //
