@@ -72,7 +72,8 @@ type Config struct {
 	ScrapeTimeout time.Duration
 
 	// TaskTypes are the registered task types, pre-created for
-	// tasks_processed_total and task_processing_duration_seconds.
+	// tasks_processed_total, task_processing_duration_seconds and
+	// tasks_unhandled_total.
 	TaskTypes []string
 	// Routes are the HTTP mux patterns served (e.g. "GET /api/tasks/{id}"
 	// or "/health"), pre-created for http_requests_total (code "200") and

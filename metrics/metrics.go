@@ -28,7 +28,7 @@ type Metrics struct {
 	errorWin     *window
 	recovered    *labelSet[prometheus.Counter]
 	orphaned     prometheus.Counter
-	unhandled    prometheus.Counter
+	unhandled    *labelSet[prometheus.Counter]
 
 	dlqSize        *dlqSizeCollector
 	dlqCleaned     prometheus.Counter
@@ -53,7 +53,7 @@ type Metrics struct {
 
 var _ taskq.Observer = (*Metrics)(nil)
 
-// familyNames lists every exported family, in ARCHITECTURE.md's order.
+// familyNames lists every exported family, without namespace.
 var familyNames = []string{
 	"system_cpu_usage",
 	"system_memory_usage_bytes",
@@ -140,10 +140,11 @@ func New(reg prometheus.Registerer, cfg Config) (*Metrics, error) {
 		Name: "tasks_orphaned_total",
 		Help: "Leased task ids without a record in the storage, dropped (two deployments sharing one queue prefix?).",
 	})
-	m.unhandled = prometheus.NewCounter(prometheus.CounterOpts{
+	unhandled := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "tasks_unhandled_total",
-		Help: "Tasks put back because no handler of their type is registered on the worker that leased them.",
-	})
+		Help: "Tasks put back because no handler of their type is registered on the worker that leased them, by task type.",
+	}, []string{"type"})
+	m.unhandled = newLabelSet(cfg.MaxLabelValues, counterChild(unhandled), cfg.TaskTypes...)
 
 	m.dlqSize = newDLQSizeCollector(cfg, m.log)
 	m.dlqCleaned = prometheus.NewCounter(prometheus.CounterOpts{
@@ -217,7 +218,7 @@ func New(reg prometheus.Registerer, cfg Config) (*Metrics, error) {
 
 	cs := []prometheus.Collector{
 		m.cpu, m.mem, m.lag,
-		m.processed, m.duration, processingRate, errorRate, recovered, m.orphaned, m.unhandled,
+		m.processed, m.duration, processingRate, errorRate, recovered, m.orphaned, unhandled,
 		m.dlqSize, m.dlqCleaned, m.dlqEvicted, m.dlqRemaining, m.dlqCleanupDur, m.dlqCleanupOK, m.dlqCleanupFail,
 		rateLimited, authFailures, trips, state,
 		m.httpRequests, m.httpDuration,

@@ -45,16 +45,17 @@ func TestEveryFamilyPresentAtStartup(t *testing.T) {
 	b := setup(t, testConfig())
 
 	require.ElementsMatch(t, FamilyNames(), gatheredNames(t, b.reg))
-	require.Len(t, FamilyNames(), 22)
+	require.Len(t, FamilyNames(), 24)
 
 	// Pre-created label values: 2 types x 5 statuses, routes, breakers,
-	// scopes, reasons, the default queue.
+	// scopes, reasons, the default queue, unhandled types.
 	require.Equal(t, 10, countSeries(t, b.reg, "tasks_processed_total"))
 	require.Equal(t, 2, countSeries(t, b.reg, "task_processing_duration_seconds"))
 	require.Equal(t, 3, countSeries(t, b.reg, "http_requests_total"))
 	require.Equal(t, 3, countSeries(t, b.reg, "http_request_duration_seconds"))
 	require.Equal(t, 6, countSeries(t, b.reg, "task_queue_size"))
 	require.Equal(t, 2, countSeries(t, b.reg, "tasks_recovered_total"))
+	require.Equal(t, 2, countSeries(t, b.reg, "tasks_unhandled_total"))
 
 	require.NoError(t, testutil.GatherAndCompare(b.reg, strings.NewReader(`
 # HELP rate_limit_exceeded_total Requests refused by a rate limit or a temporary IP block, by scope.

@@ -49,7 +49,7 @@ func TestPromtoolRules(t *testing.T) {
 	t.Parallel()
 	out, err := promtool(t, "", "check", "rules", "prometheus/alerts.yml")
 	require.NoError(t, err, out)
-	require.Contains(t, out, "SUCCESS: 6 rules found")
+	require.Contains(t, out, "SUCCESS: 7 rules found")
 
 	out, err = promtool(t, "", "test", "rules", "prometheus/alerts_test.yml")
 	require.NoError(t, err, out)
