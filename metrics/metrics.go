@@ -20,6 +20,7 @@ type Metrics struct {
 	log *slog.Logger
 
 	cpu, mem, lag prometheus.Gauge
+	proc          *procStats
 
 	processed    *prometheus.CounterVec
 	duration     *prometheus.HistogramVec
@@ -74,17 +75,17 @@ func New(reg prometheus.Registerer, cfg Config) (*Metrics, error) {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
-	m := &Metrics{cfg: cfg, log: cfg.Logger.With("component", "metrics")}
+	m := &Metrics{cfg: cfg, log: cfg.Logger.With("component", "metrics"), proc: newProcStats()}
 
 	m.cpu = prometheus.NewGauge(prometheus.GaugeOpts{
 		Namespace: cfg.Namespace,
 		Name:      "system_cpu_usage",
-		Help:      "CPU used by this process (user+system) over the last sample interval, in percent of one core.",
+		Help:      "CPU used by this process (user+system, as process_cpu_seconds_total) over the last sample interval, in percent of one core.",
 	})
 	m.mem = prometheus.NewGauge(prometheus.GaugeOpts{
 		Namespace: cfg.Namespace,
 		Name:      "system_memory_usage_bytes",
-		Help:      "Resident set size of this process (/proc/self/statm; elsewhere memory mapped by the Go runtime), in bytes.",
+		Help:      "Resident set size of this process (as process_resident_memory_bytes; where that is unknown, memory mapped by the Go runtime), in bytes.",
 	})
 	m.lag = prometheus.NewGauge(prometheus.GaugeOpts{
 		Namespace: cfg.Namespace,
