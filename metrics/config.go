@@ -2,7 +2,9 @@ package metrics
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"regexp"
 	"time"
 
 	"github.com/taskq/taskq"
@@ -57,6 +59,16 @@ var DefaultAuthReasons = []string{
 // Config configures Metrics. The zero value works; each field names its
 // default.
 type Config struct {
+	// Namespace, when set, prefixes every family name with it and an
+	// underscore: "taskq" exports taskq_tasks_processed_total and so on.
+	// Set it when the host's registry already has families of the same
+	// names (http_requests_total is common). The dashboards and alerting
+	// rules shipped next to this package use the names without namespace.
+	// It must be a letter followed by letters, digits and underscores, and
+	// not end with an underscore (ValidateNamespace). Default empty: no
+	// prefix.
+	Namespace string
+
 	// Queue is read at scrape time for task_queue_size. Nil: the family
 	// task_queue_size is not exported.
 	Queue taskq.Queue
@@ -72,7 +84,8 @@ type Config struct {
 	ScrapeTimeout time.Duration
 
 	// TaskTypes are the registered task types, pre-created for
-	// tasks_processed_total and task_processing_duration_seconds.
+	// tasks_processed_total, task_processing_duration_seconds and
+	// tasks_unhandled_total.
 	TaskTypes []string
 	// Routes are the HTTP mux patterns served (e.g. "GET /api/tasks/{id}"
 	// or "/health"), pre-created for http_requests_total (code "200") and
@@ -125,6 +138,19 @@ var defaultTaskDurationBuckets = []float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 
 
 // dlqCleanupBuckets cover a few rows to a large purge.
 var dlqCleanupBuckets = []float64{0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60}
+
+// namespaceRE is what ValidateNamespace accepts.
+var namespaceRE = regexp.MustCompile(`^[a-zA-Z](?:[a-zA-Z0-9_]*[a-zA-Z0-9])?$`)
+
+// ValidateNamespace reports whether ns can be used as Config.Namespace:
+// empty, or a letter followed by letters, digits and underscores, not
+// ending with an underscore.
+func ValidateNamespace(ns string) error {
+	if ns == "" || namespaceRE.MatchString(ns) {
+		return nil
+	}
+	return fmt.Errorf("metrics: namespace %q: want a letter followed by letters, digits and underscores, not ending with an underscore", ns)
+}
 
 func (c Config) withDefaults() Config {
 	if len(c.Queues) == 0 {

@@ -21,7 +21,7 @@ type dlqSizeCollector struct {
 
 func newDLQSizeCollector(cfg Config, log *slog.Logger) *dlqSizeCollector {
 	return &dlqSizeCollector{
-		desc:    prometheus.NewDesc("dlq_size", "Entries in the dead letter queue.", nil, nil),
+		desc:    prometheus.NewDesc(prometheus.BuildFQName(cfg.Namespace, "", "dlq_size"), "Entries in the dead letter queue.", nil, nil),
 		fn:      cfg.DLQSize,
 		timeout: cfg.ScrapeTimeout,
 		log:     log,

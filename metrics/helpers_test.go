@@ -133,6 +133,8 @@ func workload(m *Metrics) {
 	m.TaskFinished("http", taskq.OutcomeRescheduled, 0)
 	m.TaskFinished("http", taskq.OutcomeCancelled, time.Second)
 	m.TaskRecovered(taskq.RecoveredLeaseExpired)
+	m.TaskOrphaned(taskq.DefaultQueue)
+	m.TaskUnhandled("resize")
 	m.DeadLetterMoved(1)
 	m.DeadLetterCleanup(3, 7, 15*time.Millisecond, nil)
 	m.RateLimitExceeded(ScopeIP)

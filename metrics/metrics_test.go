@@ -1,7 +1,6 @@
 package metrics
 
 import (
-	"slices"
 	"strings"
 	"testing"
 
@@ -23,8 +22,9 @@ func TestNewZeroConfig(t *testing.T) {
 	require.NoError(t, err)
 	workload(m)
 	// Without a Queue there is no task_queue_size; every other family is there.
-	want := slices.DeleteFunc(FamilyNames(), func(n string) bool { return n == "task_queue_size" })
-	require.ElementsMatch(t, want, gatheredNames(t, reg))
+	require.NotContains(t, m.FamilyNames(), "task_queue_size")
+	require.ElementsMatch(t, m.FamilyNames(), gatheredNames(t, reg))
+	require.Len(t, m.FamilyNames(), 23)
 }
 
 func TestNewConflictUnregistersEverything(t *testing.T) {
@@ -44,17 +44,18 @@ func TestEveryFamilyPresentAtStartup(t *testing.T) {
 	t.Parallel()
 	b := setup(t, testConfig())
 
-	require.ElementsMatch(t, FamilyNames(), gatheredNames(t, b.reg))
-	require.Len(t, FamilyNames(), 22)
+	require.ElementsMatch(t, b.m.FamilyNames(), gatheredNames(t, b.reg))
+	require.Len(t, b.m.FamilyNames(), 24)
 
 	// Pre-created label values: 2 types x 5 statuses, routes, breakers,
-	// scopes, reasons, the default queue.
+	// scopes, reasons, the default queue, unhandled types.
 	require.Equal(t, 10, countSeries(t, b.reg, "tasks_processed_total"))
 	require.Equal(t, 2, countSeries(t, b.reg, "task_processing_duration_seconds"))
 	require.Equal(t, 3, countSeries(t, b.reg, "http_requests_total"))
 	require.Equal(t, 3, countSeries(t, b.reg, "http_request_duration_seconds"))
 	require.Equal(t, 6, countSeries(t, b.reg, "task_queue_size"))
 	require.Equal(t, 2, countSeries(t, b.reg, "tasks_recovered_total"))
+	require.Equal(t, 2, countSeries(t, b.reg, "tasks_unhandled_total"))
 
 	require.NoError(t, testutil.GatherAndCompare(b.reg, strings.NewReader(`
 # HELP rate_limit_exceeded_total Requests refused by a rate limit or a temporary IP block, by scope.

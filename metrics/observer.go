@@ -76,5 +76,10 @@ func (m *Metrics) DeadLetterCleanup(cleaned, remaining int, d time.Duration, err
 // TaskOrphaned implements taskq.Observer: tasks_orphaned_total.
 func (m *Metrics) TaskOrphaned(string) { m.orphaned.Inc() }
 
-// TaskUnhandled implements taskq.Observer: tasks_unhandled_total.
-func (m *Metrics) TaskUnhandled(string) { m.unhandled.Inc() }
+// TaskUnhandled implements taskq.Observer: tasks_unhandled_total{type}.
+// Config.TaskTypes are pre-created; other types are admitted up to
+// Config.MaxLabelValues, then counted as Other.
+func (m *Metrics) TaskUnhandled(taskType string) {
+	_, c := m.unhandled.get(taskType)
+	c.Inc()
+}

@@ -177,3 +177,32 @@ func TestLabelValuesBounded(t *testing.T) {
 	require.Equal(t, 12, countSeries(t, reg, "auth_failures_total"), "11 pre-created reasons + other")
 	require.Equal(t, 4, countSeries(t, reg, "circuit_breaker_trips_total"), "smtp, a, b, other")
 }
+
+func TestOrphanedAndUnhandled(t *testing.T) {
+	t.Parallel()
+	b := setup(t, Config{TaskTypes: []string{"email", "http"}, MaxLabelValues: 3})
+	m, reg := b.m, b.reg
+
+	// Every series exists from start-up: the counter and one series per
+	// configured task type.
+	require.Zero(t, mustValue(t, reg, "tasks_orphaned_total"))
+	require.Zero(t, mustValue(t, reg, "tasks_unhandled_total", "type", "email"))
+	require.Zero(t, mustValue(t, reg, "tasks_unhandled_total", "type", "http"))
+	require.Equal(t, 2, countSeries(t, reg, "tasks_unhandled_total"))
+
+	m.TaskOrphaned("default")
+	m.TaskOrphaned("mail")
+	require.Equal(t, 2.0, mustValue(t, reg, "tasks_orphaned_total"))
+
+	// Unknown types are admitted up to the cap, then counted as Other.
+	m.TaskUnhandled("email")
+	m.TaskUnhandled("report")
+	m.TaskUnhandled("report")
+	m.TaskUnhandled("resize")
+	m.TaskUnhandled("")
+	require.Equal(t, 1.0, mustValue(t, reg, "tasks_unhandled_total", "type", "email"))
+	require.Equal(t, 2.0, mustValue(t, reg, "tasks_unhandled_total", "type", "report"))
+	require.Equal(t, 2.0, mustValue(t, reg, "tasks_unhandled_total", "type", Other))
+	_, ok := value(t, reg, "tasks_unhandled_total", "type", "resize")
+	require.False(t, ok, "types beyond MaxLabelValues are reported as other")
+}

@@ -3,14 +3,19 @@ package metrics
 import (
 	"bytes"
 	"context"
+	"os"
 	"os/exec"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
 
 	"github.com/taskq/taskq/internal/testenv"
+	"github.com/taskq/taskq/queue"
 )
 
 // promtool runs promtool with args (stdin from in) and returns its
@@ -49,7 +54,7 @@ func TestPromtoolRules(t *testing.T) {
 	t.Parallel()
 	out, err := promtool(t, "", "check", "rules", "prometheus/alerts.yml")
 	require.NoError(t, err, out)
-	require.Contains(t, out, "SUCCESS: 6 rules found")
+	require.Contains(t, out, "SUCCESS: 7 rules found")
 
 	out, err = promtool(t, "", "test", "rules", "prometheus/alerts_test.yml")
 	require.NoError(t, err, out)
@@ -58,4 +63,52 @@ func TestPromtoolRules(t *testing.T) {
 	out, err = promtool(t, "", "check", "config", "prometheus/prometheus.yml")
 	require.NoError(t, err, out)
 	require.Contains(t, out, "is valid prometheus config file syntax")
+}
+
+// namespaceRewrite is the substitution docs/monitoring.md gives for
+// adapting the alerting rules and the dashboard to a Config.Namespace.
+var namespaceRewrite = regexp.MustCompile(`\b(system_|tasks?_|dlq_|http_request|rate_limit_|auth_failures_|circuit_breaker_)`)
+
+// TestNamespacedRulesAndDashboard checks that recipe: with every name
+// prefixed, the rules still pass promtool's checks and unit tests, and the
+// dashboard and rules use exactly the families New exports with that
+// namespace.
+func TestNamespacedRulesAndDashboard(t *testing.T) {
+	t.Parallel()
+	const ns = "taskq"
+	q := queue.NewMemory()
+	t.Cleanup(func() { _ = q.Close() })
+	m, err := New(prometheus.NewRegistry(), Config{Namespace: ns, Queue: q})
+	require.NoError(t, err)
+	families := m.FamilyNames()
+
+	dir := t.TempDir()
+	texts := map[string]string{}
+	for _, f := range []string{"prometheus/alerts.yml", "prometheus/alerts_test.yml", "dashboards/taskq-overview.json"} {
+		raw, err := os.ReadFile(f)
+		require.NoError(t, err)
+		out := namespaceRewrite.ReplaceAllString(string(raw), ns+"_$1")
+		texts[filepath.Base(f)] = out
+		require.NoError(t, os.WriteFile(filepath.Join(dir, filepath.Base(f)), []byte(out), 0o600))
+	}
+	out, err := promtool(t, "", "check", "rules", filepath.Join(dir, "alerts.yml"))
+	require.NoError(t, err, out)
+	require.Contains(t, out, "SUCCESS: 7 rules found")
+	out, err = promtool(t, "", "test", "rules", filepath.Join(dir, "alerts_test.yml"))
+	require.NoError(t, err, out)
+	require.Contains(t, out, "SUCCESS")
+
+	// Every metric-like word is one of the namespaced families (histogram
+	// series suffixes aside), and the dashboard shows every family.
+	used := map[string]bool{}
+	for _, name := range []string{"alerts.yml", "taskq-overview.json"} {
+		for _, id := range regexp.MustCompile(`\b`+ns+`_[a-z0-9_]+`).FindAllString(texts[name], -1) {
+			id = strings.TrimSuffix(strings.TrimSuffix(id, "_bucket"), "_count")
+			require.Contains(t, families, id, "%s uses an unknown metric", name)
+			used[id] = true
+		}
+	}
+	for _, f := range families {
+		require.True(t, used[f], "%s is not used", f)
+	}
 }

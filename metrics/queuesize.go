@@ -33,7 +33,7 @@ type queueSizeCollector struct {
 
 func newQueueSizeCollector(cfg Config, log *slog.Logger) *queueSizeCollector {
 	return &queueSizeCollector{
-		desc: prometheus.NewDesc("task_queue_size",
+		desc: prometheus.NewDesc(prometheus.BuildFQName(cfg.Namespace, "", "task_queue_size"),
 			"Entries in a queue: ready ones by priority (low, medium, high, critical), plus priority=\"scheduled\" (waiting for their run time) and priority=\"leased\" (held by workers).",
 			[]string{"queue", "priority"}, nil),
 		q:       cfg.Queue,

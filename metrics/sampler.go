@@ -19,7 +19,7 @@ func (m *Metrics) Start(ctx context.Context) error {
 	done := make(chan struct{})
 	m.stop, m.stopped = cancel, done
 	s := newSampler(m)
-	s.sampleMemory() // CPU and lag are published from the first interval on
+	s.publishMemory(s.last) // CPU and lag are published from the first interval on
 	go func() {
 		defer close(done)
 		s.run(ctx)
@@ -45,16 +45,13 @@ func (m *Metrics) Stop() {
 // gauges every SampleInterval.
 type sampler struct {
 	m        *Metrics
-	lastCPU  time.Duration
+	last     procSample
 	lastWall time.Time
-	cpuOK    bool
 	maxLag   time.Duration
 }
 
 func newSampler(m *Metrics) *sampler {
-	s := &sampler{m: m, lastWall: time.Now()}
-	s.lastCPU, s.cpuOK = processCPUTime()
-	return s
+	return &sampler{m: m, last: m.proc.read(), lastWall: time.Now()}
 }
 
 func (s *sampler) run(ctx context.Context) {
@@ -87,18 +84,18 @@ func (s *sampler) run(ctx context.Context) {
 // sample publishes CPU percent since the previous sample and memory.
 func (s *sampler) sample() {
 	now := time.Now()
-	if cpu, ok := processCPUTime(); ok && s.cpuOK {
-		if wall := now.Sub(s.lastWall); wall > 0 {
-			s.m.cpu.Set(100 * float64(cpu-s.lastCPU) / float64(wall))
+	cur := s.m.proc.read()
+	if cur.cpuOK && s.last.cpuOK {
+		if wall := now.Sub(s.lastWall).Seconds(); wall > 0 {
+			s.m.cpu.Set(100 * max(cur.cpuSeconds-s.last.cpuSeconds, 0) / wall)
 		}
-		s.lastCPU = cpu
 	}
-	s.lastWall = now
-	s.sampleMemory()
+	s.last, s.lastWall = cur, now
+	s.publishMemory(cur)
 }
 
-func (s *sampler) sampleMemory() {
-	if b, ok := memoryBytes(); ok {
-		s.m.mem.Set(float64(b))
+func (s *sampler) publishMemory(p procSample) {
+	if p.rssOK {
+		s.m.mem.Set(p.rssBytes)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/taskq/taskq/alert"
 	"github.com/taskq/taskq/auth"
 	"github.com/taskq/taskq/internal/names"
+	"github.com/taskq/taskq/metrics"
 	"github.com/taskq/taskq/server/tasktypes"
 )
 
@@ -28,7 +29,7 @@ const (
 
 // Config is the server configuration. The zero value works: New fills
 // every zero field with its default (the values of the settings table of
-// docs/api.md).
+// README.md).
 type Config struct {
 	// Addr is the listen address (TASKQ_ADDR). Default 127.0.0.1:8080.
 	Addr string
@@ -106,6 +107,12 @@ type Config struct {
 	// MetricsAuth puts /metrics behind admin credentials
 	// (TASKQ_METRICS_AUTH). Default false: public.
 	MetricsAuth bool
+	// MetricsNamespace prefixes the name of every taskq metric family with
+	// it and an underscore (TASKQ_METRICS_NAMESPACE): "taskq" exports
+	// taskq_tasks_processed_total. Set it when Deps.Registry already holds
+	// families of the same names. The shipped dashboards and alerting rules
+	// expect no prefix. Default empty: no prefix.
+	MetricsNamespace string
 	// TLSCertFile and TLSKeyFile serve HTTPS (TASKQ_TLS_CERT, TASKQ_TLS_KEY).
 	TLSCertFile string
 	TLSKeyFile  string
@@ -212,6 +219,9 @@ func (c Config) Validate() error {
 	}
 	if _, err := parseLevel(c.LogLevel); err != nil {
 		bad("TASKQ_LOG_LEVEL", "%v", err)
+	}
+	if err := metrics.ValidateNamespace(c.MetricsNamespace); err != nil {
+		bad("TASKQ_METRICS_NAMESPACE", "%v", err)
 	}
 	return errors.Join(errs...)
 }

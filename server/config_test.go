@@ -61,6 +61,7 @@ func TestLoadConfigEnvAndFlags(t *testing.T) {
 		"TASKQ_DENY_CIDRS": "203.0.113.0/24, 198.51.100.7", "TASKQ_TRUSTED_PROXIES": "10.0.0.0/8",
 		"TASKQ_HTTP_ALLOW": "api.example.com, 127.0.0.1:8081", "TASKQ_LOG_FORMAT": "json", "TASKQ_QUEUES": "default,mail",
 		"TASKQ_METRICS_AUTH": "true", "TASKQ_SHUTDOWN_TIMEOUT": "5s", "TASKQ_LOG_LEVEL": "debug",
+		"TASKQ_METRICS_NAMESPACE": "taskq",
 	})
 	c, err := LoadConfig(nil, e)
 	require.NoError(t, err)
@@ -83,6 +84,7 @@ func TestLoadConfigEnvAndFlags(t *testing.T) {
 	require.Equal(t, "json", c.LogFormat)
 	require.Equal(t, []string{"default", "mail"}, c.Queues)
 	require.True(t, c.MetricsAuth)
+	require.Equal(t, "taskq", c.MetricsNamespace)
 	require.Equal(t, 5*time.Second, c.ShutdownTimeout)
 
 	// A flag wins over its variable.
@@ -96,21 +98,22 @@ func TestLoadConfigEnvAndFlags(t *testing.T) {
 func TestLoadConfigErrors(t *testing.T) {
 	t.Parallel()
 	for k, v := range map[string]string{
-		"TASKQ_CONCURRENCY":      "zero",
-		"TASKQ_RETRY_BASE_DELAY": "1 second",
-		"TASKQ_JWT_TTL":          "-1m",
-		"TASKQ_DLQ_MAX_SIZE":     "0",
-		"TASKQ_RATE_LIMIT":       "-3",
-		"TASKQ_METRICS_AUTH":     "maybe",
-		"TASKQ_DENY_CIDRS":       "10.0.0.0/33",
-		"TASKQ_TRUSTED_PROXIES":  "proxy.local",
-		"TASKQ_HTTP_ALLOW":       "http://x.com/",
-		"TASKQ_LOG_FORMAT":       "xml",
-		"TASKQ_LOG_LEVEL":        "loud",
-		"TASKQ_ADMIN_KEY":        "short",
-		"TASKQ_JWT_SECRET":       "short",
-		"TASKQ_ADDR":             "8080",
-		"TASKQ_QUEUES":           "a b",
+		"TASKQ_CONCURRENCY":       "zero",
+		"TASKQ_RETRY_BASE_DELAY":  "1 second",
+		"TASKQ_JWT_TTL":           "-1m",
+		"TASKQ_DLQ_MAX_SIZE":      "0",
+		"TASKQ_RATE_LIMIT":        "-3",
+		"TASKQ_METRICS_AUTH":      "maybe",
+		"TASKQ_DENY_CIDRS":        "10.0.0.0/33",
+		"TASKQ_TRUSTED_PROXIES":   "proxy.local",
+		"TASKQ_HTTP_ALLOW":        "http://x.com/",
+		"TASKQ_LOG_FORMAT":        "xml",
+		"TASKQ_LOG_LEVEL":         "loud",
+		"TASKQ_ADMIN_KEY":         "short",
+		"TASKQ_JWT_SECRET":        "short",
+		"TASKQ_ADDR":              "8080",
+		"TASKQ_QUEUES":            "a b",
+		"TASKQ_METRICS_NAMESPACE": "task-q",
 	} {
 		_, err := LoadConfig(nil, env(map[string]string{k: v}))
 		require.ErrorContains(t, err, k, "%s=%s", k, v)

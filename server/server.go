@@ -110,6 +110,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		}
 	}
 	s.metrics, err = metrics.New(s.registry, metrics.Config{
+		Namespace:   cfg.MetricsNamespace,
 		Queue:       s.queue,
 		Queues:      cfg.Queues,
 		DLQSize:     func(ctx context.Context) (int, error) { return s.store.CountDeadLetterTasks(ctx) },

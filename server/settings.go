@@ -109,6 +109,7 @@ func (c *Config) settings() []setting {
 		{"alert-secret", "TASKQ_ALERT_SECRET", "HMAC secret of the alerts, >= 16 bytes", str(&c.AlertSecret), "empty"},
 		{"alert-dlq-threshold", "TASKQ_ALERT_DLQ_THRESHOLD", "alert when the DLQ holds more entries; 0 = off", posInt(&c.AlertDLQThreshold), "0"},
 		{"metrics-auth", "TASKQ_METRICS_AUTH", "require admin credentials on /metrics", boolean(&c.MetricsAuth), "false"},
+		{"metrics-namespace", "TASKQ_METRICS_NAMESPACE", "prefix of the taskq metric names (the dashboards expect none)", str(&c.MetricsNamespace), "empty"},
 		{"tls-cert", "TASKQ_TLS_CERT", "TLS certificate file (PEM)", str(&c.TLSCertFile), "empty"},
 		{"tls-key", "TASKQ_TLS_KEY", "TLS key file (PEM)", str(&c.TLSKeyFile), "empty"},
 		{"shutdown-timeout", "TASKQ_SHUTDOWN_TIMEOUT", "graceful shutdown bound", dur(&c.ShutdownTimeout), "30s"},
