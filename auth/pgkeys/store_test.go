@@ -3,7 +3,7 @@ package pgkeys_test
 import (
 	"crypto/rand"
 	"strings"
-		"testing"
+	"testing"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"

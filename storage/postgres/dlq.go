@@ -9,7 +9,6 @@ import (
 	"github.com/taskq/taskq/internal/names"
 )
 
-
 // The DLQ statements that scan entries test rare_status, the generated
 // column of the partial DLQ indexes (status itself is in no index, see
 // migrations/0001_init.sql); lookups by id test status.

@@ -27,7 +27,7 @@ type Store struct {
 }
 
 var (
-	_ taskq.StorageAdapter = (*Store)(nil)
+	_ taskq.StorageAdapter  = (*Store)(nil)
 	_ taskq.StorageIdentity = (*Store)(nil)
 )
 
