@@ -120,10 +120,21 @@ func notFound(what, id string) error {
 func invalid(msg string) error { return taskq.NewError(taskq.CodeInvalidInput, msg) }
 
 // stored returns a copy of t owned by the store: nothing shared with the
-// caller, and no monotonic clock readings (so time comparisons in the
-// indexes use wall time only).
-func stored(t *taskq.Task) *taskq.Task {
-	c := t.Clone()
+// caller, metadata in the form PostgreSQL returns (taskq.NormalizeMetadata:
+// copied through JSON, numbers as json.Number; nil stays nil), and no
+// monotonic clock readings (so time comparisons in the indexes use wall
+// time only). Metadata that JSON cannot encode is invalid input.
+func stored(t *taskq.Task) (*taskq.Task, error) {
+	shallow := *t
+	shallow.Metadata = nil // replaced below, not worth a deep copy
+	c := shallow.Clone()
+	if t.Metadata != nil {
+		md, _, err := taskq.NormalizeMetadata(t.Metadata)
+		if err != nil {
+			return nil, invalid("storage: metadata is not encodable as JSON")
+		}
+		c.Metadata = md
+	}
 	c.Created = c.Created.Round(0)
 	c.Updated = c.Updated.Round(0)
 	c.RunAt = c.RunAt.Round(0)
@@ -131,7 +142,7 @@ func stored(t *taskq.Task) *taskq.Task {
 	c.Deadline = roundPtr(c.Deadline)
 	c.StartedAt = roundPtr(c.StartedAt)
 	c.DeadLetteredAt = roundPtr(c.DeadLetteredAt)
-	return c
+	return c, nil
 }
 
 func roundPtr(p *time.Time) *time.Time {

@@ -257,3 +257,20 @@ func TestMemoryDLQCursorRejectsGarbage(t *testing.T) {
 		require.ErrorIs(t, err, taskq.ErrInvalidInput, "cursor %q", c)
 	}
 }
+
+// Every Memory is a data set of its own: its identity is stable and
+// differs from another instance's.
+func TestMemoryStorageID(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	a, b := newMemory(t), newMemory(t)
+	idA, err := a.StorageID(ctx)
+	require.NoError(t, err)
+	again, err := a.StorageID(ctx)
+	require.NoError(t, err)
+	idB, err := b.StorageID(ctx)
+	require.NoError(t, err)
+	require.Equal(t, idA, again)
+	require.NotEqual(t, idA, idB)
+	require.Len(t, idA, 36, "a UUID")
+}

@@ -45,7 +45,9 @@ func duplicate(cause error) error {
 	return taskq.NewDuplicateError("", cause)
 }
 
-// CreateTask stores a new record through the group-commit writer. A task
+// CreateTask stores a new record through the group-commit writer and
+// returns it with its metadata as GetTask returns it (numbers as
+// json.Number, nested values copied). A task
 // whose id or (owner, idempotency key) exists is not stored: the existing
 // one is returned with an error matching taskq.ErrDuplicate.
 func (s *Store) CreateTask(ctx context.Context, t *taskq.Task) (*taskq.Task, error) {
@@ -61,7 +63,11 @@ func (s *Store) CreateTask(ctx context.Context, t *taskq.Task) (*taskq.Task, err
 			return nil, mapError(op, err)
 		}
 		if in.inserted {
-			return t.Clone(), nil
+			c := t.Clone()
+			if row.md != nil {
+				c.Metadata = row.md // as GetTask will return it
+			}
+			return c, nil
 		}
 		existing, err := s.existing(ctx, row.id, t)
 		if err == nil {
