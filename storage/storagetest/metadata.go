@@ -2,6 +2,7 @@ package storagetest
 
 import (
 	"encoding/json"
+	"math"
 	"testing"
 	"time"
 
@@ -23,7 +24,7 @@ func callerMetadata(at time.Time) map[string]any {
 		"tiny":   1e-7,
 		"huge":   1e21,
 		"whole":  3.0,
-		"zero":   -0.0,
+		"zero":   math.Copysign(0, -1),
 		"str":    "x",
 		"when":   at.Format(time.RFC3339Nano),
 		"flag":   true,
