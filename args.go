@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"strconv"
+	"strings"
 )
 
 // Args is the input of a typed task: a Go value whose Kind names the task
@@ -75,7 +77,10 @@ func argsMetadata(a Args) (map[string]any, error) {
 // DecodeMetadata decodes a JSON object into task metadata the way every
 // storage returns it: objects as map[string]any, arrays as []any, numbers
 // as json.Number (no precision is lost: an int64 above 2^53 keeps every
-// digit), strings, booleans and nil. JSON null gives an empty map.
+// digit), strings, booleans and nil. JSON null gives an empty map. Numbers
+// are written as PostgreSQL's jsonb writes them: exponents expanded
+// (1e-07 is 0.0000001, 1e+21 is 1000000000000000000000) and zero without
+// a sign, so that metadata reads the same from every storage.
 func DecodeMetadata(b []byte) (map[string]any, error) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
@@ -89,7 +94,66 @@ func DecodeMetadata(b []byte) (map[string]any, error) {
 	if m == nil {
 		m = map[string]any{}
 	}
+	for k, v := range m {
+		m[k] = plainNumbers(v)
+	}
 	return m, nil
+}
+
+// plainNumbers rewrites the json.Numbers in v (recursively) with
+// plainNumber.
+func plainNumbers(v any) any {
+	switch v := v.(type) {
+	case json.Number:
+		return plainNumber(v)
+	case map[string]any:
+		for k, e := range v {
+			v[k] = plainNumbers(e)
+		}
+	case []any:
+		for i, e := range v {
+			v[i] = plainNumbers(e)
+		}
+	}
+	return v
+}
+
+// plainNumber returns a JSON number in the notation of PostgreSQL's
+// numeric output: no exponent (the digits after the point are those of the
+// mantissa less the exponent, at least none) and no sign on zero.
+// Exponents beyond ±1000 are left alone.
+func plainNumber(n json.Number) json.Number {
+	s := string(n)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	if i := strings.IndexAny(s, "eE"); i >= 0 {
+		exp, err := strconv.Atoi(strings.TrimPrefix(s[i+1:], "+"))
+		if err != nil || exp < -1000 || exp > 1000 {
+			return n
+		}
+		intPart, frac, _ := strings.Cut(s[:i], ".")
+		digits := intPart + frac
+		p := len(intPart) + exp // position of the point in digits
+		switch {
+		case p <= 0:
+			s = "0." + strings.Repeat("0", -p) + digits
+		case p >= len(digits):
+			s = digits + strings.Repeat("0", p-len(digits))
+		default:
+			s = digits[:p] + "." + digits[p:]
+		}
+		if intEnd := strings.IndexByte(s, '.'); intEnd != 1 {
+			trimmed := strings.TrimLeft(s, "0")
+			if trimmed == "" || trimmed[0] == '.' {
+				trimmed = "0" + trimmed
+			}
+			s = trimmed
+		}
+	}
+	if neg && strings.Trim(s, "0.") != "" {
+		s = "-" + s
+	}
+	return json.Number(s)
 }
 
 // NormalizeMetadata returns m in the form every storage gives back (see

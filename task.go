@@ -2,7 +2,6 @@ package taskq
 
 import (
 	"encoding/json"
-	"maps"
 	"time"
 )
 
@@ -87,18 +86,16 @@ func (t *Task) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// Clone returns a copy that shares nothing mutable with t (metadata is
-// copied one level deep, which is enough for values decoded from JSON that
-// callers replace rather than mutate in place).
+// Clone returns a copy that shares nothing mutable with t: metadata is
+// copied deeply through nested maps (map[string]any) and slices ([]any),
+// the forms JSON decoding produces; values of other types are shared.
 func (t *Task) Clone() *Task {
 	if t == nil {
 		return nil
 	}
 	c := *t
-	if len(t.Metadata) > 0 {
-		c.Metadata = maps.Clone(t.Metadata)
-	} else if t.Metadata != nil {
-		c.Metadata = map[string]any{}
+	if t.Metadata != nil {
+		c.Metadata = cloneMap(t.Metadata)
 	}
 	if t.Result != nil {
 		c.Result = append(json.RawMessage(nil), t.Result...)
@@ -112,6 +109,36 @@ func (t *Task) Clone() *Task {
 	c.StartedAt = cloneTime(t.StartedAt)
 	c.DeadLetteredAt = cloneTime(t.DeadLetteredAt)
 	return &c
+}
+
+// cloneMap copies m and, recursively, the maps and slices of JSON values
+// (map[string]any, []any) in it; other values are shared.
+func cloneMap(m map[string]any) map[string]any {
+	c := make(map[string]any, len(m))
+	for k, v := range m {
+		c[k] = cloneValue(v)
+	}
+	return c
+}
+
+func cloneValue(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		if v == nil {
+			return v
+		}
+		return cloneMap(v)
+	case []any:
+		if v == nil {
+			return v
+		}
+		c := make([]any, len(v))
+		for i, e := range v {
+			c[i] = cloneValue(e)
+		}
+		return c
+	}
+	return v
 }
 
 func cloneTime(p *time.Time) *time.Time {

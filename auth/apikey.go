@@ -81,10 +81,10 @@ type KeysConfig struct {
 }
 
 // Keys creates, lists, revokes and authenticates API keys over a
-// taskq.KeyStore. There is no cache: a revocation takes effect at once, on
+// KeyStore. There is no cache: a revocation takes effect at once, on
 // every replica sharing the store. It is safe for concurrent use.
 type Keys struct {
-	store     taskq.KeyStore
+	store     KeyStore
 	cfg       KeysConfig
 	adminHash []byte // nil when no admin key
 
@@ -93,9 +93,9 @@ type Keys struct {
 }
 
 // NewKeys returns a Keys service on store.
-func NewKeys(store taskq.KeyStore, cfg KeysConfig) (*Keys, error) {
+func NewKeys(store KeyStore, cfg KeysConfig) (*Keys, error) {
 	if store == nil {
-		return nil, errors.New("auth: NewKeys: nil KeyStore (use storage.NewMemory() or the PostgreSQL storage)")
+		return nil, errors.New("auth: NewKeys: nil KeyStore (use NewMemoryKeyStore or auth/pgkeys)")
 	}
 	if cfg.TouchInterval <= 0 {
 		cfg.TouchInterval = DefaultTouchInterval
@@ -126,7 +126,7 @@ func (k *Keys) HasAdminKey() bool { return k.adminHash != nil }
 // only now. name must be non-empty printable text of at most MaxKeyNameLen
 // characters, role admin or user, expiresAt nil or in the future;
 // otherwise the error has code validation_error with field details.
-func (k *Keys) Create(ctx context.Context, name string, role taskq.Role, expiresAt *time.Time) (*taskq.APIKey, string, error) {
+func (k *Keys) Create(ctx context.Context, name string, role Role, expiresAt *time.Time) (*APIKey, string, error) {
 	now := k.cfg.Now()
 	var details []taskq.FieldError
 	name = strings.TrimSpace(name)
@@ -150,7 +150,7 @@ func (k *Keys) Create(ctx context.Context, name string, role taskq.Role, expires
 		return nil, "", e
 	}
 	secret, hash := GenerateAPIKey()
-	key := &taskq.APIKey{ID: taskq.NewID(), Name: name, Role: role, Hash: hash, Created: now.UTC()}
+	key := &APIKey{ID: taskq.NewID(), Name: name, Role: role, Hash: hash, Created: now.UTC()}
 	if expiresAt != nil {
 		t := expiresAt.UTC()
 		key.ExpiresAt = &t
@@ -164,12 +164,12 @@ func (k *Keys) Create(ctx context.Context, name string, role taskq.Role, expires
 }
 
 // List returns every stored key, oldest first, without hashes.
-func (k *Keys) List(ctx context.Context) ([]*taskq.APIKey, error) {
+func (k *Keys) List(ctx context.Context) ([]*APIKey, error) {
 	keys, err := k.store.ListAPIKeys(ctx)
 	if err != nil {
 		return nil, storeError("list API keys", err)
 	}
-	out := make([]*taskq.APIKey, len(keys))
+	out := make([]*APIKey, len(keys))
 	for i, key := range keys {
 		c := *key
 		c.Hash = nil
@@ -198,7 +198,7 @@ func (k *Keys) Revoke(ctx context.Context, id string) error {
 func (k *Keys) Authenticate(ctx context.Context, secret string) (Principal, error) {
 	hash := HashAPIKey(secret)
 	if k.adminHash != nil && subtle.ConstantTimeCompare(hash, k.adminHash) == 1 {
-		return Principal{ID: AdminPrincipalID, Role: taskq.RoleAdmin}, nil
+		return Principal{ID: AdminPrincipalID, Role: RoleAdmin}, nil
 	}
 	if !WellFormedAPIKey(secret) {
 		return Principal{}, fail(ReasonMalformed, "malformed API key", nil)
@@ -218,7 +218,7 @@ func (k *Keys) Authenticate(ctx context.Context, secret string) (Principal, erro
 
 // keyPrincipal returns the principal of the stored key id (for a JWT's
 // sub) if the key is still active and grants role.
-func (k *Keys) keyPrincipal(ctx context.Context, id string, role taskq.Role) (Principal, error) {
+func (k *Keys) keyPrincipal(ctx context.Context, id string, role Role) (Principal, error) {
 	key, err := k.store.GetAPIKey(ctx, id)
 	if errors.Is(err, taskq.ErrNotFound) {
 		return Principal{}, fail(ReasonUnknownKey, "token key no longer exists", nil)
@@ -231,7 +231,7 @@ func (k *Keys) keyPrincipal(ctx context.Context, id string, role taskq.Role) (Pr
 
 // accept checks that key is active (and grants role when role is set),
 // records its use and returns its principal.
-func (k *Keys) accept(ctx context.Context, key *taskq.APIKey, role taskq.Role) (Principal, error) {
+func (k *Keys) accept(ctx context.Context, key *APIKey, role Role) (Principal, error) {
 	now := k.cfg.Now()
 	switch {
 	case key.RevokedAt != nil:
@@ -251,7 +251,7 @@ func (k *Keys) accept(ctx context.Context, key *taskq.APIKey, role taskq.Role) (
 // (by this process, or by anyone according to the stored value). The
 // write survives the caller's cancellation but is bounded in time; a
 // failure is logged, never returned.
-func (k *Keys) touch(ctx context.Context, key *taskq.APIKey, now time.Time) {
+func (k *Keys) touch(ctx context.Context, key *APIKey, now time.Time) {
 	iv := k.cfg.TouchInterval
 	if key.LastUsed != nil && !now.Before(*key.LastUsed) && now.Sub(*key.LastUsed) < iv {
 		return

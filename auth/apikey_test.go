@@ -14,14 +14,13 @@ import (
 	"github.com/taskq/taskq"
 	"github.com/taskq/taskq/auth"
 	"github.com/taskq/taskq/internal/testclock"
-	"github.com/taskq/taskq/storage"
 )
 
 const testAdminKey = "bootstrap-admin-key-for-tests"
 
 type keysBundle struct {
 	clock *testclock.Clock
-	store *storage.Memory
+	store *auth.MemoryKeyStore
 	keys  *auth.Keys
 	authn *auth.Authenticator
 	iss   *auth.Issuer
@@ -30,7 +29,7 @@ type keysBundle struct {
 
 func setupKeys(t *testing.T) keysBundle {
 	t.Helper()
-	b := keysBundle{clock: newClock(), store: storage.NewMemory()}
+	b := keysBundle{clock: newClock(), store: auth.NewMemoryKeyStore()}
 	var err error
 	b.keys, err = auth.NewKeys(b.store, auth.KeysConfig{AdminKey: testAdminKey, Now: b.clock.Now})
 	require.NoError(t, err)
@@ -67,12 +66,12 @@ func TestKeysCreateStoresOnlyHash(t *testing.T) {
 	b := setupKeys(t)
 	ctx := context.Background()
 	exp := b.clock.Now().Add(24 * time.Hour)
-	k, secret, err := b.keys.Create(ctx, "  ci runner ", taskq.RoleUser, &exp)
+	k, secret, err := b.keys.Create(ctx, "  ci runner ", auth.RoleUser, &exp)
 	require.NoError(t, err)
 	require.True(t, auth.WellFormedAPIKey(secret))
 	require.NotEmpty(t, k.ID)
 	require.Equal(t, "ci runner", k.Name)
-	require.Equal(t, taskq.RoleUser, k.Role)
+	require.Equal(t, auth.RoleUser, k.Role)
 	require.Nil(t, k.Hash, "the returned key carries no hash")
 	require.Equal(t, b.clock.Now(), k.Created)
 	require.Equal(t, exp, *k.ExpiresAt)
@@ -97,10 +96,10 @@ func TestKeysCreateStoresOnlyHash(t *testing.T) {
 	}
 	require.Equal(t, []string{"name", "role", "expires_at"}, fields)
 	for _, name := range []string{strings.Repeat("n", auth.MaxKeyNameLen+1), "bad\x00name", "\xff"} {
-		_, _, err = b.keys.Create(ctx, name, taskq.RoleUser, nil)
+		_, _, err = b.keys.Create(ctx, name, auth.RoleUser, nil)
 		require.ErrorIs(t, err, taskq.ErrValidation, "%q", name)
 	}
-	_, _, err = b.keys.Create(ctx, strings.Repeat("ü", auth.MaxKeyNameLen), taskq.RoleAdmin, nil)
+	_, _, err = b.keys.Create(ctx, strings.Repeat("ü", auth.MaxKeyNameLen), auth.RoleAdmin, nil)
 	require.NoError(t, err)
 }
 
@@ -108,18 +107,18 @@ func TestKeysAuthenticate(t *testing.T) {
 	t.Parallel()
 	b := setupKeys(t)
 	ctx := context.Background()
-	k, secret, err := b.keys.Create(ctx, "app", taskq.RoleUser, nil)
+	k, secret, err := b.keys.Create(ctx, "app", auth.RoleUser, nil)
 	require.NoError(t, err)
 
 	p, err := b.authn.AuthenticateAPIKey(ctx, secret)
 	require.NoError(t, err)
-	require.Equal(t, auth.Principal{ID: k.ID, Role: taskq.RoleUser, KeyID: k.ID}, p)
+	require.Equal(t, auth.Principal{ID: k.ID, Role: auth.RoleUser, KeyID: k.ID}, p)
 	require.True(t, p.CanAccessTask(k.ID))
 	require.False(t, p.CanAdmin())
 
 	p, err = b.authn.AuthenticateAPIKey(ctx, testAdminKey)
 	require.NoError(t, err)
-	require.Equal(t, auth.Principal{ID: "admin", Role: taskq.RoleAdmin}, p)
+	require.Equal(t, auth.Principal{ID: "admin", Role: auth.RoleAdmin}, p)
 
 	other, _ := auth.GenerateAPIKey()
 	_, err = b.authn.AuthenticateAPIKey(ctx, other)
@@ -139,7 +138,7 @@ func TestKeysLastUsedThrottled(t *testing.T) {
 	t.Parallel()
 	b := setupKeys(t)
 	ctx := context.Background()
-	k, secret, err := b.keys.Create(ctx, "app", taskq.RoleUser, nil)
+	k, secret, err := b.keys.Create(ctx, "app", auth.RoleUser, nil)
 	require.NoError(t, err)
 	lastUsed := func() *time.Time {
 		s, err := b.store.GetAPIKey(ctx, k.ID)
@@ -185,7 +184,7 @@ func TestRevokeStopsKeyAndTokensAtOnce(t *testing.T) {
 	t.Parallel()
 	b := setupKeys(t)
 	ctx := context.Background()
-	k, secret, err := b.keys.Create(ctx, "app", taskq.RoleUser, nil)
+	k, secret, err := b.keys.Create(ctx, "app", auth.RoleUser, nil)
 	require.NoError(t, err)
 	tok, exp, p, err := b.authn.ExchangeAPIKey(ctx, secret)
 	require.NoError(t, err)
@@ -193,7 +192,7 @@ func TestRevokeStopsKeyAndTokensAtOnce(t *testing.T) {
 	require.Equal(t, k.ID, p.ID)
 	p, err = b.authn.AuthenticateBearer(ctx, tok)
 	require.NoError(t, err)
-	require.Equal(t, auth.Principal{ID: k.ID, Role: taskq.RoleUser, KeyID: k.ID}, p)
+	require.Equal(t, auth.Principal{ID: k.ID, Role: auth.RoleUser, KeyID: k.ID}, p)
 
 	require.NoError(t, b.keys.Revoke(ctx, k.ID))
 
@@ -213,7 +212,7 @@ func TestRevokeStopsKeyAndTokensAtOnce(t *testing.T) {
 	require.ErrorIs(t, b.keys.Revoke(ctx, "no-such-key"), taskq.ErrNotFound)
 
 	// A token for a key that never existed.
-	ghost, _, err := b.iss.Issue("ghost", taskq.RoleUser)
+	ghost, _, err := b.iss.Issue("ghost", auth.RoleUser)
 	require.NoError(t, err)
 	_, err = b.authn.AuthenticateBearer(ctx, ghost)
 	requireReason(t, err, auth.ReasonUnknownKey)
@@ -224,7 +223,7 @@ func TestKeyExpiry(t *testing.T) {
 	b := setupKeys(t)
 	ctx := context.Background()
 	exp := b.clock.Now().Add(time.Hour)
-	_, secret, err := b.keys.Create(ctx, "app", taskq.RoleAdmin, &exp)
+	_, secret, err := b.keys.Create(ctx, "app", auth.RoleAdmin, &exp)
 	require.NoError(t, err)
 
 	b.clock.Advance(59 * time.Minute)
@@ -247,14 +246,14 @@ func TestBearerRoleMustMatchKey(t *testing.T) {
 	t.Parallel()
 	b := setupKeys(t)
 	ctx := context.Background()
-	k, _, err := b.keys.Create(ctx, "app", taskq.RoleUser, nil)
+	k, _, err := b.keys.Create(ctx, "app", auth.RoleUser, nil)
 	require.NoError(t, err)
 	// A validly signed token claiming admin for a user key is refused.
-	tok, _, err := b.iss.Issue(k.ID, taskq.RoleAdmin)
+	tok, _, err := b.iss.Issue(k.ID, auth.RoleAdmin)
 	require.NoError(t, err)
 	_, err = b.authn.AuthenticateBearer(ctx, tok)
 	requireReason(t, err, auth.ReasonInvalidClaims)
-	tok, _, err = b.iss.Issue(auth.AdminPrincipalID, taskq.RoleUser)
+	tok, _, err = b.iss.Issue(auth.AdminPrincipalID, auth.RoleUser)
 	require.NoError(t, err)
 	_, err = b.authn.AuthenticateBearer(ctx, tok)
 	requireReason(t, err, auth.ReasonInvalidClaims)
@@ -269,10 +268,10 @@ func TestAdminKey(t *testing.T) {
 
 	tok, _, p, err := b.authn.ExchangeAPIKey(ctx, testAdminKey)
 	require.NoError(t, err)
-	require.Equal(t, auth.Principal{ID: "admin", Role: taskq.RoleAdmin}, p)
+	require.Equal(t, auth.Principal{ID: "admin", Role: auth.RoleAdmin}, p)
 	p, err = b.authn.AuthenticateBearer(ctx, tok)
 	require.NoError(t, err)
-	require.Equal(t, auth.Principal{ID: "admin", Role: taskq.RoleAdmin}, p)
+	require.Equal(t, auth.Principal{ID: "admin", Role: auth.RoleAdmin}, p)
 
 	// Once the server runs without the admin key, admin tokens stop.
 	noAdmin, err := auth.NewKeys(b.store, auth.KeysConfig{Now: b.clock.Now})
@@ -303,7 +302,7 @@ func TestAuthenticateRequest(t *testing.T) {
 	t.Parallel()
 	b := setupKeys(t)
 	ctx := context.Background()
-	k, secret, err := b.keys.Create(ctx, "app", taskq.RoleUser, nil)
+	k, secret, err := b.keys.Create(ctx, "app", auth.RoleUser, nil)
 	require.NoError(t, err)
 	tok, _, _, err := b.authn.ExchangeAPIKey(ctx, secret)
 	require.NoError(t, err)
@@ -346,9 +345,9 @@ func TestStoreOutageIsNotAnAuthFailure(t *testing.T) {
 	t.Parallel()
 	b := setupKeys(t)
 	ctx := context.Background()
-	k, secret, err := b.keys.Create(ctx, "app", taskq.RoleUser, nil)
+	k, secret, err := b.keys.Create(ctx, "app", auth.RoleUser, nil)
 	require.NoError(t, err)
-	tok, _, err := b.iss.Issue(k.ID, taskq.RoleUser)
+	tok, _, err := b.iss.Issue(k.ID, auth.RoleUser)
 	require.NoError(t, err)
 	require.NoError(t, b.store.Close())
 

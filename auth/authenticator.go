@@ -61,7 +61,7 @@ func (a *Authenticator) AuthenticateBearer(ctx context.Context, token string) (P
 		if !a.keys.HasAdminKey() {
 			return Principal{}, fail(ReasonUnknownKey, "token key no longer exists", nil)
 		}
-		if p.Role != taskq.RoleAdmin {
+		if p.Role != RoleAdmin {
 			return Principal{}, fail(ReasonInvalidClaims, "token role does not match its key", nil)
 		}
 		return p, nil

@@ -9,10 +9,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
-	"github.com/taskq/taskq"
 	"github.com/taskq/taskq/auth"
 	"github.com/taskq/taskq/internal/testenv"
-	"github.com/taskq/taskq/storage"
 )
 
 func BenchmarkVerify(b *testing.B) {
@@ -34,7 +32,7 @@ func BenchmarkVerify(b *testing.B) {
 			require.NoError(b, err)
 			ver, err := auth.NewVerifier(bc.ver)
 			require.NoError(b, err)
-			tok, _, err := iss.Issue("k1", taskq.RoleUser)
+			tok, _, err := iss.Issue("k1", auth.RoleUser)
 			require.NoError(b, err)
 			b.ReportAllocs()
 			for b.Loop() {
@@ -48,9 +46,9 @@ func BenchmarkVerify(b *testing.B) {
 
 func BenchmarkAuthenticateAPIKey(b *testing.B) {
 	ctx := context.Background()
-	keys, err := auth.NewKeys(storage.NewMemory(), auth.KeysConfig{})
+	keys, err := auth.NewKeys(auth.NewMemoryKeyStore(), auth.KeysConfig{})
 	require.NoError(b, err)
-	_, secret, err := keys.Create(ctx, "bench", taskq.RoleUser, nil)
+	_, secret, err := keys.Create(ctx, "bench", auth.RoleUser, nil)
 	require.NoError(b, err)
 	b.ReportAllocs()
 	for b.Loop() {

@@ -13,7 +13,6 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/taskq/taskq"
 	"github.com/taskq/taskq/auth"
-	"github.com/taskq/taskq/storage"
 )
 
 // requireAuthFailure asserts the error contract of every parser failure.
@@ -30,7 +29,7 @@ func FuzzVerify(f *testing.F) {
 	require.NoError(f, err)
 	ver, err := auth.NewVerifier(auth.JWTConfig{Secret: testSecret, Now: clock.Now})
 	require.NoError(f, err)
-	good, _, err := iss.Issue("k1", taskq.RoleUser)
+	good, _, err := iss.Issue("k1", auth.RoleUser)
 	require.NoError(f, err)
 	parts := strings.Split(good, ".")
 	for _, seed := range []string{
@@ -54,16 +53,16 @@ func FuzzVerify(f *testing.F) {
 		}
 		// Nobody can forge the HMAC: any accepted token carries the claims
 		// of the one token issued.
-		require.Equal(t, auth.Principal{ID: "k1", Role: taskq.RoleUser, KeyID: "k1"}, p)
+		require.Equal(t, auth.Principal{ID: "k1", Role: auth.RoleUser, KeyID: "k1"}, p)
 	})
 }
 
 func FuzzAuthenticateAPIKey(f *testing.F) {
 	ctx := context.Background()
-	store := storage.NewMemory()
+	store := auth.NewMemoryKeyStore()
 	keys, err := auth.NewKeys(store, auth.KeysConfig{AdminKey: testAdminKey, Now: time.Now})
 	require.NoError(f, err)
-	k, secret, err := keys.Create(ctx, "fuzz", taskq.RoleUser, nil)
+	k, secret, err := keys.Create(ctx, "fuzz", auth.RoleUser, nil)
 	require.NoError(f, err)
 	other, _ := auth.GenerateAPIKey()
 	for _, seed := range []string{
@@ -77,10 +76,10 @@ func FuzzAuthenticateAPIKey(f *testing.F) {
 		switch {
 		case key == secret:
 			require.NoError(t, err)
-			require.Equal(t, auth.Principal{ID: k.ID, Role: taskq.RoleUser, KeyID: k.ID}, p)
+			require.Equal(t, auth.Principal{ID: k.ID, Role: auth.RoleUser, KeyID: k.ID}, p)
 		case key == testAdminKey:
 			require.NoError(t, err)
-			require.Equal(t, auth.Principal{ID: "admin", Role: taskq.RoleAdmin}, p)
+			require.Equal(t, auth.Principal{ID: "admin", Role: auth.RoleAdmin}, p)
 		default:
 			requireAuthFailure(t, err)
 			require.Zero(t, p)

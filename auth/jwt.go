@@ -12,7 +12,6 @@ import (
 
 	"github.com/lestrrat-go/jwx/v2/jws"
 	"github.com/lestrrat-go/jwx/v2/jwt"
-	"github.com/taskq/taskq"
 )
 
 // Defaults of JWTConfig.
@@ -115,7 +114,7 @@ func (i *Issuer) TTL() time.Duration { return i.cfg.TTL }
 
 // Issue signs a token for principal (sub) with role, valid from now for the
 // TTL, which it returns as expiresIn.
-func (i *Issuer) Issue(principal string, role taskq.Role) (token string, expiresIn time.Duration, err error) {
+func (i *Issuer) Issue(principal string, role Role) (token string, expiresIn time.Duration, err error) {
 	if principal == "" {
 		return "", 0, errors.New("auth: Issue: empty principal")
 	}
@@ -209,10 +208,10 @@ func (v *Verifier) Verify(token string) (Principal, error) {
 	}
 	raw, _ := tok.Get(RoleClaim)
 	role, _ := raw.(string)
-	if !taskq.Role(role).Valid() {
+	if !Role(role).Valid() {
 		return Principal{}, fail(ReasonInvalidClaims, "token has no valid role", nil)
 	}
-	p := Principal{ID: tok.Subject(), Role: taskq.Role(role)}
+	p := Principal{ID: tok.Subject(), Role: Role(role)}
 	if p.ID == "" {
 		return Principal{}, fail(ReasonInvalidClaims, "token has no subject", nil)
 	}

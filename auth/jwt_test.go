@@ -79,18 +79,18 @@ func TestJWTHS256RoundTrip(t *testing.T) {
 	iss, ver := hsPair(t, clock, nil)
 	require.Equal(t, "HS256", iss.Algorithm())
 
-	tok, exp, err := iss.Issue("key-1", taskq.RoleUser)
+	tok, exp, err := iss.Issue("key-1", auth.RoleUser)
 	require.NoError(t, err)
 	require.Equal(t, auth.DefaultTokenTTL, exp)
 	p, err := ver.Verify(tok)
 	require.NoError(t, err)
-	require.Equal(t, auth.Principal{ID: "key-1", Role: taskq.RoleUser, KeyID: "key-1"}, p)
+	require.Equal(t, auth.Principal{ID: "key-1", Role: auth.RoleUser, KeyID: "key-1"}, p)
 
-	tok, _, err = iss.Issue(auth.AdminPrincipalID, taskq.RoleAdmin)
+	tok, _, err = iss.Issue(auth.AdminPrincipalID, auth.RoleAdmin)
 	require.NoError(t, err)
 	p, err = ver.Verify(tok)
 	require.NoError(t, err)
-	require.Equal(t, auth.Principal{ID: "admin", Role: taskq.RoleAdmin}, p)
+	require.Equal(t, auth.Principal{ID: "admin", Role: auth.RoleAdmin}, p)
 
 	parsed, err := jwt.ParseString(tok, jwt.WithVerify(false), jwt.WithValidate(false))
 	require.NoError(t, err)
@@ -98,7 +98,7 @@ func TestJWTHS256RoundTrip(t *testing.T) {
 	require.Equal(t, clock.Now().Unix(), parsed.IssuedAt().Unix())
 	require.NotEmpty(t, parsed.JwtID())
 
-	_, _, err = iss.Issue("", taskq.RoleUser)
+	_, _, err = iss.Issue("", auth.RoleUser)
 	require.Error(t, err)
 	_, _, err = iss.Issue("k", "root")
 	require.Error(t, err)
@@ -108,7 +108,7 @@ func TestJWTExpiry(t *testing.T) {
 	t.Parallel()
 	clock := newClock()
 	iss, ver := hsPair(t, clock, func(c *auth.JWTConfig) { c.TTL = time.Minute })
-	tok, exp, err := iss.Issue("k", taskq.RoleUser)
+	tok, exp, err := iss.Issue("k", auth.RoleUser)
 	require.NoError(t, err)
 	require.Equal(t, time.Minute, exp)
 
@@ -151,14 +151,14 @@ func TestJWTRejects(t *testing.T) {
 	clock := newClock()
 	iss, ver := hsPair(t, clock, nil)
 	now := clock.Now()
-	good, _, err := iss.Issue("k", taskq.RoleUser)
+	good, _, err := iss.Issue("k", auth.RoleUser)
 	require.NoError(t, err)
 	parts := strings.Split(good, ".")
 
 	other := []byte(strings.Repeat("z", 32))
 	otherIss, err := auth.NewIssuer(auth.JWTConfig{Secret: other, Now: clock.Now})
 	require.NoError(t, err)
-	wrongSecret, _, err := otherIss.Issue("k", taskq.RoleUser)
+	wrongSecret, _, err := otherIss.Issue("k", auth.RoleUser)
 	require.NoError(t, err)
 
 	claims := map[string]any{"sub": "k", "role": "admin", "exp": now.Add(time.Hour).Unix()}
@@ -235,7 +235,7 @@ func TestJWTAlgorithmConfusion(t *testing.T) {
 	iss, err := auth.NewIssuer(auth.JWTConfig{PrivateKeyPEM: priv, Now: clock.Now})
 	require.NoError(t, err)
 	require.Equal(t, "RS256", iss.Algorithm())
-	tok, _, err := iss.Issue("k", taskq.RoleUser)
+	tok, _, err := iss.Issue("k", auth.RoleUser)
 	require.NoError(t, err)
 	p, err := ver.Verify(tok)
 	require.NoError(t, err)
@@ -249,7 +249,7 @@ func TestJWTIssuerAudience(t *testing.T) {
 	issue := func(issuer, audience string) string {
 		iss, err := auth.NewIssuer(auth.JWTConfig{Secret: testSecret, Issuer: issuer, Audience: audience, Now: clock.Now})
 		require.NoError(t, err)
-		tok, _, err := iss.Issue("k", taskq.RoleUser)
+		tok, _, err := iss.Issue("k", auth.RoleUser)
 		require.NoError(t, err)
 		return tok
 	}
@@ -296,7 +296,7 @@ func TestJWTAsymmetricRoundTrips(t *testing.T) {
 			iss, err := auth.NewIssuer(auth.JWTConfig{PrivateKeyPEM: tc.priv, Algorithm: tc.alg, Now: clock.Now})
 			require.NoError(t, err)
 			require.Equal(t, tc.want, iss.Algorithm())
-			tok, _, err := iss.Issue("k", taskq.RoleAdmin)
+			tok, _, err := iss.Issue("k", auth.RoleAdmin)
 			require.NoError(t, err)
 			require.True(t, strings.HasPrefix(tok, "ey"))
 
@@ -308,7 +308,7 @@ func TestJWTAsymmetricRoundTrips(t *testing.T) {
 				require.NoError(t, err)
 				p, err := ver.Verify(tok)
 				require.NoError(t, err)
-				require.Equal(t, auth.Principal{ID: "k", Role: taskq.RoleAdmin, KeyID: "k"}, p)
+				require.Equal(t, auth.Principal{ID: "k", Role: auth.RoleAdmin, KeyID: "k"}, p)
 			}
 			// A token of another key of the same type does not verify.
 			_, err = auth.NewIssuer(auth.JWTConfig{PublicKeyPEM: tc.pub})
@@ -322,7 +322,7 @@ func TestJWTAsymmetricRoundTrips(t *testing.T) {
 	otherPriv, _ := pemPair(t, other)
 	iss, err := auth.NewIssuer(auth.JWTConfig{PrivateKeyPEM: otherPriv})
 	require.NoError(t, err)
-	tok, _, err := iss.Issue("k", taskq.RoleUser)
+	tok, _, err := iss.Issue("k", auth.RoleUser)
 	require.NoError(t, err)
 	ver, err := auth.NewVerifier(auth.JWTConfig{PublicKeyPEM: ecPub})
 	require.NoError(t, err)
@@ -361,7 +361,7 @@ func TestJWTJWKSFile(t *testing.T) {
 	}{{ecPriv, "ec-1"}, {edPriv, "ed-1"}} {
 		iss, err := auth.NewIssuer(auth.JWTConfig{PrivateKeyPEM: tc.priv, KeyID: tc.kid, Now: clock.Now})
 		require.NoError(t, err)
-		tok, _, err := iss.Issue("k", taskq.RoleUser)
+		tok, _, err := iss.Issue("k", auth.RoleUser)
 		require.NoError(t, err)
 		p, err := ver.Verify(tok)
 		require.NoError(t, err, tc.kid)
@@ -370,7 +370,7 @@ func TestJWTJWKSFile(t *testing.T) {
 		// The same key under a kid of the set that belongs to another key.
 		wrong, err := auth.NewIssuer(auth.JWTConfig{PrivateKeyPEM: tc.priv, KeyID: "rsa-1", Now: clock.Now})
 		require.NoError(t, err)
-		tok, _, err = wrong.Issue("k", taskq.RoleUser)
+		tok, _, err = wrong.Issue("k", auth.RoleUser)
 		require.NoError(t, err)
 		_, err = ver.Verify(tok)
 		requireReason(t, err, auth.ReasonInvalidAlgorithm)
@@ -379,13 +379,13 @@ func TestJWTJWKSFile(t *testing.T) {
 	// No kid, or an unknown kid: refused before any verification.
 	noKid, err := auth.NewIssuer(auth.JWTConfig{PrivateKeyPEM: ecPriv, Now: clock.Now})
 	require.NoError(t, err)
-	tok, _, err := noKid.Issue("k", taskq.RoleUser)
+	tok, _, err := noKid.Issue("k", auth.RoleUser)
 	require.NoError(t, err)
 	_, err = ver.Verify(tok)
 	requireReason(t, err, auth.ReasonUnknownKey)
 	unknown, err := auth.NewIssuer(auth.JWTConfig{PrivateKeyPEM: ecPriv, KeyID: "nope", Now: clock.Now})
 	require.NoError(t, err)
-	tok, _, err = unknown.Issue("k", taskq.RoleUser)
+	tok, _, err = unknown.Issue("k", auth.RoleUser)
 	require.NoError(t, err)
 	_, err = ver.Verify(tok)
 	requireReason(t, err, auth.ReasonUnknownKey)

@@ -4,14 +4,13 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
-	"github.com/taskq/taskq"
 	"github.com/taskq/taskq/auth"
 )
 
 func TestPrincipalPermissions(t *testing.T) {
 	t.Parallel()
-	admin := auth.Principal{ID: "admin", Role: taskq.RoleAdmin}
-	user := auth.Principal{ID: "k1", Role: taskq.RoleUser, KeyID: "k1"}
+	admin := auth.Principal{ID: "admin", Role: auth.RoleAdmin}
+	user := auth.Principal{ID: "k1", Role: auth.RoleUser, KeyID: "k1"}
 	require.True(t, admin.CanAdmin())
 	require.True(t, admin.CanAccessTask("k1"))
 	require.True(t, admin.CanAccessTask(""))
@@ -22,6 +21,6 @@ func TestPrincipalPermissions(t *testing.T) {
 	var zero auth.Principal
 	require.False(t, zero.CanAdmin())
 	require.False(t, zero.CanAccessTask(""))
-	require.False(t, auth.Principal{Role: taskq.RoleUser}.CanAccessTask(""))
+	require.False(t, auth.Principal{Role: auth.RoleUser}.CanAccessTask(""))
 	require.False(t, auth.Principal{ID: "x", Role: "root"}.CanAccessTask("x"))
 }

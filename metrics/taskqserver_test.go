@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/taskq/taskq"
+	"github.com/taskq/taskq/auth"
 	"github.com/taskq/taskq/queue"
 	"github.com/taskq/taskq/server"
 	"github.com/taskq/taskq/storage"
@@ -145,7 +146,7 @@ func (s *taskqServer) waitStatus(key, id string, want taskq.TaskStatus) *taskq.T
 
 // newKey creates an API key with role as the admin and returns its id
 // and secret.
-func (s *taskqServer) newKey(name string, role taskq.Role) (id, secret string) {
+func (s *taskqServer) newKey(name string, role auth.Role) (id, secret string) {
 	s.t.Helper()
 	k := decodeJSON[map[string]any](s.t, s.do(http.StatusCreated, http.MethodPost, "/api/keys", adminKey,
 		map[string]any{"name": name, "role": role}))

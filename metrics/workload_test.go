@@ -59,9 +59,9 @@ func workloadConfig(failing *httptest.Server) server.Config {
 // and a validation error.
 func runWorkload(t *testing.T, s *taskqServer, failing *httptest.Server) {
 	t.Helper()
-	_, user := s.newKey("workload", taskq.RoleUser)
-	revokedID, revoked := s.newKey("revoked", taskq.RoleUser)
-	_, burner := s.newKey("burner", taskq.RoleUser)
+	_, user := s.newKey("workload", auth.RoleUser)
+	revokedID, revoked := s.newKey("revoked", auth.RoleUser)
+	_, burner := s.newKey("burner", auth.RoleUser)
 	s.do(http.StatusNoContent, http.MethodDelete, "/api/keys/"+revokedID, adminKey, nil)
 	s.do(http.StatusOK, http.MethodGet, "/api/keys", adminKey, nil)
 
@@ -161,8 +161,8 @@ func runWorkload(t *testing.T, s *taskqServer, failing *httptest.Server) {
 // cleanups, scheduled tasks and calls to the failing host.
 func backgroundTraffic(t *testing.T, s *taskqServer, failing *httptest.Server, d time.Duration) {
 	t.Helper()
-	_, user := s.newKey("traffic", taskq.RoleUser)
-	_, burner := s.newKey("traffic-burner", taskq.RoleUser)
+	_, user := s.newKey("traffic", auth.RoleUser)
+	_, burner := s.newKey("traffic-burner", auth.RoleUser)
 	tick := time.NewTicker(250 * time.Millisecond)
 	defer tick.Stop()
 	end := time.Now().Add(d)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"github.com/taskq/taskq"
+	"github.com/taskq/taskq/auth"
 )
 
 func TestAuth(t *testing.T) {
@@ -143,7 +144,7 @@ func TestRateLimit(t *testing.T) {
 // rate limited already).
 func (b *bundle) newKeyDirect(t *testing.T, name string) (string, string) {
 	t.Helper()
-	k, secret, err := b.s.keys.Create(t.Context(), name, taskq.RoleUser, nil)
+	k, secret, err := b.s.keys.Create(t.Context(), name, auth.RoleUser, nil)
 	require.NoError(t, err)
 	return k.ID, secret
 }

@@ -5,14 +5,13 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/taskq/taskq"
 	"github.com/taskq/taskq/auth"
 	"github.com/taskq/taskq/queue/redisqueue"
 	"github.com/taskq/taskq/storage"
 )
 
 // newAuth builds the authenticator, IP guard and rate limiters.
-func (s *Server) newAuth(deps Deps, keyStore taskq.KeyStore) error {
+func (s *Server) newAuth(deps Deps, keyStore auth.KeyStore) error {
 	var err error
 	adminKey := s.cfg.AdminKey
 	if _, memory := s.store.(*storage.Memory); memory && adminKey == "" {

@@ -67,7 +67,7 @@ func OpenBackends(ctx context.Context, cfg Config, log *slog.Logger) (Deps, erro
 			return Deps{}, fmt.Errorf("postgres %s: %s", redactURL(cfg.DatabaseURL), redactErr(err, cfg.DatabaseURL))
 		}
 		d.Store = st
-		log.InfoContext(ctx, "using the PostgreSQL storage (migrations applied)", "database", redactURL(cfg.DatabaseURL))
+		log.InfoContext(ctx, "using the PostgreSQL storage (migrations applied)", "database", redactURL(cfg.DatabaseURL), "schema", st.Schema())
 	}
 	d.closers = append(d.closers, d.Store.Close, d.Queue.Close)
 	return d, nil

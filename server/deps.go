@@ -7,6 +7,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/rueidis"
 	"github.com/taskq/taskq"
+	"github.com/taskq/taskq/auth"
 	"github.com/taskq/taskq/server/tasktypes"
 	"github.com/taskq/taskq/worker"
 )
@@ -18,9 +19,10 @@ type Deps struct {
 	Queue taskq.Queue
 	// Store holds task records. Nil: storage.NewMemory().
 	Store taskq.StorageAdapter
-	// Keys stores API keys. Nil: Store, which must then implement
-	// taskq.KeyStore.
-	Keys taskq.KeyStore
+	// Keys stores API keys. Nil: auth.NewMemoryKeyStore() when Store is a
+	// *storage.Memory, a pgkeys store in the same database and schema when
+	// it is a *postgres.Store (migrated by New); any other Store needs Keys.
+	Keys auth.KeyStore
 	// Redis, when set, shares rate limits between replicas. Nil: the
 	// client of Queue when it is a *redisqueue.Queue, else per-process
 	// limits.

@@ -18,6 +18,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"github.com/taskq/taskq"
+	"github.com/taskq/taskq/auth"
+	"github.com/taskq/taskq/auth/pgkeys"
 	"github.com/taskq/taskq/internal/testenv"
 	"github.com/taskq/taskq/queue/redisqueue"
 	"github.com/taskq/taskq/storage/postgres"
@@ -60,7 +62,9 @@ func backends(t *testing.T) []backend {
 			if err != nil {
 				return err
 			}
-			return s.Close()
+			defer s.Close()
+			_, err = pgkeys.New(ctx, s.Pool(), pgkeys.Config{})
+			return err
 		})
 		prefix := "t" + randomHex(6)
 		q, err := redisqueue.NewFromURL(redisURL, redisqueue.Config{KeyPrefix: prefix})
@@ -261,7 +265,7 @@ func (b *bundle) waitStatus(id string, status taskq.TaskStatus) *taskq.Task {
 }
 
 // newKey creates an API key as the admin and returns its id and secret.
-func (b *bundle) newKey(name string, role taskq.Role) (id, secret string) {
+func (b *bundle) newKey(name string, role auth.Role) (id, secret string) {
 	b.t.Helper()
 	w := b.admin(req{method: "POST", path: "/api/keys", body: map[string]any{"name": name, "role": role}})
 	require.Equal(b.t, http.StatusCreated, w.Code, "body: %s", w.Body.String())

@@ -46,16 +46,16 @@ func (s *Server) exchangeToken(w http.ResponseWriter, r *http.Request, _ auth.Pr
 
 // keyCreateRequest is the body of POST /api/keys.
 type keyCreateRequest struct {
-	Name      string     `json:"name"`
-	Role      taskq.Role `json:"role"`
-	ExpiresAt *string    `json:"expires_at"`
+	Name      string    `json:"name"`
+	Role      auth.Role `json:"role"`
+	ExpiresAt *string   `json:"expires_at"`
 }
 
 // keyCreated is the answer of POST /api/keys; Key is shown only here.
 type keyCreated struct {
 	ID        string     `json:"id"`
 	Name      string     `json:"name"`
-	Role      taskq.Role `json:"role"`
+	Role      auth.Role  `json:"role"`
 	Key       string     `json:"key"`
 	Created   time.Time  `json:"created"`
 	ExpiresAt *time.Time `json:"expires_at"`
@@ -91,7 +91,7 @@ func (s *Server) listKeys(w http.ResponseWriter, r *http.Request, _ auth.Princip
 		return err
 	}
 	if keys == nil {
-		keys = []*taskq.APIKey{}
+		keys = []*auth.APIKey{}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"keys": keys})
 	return nil

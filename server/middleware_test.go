@@ -13,6 +13,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"github.com/taskq/taskq"
+	"github.com/taskq/taskq/auth"
 	"github.com/taskq/taskq/storage"
 )
 
@@ -146,18 +147,24 @@ func (f *faultStore) CleanupDeadLetterTasks(ctx context.Context, th time.Time) (
 	return f.Memory.CleanupDeadLetterTasks(ctx, th)
 }
 
-func (f *faultStore) ListAPIKeys(ctx context.Context) ([]*taskq.APIKey, error) {
-	if f.err != nil {
-		return nil, f.err
-	}
-	return f.Memory.ListAPIKeys(ctx)
+// faultKeys fails key lookups with err.
+type faultKeys struct {
+	*auth.MemoryKeyStore
+	err error
 }
 
-func (f *faultStore) GetAPIKeyByHash(ctx context.Context, h []byte) (*taskq.APIKey, error) {
+func (f *faultKeys) ListAPIKeys(ctx context.Context) ([]*auth.APIKey, error) {
 	if f.err != nil {
 		return nil, f.err
 	}
-	return f.Memory.GetAPIKeyByHash(ctx, h)
+	return f.MemoryKeyStore.ListAPIKeys(ctx)
+}
+
+func (f *faultKeys) GetAPIKeyByHash(ctx context.Context, h []byte) (*auth.APIKey, error) {
+	if f.err != nil {
+		return nil, f.err
+	}
+	return f.MemoryKeyStore.GetAPIKeyByHash(ctx, h)
 }
 
 func (f *faultStore) Ping(ctx context.Context) error {
@@ -197,7 +204,7 @@ func TestErrorBodiesNeverLeak(t *testing.T) {
 	t.Run("DriverError", func(t *testing.T) {
 		t.Parallel()
 		fs := &faultStore{Memory: storage.NewMemory(), err: errors.New(driverText)}
-		b := setup(t, Config{}, Deps{Store: fs}, false)
+		b := setup(t, Config{}, Deps{Store: fs, Keys: &faultKeys{auth.NewMemoryKeyStore(), fs.err}}, false)
 		for _, r := range calls {
 			w := b.admin(r)
 			e := requireError(t, w, http.StatusInternalServerError, taskq.CodeInternal)
@@ -213,7 +220,7 @@ func TestErrorBodiesNeverLeak(t *testing.T) {
 	t.Run("Unavailable", func(t *testing.T) {
 		t.Parallel()
 		fs := &faultStore{Memory: storage.NewMemory(), err: taskq.WrapError(taskq.CodeServiceUnavailable, "storage unavailable", errors.New(driverText))}
-		b := setup(t, Config{}, Deps{Store: fs, Health: Health{DB: fs.Ping}}, false)
+		b := setup(t, Config{}, Deps{Store: fs, Keys: &faultKeys{auth.NewMemoryKeyStore(), fs.err}, Health: Health{DB: fs.Ping}}, false)
 		for _, r := range calls {
 			w := b.admin(r)
 			requireError(t, w, http.StatusServiceUnavailable, taskq.CodeServiceUnavailable)
@@ -231,7 +238,7 @@ func TestErrorBodiesNeverLeak(t *testing.T) {
 	t.Run("Panic", func(t *testing.T) {
 		t.Parallel()
 		fs := &faultStore{Memory: storage.NewMemory(), panicGet: true}
-		b := setup(t, Config{}, Deps{Store: fs}, false)
+		b := setup(t, Config{}, Deps{Store: fs, Keys: auth.NewMemoryKeyStore()}, false)
 		w := b.admin(req{method: "GET", path: "/api/tasks/x", header: map[string]string{"X-Request-ID": "boom-1"}})
 		e := requireError(t, w, http.StatusInternalServerError, taskq.CodeInternal)
 		require.Equal(t, "boom-1", e.Error.RequestID)
@@ -249,7 +256,7 @@ func TestErrorBodiesNeverLeak(t *testing.T) {
 func TestAccessLogHasNoSecrets(t *testing.T) {
 	t.Parallel()
 	b := setup(t, Config{JWTSecret: strings.Repeat("j", 32)}, Deps{}, false)
-	_, secret := b.newKey("k", taskq.RoleUser)
+	_, secret := b.newKey("k", auth.RoleUser)
 	w := b.do(req{method: "POST", path: "/api/auth/token", body: map[string]any{"api_key": secret}})
 	jwt := decode[map[string]any](t, w)["access_token"].(string)
 	b.do(req{method: "GET", path: "/api/tasks?type=noop", bearer: jwt})

@@ -14,6 +14,7 @@ import (
 	"github.com/taskq/taskq"
 	"github.com/taskq/taskq/alert"
 	"github.com/taskq/taskq/auth"
+	"github.com/taskq/taskq/auth/pgkeys"
 	"github.com/taskq/taskq/breaker"
 	"github.com/taskq/taskq/dlq"
 	"github.com/taskq/taskq/metrics"
@@ -58,6 +59,28 @@ type Server struct {
 	stopped bool
 }
 
+// defaultKeyStore returns keys, else the key store that goes with store:
+// in memory for the in-memory storage, the api_keys table in the schema of
+// the PostgreSQL storage (migrated here).
+func defaultKeyStore(keys auth.KeyStore, store taskq.StorageAdapter) (auth.KeyStore, error) {
+	if keys != nil {
+		return keys, nil
+	}
+	switch st := store.(type) {
+	case *storage.Memory:
+		return auth.NewMemoryKeyStore(), nil
+	case *postgres.Store:
+		ctx, cancel := context.WithTimeout(context.Background(), connectTimeout)
+		defer cancel()
+		ks, err := pgkeys.New(ctx, st.Pool(), pgkeys.Config{Schema: st.Schema()})
+		if err != nil {
+			return nil, fmt.Errorf("server: API key store: %w", err)
+		}
+		return ks, nil
+	}
+	return nil, errors.New("server: no API key store for this storage: set Deps.Keys")
+}
+
 // New builds a Server from cfg (zero fields take their defaults) and deps.
 func New(cfg Config, deps Deps) (*Server, error) {
 	cfg = cfg.withDefaults()
@@ -74,13 +97,9 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if s.store == nil {
 		s.store = storage.NewMemory()
 	}
-	keyStore := deps.Keys
-	if keyStore == nil {
-		ks, ok := s.store.(taskq.KeyStore)
-		if !ok {
-			return nil, errors.New("server: the storage does not store API keys: set Deps.Keys")
-		}
-		keyStore = ks
+	keyStore, err := defaultKeyStore(deps.Keys, s.store)
+	if err != nil {
+		return nil, err
 	}
 	if s.registry == nil {
 		s.registry = prometheus.NewRegistry()

@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"github.com/taskq/taskq"
+	"github.com/taskq/taskq/auth"
 )
 
 type listBody struct {
@@ -128,7 +129,7 @@ func TestTasks(t *testing.T) {
 				}
 
 				// The same key of another principal is another task.
-				_, userKey := b.newKey("u", taskq.RoleUser)
+				_, userKey := b.newKey("u", auth.RoleUser)
 				w3 := b.do(req{method: "POST", path: "/api/tasks", key: userKey, body: body, header: hdr})
 				require.Equal(t, http.StatusCreated, w3.Code)
 				require.NotEqual(t, first.ID, decode[*taskq.Task](t, w3).ID)
@@ -272,8 +273,8 @@ func TestDecodeErrors(t *testing.T) {
 func TestOwnership(t *testing.T) {
 	t.Parallel()
 	b := setup(t, Config{}, Deps{}, false)
-	_, alice := b.newKey("alice", taskq.RoleUser)
-	_, bob := b.newKey("bob", taskq.RoleUser)
+	_, alice := b.newKey("alice", auth.RoleUser)
+	_, bob := b.newKey("bob", auth.RoleUser)
 	tk := b.createTask(alice, map[string]any{"type": "noop"})
 
 	require.Equal(t, http.StatusOK, b.do(req{method: "GET", path: "/api/tasks/" + tk.ID, key: alice}).Code)

@@ -7,23 +7,28 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/taskq/taskq"
 )
 
 // Compile-time checks that Memory implements both interfaces.
 var (
-	_ taskq.StorageAdapter = (*Memory)(nil)
-	_ taskq.KeyStore       = (*Memory)(nil)
+	_ taskq.StorageAdapter  = (*Memory)(nil)
+	_ taskq.StorageIdentity = (*Memory)(nil)
 )
 
-// Memory is an in-memory [taskq.StorageAdapter] and [taskq.KeyStore]. It is
-// safe for concurrent use. It stores and returns copies, so callers can
-// never change stored state by modifying a task they passed in or got back.
+// Memory is an in-memory [taskq.StorageAdapter] and
+// [taskq.StorageIdentity]. It is safe for concurrent use. It stores and
+// returns deep copies, so callers can never change stored state by
+// modifying a task (or its metadata) they passed in or got back. Metadata
+// is stored as PostgreSQL returns it (see [taskq.NormalizeMetadata]):
+// numbers as json.Number, nested values as JSON objects and arrays.
 //
 // Lookups by id are O(1); ListTasks walks an id-ordered index from the
 // cursor; the dead letter queue is kept ordered by (DeadLetteredAt, ID).
 // Nothing survives the process: use storage/postgres for durability.
 type Memory struct {
+	id     string // storage identity: a random UUID per instance
 	now    func() time.Time
 	closed atomic.Bool
 
@@ -41,10 +46,6 @@ type Memory struct {
 	// records are kept; finished lists them in the order they finished.
 	retention time.Duration
 	finished  []finished
-
-	keyMu     sync.RWMutex
-	keys      map[string]*taskq.APIKey
-	keyByHash map[string]string
 }
 
 type idemKey struct{ owner, key string }
@@ -66,11 +67,10 @@ func WithClock(now func() time.Time) MemoryOption {
 // NewMemory returns an empty in-memory store.
 func NewMemory(opts ...MemoryOption) *Memory {
 	m := &Memory{
-		now:       time.Now,
-		tasks:     make(map[string]*taskq.Task),
-		idem:      make(map[idemKey]string),
-		keys:      make(map[string]*taskq.APIKey),
-		keyByHash: make(map[string]string),
+		id:    uuid.NewString(),
+		now:   time.Now,
+		tasks: make(map[string]*taskq.Task),
+		idem:  make(map[idemKey]string),
 	}
 	for _, o := range opts {
 		o(m)
@@ -86,6 +86,15 @@ func (m *Memory) Ping(ctx context.Context) error { return m.check(ctx) }
 func (m *Memory) Close() error {
 	m.closed.Store(true)
 	return nil
+}
+
+// StorageID returns the store's identity: a random UUID chosen when the
+// Memory was created, so every instance is a data set of its own.
+func (m *Memory) StorageID(ctx context.Context) (string, error) {
+	if err := m.check(ctx); err != nil {
+		return "", err
+	}
+	return m.id, nil
 }
 
 // Len returns the number of task records (for tests and diagnostics).
@@ -111,10 +120,21 @@ func notFound(what, id string) error {
 func invalid(msg string) error { return taskq.NewError(taskq.CodeInvalidInput, msg) }
 
 // stored returns a copy of t owned by the store: nothing shared with the
-// caller, and no monotonic clock readings (so time comparisons in the
-// indexes use wall time only).
-func stored(t *taskq.Task) *taskq.Task {
-	c := t.Clone()
+// caller, metadata in the form PostgreSQL returns (taskq.NormalizeMetadata:
+// copied through JSON, numbers as json.Number; nil stays nil), and no
+// monotonic clock readings (so time comparisons in the indexes use wall
+// time only). Metadata that JSON cannot encode is invalid input.
+func stored(t *taskq.Task) (*taskq.Task, error) {
+	shallow := *t
+	shallow.Metadata = nil // replaced below, not worth a deep copy
+	c := shallow.Clone()
+	if t.Metadata != nil {
+		md, _, err := taskq.NormalizeMetadata(t.Metadata)
+		if err != nil {
+			return nil, invalid("storage: metadata is not encodable as JSON")
+		}
+		c.Metadata = md
+	}
 	c.Created = c.Created.Round(0)
 	c.Updated = c.Updated.Round(0)
 	c.RunAt = c.RunAt.Round(0)
@@ -122,7 +142,7 @@ func stored(t *taskq.Task) *taskq.Task {
 	c.Deadline = roundPtr(c.Deadline)
 	c.StartedAt = roundPtr(c.StartedAt)
 	c.DeadLetteredAt = roundPtr(c.DeadLetteredAt)
-	return c
+	return c, nil
 }
 
 func roundPtr(p *time.Time) *time.Time {

@@ -38,7 +38,10 @@ func (m *Memory) CreateTask(ctx context.Context, t *taskq.Task) (*taskq.Task, er
 	if t == nil || t.ID == "" {
 		return nil, invalid("storage: task without id")
 	}
-	c := stored(t)
+	c, err := stored(t)
+	if err != nil {
+		return nil, err
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if cur := m.existingLocked(c); cur != nil {
@@ -72,7 +75,11 @@ func (m *Memory) CreateTasks(ctx context.Context, ts []*taskq.Task) error {
 			}
 			keys[k] = struct{}{}
 		}
-		cs[i] = stored(t)
+		c, err := stored(t)
+		if err != nil {
+			return err
+		}
+		cs[i] = c
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()

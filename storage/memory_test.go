@@ -29,11 +29,6 @@ func TestMemory(t *testing.T) {
 	storagetest.Run(t, func(t *testing.T) taskq.StorageAdapter { return newMemory(t) })
 }
 
-func TestMemoryKeyStore(t *testing.T) {
-	t.Parallel()
-	storagetest.RunKeyStore(t, func(t *testing.T) taskq.KeyStore { return newMemory(t) })
-}
-
 func TestMemoryClosed(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
@@ -46,7 +41,7 @@ func TestMemoryClosed(t *testing.T) {
 	require.ErrorIs(t, err, taskq.ErrUnavailable)
 	_, err = m.GetTask(ctx, "x")
 	require.ErrorIs(t, err, taskq.ErrUnavailable)
-	_, err = m.ListAPIKeys(ctx)
+	_, err = m.StorageID(ctx)
 	require.ErrorIs(t, err, taskq.ErrUnavailable)
 }
 
@@ -73,7 +68,6 @@ func TestMemoryInvalidTask(t *testing.T) {
 	require.ErrorIs(t, m.UpdateTask(ctx, nil), taskq.ErrInvalidInput)
 	_, err = m.MoveTaskToDeadLetter(ctx, nil, 0)
 	require.ErrorIs(t, err, taskq.ErrInvalidInput)
-	require.ErrorIs(t, m.CreateAPIKey(ctx, &taskq.APIKey{ID: "k"}), taskq.ErrInvalidInput, "a key needs a hash")
 	require.Zero(t, m.Len())
 }
 
@@ -262,4 +256,21 @@ func TestMemoryDLQCursorRejectsGarbage(t *testing.T) {
 		_, err := m.GetDeadLetterTasks(ctx, taskq.DeadLetterFilter{Cursor: c})
 		require.ErrorIs(t, err, taskq.ErrInvalidInput, "cursor %q", c)
 	}
+}
+
+// Every Memory is a data set of its own: its identity is stable and
+// differs from another instance's.
+func TestMemoryStorageID(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	a, b := newMemory(t), newMemory(t)
+	idA, err := a.StorageID(ctx)
+	require.NoError(t, err)
+	again, err := a.StorageID(ctx)
+	require.NoError(t, err)
+	idB, err := b.StorageID(ctx)
+	require.NoError(t, err)
+	require.Equal(t, idA, again)
+	require.NotEqual(t, idA, idB)
+	require.Len(t, idA, 36, "a UUID")
 }

@@ -4,10 +4,20 @@ import (
 	"errors"
 	"log/slog"
 	"time"
+
+	"github.com/taskq/taskq/internal/pgschema"
 )
 
 // Config configures a Store. The zero value works.
 type Config struct {
+	// Schema is the PostgreSQL schema that holds every object of the store
+	// (tables, indexes, migration bookkeeping); it is created if missing.
+	// Statements name it explicitly, so the search_path of the pool does
+	// not matter and the host application's own tables (public.tasks, for
+	// example) are never touched. Lower-case letters, digits and _, at
+	// most 63. Default DefaultSchema. Stores with different schemas in one
+	// database are independent.
+	Schema string
 	// Logger receives warnings; nil discards them.
 	Logger *slog.Logger
 	// Now returns the current time, used where a caller gives none (the DLQ
@@ -34,12 +44,16 @@ type Config struct {
 
 // Defaults of Config.
 const (
+	DefaultSchema       = pgschema.Default
 	DefaultMaxBatch     = 256
 	DefaultMaxInFlight  = 2
 	DefaultWriteTimeout = 30 * time.Second
 )
 
 func (c Config) withDefaults() Config {
+	if c.Schema == "" {
+		c.Schema = DefaultSchema
+	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -59,6 +73,9 @@ func (c Config) withDefaults() Config {
 }
 
 func (c Config) validate() error {
+	if err := pgschema.Validate("postgres: Config.Schema", c.Schema); err != nil {
+		return err
+	}
 	switch {
 	case c.MaxBatch < 1:
 		return errors.New("postgres: Config.MaxBatch must be positive")

@@ -9,17 +9,13 @@ import (
 	"github.com/taskq/taskq/internal/names"
 )
 
-// dlqLockKey is the pg_advisory_xact_lock key that serializes moves into
-// the DLQ, so that the size cap holds exactly under concurrent moves.
-const dlqLockKey int64 = 0x7461736b71646c71 // "taskqdlq"
-
 // The DLQ statements that scan entries test rare_status, the generated
 // column of the partial DLQ indexes (status itself is in no index, see
 // migrations/0001_init.sql); lookups by id test status.
 const (
-	moveToDLQSQL = `WITH cur AS (SELECT status FROM tasks WHERE id = $1),
+	moveToDLQSQL = `WITH cur AS (SELECT status FROM {schema}.tasks WHERE id = $1),
 	upd AS (
-		UPDATE tasks SET status = 'dead_letter', priority = $2, run_at = $3, started_at = $4,
+		UPDATE {schema}.tasks SET status = 'dead_letter', priority = $2, run_at = $3, started_at = $4,
 			completed_at = $5, retry_count = $6, attempts = $7, error = $8, result = $9,
 			dlq_retry_count = $10, dead_lettered_at = $11, updated = $12
 		WHERE id = $1 AND status NOT IN ('completed', 'cancelled', 'dead_letter')
@@ -28,15 +24,15 @@ const (
 
 	// evictDLQSQL purges the oldest entries other than the one just moved
 	// ($2) while the DLQ holds more than $1.
-	evictDLQSQL = `DELETE FROM tasks WHERE id IN (
-		SELECT id FROM tasks WHERE rare_status = 'dead_letter' AND id <> $2
+	evictDLQSQL = `DELETE FROM {schema}.tasks WHERE id IN (
+		SELECT id FROM {schema}.tasks WHERE rare_status = 'dead_letter' AND id <> $2
 		ORDER BY dead_lettered_at, id
-		LIMIT greatest((SELECT count(*) FROM tasks WHERE rare_status = 'dead_letter') - $1, 0))`
+		LIMIT greatest((SELECT count(*) FROM {schema}.tasks WHERE rare_status = 'dead_letter') - $1, 0))`
 
-	getDLQTaskSQL      = `SELECT ` + taskColumns + ` FROM tasks WHERE id = $1 AND status = 'dead_letter'`
-	removeDLQTaskSQL   = `DELETE FROM tasks WHERE id = $1 AND status = 'dead_letter'`
-	cleanupDLQSQL      = `DELETE FROM tasks WHERE rare_status = 'dead_letter' AND dead_lettered_at < $1`
-	countDLQSQL        = `SELECT count(*) FROM tasks WHERE rare_status = 'dead_letter'`
+	getDLQTaskSQL      = `SELECT ` + taskColumns + ` FROM {schema}.tasks WHERE id = $1 AND status = 'dead_letter'`
+	removeDLQTaskSQL   = `DELETE FROM {schema}.tasks WHERE id = $1 AND status = 'dead_letter'`
+	cleanupDLQSQL      = `DELETE FROM {schema}.tasks WHERE rare_status = 'dead_letter' AND dead_lettered_at < $1`
+	countDLQSQL        = `SELECT count(*) FROM {schema}.tasks WHERE rare_status = 'dead_letter'`
 	dlqAdvisoryLockSQL = `SELECT pg_advisory_xact_lock($1)`
 )
 
@@ -56,7 +52,7 @@ func (s *Store) GetDeadLetterTasks(ctx context.Context, f taskq.DeadLetterFilter
 		}
 	}
 	limit := names.PageLimit(f.Limit)
-	sql, args := dlqQuery(f, afterAt, afterID, limit)
+	sql, args := dlqQuery(s.q.tasks, f, afterAt, afterID, limit)
 	tasks, err := s.collect(ctx, sql, args)
 	if err != nil {
 		return taskq.TaskPage{}, mapError(op, err)
@@ -82,7 +78,7 @@ func (s *Store) GetDeadLetterTask(ctx context.Context, id string) (*taskq.Task, 
 	if !ok {
 		return nil, notFound(op)
 	}
-	t, err := scanTask(s.pool.QueryRow(ctx, getDLQTaskSQL, uid))
+	t, err := scanTask(s.pool.QueryRow(ctx, s.q.getDLQTask, uid))
 	if err != nil {
 		return nil, mapError(op, err)
 	}
@@ -122,16 +118,16 @@ func (s *Store) MoveTaskToDeadLetter(ctx context.Context, t *taskq.Task, maxSize
 		evicted int64
 	)
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, dlqAdvisoryLockSQL, dlqLockKey); err != nil {
+		if _, err := tx.Exec(ctx, dlqAdvisoryLockSQL, s.q.dlqLock); err != nil {
 			return err
 		}
-		err := tx.QueryRow(ctx, moveToDLQSQL, row.uid, row.priority, t.RunAt, row.started, row.completed,
+		err := tx.QueryRow(ctx, s.q.moveToDLQ, row.uid, row.priority, t.RunAt, row.started, row.completed,
 			int32(t.RetryCount), int32(t.Attempts), row.errJSON, row.result, int32(t.DLQRetryCount),
 			at, updated).Scan(&moved, &seen)
 		if err != nil || moved == 0 || maxSize <= 0 {
 			return err
 		}
-		ct, err := tx.Exec(ctx, evictDLQSQL, maxSize, row.uid)
+		ct, err := tx.Exec(ctx, s.q.evictDLQ, maxSize, row.uid)
 		evicted = ct.RowsAffected()
 		return err
 	})
@@ -153,7 +149,7 @@ func (s *Store) RemoveFromDeadLetter(ctx context.Context, id string) error {
 	if !ok {
 		return notFound(op)
 	}
-	ct, err := s.pool.Exec(ctx, removeDLQTaskSQL, uid)
+	ct, err := s.pool.Exec(ctx, s.q.removeDLQTask, uid)
 	if err != nil {
 		return mapError(op, err)
 	}
@@ -166,7 +162,7 @@ func (s *Store) RemoveFromDeadLetter(ctx context.Context, id string) error {
 // CleanupDeadLetterTasks purges the entries that entered the DLQ before
 // threshold, in one statement, and returns how many.
 func (s *Store) CleanupDeadLetterTasks(ctx context.Context, threshold time.Time) (int, error) {
-	ct, err := s.pool.Exec(ctx, cleanupDLQSQL, threshold)
+	ct, err := s.pool.Exec(ctx, s.q.cleanupDLQ, threshold)
 	if err != nil {
 		return 0, mapError("cleanup dead letter tasks", err)
 	}
@@ -176,7 +172,7 @@ func (s *Store) CleanupDeadLetterTasks(ctx context.Context, threshold time.Time)
 // CountDeadLetterTasks returns the DLQ size.
 func (s *Store) CountDeadLetterTasks(ctx context.Context) (int, error) {
 	var n int64
-	if err := s.pool.QueryRow(ctx, countDLQSQL).Scan(&n); err != nil {
+	if err := s.pool.QueryRow(ctx, s.q.countDLQ).Scan(&n); err != nil {
 		return 0, mapError("count dead letter tasks", err)
 	}
 	return int(n), nil

@@ -1,8 +1,12 @@
 // Package postgres is the PostgreSQL implementation of taskq.StorageAdapter
-// and taskq.KeyStore, on github.com/jackc/pgx/v5 (pgxpool).
+// and taskq.StorageIdentity, on github.com/jackc/pgx/v5 (pgxpool).
 //
-// Open (or New, over a pool you own) applies the embedded migrations under
-// a PostgreSQL advisory lock, so replicas starting together are safe. State
+// Every object of the store lives in one schema, Config.Schema (default
+// "taskq"), created if missing; statements name it explicitly, so the
+// host application's search_path and tables are left alone, and stores with
+// different schemas in one database are independent. Open (or New, over a
+// pool you own) applies the embedded migrations there under a PostgreSQL
+// advisory lock, so replicas starting together are safe. State
 // changes are conditional UPDATEs, so a late or duplicate worker can never
 // move a task backwards. The hot path (CreateTask, UpdateTask, StartTasks)
 // goes through a group-commit writer: calls that arrive while a previous

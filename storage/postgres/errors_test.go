@@ -109,15 +109,15 @@ func TestServerErrorsAreSanitized(t *testing.T) {
 	t.Parallel()
 	s := NewTestStore(t, Config{})
 	ctx := t.Context()
-	k := &taskq.APIKey{ID: "k1", Name: "n", Role: taskq.RoleUser, Hash: []byte{1, 2, 3}}
-	require.NoError(t, s.CreateAPIKey(ctx, k))
-	err := s.CreateAPIKey(ctx, k)
-	require.ErrorIs(t, err, taskq.ErrConflict)
+	dup := &taskq.Task{ID: taskq.NewID(), Type: "x", Status: taskq.StatusPending, Queue: "q"}
+	require.NoError(t, s.CreateTasks(ctx, []*taskq.Task{dup}))
+	err := s.CreateTasks(ctx, []*taskq.Task{dup})
+	require.ErrorIs(t, err, taskq.ErrDuplicate)
 	var te *taskq.Error
 	require.True(t, errors.As(err, &te))
 	var pe *pgconn.PgError
 	require.True(t, errors.As(err, &pe), "the driver error is kept as the cause")
-	for _, leak := range []string{"api_keys", "INSERT", "SQLSTATE", "duplicate key"} {
+	for _, leak := range []string{"tasks_pkey", "COPY", "SQLSTATE", "duplicate key"} {
 		require.NotContains(t, te.Message, leak)
 	}
 

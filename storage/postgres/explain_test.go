@@ -51,7 +51,7 @@ func TestExplainHotQueriesUseIndexes(t *testing.T) {
 	for i := 0; i < len(ts); i += 5000 {
 		require.NoError(t, s.CreateTasks(ctx, ts[i:i+5000]))
 	}
-	_, err := s.pool.Exec(ctx, "ANALYZE tasks")
+	_, err := s.pool.Exec(ctx, "ANALYZE taskq.tasks")
 	require.NoError(t, err)
 
 	mid := ts[len(ts)/2]
@@ -65,11 +65,11 @@ func TestExplainHotQueriesUseIndexes(t *testing.T) {
 		index string // the index the plan must use, when it matters
 	}
 	list := func(name string, f taskq.TaskFilter, after, index string) q {
-		sql, args := listTasksQuery(f, after, taskq.DefaultPageSize)
+		sql, args := listTasksQuery(s.q.tasks, f, after, taskq.DefaultPageSize)
 		return q{name, sql, args, index}
 	}
 	dlq := func(name string, f taskq.DeadLetterFilter, at time.Time, after, index string) q {
-		sql, args := dlqQuery(f, at, after, taskq.DefaultPageSize)
+		sql, args := dlqQuery(s.q.tasks, f, at, after, taskq.DefaultPageSize)
 		return q{name, sql, args, index}
 	}
 	updateTasks := func(name string, ids []string, at time.Time) q {
@@ -79,19 +79,19 @@ func TestExplainHotQueriesUseIndexes(t *testing.T) {
 		for i := range ids {
 			statuses[i], prios[i], times[i], expect[i] = "completed", 1, at, statusMask([]taskq.TaskStatus{taskq.StatusRunning})
 		}
-		return q{name, updateTasksSQL, []any{ids, statuses, prios, times, nulls, nulls, ints, ints, blobs, blobs,
+		return q{name, s.q.updateTasks, []any{ids, statuses, prios, times, nulls, nulls, ints, ints, blobs, blobs,
 			ints, nulls, times, expect}, "tasks_pkey"}
 	}
 	pending, failed := []taskq.TaskStatus{taskq.StatusPending}, []taskq.TaskStatus{taskq.StatusFailed}
 	running, cancelled := []taskq.TaskStatus{taskq.StatusRunning}, []taskq.TaskStatus{taskq.StatusCancelled}
 	completed, medium := []taskq.TaskStatus{taskq.StatusCompleted}, taskq.PriorityMedium
 	cases := []q{
-		{"GetTask", getTaskSQL, []any{mid.ID}, "tasks_pkey"},
-		{"CreateTask (idempotency lookup)", getByIdempotencyKeySQL, []any{"owner-0", "key-100"}, "tasks_owner_idempotency_key_idx"},
-		{"UpdateTask (one call in a batch)", updateTaskSQL, []any{mid.ID, "running", int16(1), base, nil, nil, int32(0),
+		{"GetTask", s.q.getTask, []any{mid.ID}, "tasks_pkey"},
+		{"CreateTask (idempotency lookup)", s.q.getByIdempotencyKey, []any{"owner-0", "key-100"}, "tasks_owner_idempotency_key_idx"},
+		{"UpdateTask (one call in a batch)", s.q.updateTask, []any{mid.ID, "running", int16(1), base, nil, nil, int32(0),
 			int32(1), nil, nil, int32(0), nil, base, statusMask([]taskq.TaskStatus{taskq.StatusPending})}, "tasks_pkey"},
 		updateTasks("UpdateTask (3 calls in one statement)", []string{ts[1].ID, ts[2].ID, mid.ID}, base),
-		{"StartTasks", startTasksSQL, []any{[]string{mid.ID, ts[1].ID, ts[2].ID}, base}, "tasks_pkey"},
+		{"StartTasks", s.q.startTasks, []any{[]string{mid.ID, ts[1].ID, ts[2].ID}, base}, "tasks_pkey"},
 		list("ListTasks newest first", taskq.TaskFilter{}, "", "tasks_pkey"),
 		list("ListTasks next page", taskq.TaskFilter{}, mid.ID, "tasks_pkey"),
 		// Common filter values: walking an id index backwards finds a
@@ -117,13 +117,12 @@ func TestExplainHotQueriesUseIndexes(t *testing.T) {
 		dlq("GetDeadLetterTasks oldest first", taskq.DeadLetterFilter{}, time.Time{}, "", "tasks_dlq_idx"),
 		dlq("GetDeadLetterTasks next page", taskq.DeadLetterFilter{}, *dlqMid.DeadLetteredAt, dlqMid.ID, "tasks_dlq_idx"),
 		dlq("GetDeadLetterTasks type, next page", taskq.DeadLetterFilter{Type: "type-17"}, *dlqMid.DeadLetteredAt, dlqMid.ID, "tasks_dlq_type_idx"),
-		{"GetDeadLetterTask", getDLQTaskSQL, []any{dlqMid.ID}, "tasks_pkey"},
-		{"CountDeadLetterTasks", countDLQSQL, nil, "tasks_dlq_idx"},
-		{"MoveTaskToDeadLetter eviction", evictDLQSQL, []any{100, mid.ID}, "tasks_dlq_idx"},
-		{"CleanupDeadLetterTasks", cleanupDLQSQL, []any{base.Add(time.Hour)}, "tasks_dlq_idx"},
-		{"RemoveFromDeadLetter", removeDLQTaskSQL, []any{dlqMid.ID}, "tasks_pkey"},
-		{"DeleteTask", deleteTaskSQL, []any{mid.ID}, "tasks_pkey"},
-		{"GetAPIKeyByHash", getKeyByHashSQL, []any{[]byte{1}}, "api_keys_hash_key"},
+		{"GetDeadLetterTask", s.q.getDLQTask, []any{dlqMid.ID}, "tasks_pkey"},
+		{"CountDeadLetterTasks", s.q.countDLQ, nil, "tasks_dlq_idx"},
+		{"MoveTaskToDeadLetter eviction", s.q.evictDLQ, []any{100, mid.ID}, "tasks_dlq_idx"},
+		{"CleanupDeadLetterTasks", s.q.cleanupDLQ, []any{base.Add(time.Hour)}, "tasks_dlq_idx"},
+		{"RemoveFromDeadLetter", s.q.removeDLQTask, []any{dlqMid.ID}, "tasks_pkey"},
+		{"DeleteTask", s.q.deleteTask, []any{mid.ID}, "tasks_pkey"},
 	}
 	var doc strings.Builder
 	for _, c := range cases {

@@ -182,6 +182,6 @@ func TestPostgresDownAndBack(t *testing.T) {
 		require.GreaterOrEqual(t, got.Attempts, 1)
 	}
 	var stored int
-	require.NoError(t, s.Pool().QueryRow(ctx, "SELECT count(*) FROM tasks").Scan(&stored))
+	require.NoError(t, s.Pool().QueryRow(ctx, "SELECT count(*) FROM taskq.tasks").Scan(&stored))
 	require.Equal(t, workers*perWorker, stored, "no stray records")
 }

@@ -15,7 +15,7 @@ import (
 // the arrays is one new task, skipped when its id or (owner, idempotency
 // key) exists, also when an earlier row of the same statement holds it.
 // RETURNING names the rows stored.
-var insertTasksSQL = `INSERT INTO tasks (` + taskColumns + `)
+var insertTasksSQL = `INSERT INTO {schema}.tasks (` + taskColumns + `)
 	SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int2[], $5::text[], $6::timestamptz[],
 		$7::timestamptz[], $8::timestamptz[], $9::timestamptz[], $10::int4[], $11::int4[], $12::jsonb[],
 		$13::jsonb[], $14::jsonb[], $15::text[], $16::timestamptz[], $17::timestamptz[], $18::int8[],
@@ -25,7 +25,7 @@ var insertTasksSQL = `INSERT INTO tasks (` + taskColumns + `)
 
 // insertTaskSQL stores one task (a batch with one CreateTask call): the
 // same as insertTasksSQL for one row, planned and run a little faster.
-var insertTaskSQL = `INSERT INTO tasks (` + taskColumns + `) VALUES (` + placeholders(len(insertColumns)) + `)
+var insertTaskSQL = `INSERT INTO {schema}.tasks (` + taskColumns + `) VALUES (` + placeholders(len(insertColumns)) + `)
 	ON CONFLICT DO NOTHING`
 
 func placeholders(n int) string {
@@ -52,13 +52,13 @@ type taskInsert struct {
 // queueInserts adds the inserts of ops (sorted by id) to b as one
 // statement. Of several calls with one id only the first is stored, as if
 // they had run one after another.
-func queueInserts(b *pgx.Batch, ops []*writeOp) {
+func queueInserts(b *pgx.Batch, q *queries, ops []*writeOp) {
 	switch len(ops) {
 	case 0:
 		return
 	case 1:
 		in := ops[0].ins
-		b.Queue(insertTaskSQL, in.row.insertValues(&in.t)...).Exec(func(ct pgconn.CommandTag) error {
+		b.Queue(q.insertTask, in.row.insertValues(&in.t)...).Exec(func(ct pgconn.CommandTag) error {
 			in.inserted = ct.RowsAffected() == 1
 			return nil
 		})
@@ -92,7 +92,7 @@ func queueInserts(b *pgx.Batch, ops []*writeOp) {
 			byID[r.uid.Bytes] = op.ins
 		}
 	}
-	b.Queue(insertTasksSQL, ids, types, statuses, priorities, descs, createds, updateds,
+	b.Queue(q.insertTasks, ids, types, statuses, priorities, descs, createds, updateds,
 		pgtype.FlatArray[*time.Time](completeds), pgtype.FlatArray[*time.Time](deadlines), retries, maxRetries,
 		pgtype.FlatArray[[]byte](errs), pgtype.FlatArray[[]byte](results), pgtype.FlatArray[[]byte](metadatas),
 		queues, runAts, pgtype.FlatArray[*time.Time](starteds), timeouts, attempts, dlqRetries,

@@ -92,7 +92,7 @@ func allIn(sts []taskq.TaskStatus, set map[taskq.TaskStatus]bool) bool {
 // (pending, running, failed) on active; completed tasks walk the primary
 // key. Owner and priority filters name the predicates of their partial
 // indexes (tasks with an owner; priorities other than medium).
-func listTasksQuery(f taskq.TaskFilter, after string, limit int) (string, []any) {
+func listTasksQuery(table string, f taskq.TaskFilter, after string, limit int) (string, []any) {
 	var q query
 	if len(f.Statuses) > 0 {
 		st := make([]string, len(f.Statuses))
@@ -135,7 +135,7 @@ func listTasksQuery(f taskq.TaskFilter, after string, limit int) (string, []any)
 	if after != "" {
 		q.add("id < ?", after)
 	}
-	sql := "SELECT " + taskColumns + " FROM tasks" + q.whereClause() + " ORDER BY id DESC LIMIT " + q.arg(limit+1)
+	sql := "SELECT " + taskColumns + " FROM " + table + q.whereClause() + " ORDER BY id DESC LIMIT " + q.arg(limit+1)
 	return sql, q.args
 }
 
@@ -156,7 +156,7 @@ func (s *Store) ListTasks(ctx context.Context, f taskq.TaskFilter) (taskq.TaskPa
 		return taskq.TaskPage{}, nil
 	}
 	limit := names.PageLimit(f.Limit)
-	sql, args := listTasksQuery(f, after, limit)
+	sql, args := listTasksQuery(s.q.tasks, f, after, limit)
 	tasks, err := s.collect(ctx, sql, args)
 	if err != nil {
 		return taskq.TaskPage{}, mapError(op, err)
@@ -171,7 +171,7 @@ func (s *Store) ListTasks(ctx context.Context, f taskq.TaskFilter) (taskq.TaskPa
 
 // dlqQuery builds the GetDeadLetterTasks statement: oldest entry first by
 // (dead_lettered_at, id), on the partial DLQ indexes.
-func dlqQuery(f taskq.DeadLetterFilter, afterAt time.Time, afterID string, limit int) (string, []any) {
+func dlqQuery(table string, f taskq.DeadLetterFilter, afterAt time.Time, afterID string, limit int) (string, []any) {
 	q := query{where: []string{"rare_status = 'dead_letter'"}}
 	if f.Type != "" {
 		q.add("type = ?", f.Type)
@@ -180,7 +180,7 @@ func dlqQuery(f taskq.DeadLetterFilter, afterAt time.Time, afterID string, limit
 		a, b := q.arg(afterAt), q.arg(afterID)
 		q.where = append(q.where, "(dead_lettered_at, id) > ("+a+", "+b+"::uuid)")
 	}
-	sql := "SELECT " + taskColumns + " FROM tasks" + q.whereClause() +
+	sql := "SELECT " + taskColumns + " FROM " + table + q.whereClause() +
 		" ORDER BY dead_lettered_at, id LIMIT " + q.arg(limit+1)
 	return sql, q.args
 }

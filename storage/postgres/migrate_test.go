@@ -17,8 +17,8 @@ func TestMigrationsFiles(t *testing.T) {
 	require.NoError(t, err)
 	require.NotEmpty(t, ms)
 	for i, m := range ms {
-		require.Equal(t, i+1, m.version, "versions are 1, 2, … without gaps: %s", m.name)
-		require.NotEmpty(t, m.sql)
+		require.Equal(t, i+1, m.Version, "versions are 1, 2, … without gaps: %s", m.Name)
+		require.NotEmpty(t, m.SQL)
 	}
 }
 
@@ -47,7 +47,7 @@ func TestMigrationsConcurrentRunnersApplyOnce(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			<-start
-			applied[i], errs[i] = migrate(ctx, pool)
+			applied[i], errs[i] = migrate(ctx, pool, DefaultSchema)
 		}()
 	}
 	close(start)
@@ -62,12 +62,12 @@ func TestMigrationsConcurrentRunnersApplyOnce(t *testing.T) {
 	conn, err := pgx.Connect(ctx, url)
 	require.NoError(t, err)
 	defer conn.Close(ctx)
-	rows, err := conn.Query(ctx, "SELECT version FROM "+migrationsTable+" ORDER BY version")
+	rows, err := conn.Query(ctx, "SELECT version FROM taskq."+migrationsTable+" ORDER BY version")
 	require.NoError(t, err)
 	versions, err := pgx.CollectRows(rows, pgx.RowTo[int32])
 	require.NoError(t, err)
 	require.Len(t, versions, len(ms))
-	for _, table := range []string{"tasks", "users", "api_keys"} {
+	for _, table := range []string{"taskq.tasks", "taskq.storage_identity"} {
 		var exists bool
 		require.NoError(t, conn.QueryRow(ctx, "SELECT to_regclass($1) IS NOT NULL", table).Scan(&exists))
 		require.True(t, exists, table)
@@ -102,11 +102,11 @@ func TestOpenConcurrentOnFreshDatabase(t *testing.T) {
 		t.Cleanup(func() { _ = stores[i].Close() })
 	}
 	require.NoError(t, stores[0].Ping(ctx))
-	n, err := migrate(ctx, stores[1].Pool())
+	n, err := migrate(ctx, stores[1].Pool(), DefaultSchema)
 	require.NoError(t, err)
 	require.Zero(t, n, "nothing left to apply")
 	var count int
-	require.NoError(t, stores[0].Pool().QueryRow(ctx, "SELECT count(*) FROM "+migrationsTable).Scan(&count))
+	require.NoError(t, stores[0].Pool().QueryRow(ctx, "SELECT count(*) FROM taskq."+migrationsTable).Scan(&count))
 	ms, err := migrations()
 	require.NoError(t, err)
 	require.Equal(t, len(ms), count)
@@ -121,6 +121,6 @@ func TestMigrateHonoursContext(t *testing.T) {
 	defer pool.Close()
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	_, err = migrate(ctx, pool)
+	_, err = migrate(ctx, pool, DefaultSchema)
 	require.Error(t, err)
 }

@@ -17,10 +17,3 @@ func TestStorageAdapter(t *testing.T) {
 		return postgres.NewTestStore(t, postgres.Config{})
 	})
 }
-
-func TestKeyStore(t *testing.T) {
-	t.Parallel()
-	storagetest.RunKeyStore(t, func(t *testing.T) taskq.KeyStore {
-		return postgres.NewTestStore(t, postgres.Config{})
-	})
-}

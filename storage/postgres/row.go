@@ -66,7 +66,9 @@ func scanTask(row pgx.Row) (*taskq.Task, error) {
 		t.Result = buf.Bytes()
 	}
 	if metadata != nil {
-		if err := json.Unmarshal(metadata, &t.Metadata); err != nil {
+		// Numbers as json.Number: exact digits, the same form on every
+		// backend.
+		if t.Metadata, err = taskq.DecodeMetadata(metadata); err != nil {
 			return nil, decodeError(err)
 		}
 	}
@@ -79,6 +81,7 @@ type taskRow struct {
 	uid                 pgtype.UUID
 	errJSON, result     []byte
 	metadata            []byte
+	md                  map[string]any // metadata as stored and read back
 	priority            int16
 	timeoutMS           int64
 	completed, deadline *time.Time
@@ -86,7 +89,8 @@ type taskRow struct {
 }
 
 // encodeTask validates the parts of t the schema needs and encodes its
-// JSON columns, metadata only when withMetadata (updates leave it alone).
+// JSON columns, metadata only when withMetadata (updates leave it alone),
+// also in the form a read returns (taskq.NormalizeMetadata).
 // A dead_letter task without a DLQ entry time gets one (its
 // Updated time, else now), so that every DLQ entry has a place in the
 // oldest-first order and in cursors.
@@ -124,7 +128,7 @@ func (s *Store) encodeTask(op string, t *taskq.Task, withMetadata bool) (taskRow
 		r.result = t.Result
 	}
 	if withMetadata && t.Metadata != nil {
-		if r.metadata, err = json.Marshal(t.Metadata); err != nil {
+		if r.md, r.metadata, err = taskq.NormalizeMetadata(t.Metadata); err != nil {
 			return taskRow{}, invalidInput(op, "metadata is not encodable as JSON")
 		}
 	}

@@ -30,12 +30,12 @@ func TestStartTasksIsHOT(t *testing.T) {
 		ids[i] = u.Bytes
 	}
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		ct, err := tx.Exec(ctx, startTasksSQL, ids, time.Now())
+		ct, err := tx.Exec(ctx, s.q.startTasks, ids, time.Now())
 		require.NoError(t, err)
 		require.Equal(t, int64(n), ct.RowsAffected())
 		var updated, hot int64
-		require.NoError(t, tx.QueryRow(ctx, `SELECT pg_stat_get_xact_tuples_updated('tasks'::regclass),
-			pg_stat_get_xact_tuples_hot_updated('tasks'::regclass)`).Scan(&updated, &hot))
+		require.NoError(t, tx.QueryRow(ctx, `SELECT pg_stat_get_xact_tuples_updated('taskq.tasks'::regclass),
+			pg_stat_get_xact_tuples_hot_updated('taskq.tasks'::regclass)`).Scan(&updated, &hot))
 		require.Equal(t, int64(n), updated)
 		require.Equal(t, int64(n), hot, "every start must be a HOT update")
 		return nil
@@ -54,10 +54,10 @@ func TestHotStatementsIgnoreStaleStatusStatistics(t *testing.T) {
 	t.Parallel()
 	s := NewTestStore(t, Config{})
 	ctx := t.Context()
-	_, err := s.pool.Exec(ctx, "CREATE INDEX tasks_test_status_idx ON tasks (status, id)")
+	_, err := s.pool.Exec(ctx, "CREATE INDEX tasks_test_status_idx ON taskq.tasks (status, id)")
 	require.NoError(t, err)
 	t.Cleanup(func() { // before the database is emptied for reuse
-		_, err := s.pool.Exec(context.Background(), "DROP INDEX tasks_test_status_idx")
+		_, err := s.pool.Exec(context.Background(), "DROP INDEX taskq.tasks_test_status_idx")
 		require.NoError(t, err)
 	})
 	old := newPending(5000)
@@ -65,7 +65,7 @@ func TestHotStatementsIgnoreStaleStatusStatistics(t *testing.T) {
 		task.Status = taskq.StatusCompleted
 	}
 	require.NoError(t, s.CreateTasks(ctx, old))
-	_, err = s.pool.Exec(ctx, "ANALYZE tasks")
+	_, err = s.pool.Exec(ctx, "ANALYZE taskq.tasks")
 	require.NoError(t, err)
 	burst := newPending(3000)
 	require.NoError(t, s.CreateTasks(ctx, burst))
@@ -87,8 +87,8 @@ func TestHotStatementsIgnoreStaleStatusStatistics(t *testing.T) {
 			sql  string
 			args []any
 		}{
-			"StartTasks": {startTasksSQL, []any{ids, now}},
-			"UpdateTask": {updateTasksSQL, []any{ids, statuses, prios, times, nulls, nulls, ints, ints, blobs, blobs,
+			"StartTasks": {s.q.startTasks, []any{ids, now}},
+			"UpdateTask": {s.q.updateTasks, []any{ids, statuses, prios, times, nulls, nulls, ints, ints, blobs, blobs,
 				ints, nulls, times, expect}},
 		} {
 			err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {

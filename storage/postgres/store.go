@@ -10,25 +10,31 @@ import (
 	"github.com/taskq/taskq"
 )
 
-// Store is a taskq.StorageAdapter and taskq.KeyStore on PostgreSQL. It is
-// safe for concurrent use.
+// Store is a taskq.StorageAdapter (and taskq.StorageIdentity) on
+// PostgreSQL, in the schema of Config.Schema. It is safe for concurrent
+// use.
 type Store struct {
 	pool      *pgxpool.Pool
+	q         *queries
 	ownPool   bool
 	cfg       Config
 	log       *slog.Logger
 	w         *writer
 	closeOnce sync.Once
+
+	idMu sync.Mutex
+	id   string // storage identity, once read
 }
 
 var (
-	_ taskq.StorageAdapter = (*Store)(nil)
-	_ taskq.KeyStore       = (*Store)(nil)
+	_ taskq.StorageAdapter  = (*Store)(nil)
+	_ taskq.StorageIdentity = (*Store)(nil)
 )
 
-// New returns a Store over pool, after applying the pending migrations
-// (unless cfg.SkipMigrations). The pool stays the caller's: Close does not
-// close it.
+// New returns a Store over pool, after creating cfg.Schema if missing and
+// applying the pending migrations there (unless cfg.SkipMigrations). The
+// pool stays the caller's: Close does not close it, and its search_path is
+// irrelevant.
 func New(ctx context.Context, pool *pgxpool.Pool, cfg Config) (*Store, error) {
 	if pool == nil {
 		return nil, errors.New("postgres: New needs a *pgxpool.Pool (or use Open with a database URL)")
@@ -39,21 +45,26 @@ func New(ctx context.Context, pool *pgxpool.Pool, cfg Config) (*Store, error) {
 	}
 	log := cfg.Logger.With("component", "storage.postgres")
 	if !cfg.SkipMigrations {
-		n, err := migrate(ctx, pool)
+		n, err := migrate(ctx, pool, cfg.Schema)
 		if err != nil {
 			return nil, mapError("migrate", err)
 		}
 		if n > 0 {
-			log.InfoContext(ctx, "applied migrations", "count", n)
+			log.InfoContext(ctx, "applied migrations", "schema", cfg.Schema, "count", n)
 		}
 	}
-	return &Store{pool: pool, cfg: cfg, log: log, w: newWriter(pool, cfg)}, nil
+	q := newQueries(cfg.Schema)
+	return &Store{pool: pool, q: q, cfg: cfg, log: log, w: newWriter(pool, q, cfg)}, nil
 }
 
 // Open connects to databaseURL (a postgres:// URL or key=value string;
 // pool settings such as pool_max_conns are accepted) and returns a Store
-// that owns the pool.
+// that owns the pool. An empty databaseURL is an error (the reference
+// server reads it from TASKQ_DATABASE_URL).
 func Open(ctx context.Context, databaseURL string, cfg Config) (*Store, error) {
+	if databaseURL == "" {
+		return nil, &taskq.Error{Code: taskq.CodeInvalidInput, Message: "postgres: Open needs a connection URL (TASKQ_DATABASE_URL)"}
+	}
 	pcfg, err := pgxpool.ParseConfig(databaseURL)
 	if err != nil {
 		// The parse error may quote the URL: keep it out of the message.
@@ -71,6 +82,9 @@ func Open(ctx context.Context, databaseURL string, cfg Config) (*Store, error) {
 	s.ownPool = true
 	return s, nil
 }
+
+// Schema returns the schema that holds the store's objects.
+func (s *Store) Schema() string { return s.cfg.Schema }
 
 // Pool returns the underlying pool.
 func (s *Store) Pool() *pgxpool.Pool { return s.pool }

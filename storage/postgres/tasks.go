@@ -12,11 +12,11 @@ import (
 )
 
 var (
-	getTaskSQL = `SELECT ` + taskColumns + ` FROM tasks WHERE id = $1`
+	getTaskSQL = `SELECT ` + taskColumns + ` FROM {schema}.tasks WHERE id = $1`
 
-	getByIdempotencyKeySQL = `SELECT ` + taskColumns + ` FROM tasks WHERE owner = $1 AND idempotency_key = $2 AND idempotency_key <> ''`
+	getByIdempotencyKeySQL = `SELECT ` + taskColumns + ` FROM {schema}.tasks WHERE owner = $1 AND idempotency_key = $2 AND idempotency_key <> ''`
 
-	statusSQL = `SELECT status FROM tasks WHERE id = $1`
+	statusSQL = `SELECT status FROM {schema}.tasks WHERE id = $1`
 
 	// startTasksSQL is one UPDATE of every startable task among $1. It
 	// reads the primary key with the id array, which nbtree sorts, so rows
@@ -33,19 +33,21 @@ var (
 	// task of that index and filtered by id: a scan of the whole backlog
 	// per call instead of one probe per id. The update is HOT (see
 	// migrations/0001_init.sql).
-	startTasksSQL = `UPDATE tasks SET status = 'running', started_at = $2, updated = $2, attempts = attempts + 1
+	startTasksSQL = `UPDATE {schema}.tasks SET status = 'running', started_at = $2, updated = $2, attempts = attempts + 1
 	WHERE id = ANY ($1::uuid[])
 		AND CASE status WHEN 'pending' THEN true WHEN 'failed' THEN true WHEN 'running' THEN true ELSE false END
 	RETURNING ` + taskColumns
 
-	deleteTaskSQL = `DELETE FROM tasks WHERE id = $1`
+	deleteTaskSQL = `DELETE FROM {schema}.tasks WHERE id = $1`
 )
 
 func duplicate(cause error) error {
 	return taskq.NewDuplicateError("", cause)
 }
 
-// CreateTask stores a new record through the group-commit writer. A task
+// CreateTask stores a new record through the group-commit writer and
+// returns it with its metadata as GetTask returns it (numbers as
+// json.Number, nested values copied). A task
 // whose id or (owner, idempotency key) exists is not stored: the existing
 // one is returned with an error matching taskq.ErrDuplicate.
 func (s *Store) CreateTask(ctx context.Context, t *taskq.Task) (*taskq.Task, error) {
@@ -61,7 +63,11 @@ func (s *Store) CreateTask(ctx context.Context, t *taskq.Task) (*taskq.Task, err
 			return nil, mapError(op, err)
 		}
 		if in.inserted {
-			return t.Clone(), nil
+			c := t.Clone()
+			if row.md != nil {
+				c.Metadata = row.md // as GetTask will return it
+			}
+			return c, nil
 		}
 		existing, err := s.existing(ctx, row.id, t)
 		if err == nil {
@@ -78,9 +84,9 @@ func (s *Store) CreateTask(ctx context.Context, t *taskq.Task) (*taskq.Task, err
 // existing returns the record a refused insert collided with: the one
 // with the same id, else the one with the same (owner, idempotency key).
 func (s *Store) existing(ctx context.Context, id string, t *taskq.Task) (*taskq.Task, error) {
-	got, err := scanTask(s.pool.QueryRow(ctx, getTaskSQL, id))
+	got, err := scanTask(s.pool.QueryRow(ctx, s.q.getTask, id))
 	if errors.Is(err, pgx.ErrNoRows) && t.IdempotencyKey != "" {
-		got, err = scanTask(s.pool.QueryRow(ctx, getByIdempotencyKeySQL, t.Owner, t.IdempotencyKey))
+		got, err = scanTask(s.pool.QueryRow(ctx, s.q.getByIdempotencyKey, t.Owner, t.IdempotencyKey))
 	}
 	return got, mapError("create task", err)
 }
@@ -101,7 +107,7 @@ func (s *Store) CreateTasks(ctx context.Context, ts []*taskq.Task) error {
 		}
 		rows[i] = row.insertValues(t)
 	}
-	_, err := s.pool.CopyFrom(ctx, pgx.Identifier{"tasks"}, insertColumns, pgx.CopyFromRows(rows))
+	_, err := s.pool.CopyFrom(ctx, pgx.Identifier{s.q.schema, "tasks"}, insertColumns, pgx.CopyFromRows(rows))
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) && pe.Code == sqlUniqueViolation {
 		return duplicate(err)
@@ -116,7 +122,7 @@ func (s *Store) GetTask(ctx context.Context, id string) (*taskq.Task, error) {
 	if !ok {
 		return nil, notFound(op)
 	}
-	t, err := scanTask(s.pool.QueryRow(ctx, getTaskSQL, uid))
+	t, err := scanTask(s.pool.QueryRow(ctx, s.q.getTask, uid))
 	if err != nil {
 		return nil, mapError(op, err)
 	}
@@ -150,7 +156,7 @@ func (s *Store) UpdateTask(ctx context.Context, t *taskq.Task, expect ...taskq.T
 	// Nothing matched: the record is missing, or its status is not one of
 	// expect.
 	var status string
-	if err := s.pool.QueryRow(ctx, statusSQL, row.uid).Scan(&status); err != nil {
+	if err := s.pool.QueryRow(ctx, s.q.status, row.uid).Scan(&status); err != nil {
 		return mapError(op, err)
 	}
 	want := make([]string, len(expect))
@@ -189,7 +195,7 @@ func (s *Store) StartTasks(ctx context.Context, ids []string, now time.Time) ([]
 	}
 	var started map[string]*taskq.Task
 	err := s.w.do(ctx, s.w.starts, &writeOp{key: key, queue: func(b *pgx.Batch) {
-		b.Queue(startTasksSQL, uids, now).Query(func(rows pgx.Rows) error {
+		b.Queue(s.q.startTasks, uids, now).Query(func(rows pgx.Rows) error {
 			started = make(map[string]*taskq.Task, len(uids))
 			for rows.Next() {
 				t, err := scanTask(rows)
@@ -220,7 +226,7 @@ func (s *Store) DeleteTask(ctx context.Context, id string) error {
 	if !ok {
 		return notFound(op)
 	}
-	ct, err := s.pool.Exec(ctx, deleteTaskSQL, uid)
+	ct, err := s.pool.Exec(ctx, s.q.deleteTask, uid)
 	if err != nil {
 		return mapError(op, err)
 	}

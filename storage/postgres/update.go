@@ -54,7 +54,7 @@ var statusBitSQL = func() string {
 // array order, a nested loop over the primary key, so concurrent batches
 // lock rows in the same order. The status test reads no index (see
 // startTasksSQL).
-var updateTasksSQL = `UPDATE tasks SET status = v.status, priority = v.priority, run_at = v.run_at,
+var updateTasksSQL = `UPDATE {schema}.tasks SET status = v.status, priority = v.priority, run_at = v.run_at,
 		started_at = v.started_at, completed_at = v.completed_at, retry_count = v.retry_count,
 		attempts = v.attempts, error = v.error, result = v.result, dlq_retry_count = v.dlq_retry_count,
 		dead_lettered_at = v.dead_lettered_at, updated = v.updated
@@ -68,7 +68,7 @@ var updateTasksSQL = `UPDATE tasks SET status = v.status, priority = v.priority,
 
 // updateTaskSQL is updateTasksSQL for one row (a batch with one
 // UpdateTask call), planned and run a little faster.
-var updateTaskSQL = `UPDATE tasks SET status = $2, priority = $3, run_at = $4, started_at = $5,
+var updateTaskSQL = `UPDATE {schema}.tasks SET status = $2, priority = $3, run_at = $4, started_at = $5,
 		completed_at = $6, retry_count = $7, attempts = $8, error = $9, result = $10,
 		dlq_retry_count = $11, dead_lettered_at = $12, updated = $13
 	WHERE id = $1 AND ($14::int4 & ` + statusBitSQL + `) <> 0`
@@ -102,7 +102,7 @@ func newTaskUpdate(row taskRow, t *taskq.Task, expect []taskq.TaskStatus) *taskU
 // queueUpdates adds the task updates of ops (sorted by id) to b as
 // multi-row statements. Updates of one task in one batch go in separate
 // statements, in the order of ops, since one statement changes a row once.
-func queueUpdates(b *pgx.Batch, ops []*writeOp) {
+func queueUpdates(b *pgx.Batch, q *queries, ops []*writeOp) {
 	for len(ops) > 0 {
 		round, rest := ops[:0:0], ops[:0:0]
 		for i, op := range ops {
@@ -112,16 +112,16 @@ func queueUpdates(b *pgx.Batch, ops []*writeOp) {
 			}
 			round = append(round, op)
 		}
-		queueUpdateStatement(b, round)
+		queueUpdateStatement(b, q, round)
 		ops = rest
 	}
 }
 
-func queueUpdateStatement(b *pgx.Batch, ops []*writeOp) {
+func queueUpdateStatement(b *pgx.Batch, q *queries, ops []*writeOp) {
 	n := len(ops)
 	if n == 1 {
 		u := ops[0].upd
-		b.Queue(updateTaskSQL, u.uid, u.status, u.priority, u.runAt, u.started, u.completed, u.retryCount,
+		b.Queue(q.updateTask, u.uid, u.status, u.priority, u.runAt, u.started, u.completed, u.retryCount,
 			u.attempts, u.errJSON, u.result, u.dlqRetryCount, u.deadLetter, u.updated, u.expect,
 		).Exec(func(ct pgconn.CommandTag) error {
 			u.applied = ct.RowsAffected() == 1
@@ -149,7 +149,7 @@ func queueUpdateStatement(b *pgx.Batch, ops []*writeOp) {
 	}
 	// Slices of these element types have pgx's fast (reflection-free)
 	// encoders; FlatArray does the same for the rest.
-	b.Queue(updateTasksSQL, ids, statuses, priorities, runAts, pgtype.FlatArray[*time.Time](starteds),
+	b.Queue(q.updateTasks, ids, statuses, priorities, runAts, pgtype.FlatArray[*time.Time](starteds),
 		pgtype.FlatArray[*time.Time](completeds), retries, attempts, pgtype.FlatArray[[]byte](errs),
 		pgtype.FlatArray[[]byte](results), dlqRetries, pgtype.FlatArray[*time.Time](deadLets), updateds,
 		expects,

@@ -2,6 +2,8 @@ package postgres
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 
@@ -160,7 +162,7 @@ func TestInsertsShareOneStatement(t *testing.T) {
 		got, err := s.GetTask(ctx, task.ID)
 		require.NoError(t, err)
 		require.Equal(t, task.Type, got.Type)
-		require.InDelta(t, task.Metadata["i"], got.Metadata["i"], 0)
+		require.Equal(t, json.Number(fmt.Sprint(task.Metadata["i"])), got.Metadata["i"])
 	}
 	_, err := s.GetTask(ctx, ts[1].ID)
 	require.ErrorIs(t, err, taskq.ErrNotFound)

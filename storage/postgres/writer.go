@@ -59,6 +59,7 @@ type WriterStats struct {
 // MaxInFlight 1 all calls share one lane.
 type writer struct {
 	pool    *pgxpool.Pool
+	q       *queries
 	cfg     Config
 	general *lane
 	starts  *lane // == general with MaxInFlight 1
@@ -81,8 +82,8 @@ func newLane(cfg Config, inFlight int) *lane {
 
 var errWriterClosed = errors.New("postgres: store closed")
 
-func newWriter(pool *pgxpool.Pool, cfg Config) *writer {
-	w := &writer{pool: pool, cfg: cfg, stop: make(chan struct{}), stopped: make(chan struct{})}
+func newWriter(pool *pgxpool.Pool, q *queries, cfg Config) *writer {
+	w := &writer{pool: pool, q: q, cfg: cfg, stop: make(chan struct{}), stopped: make(chan struct{})}
 	lanes := []*lane{newLane(cfg, cfg.MaxInFlight)}
 	if cfg.MaxInFlight > 1 {
 		lanes = []*lane{newLane(cfg, cfg.MaxInFlight-1), newLane(cfg, 1)}
@@ -264,8 +265,8 @@ func (w *writer) send(ops []*writeOp) error {
 			op.queue(b)
 		}
 	}
-	queueInserts(b, ins)
-	queueUpdates(b, upds)
+	queueInserts(b, w.q, ins)
+	queueUpdates(b, w.q, upds)
 	w.batches.Add(1)
 	w.calls.Add(int64(len(ops)))
 	w.statements.Add(int64(b.Len()))

@@ -184,7 +184,7 @@ func TestStartTasksDoNotQueueBehindOtherWrites(t *testing.T) {
 	tx, err := s.pool.Begin(ctx)
 	require.NoError(t, err)
 	defer func() { _ = tx.Rollback(context.Background()) }()
-	_, err = tx.Exec(ctx, "SELECT 1 FROM tasks WHERE id = $1 FOR UPDATE", ts[0].ID)
+	_, err = tx.Exec(ctx, "SELECT 1 FROM taskq.tasks WHERE id = $1 FOR UPDATE", ts[0].ID)
 	require.NoError(t, err)
 
 	updated := make(chan error, 1)

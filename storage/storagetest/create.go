@@ -25,14 +25,15 @@ func fullTask() *taskq.Task {
 		t.MaxRetries = 7
 		t.Error = &taskq.TaskError{Code: taskq.CodeTaskTimeout, Message: "took too long", Retryable: true}
 		t.Result = json.RawMessage(`{"rows": 3, "file": "r.csv"}`)
+		// The form every storage returns (see testMetadata for others).
 		t.Metadata = map[string]any{
 			"to":     "b@example.com",
-			"count":  float64(42),
-			"ratio":  1.5,
+			"count":  json.Number("42"),
+			"ratio":  json.Number("1.5"),
 			"ok":     true,
 			"none":   nil,
-			"list":   []any{"x", float64(2), false},
-			"nested": map[string]any{"k": "v", "n": float64(-1)},
+			"list":   []any{"x", json.Number("2"), false},
+			"nested": map[string]any{"k": "v", "n": json.Number("-1")},
 		}
 		t.Queue = "reports"
 		t.RunAt = n.Add(5 * time.Minute)
@@ -78,7 +79,7 @@ func testCreateTask(t *testing.T, newStore Factory) {
 		want := newTask(func(t *taskq.Task) {
 			t.Metadata = map[string]any{
 				"quote": `say "hi" \ bye`, "unicode": "日本語 ✓", "empty": "",
-				"big": float64(1 << 40), "neg": -0.25, "arr": []any{map[string]any{"a": []any{}}},
+				"big": json.Number("1099511627776"), "neg": json.Number("-0.25"), "arr": []any{map[string]any{"a": []any{}}},
 			}
 			t.Result = json.RawMessage(`[1, {"z": null, "a": "b"}, "s"]`)
 			t.Error = &taskq.TaskError{Code: taskq.CodeTaskExecutionFailed, Message: `boom: "quoted"`, Retryable: false}

@@ -1,8 +1,10 @@
 package storagetest
 
 import (
+	"encoding/json"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -173,7 +175,7 @@ func testListTasks(t *testing.T, newStore Factory) {
 func manyTasks(n int) []*taskq.Task {
 	out := make([]*taskq.Task, n)
 	for i := range out {
-		out[i] = newTask(func(t *taskq.Task) { t.Metadata = map[string]any{"i": float64(i)} })
+		out[i] = newTask(func(t *taskq.Task) { t.Metadata = map[string]any{"i": json.Number(strconv.Itoa(i))} })
 	}
 	return out
 }

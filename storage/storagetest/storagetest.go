@@ -42,6 +42,7 @@ func Run(t *testing.T, newStore func(t *testing.T) taskq.StorageAdapter) {
 		{"CleanupDeadLetterTasks", testCleanupDeadLetterTasks},
 		{"CountDeadLetterTasks", testCountDeadLetterTasks},
 		{"Ping", testPing},
+		{"Metadata", testMetadata},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()

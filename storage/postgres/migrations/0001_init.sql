@@ -1,7 +1,8 @@
--- 0001: tasks, users, API keys.
+-- 0001: tasks. Every object is created in the store's schema ({schema},
+-- replaced by the quoted Config.Schema when the migration runs).
 --
 -- Every status change is an UPDATE of tasks conditioned on the current
--- status. Indexes are chosen so that each query of API.md is index-backed
+-- status. Indexes are chosen so that each query of the store is index-backed
 -- (or walks the primary key, where the filter value is common) while the
 -- two hot transitions stay cheap:
 --
@@ -17,7 +18,7 @@
 --
 -- Ids are UUIDv7: time-ordered, so "newest first" is "id desc".
 
-CREATE TABLE tasks (
+CREATE TABLE {schema}.tasks (
     id               uuid        PRIMARY KEY,
     type             text        NOT NULL,
     status           text        NOT NULL CHECK (status IN
@@ -51,43 +52,22 @@ CREATE TABLE tasks (
 
 -- GET /api/tasks?status=pending|running (filtered), the reconciler's scan
 -- of pending|failed|running tasks.
-CREATE INDEX tasks_active_idx ON tasks (id) WHERE active;
+CREATE INDEX tasks_active_idx ON {schema}.tasks (id) WHERE active;
 -- GET /api/tasks?status=failed|cancelled|dead_letter.
-CREATE INDEX tasks_rare_status_idx ON tasks (rare_status, id) WHERE rare_status IS NOT NULL;
+CREATE INDEX tasks_rare_status_idx ON {schema}.tasks (rare_status, id) WHERE rare_status IS NOT NULL;
 -- GET /api/tasks?type=…
-CREATE INDEX tasks_type_id_idx ON tasks (type, id);
+CREATE INDEX tasks_type_id_idx ON {schema}.tasks (type, id);
 -- GET /api/tasks?priority=… for the priorities other than the default
 -- (medium, 1), which are expected to be the rarer ones; medium walks the
 -- primary key.
-CREATE INDEX tasks_priority_id_idx ON tasks (priority, id) WHERE priority <> 1;
+CREATE INDEX tasks_priority_id_idx ON {schema}.tasks (priority, id) WHERE priority <> 1;
 -- A user's own tasks (role user), optionally filtered further.
-CREATE INDEX tasks_owner_id_idx ON tasks (owner, id) WHERE owner <> '';
+CREATE INDEX tasks_owner_id_idx ON {schema}.tasks (owner, id) WHERE owner <> '';
 -- Idempotency-Key: unique per owner when set.
-CREATE UNIQUE INDEX tasks_owner_idempotency_key_idx ON tasks (owner, idempotency_key)
+CREATE UNIQUE INDEX tasks_owner_idempotency_key_idx ON {schema}.tasks (owner, idempotency_key)
     WHERE idempotency_key <> '';
 -- GET /api/dlq oldest entry first, size-cap eviction, retention cleanup
 -- and the DLQ count.
-CREATE INDEX tasks_dlq_idx      ON tasks (dead_lettered_at, id) WHERE rare_status = 'dead_letter';
+CREATE INDEX tasks_dlq_idx      ON {schema}.tasks (dead_lettered_at, id) WHERE rare_status = 'dead_letter';
 -- GET /api/dlq?type=…
-CREATE INDEX tasks_dlq_type_idx ON tasks (type, dead_lettered_at, id) WHERE rare_status = 'dead_letter';
-
-CREATE TABLE users (
-    id      text        PRIMARY KEY,
-    name    text        NOT NULL,
-    role    text        NOT NULL CHECK (role IN ('admin', 'user')),
-    created timestamptz NOT NULL DEFAULT now()
-);
-
--- API keys are stored as a SHA-256 hash only; the secret is never kept.
-CREATE TABLE api_keys (
-    id         text        PRIMARY KEY,
-    name       text        NOT NULL,
-    role       text        NOT NULL CHECK (role IN ('admin', 'user')),
-    hash       bytea       NOT NULL UNIQUE,
-    created    timestamptz NOT NULL,
-    expires_at timestamptz,
-    revoked_at timestamptz,
-    last_used  timestamptz
-);
-
-CREATE INDEX api_keys_created_idx ON api_keys (created, id);
+CREATE INDEX tasks_dlq_type_idx ON {schema}.tasks (type, dead_lettered_at, id) WHERE rare_status = 'dead_letter';

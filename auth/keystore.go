@@ -1,23 +1,9 @@
-package taskq
+package auth
 
 import (
 	"context"
 	"time"
 )
-
-// Role is what a principal may do.
-type Role string
-
-// The roles.
-const (
-	// RoleAdmin may do everything.
-	RoleAdmin Role = "admin"
-	// RoleUser may create tasks and see and cancel its own.
-	RoleUser Role = "user"
-)
-
-// Valid reports whether r is a known role.
-func (r Role) Valid() bool { return r == RoleAdmin || r == RoleUser }
 
 // APIKey is a stored API key. The secret itself is never stored: only a
 // hash of it.
@@ -45,21 +31,24 @@ func (k *APIKey) Active(now time.Time) bool {
 	return k.RevokedAt == nil && (k.ExpiresAt == nil || now.Before(*k.ExpiresAt))
 }
 
-// KeyStore stores API keys. It is an optional capability of a storage
-// backend: the memory and PostgreSQL storages implement it.
+// KeyStore stores API keys: NewMemoryKeyStore keeps them in the process,
+// package auth/pgkeys in PostgreSQL.
 type KeyStore interface {
-	// CreateAPIKey stores a new key.
+	// CreateAPIKey stores a new key; an id or hash already stored gives an
+	// error matching taskq.ErrConflict.
 	CreateAPIKey(ctx context.Context, k *APIKey) error
 	// GetAPIKeyByHash returns the key whose Hash equals hash, or
-	// ErrNotFound (revoked and expired keys included: callers check
+	// taskq.ErrNotFound (revoked and expired keys included: callers check
 	// Active).
 	GetAPIKeyByHash(ctx context.Context, hash []byte) (*APIKey, error)
-	// GetAPIKey returns a key by id, or ErrNotFound.
+	// GetAPIKey returns a key by id, or taskq.ErrNotFound.
 	GetAPIKey(ctx context.Context, id string) (*APIKey, error)
 	// ListAPIKeys returns every key, oldest first.
 	ListAPIKeys(ctx context.Context) ([]*APIKey, error)
-	// RevokeAPIKey marks a key revoked at now, or returns ErrNotFound.
+	// RevokeAPIKey marks a key revoked at now (a revoked key keeps its
+	// first revocation time), or returns taskq.ErrNotFound.
 	RevokeAPIKey(ctx context.Context, id string, now time.Time) error
-	// TouchAPIKey records a use of the key at now.
+	// TouchAPIKey records a use of the key at now, or returns
+	// taskq.ErrNotFound.
 	TouchAPIKey(ctx context.Context, id string, now time.Time) error
 }

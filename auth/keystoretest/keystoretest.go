@@ -1,4 +1,7 @@
-package storagetest
+// Package keystoretest is the conformance suite of auth.KeyStore: the
+// tests of every key store (auth.NewMemoryKeyStore, auth/pgkeys) call
+// [Run] with a factory returning a fresh, empty store.
+package keystoretest
 
 import (
 	"context"
@@ -9,15 +12,16 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"github.com/taskq/taskq"
+	"github.com/taskq/taskq/auth"
 )
 
 // KeyStoreFactory returns a fresh, empty, isolated key store for one test
 // and registers its cleanup with t.Cleanup.
-type KeyStoreFactory func(t *testing.T) taskq.KeyStore
+type KeyStoreFactory func(t *testing.T) auth.KeyStore
 
-// RunKeyStore runs the KeyStore conformance suite, each subtest on its own
+// Run runs the KeyStore conformance suite, each subtest on its own
 // instance from newStore, in parallel.
-func RunKeyStore(t *testing.T, newStore func(t *testing.T) taskq.KeyStore) {
+func Run(t *testing.T, newStore func(t *testing.T) auth.KeyStore) {
 	t.Helper()
 	f := KeyStoreFactory(newStore)
 	for _, c := range []struct {
@@ -38,7 +42,7 @@ func RunKeyStore(t *testing.T, newStore func(t *testing.T) taskq.KeyStore) {
 	}
 }
 
-func setupKeys(t *testing.T, newStore KeyStoreFactory) (context.Context, taskq.KeyStore) {
+func setupKeys(t *testing.T, newStore KeyStoreFactory) (context.Context, auth.KeyStore) {
 	t.Helper()
 	s := newStore(t)
 	require.NotNil(t, s, "the factory returned a nil key store")
@@ -46,12 +50,12 @@ func setupKeys(t *testing.T, newStore KeyStoreFactory) (context.Context, taskq.K
 }
 
 // newKey returns a key with a random secret's hash, created at created.
-func newKey(created time.Time, mods ...func(*taskq.APIKey)) *taskq.APIKey {
+func newKey(created time.Time, mods ...func(*auth.APIKey)) *auth.APIKey {
 	h := sha256.Sum256([]byte(rand.Text()))
-	k := &taskq.APIKey{
+	k := &auth.APIKey{
 		ID:      taskq.NewID(),
 		Name:    "ci deploys",
-		Role:    taskq.RoleUser,
+		Role:    auth.RoleUser,
 		Hash:    h[:],
 		Created: created,
 	}
@@ -61,7 +65,7 @@ func newKey(created time.Time, mods ...func(*taskq.APIKey)) *taskq.APIKey {
 	return k
 }
 
-func normalizeKey(k *taskq.APIKey) taskq.APIKey {
+func normalizeKey(k *auth.APIKey) auth.APIKey {
 	c := *k
 	c.Created = normTime(c.Created)
 	c.ExpiresAt = normTimePtr(c.ExpiresAt)
@@ -70,20 +74,20 @@ func normalizeKey(k *taskq.APIKey) taskq.APIKey {
 	return c
 }
 
-func requireKeyEqual(t *testing.T, want, got *taskq.APIKey, msgAndArgs ...any) {
+func requireKeyEqual(t *testing.T, want, got *auth.APIKey, msgAndArgs ...any) {
 	t.Helper()
 	require.NotNil(t, got, msgAndArgs...)
 	require.Equal(t, normalizeKey(want), normalizeKey(got), msgAndArgs...)
 }
 
-func createKeys(t *testing.T, ctx context.Context, s taskq.KeyStore, ks ...*taskq.APIKey) {
+func createKeys(t *testing.T, ctx context.Context, s auth.KeyStore, ks ...*auth.APIKey) {
 	t.Helper()
 	for _, k := range ks {
 		require.NoError(t, s.CreateAPIKey(ctx, k))
 	}
 }
 
-func getKey(t *testing.T, ctx context.Context, s taskq.KeyStore, id string) *taskq.APIKey {
+func getKey(t *testing.T, ctx context.Context, s auth.KeyStore, id string) *auth.APIKey {
 	t.Helper()
 	k, err := s.GetAPIKey(ctx, id)
 	require.NoError(t, err)
@@ -95,8 +99,8 @@ func testCreateAPIKey(t *testing.T, newStore KeyStoreFactory) {
 		t.Parallel()
 		ctx, s := setupKeys(t, newStore)
 		n := now()
-		want := newKey(n, func(k *taskq.APIKey) {
-			k.Role = taskq.RoleAdmin
+		want := newKey(n, func(k *auth.APIKey) {
+			k.Role = auth.RoleAdmin
 			k.Name = "ops ✓"
 			k.ExpiresAt = new(n.Add(24 * time.Hour))
 		})
@@ -116,7 +120,7 @@ func testCreateAPIKey(t *testing.T, newStore KeyStoreFactory) {
 		ctx, s := setupKeys(t, newStore)
 		a := newKey(now())
 		createKeys(t, ctx, s, a)
-		b := newKey(now(), func(k *taskq.APIKey) { k.ID = a.ID; k.Name = "other" })
+		b := newKey(now(), func(k *auth.APIKey) { k.ID = a.ID; k.Name = "other" })
 		require.ErrorIs(t, s.CreateAPIKey(ctx, b), taskq.ErrConflict)
 		requireKeyEqual(t, a, getKey(t, ctx, s, a.ID))
 		_, err := s.GetAPIKeyByHash(ctx, b.Hash)
@@ -128,7 +132,7 @@ func testCreateAPIKey(t *testing.T, newStore KeyStoreFactory) {
 		ctx, s := setupKeys(t, newStore)
 		a := newKey(now())
 		createKeys(t, ctx, s, a)
-		b := newKey(now(), func(k *taskq.APIKey) { k.Hash = a.Hash })
+		b := newKey(now(), func(k *auth.APIKey) { k.Hash = a.Hash })
 		require.ErrorIs(t, s.CreateAPIKey(ctx, b), taskq.ErrConflict)
 		_, err := s.GetAPIKey(ctx, b.ID)
 		require.ErrorIs(t, err, taskq.ErrNotFound)
@@ -146,7 +150,7 @@ func testCreateAPIKey(t *testing.T, newStore KeyStoreFactory) {
 		got := getKey(t, ctx, s, k.ID)
 		requireKeyEqual(t, &want, got)
 		got.Hash[0] ^= 0xff
-		got.Role = taskq.RoleAdmin
+		got.Role = auth.RoleAdmin
 		requireKeyEqual(t, &want, getKey(t, ctx, s, k.ID))
 	})
 }
@@ -175,7 +179,7 @@ func testGetAPIKeyByHash(t *testing.T, newStore KeyStoreFactory) {
 		t.Parallel()
 		ctx, s := setupKeys(t, newStore)
 		n := now()
-		k := newKey(n.Add(-48*time.Hour), func(k *taskq.APIKey) { k.ExpiresAt = new(n.Add(-time.Hour)) })
+		k := newKey(n.Add(-48*time.Hour), func(k *auth.APIKey) { k.ExpiresAt = new(n.Add(-time.Hour)) })
 		createKeys(t, ctx, s, k)
 		got, err := s.GetAPIKeyByHash(ctx, k.Hash)
 		require.NoError(t, err)
@@ -203,7 +207,7 @@ func testListAPIKeys(t *testing.T, newStore KeyStoreFactory) {
 		got, err := s.ListAPIKeys(ctx)
 		require.NoError(t, err)
 		require.Len(t, got, 3)
-		for i, want := range []*taskq.APIKey{oldest, mid, newest} {
+		for i, want := range []*auth.APIKey{oldest, mid, newest} {
 			requireKeyEqual(t, want, got[i], "position %d", i)
 		}
 	})
@@ -278,4 +282,21 @@ func testTouchAPIKey(t *testing.T, newStore KeyStoreFactory) {
 		ctx, s := setupKeys(t, newStore)
 		require.ErrorIs(t, s.TouchAPIKey(ctx, taskq.NewID(), now()), taskq.ErrNotFound)
 	})
+}
+
+func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
+
+func normTime(v time.Time) time.Time { return v.UTC().Truncate(time.Microsecond) }
+
+func normTimePtr(p *time.Time) *time.Time {
+	if p == nil {
+		return nil
+	}
+	v := normTime(*p)
+	return &v
+}
+func requireTime(t *testing.T, want time.Time, got *time.Time, msgAndArgs ...any) {
+	t.Helper()
+	require.NotNil(t, got, msgAndArgs...)
+	require.Equal(t, normTime(want), normTime(*got), msgAndArgs...)
 }
