@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -68,7 +69,13 @@ func New(client rueidis.Client, cfg Config) (*Queue, error) {
 // skip_verify (rediss) are honoured. Client-side caching is turned off, and
 // rueidis' own retries of read-only commands are bounded (three attempts),
 // so an outage surfaces as taskq.ErrUnavailable instead of blocking.
+//
+// An empty url, or options left without an address, is an error naming the
+// missing setting (TASKQ_REDIS_URL for taskq-server).
 func NewFromURL(url string, cfg Config) (*Queue, error) {
+	if strings.TrimSpace(url) == "" {
+		return nil, errNoAddress
+	}
 	opt, err := rueidis.ParseURL(url)
 	if err != nil {
 		return nil, &taskq.Error{Code: taskq.CodeInvalidInput, Message: "redisqueue: invalid redis URL", Err: err}
@@ -77,6 +84,9 @@ func NewFromURL(url string, cfg Config) (*Queue, error) {
 	opt.RetryDelay = boundedRetryDelay
 	if cfg.ClientOption != nil {
 		cfg.ClientOption(&opt)
+	}
+	if len(opt.InitAddress) == 0 || slices.Contains(opt.InitAddress, "") {
+		return nil, errNoAddress
 	}
 	client, err := rueidis.NewClient(opt)
 	if err != nil {
