@@ -30,6 +30,7 @@ type Queue struct {
 	coalescers sync.Map // queue name -> *coalescer
 	keyCache   sync.Map // queue name -> queueKeys (read-only once stored)
 	keyCount   atomic.Int64
+	boundTo    atomic.Pointer[string] // storage id accepted by BindStorage
 	closed     atomic.Bool
 	closeOnce  sync.Once
 }
