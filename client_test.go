@@ -124,3 +124,121 @@ func TestCancel(t *testing.T) {
 	_, err = c.Cancel(ctx, taskq.NewID())
 	require.ErrorIs(t, err, taskq.ErrNotFound)
 }
+
+// report is a typed task input with the shapes JSON tends to lose: an
+// int64 above 2^53, a time with a zone offset and nanoseconds, a nested
+// struct and slices.
+type report struct {
+	Account int64     `json:"account"`
+	From    time.Time `json:"from"`
+	Owner   person    `json:"owner"`
+	Tags    []string  `json:"tags"`
+	Parts   []person  `json:"parts"`
+}
+
+type person struct {
+	Name string `json:"name"`
+	Age  int    `json:"age"`
+}
+
+func (report) Kind() string { return "report.build" }
+
+type ping struct {
+	N uint64 `json:"n"`
+}
+
+func (ping) Kind() string { return "ping" }
+
+// TestEnqueueArgsRoundTrip enqueues typed input on the memory backends,
+// leases the id from the queue, reads the record back from the storage and
+// decodes it into the same value, every digit and nanosecond kept.
+func TestEnqueueArgsRoundTrip(t *testing.T) {
+	t.Parallel()
+	c, _, q := newClient(t)
+	ctx := context.Background()
+	in := report{
+		Account: 1<<53 + 1,
+		From:    time.Date(2026, 3, 4, 5, 6, 7, 123456789, time.FixedZone("CET", 3600)),
+		Owner:   person{Name: "Ada", Age: 36},
+		Tags:    []string{"monthly", "eu"},
+		Parts:   []person{{Name: "a", Age: 1}, {Name: "b", Age: 2}},
+	}
+	tk, err := c.EnqueueArgs(ctx, in, taskq.WithPriority(taskq.PriorityHigh))
+	require.NoError(t, err)
+	require.Equal(t, "report.build", tk.Type)
+
+	ls, err := q.Lease(ctx, taskq.LeaseParams{Queue: taskq.DefaultQueue, Max: 10, TTL: time.Minute})
+	require.NoError(t, err)
+	require.Len(t, ls, 1)
+	require.Equal(t, tk.ID, ls[0].ID)
+	require.Equal(t, taskq.PriorityHigh, ls[0].Priority)
+
+	got, err := c.Get(ctx, ls[0].ID)
+	require.NoError(t, err)
+	require.Equal(t, tk.Metadata, got.Metadata, "the record read back equals the one Enqueue returned")
+	out, err := taskq.DecodeArgs[report](got)
+	require.NoError(t, err)
+	require.Equal(t, in.Account, out.Account, "an int64 above 2^53 keeps every digit")
+	require.True(t, in.From.Equal(out.From), "%s != %s", in.From, out.From)
+	_, offset := out.From.Zone()
+	require.Equal(t, 3600, offset)
+	out.From = in.From
+	require.Equal(t, in, out)
+
+	_, err = taskq.DecodeArgs[ping](got)
+	require.NoError(t, err, "unknown fields are ignored")
+	bad, err := c.Enqueue(ctx, "ping", map[string]any{"n": "not a number"})
+	require.NoError(t, err)
+	_, err = taskq.DecodeArgs[ping](bad)
+	require.ErrorIs(t, err, taskq.ErrValidation)
+	require.ErrorContains(t, err, "taskq_test.ping")
+}
+
+// TestEnqueueManyArgs mixes typed and untyped requests in one EnqueueMany
+// and refuses a request that sets Args together with Type or Metadata,
+// storing nothing.
+func TestEnqueueManyArgs(t *testing.T) {
+	t.Parallel()
+	c, store, q := newClient(t)
+	ctx := context.Background()
+	big := uint64(1<<63 + 5)
+	ts, err := c.EnqueueMany(ctx, []taskq.EnqueueRequest{
+		{Args: ping{N: big}},
+		{Args: report{Account: -(1<<53 + 3), Tags: []string{}}, Options: []taskq.EnqueueOption{taskq.WithQueue("reports")}},
+		{Type: "plain", Metadata: map[string]any{"k": 1}},
+	})
+	require.NoError(t, err)
+	require.Len(t, ts, 3)
+	require.Equal(t, []string{"ping", "report.build", "plain"}, []string{ts[0].Type, ts[1].Type, ts[2].Type})
+	require.Equal(t, "reports", ts[1].Queue)
+
+	p, err := c.Get(ctx, ts[0].ID)
+	require.NoError(t, err)
+	pa, err := taskq.DecodeArgs[ping](p)
+	require.NoError(t, err)
+	require.Equal(t, big, pa.N)
+	r, err := c.Get(ctx, ts[1].ID)
+	require.NoError(t, err)
+	ra, err := taskq.DecodeArgs[report](r)
+	require.NoError(t, err)
+	require.Equal(t, int64(-(1<<53 + 3)), ra.Account)
+	require.Equal(t, []string{}, ra.Tags)
+
+	for queueName, n := range map[string]int64{taskq.DefaultQueue: 2, "reports": 1} {
+		st, err := q.Stats(ctx, queueName)
+		require.NoError(t, err)
+		require.Equal(t, n, st.Total(), queueName)
+	}
+
+	for _, req := range []taskq.EnqueueRequest{
+		{Args: ping{N: 1}, Type: "ping"},
+		{Args: ping{N: 1}, Metadata: map[string]any{"n": 1}},
+	} {
+		_, err = c.EnqueueMany(ctx, []taskq.EnqueueRequest{{Args: ping{N: 2}}, req})
+		require.ErrorIs(t, err, taskq.ErrValidation)
+		require.ErrorContains(t, err, "Args excludes Type and Metadata")
+	}
+	page, err := store.ListTasks(ctx, taskq.TaskFilter{})
+	require.NoError(t, err)
+	require.Len(t, page.Tasks, 3, "refused batches store nothing")
+}

@@ -184,3 +184,22 @@ func TestMemoryWaitScheduledWithClock(t *testing.T) {
 	require.NoError(t, m.Wait(ctx, "q", time.Minute), "a due entry ends Wait at once")
 	require.Less(t, time.Since(start), time.Second)
 }
+
+// TestMemoryIsNotBound records the decision of the package doc: the memory
+// queue is process-local and does not bind to a storage, so BindQueue
+// leaves it alone even with a storage that names itself.
+func TestMemoryIsNotBound(t *testing.T) {
+	t.Parallel()
+	m := queue.NewMemory()
+	t.Cleanup(func() { require.NoError(t, m.Close()) })
+	var q taskq.Queue = m
+	_, ok := q.(taskq.QueueBinding)
+	require.False(t, ok, "the memory queue must not implement taskq.QueueBinding")
+	require.NoError(t, taskq.BindQueue(context.Background(), namedStorage{}, m))
+}
+
+// namedStorage is a StorageAdapter that names itself; only StorageID is
+// used.
+type namedStorage struct{ taskq.StorageAdapter }
+
+func (namedStorage) StorageID(context.Context) (string, error) { return "a-storage", nil }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"github.com/taskq/taskq"
 )
 
 // coalescer merges concurrent Enqueue calls on one queue into one script
@@ -40,6 +42,10 @@ func (q *Queue) enqueueCoalesced(ctx context.Context, queue string, keys []strin
 	c := q.coalescerFor(queue)
 	w := &enqWaiter{args: args, done: make(chan error, 1)}
 	c.mu.Lock()
+	if q.closed.Load() {
+		c.mu.Unlock()
+		return errClosed
+	}
 	c.pending = append(c.pending, w)
 	lead := !c.inflight
 	if lead {
@@ -58,8 +64,9 @@ func (q *Queue) enqueueCoalesced(ctx context.Context, queue string, keys []strin
 }
 
 // flushEnqueues sends everything pending in one call; if more arrived
-// meanwhile, a new goroutine sends that, so no caller waits for others'
-// batches after its own is done.
+// meanwhile, a new goroutine (one Close waits for) sends that, so no caller
+// waits for others' batches after its own is done. Close cancels a call in
+// flight; its callers, and those still pending, get errClosed.
 func (q *Queue) flushEnqueues(c *coalescer, keys []string) {
 	c.mu.Lock()
 	batch := c.pending
@@ -74,10 +81,22 @@ func (q *Queue) flushEnqueues(c *coalescer, keys []string) {
 	for _, w := range batch {
 		args = append(args, w.args...)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), coalesceTimeout)
+	// A timer rather than a deadline: with a context that has no deadline
+	// rueidis queues the call and returns as soon as the context ends (on
+	// Close), where a deadline would keep it in a read until it passes.
+	ctx, cancel := context.WithCancel(q.ctx)
+	timer := time.AfterFunc(coalesceTimeout, cancel)
 	_, err := q.execBatches(ctx, luaEnqueue, keys, []string{ms(q.now())}, args, 3)
+	timedOut := !timer.Stop()
 	cancel()
-	if err != nil {
+	switch {
+	case err == nil:
+	case q.ctx.Err() != nil:
+		err = errClosed
+	case timedOut:
+		err = &taskq.Error{Code: taskq.CodeServiceUnavailable, Retryable: true, Err: err,
+			Message: "redisqueue: enqueue: no reply from redis within " + coalesceTimeout.String()}
+	default:
 		err = mapErr(ctx, "enqueue", err)
 	}
 	for _, w := range batch {
@@ -87,9 +106,25 @@ func (q *Queue) flushEnqueues(c *coalescer, keys []string) {
 	c.mu.Lock()
 	if len(c.pending) > 0 {
 		c.mu.Unlock()
-		go q.flushEnqueues(c, keys)
+		if !q.goBackground(func() { q.flushEnqueues(c, keys) }) {
+			q.failPending(c)
+		}
 		return
 	}
 	c.inflight = false
 	c.mu.Unlock()
+}
+
+// failPending ends, with errClosed, the calls left pending by a flush that
+// could not start because the Queue closed. No flush runs afterwards:
+// enqueueCoalesced checks closed under c.mu before adding a caller.
+func (q *Queue) failPending(c *coalescer) {
+	c.mu.Lock()
+	batch := c.pending
+	c.pending = nil
+	c.inflight = false
+	c.mu.Unlock()
+	for _, w := range batch {
+		w.done <- errClosed
+	}
 }

@@ -25,7 +25,8 @@ const DefaultScriptBatch = 1000
 type Config struct {
 	// KeyPrefix starts every key, so several applications can share one
 	// Redis. It must be a valid name (letters, digits and ._:-/). Default
-	// "taskq".
+	// "taskq". A prefix belongs to one deployment (one storage): a second
+	// deployment on it is refused (see BindStorage).
 	KeyPrefix string
 	// Logger receives warnings (a lost pub/sub subscription, say); nil
 	// discards them.

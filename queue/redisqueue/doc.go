@@ -17,10 +17,26 @@
 //	{taskq:q}:notify                       pub/sub channel (sharded on Redis 7) waking Wait
 //	taskq:queues                           set of queue names (its own slot; one SADD per
 //	                                       queue name and process, outside the scripts)
+//	taskq:storage                          id of the storage the prefix is bound to (its own
+//	                                       slot; see "One deployment per key prefix")
 //
 // Redis 6.2 or later is needed (LPOP with a count, ZMSCORE); on Redis 7
 // notifications use sharded pub/sub (SPUBLISH/SSUBSCRIBE), before that
 // classic PUBLISH/SUBSCRIBE, chosen automatically.
+//
+// # One deployment per key prefix
+//
+// The queue holds only task ids; the records are in the storage (a
+// PostgreSQL database, say). A key prefix therefore belongs to one
+// deployment, that is one storage: two deployments sharing a prefix would
+// lease each other's ids and find no record for them. Queue implements
+// taskq.QueueBinding to catch this: the first taskq.Client or worker that
+// uses a prefix records its storage's id (taskq.StorageIdentity) under
+// prefix:storage, atomically; later users with the same storage pass, and
+// one with another storage gets an error matching taskq.ErrStorageMismatch
+// before it writes anything. Give each deployment its own Config.KeyPrefix
+// (or its own Redis database). To move a prefix to a new storage on
+// purpose, stop every process using it and delete the prefix:storage key.
 //
 // # Scripts
 //
@@ -88,6 +104,12 @@
 // Remove deletes a leased id from the leased set, so the holder's next
 // Extend reports it lost and the holder cancels its handler: cancellation
 // reaches another process within one heartbeat.
+//
+// # Close
+//
+// Close ends every goroutine the Queue started (merged enqueue calls, the
+// pub/sub subscriptions of Wait) before it returns; calls in flight and
+// later calls return an error saying the queue is closed.
 //
 // # Errors
 //

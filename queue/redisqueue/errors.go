@@ -13,6 +13,10 @@ import (
 // errClosed is returned by every method after Close.
 var errClosed = &taskq.Error{Code: taskq.CodeServiceUnavailable, Message: "redisqueue: queue is closed"}
 
+// errNoAddress is returned by NewFromURL without a Redis address.
+var errNoAddress = &taskq.Error{Code: taskq.CodeInvalidInput,
+	Message: "redisqueue: no Redis address: set the Redis URL (TASKQ_REDIS_URL for taskq-server), e.g. redis://127.0.0.1:6379"}
+
 // mapErr converts a rueidis error to a taskq error: the caller's own
 // cancellation stays a context error (wrapped with the operation); Redis
 // answers that mean "not now" (LOADING, BUSY, TRYAGAIN, CLUSTERDOWN,

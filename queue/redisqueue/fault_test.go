@@ -109,8 +109,10 @@ func TestRestartLosesNothing(t *testing.T) {
 	waitFor(t, 30*time.Second, func() bool { return ackedCount() >= total/4 }, "a quarter consumed")
 	t.Logf("graceful restart after %d acknowledged", ackedCount())
 	srv.Restart(t)
-	at := ackedCount()
-	waitFor(t, 30*time.Second, func() bool { return ackedCount() >= at+total/4 }, "consuming after the restart")
+	// On a loaded machine more than a quarter may be done before the
+	// restart: the target is capped at the total.
+	next := min(total, ackedCount()+total/4)
+	waitFor(t, 30*time.Second, func() bool { return ackedCount() >= next }, "consuming after the restart")
 	t.Logf("SIGKILL and start after %d acknowledged", ackedCount())
 	srv.Kill(t)
 	srv.Start(t)

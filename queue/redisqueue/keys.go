@@ -39,3 +39,7 @@ func (k queueKeys) notify() string                    { return k.keys[keyNotify]
 
 // queuesKey is the set of queue names; it has its own slot.
 func queuesKey(prefix string) string { return prefix + ":queues" }
+
+// storageKey holds the id of the storage the key prefix is bound to (see
+// BindStorage); it has its own slot.
+func storageKey(prefix string) string { return prefix + ":storage" }

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -29,8 +30,17 @@ type Queue struct {
 	coalescers sync.Map // queue name -> *coalescer
 	keyCache   sync.Map // queue name -> queueKeys (read-only once stored)
 	keyCount   atomic.Int64
+	boundTo    atomic.Pointer[string] // storage id accepted by BindStorage
 	closed     atomic.Bool
 	closeOnce  sync.Once
+
+	// Background work (merged enqueue calls): Close cancels ctx, refuses
+	// new work and waits for bg.
+	ctx      context.Context
+	cancel   context.CancelFunc
+	bgMu     sync.Mutex
+	bgClosed bool
+	bg       sync.WaitGroup
 }
 
 var (
@@ -50,6 +60,7 @@ func New(client rueidis.Client, cfg Config) (*Queue, error) {
 		return nil, err
 	}
 	q := &Queue{client: client, cfg: cfg, log: cfg.Logger.With("component", "redisqueue")}
+	q.ctx, q.cancel = context.WithCancel(context.Background())
 	q.notifier = newNotifier(client, q.log)
 	return q, nil
 }
@@ -68,7 +79,13 @@ func New(client rueidis.Client, cfg Config) (*Queue, error) {
 // skip_verify (rediss) are honoured. Client-side caching is turned off, and
 // rueidis' own retries of read-only commands are bounded (three attempts),
 // so an outage surfaces as taskq.ErrUnavailable instead of blocking.
+//
+// An empty url, or options left without an address, is an error naming the
+// missing setting (TASKQ_REDIS_URL for taskq-server).
 func NewFromURL(url string, cfg Config) (*Queue, error) {
+	if strings.TrimSpace(url) == "" {
+		return nil, errNoAddress
+	}
 	opt, err := rueidis.ParseURL(url)
 	if err != nil {
 		return nil, &taskq.Error{Code: taskq.CodeInvalidInput, Message: "redisqueue: invalid redis URL", Err: err}
@@ -77,6 +94,9 @@ func NewFromURL(url string, cfg Config) (*Queue, error) {
 	opt.RetryDelay = boundedRetryDelay
 	if cfg.ClientOption != nil {
 		cfg.ClientOption(&opt)
+	}
+	if len(opt.InitAddress) == 0 || slices.Contains(opt.InitAddress, "") {
+		return nil, errNoAddress
 	}
 	client, err := rueidis.NewClient(opt)
 	if err != nil {
@@ -467,11 +487,36 @@ func (q *Queue) Ping(ctx context.Context) error {
 	return mapErr(ctx, "ping", q.client.Do(ctx, q.client.B().Ping().Build()).Error())
 }
 
-// Close stops the pub/sub subscriptions used by Wait and, when the Queue
-// was made by NewFromURL, closes the client. It is idempotent.
+// goBackground runs f in a goroutine that Close waits for, unless the
+// Queue is closed (then it returns false and does not run f).
+func (q *Queue) goBackground(f func()) bool {
+	q.bgMu.Lock()
+	defer q.bgMu.Unlock()
+	if q.bgClosed {
+		return false
+	}
+	q.bg.Add(1)
+	go func() {
+		defer q.bg.Done()
+		f()
+	}()
+	return true
+}
+
+// Close stops the Queue: every later call returns an error saying it is
+// closed; Enqueue calls still in flight end with that error too (their
+// entries may or may not have been queued, as after a lost reply). Close
+// returns once the goroutines of the Queue (merged enqueue calls, the
+// pub/sub subscriptions of Wait) have ended and, when the Queue was made by
+// NewFromURL, the client is closed. It is idempotent.
 func (q *Queue) Close() error {
 	q.closeOnce.Do(func() {
 		q.closed.Store(true)
+		q.bgMu.Lock()
+		q.bgClosed = true
+		q.bgMu.Unlock()
+		q.cancel()
+		q.bg.Wait()
 		q.notifier.close()
 		if q.own {
 			q.client.Close()

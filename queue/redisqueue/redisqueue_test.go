@@ -32,6 +32,10 @@ func TestCluster(t *testing.T) {
 		t.Parallel()
 		queuetest.Run(t, factory(c.URL()))
 	})
+	t.Run("BindStorage", func(t *testing.T) {
+		t.Parallel()
+		testBindStorage(t, c.URL())
+	})
 	t.Run("KeysShareOneSlot", func(t *testing.T) {
 		t.Parallel()
 		testKeysShareOneSlot(t, c)

@@ -44,6 +44,9 @@ func (q *Queue) Wait(ctx context.Context, queue string, max time.Duration) error
 		return nil
 	}
 	wake := s.current() // before looking, so no notification is missed
+	if q.closed.Load() {
+		return errClosed // Close wakes only the waits that came before it
+	}
 
 	cmds := make(rueidis.Commands, 0, taskq.NumPriorities+1)
 	for p := range taskq.NumPriorities {
@@ -137,10 +140,12 @@ func (n *notifier) get(channel string) *subscription {
 	}
 	s := &subscription{ready: make(chan struct{}), wake: make(chan struct{})}
 	n.subs[channel] = s
-	if n.ctx.Err() == nil {
-		n.wg.Add(1)
-		go n.run(channel, s)
+	if n.ctx.Err() != nil { // closed: nothing will confirm it
+		s.readyOnce.Do(func() { close(s.ready) })
+		return s
 	}
+	n.wg.Add(1)
+	go n.run(channel, s)
 	return s
 }
 
@@ -197,7 +202,9 @@ func (n *notifier) run(channel string, s *subscription) {
 // close ends every subscription, waits for them, and wakes every waiter
 // (whose next call then reports the Queue closed).
 func (n *notifier) close() {
+	n.mu.Lock() // get checks n.ctx under n.mu: no wg.Add after this
 	n.cancel()
+	n.mu.Unlock()
 	n.wg.Wait()
 	n.mu.Lock()
 	defer n.mu.Unlock()
