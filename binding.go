@@ -2,6 +2,7 @@ package taskq
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"sync/atomic"
 )
@@ -57,7 +58,9 @@ func BindQueue(ctx context.Context, store StorageAdapter, queue Queue) error {
 	return qb.BindStorage(ctx, id)
 }
 
-// binder runs BindQueue until it succeeds once.
+// binder runs BindQueue until it succeeds once. An unavailable backend is
+// not a mismatch: check lets the caller go on (the record is the truth; a
+// push that fails is retried by the reconciler) and tries again next time.
 type binder struct {
 	done atomic.Bool
 	mu   sync.Mutex
@@ -76,5 +79,13 @@ func (b *binder) bind(ctx context.Context, store StorageAdapter, queue Queue) er
 		return err
 	}
 	b.done.Store(true)
+	return nil
+}
+
+// check binds, treating an unavailable backend as "not known yet".
+func (b *binder) check(ctx context.Context, store StorageAdapter, queue Queue) error {
+	if err := b.bind(ctx, store, queue); err != nil && !errors.Is(err, ErrUnavailable) {
+		return err
+	}
 	return nil
 }

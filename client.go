@@ -161,7 +161,7 @@ func (c *Client) Enqueue(ctx context.Context, taskType string, metadata map[stri
 
 // EnqueueTask stores and pushes a task built by NewTask.
 func (c *Client) EnqueueTask(ctx context.Context, t *Task) (*Task, error) {
-	if err := c.bound.bind(ctx, c.store, c.queue); err != nil {
+	if err := c.bound.check(ctx, c.store, c.queue); err != nil {
 		return nil, err
 	}
 	existing, err := c.store.CreateTask(ctx, t)
@@ -183,7 +183,7 @@ func (c *Client) EnqueueTask(ctx context.Context, t *Task) (*Task, error) {
 // EnqueueMany creates many tasks in one storage step and pushes them with one
 // queue call per queue. It is all or nothing for the records.
 func (c *Client) EnqueueMany(ctx context.Context, reqs []EnqueueRequest) ([]*Task, error) {
-	if err := c.bound.bind(ctx, c.store, c.queue); err != nil {
+	if err := c.bound.check(ctx, c.store, c.queue); err != nil {
 		return nil, err
 	}
 	tasks := make([]*Task, len(reqs))
