@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -67,4 +68,29 @@ func TestClientBinding(t *testing.T) {
 	_, err = c2.Enqueue(ctx, "x", nil)
 	require.NoError(t, err)
 	require.EqualValues(t, 2, q2.calls.Load(), "checked again after the outage, then never again")
+}
+
+// TestScheduleBounds: run_at beyond MaxScheduleAhead and times outside the
+// representable range are validation errors naming the field.
+func TestScheduleBounds(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store, q := storage.NewMemory(), queue.NewMemory()
+	c, err := taskq.NewClient(store, q, taskq.ClientConfig{MaxScheduleAhead: 24 * time.Hour})
+	require.NoError(t, err)
+	_, err = c.Enqueue(ctx, "x", nil, taskq.WithDelay(23*time.Hour))
+	require.NoError(t, err)
+	for name, opt := range map[string]taskq.EnqueueOption{
+		"delay past the bound":  taskq.WithDelay(25 * time.Hour),
+		"run_at past the bound": taskq.WithRunAt(time.Now().Add(48 * time.Hour)),
+		"run_at year 10000":     taskq.WithRunAt(time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)),
+		"deadline year 10000":   taskq.WithDeadline(time.Date(9999, 12, 31, 23, 0, 0, 0, time.FixedZone("-12", -12*3600))),
+	} {
+		_, err := c.Enqueue(ctx, "x", nil, opt)
+		require.ErrorIs(t, err, taskq.ErrValidation, name)
+	}
+	unbounded, err := taskq.NewClient(store, q, taskq.ClientConfig{MaxScheduleAhead: -1})
+	require.NoError(t, err)
+	_, err = unbounded.Enqueue(ctx, "x", nil, taskq.WithRunAt(time.Date(9000, 1, 1, 0, 0, 0, 0, time.UTC)))
+	require.NoError(t, err)
 }

@@ -17,6 +17,12 @@ type ClientConfig struct {
 	DefaultMaxRetries int
 	// NoRetries makes the default max retries 0.
 	NoRetries bool
+	// MaxScheduleAhead bounds how far ahead a task may be scheduled (its
+	// run_at): a task meant to run later is refused with a validation
+	// error, so that no one fills the storage with tasks for the next
+	// century. Default 10 years (DefaultMaxScheduleAhead); negative: no
+	// bound beyond the year 9999.
+	MaxScheduleAhead time.Duration
 	// Logger receives warnings; nil discards them.
 	Logger *slog.Logger
 	// Now returns the current time (tests); nil means time.Now.
@@ -26,6 +32,9 @@ type ClientConfig struct {
 // DefaultMaxRetries is the max retries of a task enqueued without
 // WithMaxRetries.
 const DefaultMaxRetries = 3
+
+// DefaultMaxScheduleAhead is ClientConfig.MaxScheduleAhead's default.
+const DefaultMaxScheduleAhead = 10 * 365 * 24 * time.Hour
 
 // Client creates, reads and cancels tasks: it writes the record to the
 // StorageAdapter, then pushes the id on the Queue. It is safe for
@@ -54,6 +63,9 @@ func NewClient(store StorageAdapter, queue Queue, cfg ClientConfig) (*Client, er
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.MaxScheduleAhead == 0 {
+		cfg.MaxScheduleAhead = DefaultMaxScheduleAhead
 	}
 	log := cfg.Logger
 	if log == nil {
@@ -144,6 +156,11 @@ func (c *Client) NewTask(taskType string, metadata map[string]any, opts ...Enque
 	}
 	if err := ValidateTask(t, now); err != nil {
 		return nil, err
+	}
+	if ahead := c.cfg.MaxScheduleAhead; ahead > 0 && t.RunAt.Sub(now) > ahead {
+		msg := "must be at most " + ahead.String() + " ahead"
+		return nil, &Error{Code: CodeValidation, Message: "run_at " + msg,
+			Details: []FieldError{{Field: "run_at", Message: msg}}}
 	}
 	return t, nil
 }

@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/taskq/taskq/internal/names"
+	"github.com/taskq/taskq/internal/timerange"
 )
 
 // Limits enforced by ValidateTask.
@@ -55,8 +56,14 @@ func ValidateTask(t *Task, now time.Time) error {
 	} else if !ValidText(t.Description) {
 		add("description", "must not contain control characters")
 	}
-	if t.Deadline != nil && !t.Deadline.After(now) {
+	switch {
+	case t.Deadline != nil && !timerange.Valid(*t.Deadline):
+		add("deadline", timerange.Message)
+	case t.Deadline != nil && !t.Deadline.After(now):
 		add("deadline", "must be in the future")
+	}
+	if !timerange.Valid(t.RunAt) {
+		add("run_at", timerange.Message)
 	}
 	if t.Timeout < 0 {
 		add("timeout_ms", "must not be negative")

@@ -23,6 +23,8 @@ const (
 	DefaultRateBurst       = 100
 	DefaultAuthRateLimit   = 10
 	DefaultShutdownTimeout = 30 * time.Second
+	// DefaultMaxScheduleAhead is Config.MaxScheduleAhead's default.
+	DefaultMaxScheduleAhead = 365 * 24 * time.Hour
 	// MaxBodyBytes bounds request bodies (413 beyond).
 	MaxBodyBytes = 1 << 20
 )
@@ -116,6 +118,10 @@ type Config struct {
 	// TLSCertFile and TLSKeyFile serve HTTPS (TASKQ_TLS_CERT, TASKQ_TLS_KEY).
 	TLSCertFile string
 	TLSKeyFile  string
+	// MaxScheduleAhead bounds how far ahead a task's run_at may lie
+	// (TASKQ_MAX_SCHEDULE_AHEAD); a later run_at is refused with 422.
+	// Default 8760h (one year).
+	MaxScheduleAhead time.Duration
 	// ShutdownTimeout bounds the graceful shutdown: in-flight requests and
 	// running handlers (TASKQ_SHUTDOWN_TIMEOUT). Default 30s.
 	ShutdownTimeout time.Duration
@@ -166,6 +172,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.ShutdownTimeout <= 0 {
 		c.ShutdownTimeout = DefaultShutdownTimeout
+	}
+	if c.MaxScheduleAhead <= 0 {
+		c.MaxScheduleAhead = DefaultMaxScheduleAhead
 	}
 	if c.LogFormat == "" {
 		c.LogFormat = "text"

@@ -8,6 +8,7 @@ import (
 
 	"github.com/taskq/taskq"
 	"github.com/taskq/taskq/auth"
+	"github.com/taskq/taskq/internal/timerange"
 )
 
 var errDLQNotFound = apiError(taskq.CodeNotFound, "task not in the dead letter queue")
@@ -72,6 +73,9 @@ func (s *Server) cleanupDLQ(w http.ResponseWriter, r *http.Request, _ auth.Princ
 		t, err := time.Parse(time.RFC3339Nano, *req.OlderThan)
 		if err != nil {
 			return validationError([]taskq.FieldError{{Field: "older_than", Message: "must be an RFC 3339 time"}})
+		}
+		if !timerange.Valid(t) {
+			return validationError([]taskq.FieldError{{Field: "older_than", Message: timerange.Message}})
 		}
 		olderThan = t
 	}

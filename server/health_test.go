@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"github.com/taskq/taskq/internal/testenv"
@@ -71,7 +72,8 @@ func TestHealthRedisPostgres(t *testing.T) {
 // createPending stores a task scheduled later and returns its id.
 func createPending(t *testing.T, b *bundle) string {
 	t.Helper()
-	w := b.admin(req{method: "POST", path: "/api/tasks", body: `{"type":"noop","run_at":"2099-01-01T00:00:00Z"}`})
+	later := time.Now().UTC().Add(30 * 24 * time.Hour).Format(time.RFC3339)
+	w := b.admin(req{method: "POST", path: "/api/tasks", body: `{"type":"noop","run_at":"` + later + `"}`})
 	require.Equal(t, http.StatusCreated, w.Code, w.Body.String())
 	return decode[map[string]any](t, w)["id"].(string)
 }

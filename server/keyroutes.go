@@ -7,6 +7,7 @@ import (
 
 	"github.com/taskq/taskq"
 	"github.com/taskq/taskq/auth"
+	"github.com/taskq/taskq/internal/timerange"
 )
 
 // tokenRequest is the body of POST /api/auth/token.
@@ -72,6 +73,9 @@ func (s *Server) createKey(w http.ResponseWriter, r *http.Request, _ auth.Princi
 		t, err := time.Parse(time.RFC3339Nano, *req.ExpiresAt)
 		if err != nil {
 			return validationError([]taskq.FieldError{{Field: "expires_at", Message: "must be an RFC 3339 time"}})
+		}
+		if !timerange.Valid(t) {
+			return validationError([]taskq.FieldError{{Field: "expires_at", Message: timerange.Message}})
 		}
 		exp = &t
 	}

@@ -142,7 +142,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("server: metrics: %w", err)
 	}
-	s.client, err = taskq.NewClient(s.store, s.queue, taskq.ClientConfig{Logger: s.log})
+	s.client, err = taskq.NewClient(s.store, s.queue, taskq.ClientConfig{Logger: s.log, MaxScheduleAhead: s.cfg.MaxScheduleAhead})
 	if err != nil {
 		return nil, err
 	}

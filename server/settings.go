@@ -92,6 +92,7 @@ func (c *Config) settings() []setting {
 		{"queues", "TASKQ_QUEUES", "queues served (comma-separated)", list(&c.Queues), "default"},
 		{"retry-base-delay", "TASKQ_RETRY_BASE_DELAY", "first retry backoff", dur(&c.RetryBaseDelay), "1s"},
 		{"retry-max-delay", "TASKQ_RETRY_MAX_DELAY", "backoff cap", dur(&c.RetryMaxDelay), "1h"},
+		{"max-schedule-ahead", "TASKQ_MAX_SCHEDULE_AHEAD", "how far ahead run_at may lie", dur(&c.MaxScheduleAhead), "8760h"},
 		{"dlq-max-size", "TASKQ_DLQ_MAX_SIZE", "DLQ size cap, oldest evicted; -1 = unbounded", dlqSize(&c.DLQ.MaxSize), "10000"},
 		{"dlq-retention", "TASKQ_DLQ_RETENTION", "DLQ retention", dur(&c.DLQ.RetentionPeriod), "168h"},
 		{"dlq-cleanup-interval", "TASKQ_DLQ_CLEANUP_INTERVAL", "DLQ cleanup job period", dur(&c.DLQ.CleanupInterval), "1m"},

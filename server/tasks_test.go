@@ -108,22 +108,23 @@ func TestTasks(t *testing.T) {
 			t.Run("Idempotency", func(t *testing.T) {
 				t.Parallel()
 				b := setup(t, Config{}, be.deps(t), false)
-				body := map[string]any{"type": "noop", "metadata": map[string]any{"n": 1}, "run_at": "2030-01-02T03:04:05.123456Z"}
+				later := time.Now().UTC().Add(30*24*time.Hour).Format("2006-01-02T15:04:05") + ".123456Z"
+				body := map[string]any{"type": "noop", "metadata": map[string]any{"n": 1}, "run_at": later}
 				hdr := map[string]string{"Idempotency-Key": "order-42"}
 				w1 := b.admin(req{method: "POST", path: "/api/tasks", body: body, header: hdr})
 				require.Equal(t, http.StatusCreated, w1.Code, w1.Body.String())
 				first := decode[*taskq.Task](t, w1)
 
-				w2 := b.admin(req{method: "POST", path: "/api/tasks", body: map[string]any{"metadata": map[string]any{"n": 1.0}, "type": "noop", "run_at": "2030-01-02T03:04:05.123456Z"}, header: hdr})
+				w2 := b.admin(req{method: "POST", path: "/api/tasks", body: map[string]any{"metadata": map[string]any{"n": 1.0}, "type": "noop", "run_at": later}, header: hdr})
 				require.Equal(t, http.StatusOK, w2.Code, w2.Body.String())
 				require.Equal(t, first.ID, decode[*taskq.Task](t, w2).ID)
 				require.Equal(t, "/api/tasks/"+first.ID, w2.Header().Get("Location"))
 
 				for _, other := range []map[string]any{
-					{"type": "noop", "metadata": map[string]any{"n": 2}, "run_at": "2030-01-02T03:04:05.123456Z"},
-					{"type": "sleep", "metadata": map[string]any{"n": 1}, "run_at": "2030-01-02T03:04:05.123456Z"},
+					{"type": "noop", "metadata": map[string]any{"n": 2}, "run_at": later},
+					{"type": "sleep", "metadata": map[string]any{"n": 1}, "run_at": later},
 					{"type": "noop", "metadata": map[string]any{"n": 1}},
-					{"type": "noop", "metadata": map[string]any{"n": 1}, "run_at": "2030-01-02T03:04:05.123456Z", "priority": 3},
+					{"type": "noop", "metadata": map[string]any{"n": 1}, "run_at": later, "priority": 3},
 				} {
 					requireError(t, b.admin(req{method: "POST", path: "/api/tasks", body: other, header: hdr}), 409, taskq.CodeConflict)
 				}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/taskq/taskq"
 	"github.com/taskq/taskq/internal/names"
+	"github.com/taskq/taskq/internal/timerange"
 )
 
 // dlqKey orders dead letter entries: oldest entry first, then by id. A
@@ -76,7 +77,11 @@ func decodeDLQCursor(s string) (dlqKey, error) {
 	if err1 != nil || err2 != nil || nsec < 0 || nsec >= int64(time.Second) {
 		return dlqKey{}, bad
 	}
-	return dlqKey{at: time.Unix(sec, nsec).UTC(), id: id}, nil
+	at := time.Unix(sec, nsec).UTC()
+	if !timerange.Valid(at) {
+		return dlqKey{}, bad
+	}
+	return dlqKey{at: at, id: id}, nil
 }
 
 // GetDeadLetterTasks lists copies of the dead letter entries, oldest entry

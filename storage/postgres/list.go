@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/taskq/taskq"
 	"github.com/taskq/taskq/internal/names"
+	"github.com/taskq/taskq/internal/timerange"
 )
 
 // Cursors are opaque base64url strings: a task cursor is the 16 bytes of
@@ -43,7 +44,11 @@ func decodeDLQCursor(c string) (time.Time, string, bool) {
 		return time.Time{}, "", false
 	}
 	u, _ := uuid.FromBytes(b[8:])
-	return time.UnixMicro(int64(binary.BigEndian.Uint64(b[:8]))).UTC(), u.String(), true
+	at := time.UnixMicro(int64(binary.BigEndian.Uint64(b[:8]))).UTC()
+	if !timerange.Valid(at) {
+		return time.Time{}, "", false
+	}
+	return at, u.String(), true
 }
 
 // query builds a statement with numbered placeholders.
