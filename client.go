@@ -190,7 +190,7 @@ func (c *Client) EnqueueTask(ctx context.Context, t *Task) (*Task, error) {
 	}
 	// A failure here leaves a pending record that the worker's reconciler
 	// pushes again, so the task is not lost; the caller still hears of it.
-	if err := c.queue.Enqueue(ctx, t.Queue, QueueEntry{ID: t.ID, Priority: t.Priority, RunAt: t.RunAt}); err != nil {
+	if err := c.queue.Enqueue(ctx, t.Queue, queueEntry(t)); err != nil {
 		c.log.WarnContext(ctx, "task stored but not queued; the reconciler will push it", "task_id", t.ID, "error", err)
 		return t, err
 	}
@@ -225,7 +225,7 @@ func (c *Client) EnqueueMany(ctx context.Context, reqs []EnqueueRequest) ([]*Tas
 	}
 	byQueue := map[string][]QueueEntry{}
 	for _, t := range tasks {
-		byQueue[t.Queue] = append(byQueue[t.Queue], QueueEntry{ID: t.ID, Priority: t.Priority, RunAt: t.RunAt})
+		byQueue[t.Queue] = append(byQueue[t.Queue], queueEntry(t))
 	}
 	for q, entries := range byQueue {
 		if err := c.queue.Enqueue(ctx, q, entries...); err != nil {
@@ -276,4 +276,15 @@ func (c *Client) Cancel(ctx context.Context, id string) (*Task, error) {
 		return t, nil
 	}
 	return nil, &Error{Code: CodeConflict, Message: "task status keeps changing; try again"}
+}
+
+// queueEntry is the dispatch entry of a new task. A task to run at once
+// carries no run-at, so that the queue makes it ready by its own clock: a
+// producer whose clock runs ahead must not delay it.
+func queueEntry(t *Task) QueueEntry {
+	e := QueueEntry{ID: t.ID, Priority: t.Priority}
+	if t.RunAt.After(t.Created) {
+		e.RunAt = t.RunAt
+	}
+	return e
 }

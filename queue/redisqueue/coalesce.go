@@ -86,7 +86,7 @@ func (q *Queue) flushEnqueues(c *coalescer, keys []string) {
 	// Close), where a deadline would keep it in a read until it passes.
 	ctx, cancel := context.WithCancel(q.ctx)
 	timer := time.AfterFunc(coalesceTimeout, cancel)
-	_, err := q.execBatches(ctx, luaEnqueue, keys, []string{ms(q.now())}, args, 3)
+	_, err := q.execBatches(ctx, luaEnqueue, keys, []string{q.nowArg()}, args, 3)
 	timedOut := !timer.Stop()
 	cancel()
 	switch {

@@ -39,11 +39,13 @@ type Config struct {
 	// larger calls are split into several script calls pipelined in one
 	// round trip. Default 1000.
 	ScriptBatch int
-	// Now returns the current time, used for run-at and lease deadlines
-	// when LeaseParams.Now is zero and by the other operations. Default
-	// time.Now. All processes sharing a queue must have reasonably
-	// synchronised clocks (NTP): a skew of s shifts lease deadlines and
-	// run-at times by s.
+	// Now, when set, replaces the Redis server's clock (tests): it is then
+	// the time of every operation whose LeaseParams.Now is zero. Default
+	// nil: the scripts read the server's clock (TIME), so promotion of
+	// scheduled entries and lease expiry do not depend on the clocks of
+	// the processes sharing the queue. Only the run-at of a scheduled
+	// entry comes from its producer's clock, and the wait for it from the
+	// waiter's (bounded by the caller's maximum wait).
 	Now func() time.Time
 	// ClientOption, when set, adjusts the rueidis options NewFromURL
 	// builds before the client is created (timeouts, TLS, pool sizes).
@@ -66,9 +68,6 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.ScriptBatch <= 0 {
 		c.ScriptBatch = DefaultScriptBatch
-	}
-	if c.Now == nil {
-		c.Now = time.Now
 	}
 	return c, nil
 }

@@ -93,11 +93,17 @@
 //
 // # Clock
 //
-// Run-at times and lease deadlines are compared with the caller's clock
-// (LeaseParams.Now, else Config.Now, else time.Now), sent to the scripts in
-// milliseconds; Redis' own clock is not used. All processes sharing a queue
-// must keep their clocks synchronised (NTP): a skew of s makes one process
-// see leases expire, and scheduled entries come due, s early or late.
+// Every script reads the Redis server's clock (TIME): promotion of scheduled
+// entries, lease deadlines, extension and reaping do not depend on the
+// clocks of the processes sharing the queue, so a worker whose clock is
+// off neither expires live leases nor starts scheduled tasks early. An
+// entry to run at once carries no run-at (the taskq.Client sends none for
+// immediate tasks), so a producer's clock cannot delay it. What still
+// comes from a process' clock: the run-at of a task scheduled for later
+// (WithRunAt, WithDelay, a retry's backoff), which moves by that process'
+// skew, and the local wait for the earliest scheduled entry, bounded by
+// the caller's maximum wait. LeaseParams.Now or Config.Now replace the
+// server's clock (tests).
 //
 // # Cancellation across processes
 //

@@ -3,6 +3,7 @@ package redisqueue
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"slices"
@@ -123,7 +124,22 @@ func boundedRetryDelay(attempts int, _ rueidis.Completed, _ error) time.Duration
 // Client returns the underlying rueidis client.
 func (q *Queue) Client() rueidis.Client { return q.client }
 
-func (q *Queue) now() time.Time { return q.cfg.Now() }
+// clientNow is Config.Now, or this process' clock.
+func (q *Queue) clientNow() time.Time {
+	if q.cfg.Now == nil {
+		return time.Now()
+	}
+	return q.cfg.Now()
+}
+
+// nowArg is ARGV[1] of the scripts: Config.Now in milliseconds when set,
+// else "0", which makes the script read the Redis server's clock.
+func (q *Queue) nowArg() string {
+	if q.cfg.Now == nil {
+		return "0"
+	}
+	return ms(q.cfg.Now())
+}
 
 func (q *Queue) keys(queue string) (queueKeys, error) {
 	if q.closed.Load() {
@@ -203,7 +219,7 @@ func (q *Queue) Enqueue(ctx context.Context, queue string, entries ...taskq.Queu
 		return err
 	}
 	if len(entries) >= q.cfg.ScriptBatch {
-		if _, err := q.execBatches(ctx, luaEnqueue, k.keys, []string{ms(q.now())}, args, 3); err != nil {
+		if _, err := q.execBatches(ctx, luaEnqueue, k.keys, []string{q.nowArg()}, args, 3); err != nil {
 			return mapErr(ctx, "enqueue", err)
 		}
 		return nil
@@ -218,7 +234,7 @@ func (q *Queue) EnqueueNew(ctx context.Context, queue string, entries ...taskq.Q
 	if err != nil || len(args) == 0 {
 		return 0, err
 	}
-	out, err := q.execBatches(ctx, luaEnqueue, k.keys, []string{ms(q.now())}, args, 3)
+	out, err := q.execBatches(ctx, luaEnqueue, k.keys, []string{q.nowArg()}, args, 3)
 	if err != nil {
 		return 0, mapErr(ctx, "enqueue", err)
 	}
@@ -244,7 +260,6 @@ func (q *Queue) enqueueArgs(ctx context.Context, queue string, entries []taskq.Q
 	if len(entries) == 0 {
 		return k, nil, nil
 	}
-	now := q.now()
 	args := make([]string, 0, 3*len(entries))
 	for _, e := range entries {
 		if e.ID == "" {
@@ -253,11 +268,7 @@ func (q *Queue) enqueueArgs(ctx context.Context, queue string, entries []taskq.Q
 		if !e.Priority.Valid() {
 			return k, nil, invalid("priority %d of %q must be between 0 and 3", e.Priority, e.ID)
 		}
-		at := e.RunAt
-		if at.IsZero() {
-			at = now
-		}
-		args = append(args, e.ID, strconv.Itoa(int(e.Priority)), ms(at))
+		args = append(args, e.ID, strconv.Itoa(int(e.Priority)), runAtArg(e.RunAt))
 	}
 	if err := q.register(ctx, queue); err != nil {
 		return k, nil, err
@@ -282,13 +293,12 @@ func (q *Queue) Lease(ctx context.Context, p taskq.LeaseParams) ([]taskq.Lease, 
 	if p.TTL <= 0 {
 		return nil, invalid("lease ttl must be positive, got %s", p.TTL)
 	}
-	now := p.Now
-	if now.IsZero() {
-		now = q.now()
+	now := q.nowArg()
+	if !p.Now.IsZero() {
+		now = ms(p.Now)
 	}
-	nowMs := now.UnixMilli()
 	ttl := max(1, p.TTL.Milliseconds())
-	args := []string{strconv.FormatInt(nowMs, 10), strconv.Itoa(p.Max), strconv.FormatInt(ttl, 10),
+	args := []string{now, strconv.Itoa(p.Max), strconv.FormatInt(ttl, 10),
 		strconv.Itoa(q.cfg.PromoteBatch), strconv.FormatInt(1+rand.Int64N(2147483646), 10)}
 	if p.Weights != nil {
 		for i := range taskq.NumPriorities {
@@ -300,19 +310,38 @@ func (q *Queue) Lease(ctx context.Context, p taskq.LeaseParams) ([]taskq.Lease, 
 		}
 	}
 	res := luaLease.lua.Exec(ctx, q.client, k.keys, args)
-	leases, err := parseLeases(res, time.UnixMilli(nowMs+ttl))
+	leases, err := parseLeases(res, ttl)
 	if err != nil {
 		return nil, mapErr(ctx, "lease", err)
 	}
 	return leases, nil
 }
 
-// parseLeases reads id, priority pairs.
-func parseLeases(res rueidis.RedisResult, deadline time.Time) ([]taskq.Lease, error) {
+// runAtArg is a run-at for the scripts: "0" (ready now, by the clock the
+// script uses) for a zero time.
+func runAtArg(t time.Time) string {
+	if t.IsZero() {
+		return "0"
+	}
+	return ms(t)
+}
+
+// parseLeases reads id, priority pairs followed by the time the script
+// used (ms); the deadline of each lease is that time plus ttl (ms).
+func parseLeases(res rueidis.RedisResult, ttl int64) ([]taskq.Lease, error) {
 	arr, err := res.ToArray()
 	if err != nil {
 		return nil, err
 	}
+	if len(arr)%2 != 1 {
+		return nil, fmt.Errorf("redisqueue: malformed lease reply of %d elements", len(arr))
+	}
+	nowMs, err := arr[len(arr)-1].AsInt64()
+	if err != nil {
+		return nil, err
+	}
+	deadline := time.UnixMilli(nowMs + ttl)
+	arr = arr[:len(arr)-1]
 	leases := make([]taskq.Lease, 0, len(arr)/2)
 	for i := 0; i+1 < len(arr); i += 2 {
 		id, err := arr[i].ToString()
@@ -343,7 +372,7 @@ func (q *Queue) Extend(ctx context.Context, queue string, ids []string, ttl time
 	if ttl <= 0 {
 		return nil, invalid("lease ttl must be positive, got %s", ttl)
 	}
-	out, err := q.execBatches(ctx, luaExtend, k.keys, []string{ms(q.now()), ttlMillis(ttl)}, ids, 1)
+	out, err := q.execBatches(ctx, luaExtend, k.keys, []string{q.nowArg(), ttlMillis(ttl)}, ids, 1)
 	if err != nil {
 		return nil, mapErr(ctx, "extend", err)
 	}
@@ -379,7 +408,7 @@ func (q *Queue) idsOp(ctx context.Context, op string, script *script, queue stri
 	if len(ids) == 0 {
 		return nil
 	}
-	if _, err := q.execBatches(ctx, script, k.keys, []string{ms(q.now())}, ids, 1); err != nil {
+	if _, err := q.execBatches(ctx, script, k.keys, []string{q.nowArg()}, ids, 1); err != nil {
 		return mapErr(ctx, op, err)
 	}
 	return nil
@@ -400,15 +429,10 @@ func (q *Queue) Requeue(ctx context.Context, queue string, e taskq.QueueEntry) e
 	if !e.Priority.Valid() {
 		return invalid("priority %d of %q must be between 0 and 3", e.Priority, e.ID)
 	}
-	now := q.now()
-	at := e.RunAt
-	if at.IsZero() {
-		at = now
-	}
 	if err := q.register(ctx, queue); err != nil {
 		return err
 	}
-	args := []string{ms(now), e.ID, strconv.Itoa(int(e.Priority)), ms(at)}
+	args := []string{q.nowArg(), e.ID, strconv.Itoa(int(e.Priority)), runAtArg(e.RunAt)}
 	if err := luaRequeue.lua.Exec(ctx, q.client, k.keys, args).Error(); err != nil {
 		return mapErr(ctx, "requeue", err)
 	}
@@ -428,13 +452,12 @@ func (q *Queue) Reap(ctx context.Context, queue string, max int, ttl time.Durati
 	if ttl <= 0 {
 		return nil, invalid("lease ttl must be positive, got %s", ttl)
 	}
-	nowMs := q.now().UnixMilli()
 	t := ttl.Milliseconds()
 	if t < 1 {
 		t = 1
 	}
-	args := []string{strconv.FormatInt(nowMs, 10), strconv.Itoa(max), strconv.FormatInt(t, 10)}
-	leases, err := parseLeases(luaReap.lua.Exec(ctx, q.client, k.keys, args), time.UnixMilli(nowMs+t))
+	args := []string{q.nowArg(), strconv.Itoa(max), strconv.FormatInt(t, 10)}
+	leases, err := parseLeases(luaReap.lua.Exec(ctx, q.client, k.keys, args), t)
 	if err != nil {
 		return nil, mapErr(ctx, "reap", err)
 	}

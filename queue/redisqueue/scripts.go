@@ -15,7 +15,10 @@ import (
 //	KEYS[7]    entries hash (id -> priority digit): present while queued
 //	KEYS[8]    notification channel (sharded pub/sub when the server has it)
 //
-// ARGV[1] is always the caller's clock in milliseconds.
+// ARGV[1] is always the current time in milliseconds, or 0 to take it from
+// the Redis server (TIME): by default every process reads the one clock of
+// the server, so that promotion and lease expiry do not depend on the
+// clocks of the workers.
 
 // prelude defines the helpers shared by the scripts. Each redis.call costs
 // about as much as the command itself, so the scripts batch: one HMGET,
@@ -32,6 +35,10 @@ import (
 // in which anybody waits), or an entry is the earliest scheduled one.
 const prelude = `
 local now = tonumber(ARGV[1])
+if now <= 0 then
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
 local function many(cmd, key, list, per)
   local out, n = {}, #list
   local step = 4000 - (4000 % per)
@@ -92,8 +99,12 @@ const enqueueScript = `
 if #ARGV == 4 then
   local id, p, at = ARGV[2], ARGV[3], tonumber(ARGV[4])
   if redis.call('HSETNX', KEYS[7], id, p) == 0 then return 0 end
-  local wake
-  if at > tonumber(ARGV[1]) then
+  local wake, now = nil, tonumber(ARGV[1])
+  if now <= 0 then
+    local t = redis.call('TIME')
+    now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  end
+  if at > now then
     local h = redis.call('ZRANGE', KEYS[5], 0, 0, 'WITHSCORES')
     wake = not h[2] or at < tonumber(h[2])
     redis.call('ZADD', KEYS[5], at, id)
@@ -149,7 +160,8 @@ return 1
 // pops up to max ready entries (strict: CRITICAL first, FIFO inside a
 // priority; weighted: each slot drawn among non-empty priorities in
 // proportion to their weights, zero-weight priorities only when nothing
-// else is ready) and leases them until now+ttl. Returns id, priority pairs.
+// else is ready) and leases them until now+ttl. Returns id, priority pairs
+// followed by the time used (ms).
 const leaseScript = prelude + `
 local max, deadline = tonumber(ARGV[2]), now + tonumber(ARGV[3])
 local due = redis.call('ZRANGEBYSCORE', KEYS[5], '-inf', now, 'LIMIT', 0, tonumber(ARGV[4]))
@@ -215,6 +227,7 @@ else
   end
 end
 if #lz > 0 then many('ZADD', KEYS[6], lz, 2) end
+out[#out + 1] = now
 return out
 `
 
@@ -283,10 +296,10 @@ return #del
 
 // reapScript: ARGV[2] max, ARGV[3] ttl (ms). Leases again, until now+ttl,
 // up to max ids whose deadline is not after now (earliest first); returns
-// id, priority pairs.
+// id, priority pairs followed by the time used (ms).
 const reapScript = prelude + `
 local expired = redis.call('ZRANGEBYSCORE', KEYS[6], '-inf', now, 'LIMIT', 0, tonumber(ARGV[2]))
-if #expired == 0 then return {} end
+if #expired == 0 then return {now} end
 local deadline = now + tonumber(ARGV[3])
 local ps = many('HMGET', KEYS[7], expired, 1)
 local upd, out = {}, {}
@@ -297,6 +310,7 @@ for k, id in ipairs(expired) do
   out[#out + 1] = tonumber(ps[k] or '1')
 end
 many('ZADD', KEYS[6], upd, 2)
+out[#out + 1] = now
 return out
 `
 

@@ -69,7 +69,7 @@ func (q *Queue) Wait(ctx context.Context, queue string, max time.Duration) error
 	}
 	var due <-chan time.Time
 	if len(head) > 0 {
-		d := time.UnixMilli(int64(head[0].Score)).Sub(q.now())
+		d := time.UnixMilli(int64(head[0].Score)).Sub(q.clientNow())
 		if d <= 0 {
 			return nil
 		}
