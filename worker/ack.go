@@ -3,6 +3,8 @@ package worker
 import (
 	"context"
 	"time"
+
+	"github.com/taskq/taskq"
 )
 
 // ack queues an acknowledgement; the ack loop sends them in batches.
@@ -11,12 +13,21 @@ func (w *Worker) ack(queue, id string) {
 }
 
 // ackLoop batches acknowledgements: one Ack call per queue for everything
-// that arrived while the previous call was in flight.
+// that arrived while the previous call was in flight. Events queued behind
+// acknowledgements are published once those are sent.
 func (w *Worker) ackLoop() {
 	defer w.ackWG.Done()
 	batch := map[string][]string{}
-	for it := range w.acks {
+	var evs []taskq.Event
+	add := func(it ackItem) {
+		if it.ev != nil {
+			evs = append(evs, *it.ev)
+			return
+		}
 		batch[it.queue] = append(batch[it.queue], it.id)
+	}
+	for it := range w.acks {
+		add(it)
 		n := 1
 	drain:
 		for n < 1024 {
@@ -25,7 +36,7 @@ func (w *Worker) ackLoop() {
 				if !ok {
 					break drain
 				}
-				batch[it.queue] = append(batch[it.queue], it.id)
+				add(it)
 				n++
 			default:
 				break drain
@@ -35,6 +46,11 @@ func (w *Worker) ackLoop() {
 			w.ackNow(q, ids)
 			delete(batch, q)
 		}
+		for i, ev := range evs {
+			w.emit(ev)
+			evs[i] = taskq.Event{}
+		}
+		evs = evs[:0]
 	}
 }
 

@@ -218,12 +218,12 @@ func (w *Worker) complete(q string, t *taskq.Task, res any, tc TypeConfig, dur t
 	t.Updated = now
 	if err := w.store.UpdateTask(ctx, t, taskq.StatusRunning); err != nil {
 		if w.settled(q, t.ID, err) {
-			w.cfg.Observer.TaskFinished(t.Type, taskq.OutcomeCancelled, dur)
+			w.finished(q, t, taskq.OutcomeCancelled, nil, dur)
 		}
 		return
 	}
 	w.ack(q, t.ID)
-	w.cfg.Observer.TaskFinished(t.Type, taskq.OutcomeCompleted, dur)
+	w.finished(q, t, taskq.OutcomeCompleted, nil, dur)
 }
 
 // settled handles a failed conditional write. When the record is gone or
@@ -285,7 +285,7 @@ func (w *Worker) fail(q string, t *taskq.Task, err error, tc TypeConfig, dur tim
 		w.log.Warn("retry recorded but not requeued; the reaper will requeue it", "task_id", t.ID, "error", err)
 	}
 	w.log.Debug("task failed; retry scheduled", "task_id", t.ID, "task_type", t.Type, "retry", n, "run_at", runAt, "error", te)
-	w.cfg.Observer.TaskFinished(t.Type, taskq.OutcomeRetry, dur)
+	w.finished(q, t, taskq.OutcomeRetry, te, dur)
 }
 
 // deadLetter moves a task to the DLQ and acknowledges its lease.
@@ -297,7 +297,7 @@ func (w *Worker) deadLetter(q string, t *taskq.Task, err error, dur time.Duratio
 	}
 	w.log.Warn("task moved to the dead letter queue", "task_id", t.ID, "task_type", t.Type, "error", te)
 	w.ack(q, t.ID)
-	w.cfg.Observer.TaskFinished(t.Type, taskq.OutcomeDeadLetter, dur)
+	w.finished(q, t, taskq.OutcomeDeadLetter, te, dur)
 }
 
 // putBack returns a started task to pending without counting the attempt,
@@ -319,7 +319,7 @@ func (w *Worker) putBack(q string, t *taskq.Task, delay time.Duration, why strin
 		w.log.Warn("task put back but not requeued; the reaper will requeue it", "task_id", t.ID, "error", err)
 	}
 	w.log.Debug("task put back", "task_id", t.ID, "reason", why, "run_at", t.RunAt)
-	w.cfg.Observer.TaskFinished(t.Type, taskq.OutcomeRescheduled, 0)
+	w.finished(q, t, taskq.OutcomeRescheduled, nil, 0)
 }
 
 // afterLeaseLost handles a handler stopped because its lease is gone: a
@@ -329,6 +329,6 @@ func (w *Worker) afterLeaseLost(q string, t *taskq.Task) {
 	cur, err := w.store.GetTask(ctx, t.ID)
 	if err == nil && cur.Status == taskq.StatusCancelled {
 		w.ack(q, t.ID)
-		w.cfg.Observer.TaskFinished(t.Type, taskq.OutcomeCancelled, 0)
+		w.finished(q, cur, taskq.OutcomeCancelled, nil, 0)
 	}
 }

@@ -30,6 +30,8 @@ type Worker struct {
 
 	held heldSet // leases held by this worker, for heartbeats
 
+	events eventHub // subscriptions (events.go)
+
 	reconcileMu sync.Mutex
 	reconcileAt map[string]string // queue -> cursor where the next reconcile pass starts
 
@@ -63,6 +65,7 @@ type job struct {
 type ackItem struct {
 	queue string
 	id    string
+	ev    *taskq.Event // instead of an id: publish once the earlier acks are sent
 }
 
 // New returns a Worker over store and queue (the same order as
