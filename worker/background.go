@@ -35,9 +35,23 @@ func (w *Worker) heartbeat() {
 			continue
 		}
 		for _, id := range lost {
-			w.held.lose(id)
+			w.held.lose(id, w.lostCause(id))
 		}
 	}
+}
+
+// lostCause tells why the lease of id was lost: taskq.ErrTaskCancelled when
+// its record is cancelled (cancelling removes the id from the queue),
+// taskq.ErrLeaseLost otherwise (reaped and taken by another worker, or the
+// record unreadable). Only lost ids are read, one record each.
+func (w *Worker) lostCause(id string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	t, err := w.store.GetTask(ctx, id)
+	if err == nil && t.Status == taskq.StatusCancelled {
+		return taskq.ErrTaskCancelled
+	}
+	return taskq.ErrLeaseLost
 }
 
 // reapAll takes back expired leases of lost workers on every queue.
@@ -67,7 +81,7 @@ func (w *Worker) recoverLease(ctx context.Context, q string, l taskq.Lease) {
 	t, err := w.store.GetTask(ctx, l.ID)
 	switch {
 	case errors.Is(err, taskq.ErrNotFound):
-		w.ack(q, l.ID)
+		w.orphaned(q, l.ID)
 		return
 	case err != nil:
 		w.log.Warn("cannot read reaped task; it will be reaped again", "task_id", l.ID, "error", err)

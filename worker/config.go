@@ -54,9 +54,25 @@ type Config struct {
 	// notification before looking again. Default 1s.
 	PollInterval time.Duration
 	// DeadLetter receives failed tasks. Nil: a dlq.DLQ over the worker's
-	// storage and queue with the default DeadLetterQueueConfig (its cleanup
-	// job is not started).
+	// storage and queue configured by DeadLetterConfig, whose retention
+	// cleanup job runs while the worker runs (Start starts it, Stop stops
+	// it). A DeadLetter given here belongs to the caller: the worker only
+	// calls Move, and never starts or stops it, so run its cleanup yourself
+	// (dlq.DLQ.Start and Stop), once however many workers share it.
 	DeadLetter taskq.DeadLetterQueue
+	// DeadLetterConfig configures the dead letter queue the worker builds
+	// when DeadLetter is nil (size cap, retention, cleanup interval); zero
+	// fields take the defaults of taskq.DeadLetterQueueConfig. Ignored
+	// when DeadLetter is set.
+	DeadLetterConfig taskq.DeadLetterQueueConfig
+	// UnhandledGrace is how long after its creation a task whose type has
+	// no handler on this worker is put back (without using a retry, with
+	// a WARN log and Observer.TaskUnhandled) in case a worker that handles
+	// it takes it, as during a rolling deploy; past it the task fails for
+	// good ("no handler registered for type X") into the dead letter
+	// queue. Measured from Task.Created, the same on every worker and
+	// across restarts. Default 5m; negative: fail at once.
+	UnhandledGrace time.Duration
 	// Breakers gates task types that declare Dependencies. Nil: no gating.
 	Breakers Breakers
 	// Observer receives events (metrics). Nil: none.
@@ -127,6 +143,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.ReconcileAfter <= 0 {
 		c.ReconcileAfter = time.Minute
+	}
+	if c.UnhandledGrace == 0 {
+		c.UnhandledGrace = 5 * time.Minute
 	}
 	if c.DefaultTimeout <= 0 {
 		c.DefaultTimeout = 30 * time.Minute

@@ -2,6 +2,7 @@ package worker
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/taskq/taskq"
@@ -66,7 +67,7 @@ func (w *Worker) release(n int) {
 
 // dispatch marks the leased records running in one storage call and sends
 // the startable ones to the runners; the rest are acknowledged (their
-// records are missing or terminal).
+// records are terminal, or missing: see orphaned).
 func (w *Worker) dispatch(queue string, leases []taskq.Lease, byID map[string]*taskq.Task) {
 	ids := make([]string, len(leases))
 	for i, l := range leases {
@@ -98,12 +99,32 @@ func (w *Worker) dispatch(queue string, leases []taskq.Lease, byID map[string]*t
 		t, ok := byID[l.ID]
 		if !ok {
 			w.held.remove(l.ID, held[i])
-			w.ack(queue, l.ID)
+			w.notStartable(ctx, queue, l.ID)
 			w.release(1)
 			continue
 		}
 		w.jobs <- job{task: t, lease: l, queue: queue, held: held[i]}
 	}
+}
+
+// notStartable acknowledges a leased id that StartTasks left out: its
+// record is terminal (cancelled meanwhile, for example) or missing.
+func (w *Worker) notStartable(ctx context.Context, queue, id string) {
+	if _, err := w.store.GetTask(ctx, id); errors.Is(err, taskq.ErrNotFound) {
+		w.orphaned(queue, id)
+		return
+	}
+	w.ack(queue, id)
+}
+
+// orphaned acknowledges a leased id without a record in the storage. The
+// queue holds ids only, so such ids usually come from another deployment
+// sharing the queue (the same Redis key prefix) with another storage.
+func (w *Worker) orphaned(queue, id string) {
+	w.log.Warn("leased task has no record in the storage; dropping it (do two deployments share this queue's key prefix?)",
+		"task_id", id, "queue", queue)
+	w.cfg.Observer.TaskOrphaned(queue)
+	w.ack(queue, id)
 }
 
 // sleepCtx sleeps for d or until ctx ends; it reports whether ctx is live.

@@ -106,6 +106,8 @@ func waitStatus(t *testing.T, b *bundle, id string, status taskq.TaskStatus, tim
 // countingObserver counts outcomes.
 type countingObserver struct {
 	taskq.NopObserver
+	unhandled atomic.Int64
+	orphaned  atomic.Int64
 	mu        sync.Mutex
 	outcomes  map[taskq.Outcome]int
 	recovered map[string]int
@@ -153,3 +155,9 @@ func (o *countingObserver) recoveredCount(reason string) int {
 	defer o.mu.Unlock()
 	return o.recovered[reason]
 }
+
+func (o *countingObserver) TaskUnhandled(string) { o.unhandled.Add(1) }
+
+func (o *countingObserver) TaskOrphaned(string) { o.orphaned.Add(1) }
+
+func (o *countingObserver) unhandledCount() int64 { return o.unhandled.Load() }

@@ -15,7 +15,6 @@ import (
 var (
 	errAttemptTimeout = &taskq.Error{Code: taskq.CodeTaskTimeout, Message: "attempt timed out", Retryable: true}
 	errDeadline       = &taskq.Error{Code: taskq.CodeTaskTimeout, Message: "task deadline passed"}
-	errNoHandler      = &taskq.Error{Code: taskq.CodeTaskExecutionFailed, Message: "no handler registered for this task type", Retryable: true}
 	errLeaseExpired   = &taskq.Error{Code: taskq.CodeTaskExecutionFailed, Message: "lease expired: the worker running the task was lost", Retryable: true}
 )
 
@@ -38,8 +37,12 @@ func (w *Worker) runLoop() {
 		o := w.execute(j)
 		<-w.running
 		w.slots <- struct{}{}
+		if !w.held.claim(o.held) {
+			continue // given back by Stop: the outcome is dropped
+		}
 		w.finish(o)
 		w.held.remove(o.t.ID, o.held)
+		w.held.recorded()
 	}
 }
 
@@ -51,6 +54,8 @@ const (
 	outDeadLetter
 	outPutBack
 	outLeaseLost
+	outCancelled
+	outUnhandled
 )
 
 // outcome is how one attempt ended, to be recorded by its runner once the
@@ -80,6 +85,10 @@ func (w *Worker) finish(o outcome) {
 		w.putBack(o.q, o.t, o.delay, o.why)
 	case outLeaseLost:
 		w.afterLeaseLost(o.q, o.t)
+	case outCancelled:
+		w.cancelled(o.q, o.t)
+	case outUnhandled:
+		w.unhandled(o.q, o.t)
 	}
 }
 
@@ -95,7 +104,7 @@ func (w *Worker) execute(j job) outcome {
 	h, tc, ok := w.handler(t.Type)
 	o.tc = tc
 	if !ok {
-		o.kind, o.err = outFail, errNoHandler
+		o.kind = outUnhandled
 		return o
 	}
 	if w.cfg.Breakers != nil && len(tc.Dependencies) > 0 {
@@ -128,8 +137,8 @@ func (w *Worker) execute(j job) outcome {
 	}
 	ctx, cancelTimer := context.WithDeadlineCause(ctx, end, endCause)
 	defer cancelTimer()
-	if !w.held.setCancel(j.held, cancel) {
-		o.kind = outLeaseLost
+	if why := w.held.setCancel(j.held, cancel); why != nil {
+		o.kind, o.why = notStarted(why), "worker shutting down"
 		return o
 	}
 	start := time.Now()
@@ -155,6 +164,9 @@ func (w *Worker) execute(j job) outcome {
 	case errors.Is(cause, taskq.ErrShutdown):
 		o.kind, o.why = outPutBack, "worker shutting down"
 		return o
+	case cause == taskq.ErrTaskCancelled:
+		o.kind = outCancelled
+		return o
 	case errors.Is(cause, taskq.ErrLeaseLost):
 		o.kind = outLeaseLost
 		return o
@@ -165,6 +177,19 @@ func (w *Worker) execute(j job) outcome {
 	}
 	o.kind, o.err = outFail, err
 	return o
+}
+
+// notStarted says how a job whose handler may not start (see
+// heldSet.setCancel) ends: a cancelled task is settled, a shut down worker
+// gives the task back, a lost lease is someone else's.
+func notStarted(why error) outcomeKind {
+	switch {
+	case why == taskq.ErrTaskCancelled:
+		return outCancelled
+	case errors.Is(why, taskq.ErrShutdown):
+		return outPutBack
+	}
+	return outLeaseLost // lost, or abandoned (its outcome is dropped)
 }
 
 // call runs the handler, turning a panic into a retryable failure.
@@ -320,6 +345,13 @@ func (w *Worker) putBack(q string, t *taskq.Task, delay time.Duration, why strin
 	}
 	w.log.Debug("task put back", "task_id", t.ID, "reason", why, "run_at", t.RunAt)
 	w.finished(q, t, taskq.OutcomeRescheduled, nil, 0)
+}
+
+// cancelled settles a task cancelled while this worker held it: its record
+// is already terminal, so only the lease is acknowledged.
+func (w *Worker) cancelled(q string, t *taskq.Task) {
+	w.ack(q, t.ID)
+	w.finished(q, t, taskq.OutcomeCancelled, nil, 0)
 }
 
 // afterLeaseLost handles a handler stopped because its lease is gone: a

@@ -28,7 +28,8 @@ type Worker struct {
 	types    map[string]TypeConfig
 	mws      []func(taskq.Handler) taskq.Handler
 
-	held heldSet // leases held by this worker, for heartbeats
+	held   heldSet  // leases held by this worker, for heartbeats and shutdown
+	ownDLQ *dlq.DLQ // built by New when Config.DeadLetter is nil; its cleanup runs with the worker
 
 	events eventHub // subscriptions (events.go)
 
@@ -78,12 +79,13 @@ func New(store taskq.StorageAdapter, queue taskq.Queue, cfg Config) (*Worker, er
 		return nil, errors.New("worker: New needs a taskq.Queue (e.g. queue.NewMemory())")
 	}
 	cfg = cfg.withDefaults()
+	var own *dlq.DLQ
 	if cfg.DeadLetter == nil {
-		d, err := dlq.New(store, queue, taskq.DeadLetterQueueConfig{}, dlq.Options{Observer: cfg.Observer, Logger: cfg.Logger, Now: cfg.Now})
+		d, err := dlq.New(store, queue, cfg.DeadLetterConfig, dlq.Options{Observer: cfg.Observer, Logger: cfg.Logger, Now: cfg.Now})
 		if err != nil {
 			return nil, err
 		}
-		cfg.DeadLetter = d
+		cfg.DeadLetter, own = d, d
 	}
 	for _, q := range cfg.Queues {
 		if !names.Valid(q, taskq.MaxQueueNameLength) {
@@ -101,6 +103,7 @@ func New(store taskq.StorageAdapter, queue taskq.Queue, cfg Config) (*Worker, er
 		handlers: map[string]taskq.Handler{},
 		types:    map[string]TypeConfig{},
 		held:     heldSet{m: map[string]*heldLease{}},
+		ownDLQ:   own,
 		slots:    make(chan struct{}, cfg.Concurrency+cfg.Prefetch),
 		running:  make(chan struct{}, cfg.Concurrency),
 		jobs:     make(chan job, cfg.runners()),
@@ -113,14 +116,27 @@ func New(store taskq.StorageAdapter, queue taskq.Queue, cfg Config) (*Worker, er
 	return w, nil
 }
 
-// Handle registers the handler of a task type, replacing any earlier one.
+// Handle registers the handler of a task type. Like http.ServeMux, it
+// panics when the type already has a handler (two handlers for one type
+// are a programming error: which one runs would depend on the order of
+// registration), when the type is empty or when h is nil.
 func (w *Worker) Handle(taskType string, h taskq.Handler) {
+	if taskType == "" {
+		panic("worker: Handle needs a task type")
+	}
+	if h == nil {
+		panic(fmt.Sprintf("worker: nil handler for task type %q", taskType))
+	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if _, dup := w.handlers[taskType]; dup {
+		panic(fmt.Sprintf("worker: a handler for task type %q is already registered", taskType))
+	}
 	w.handlers[taskType] = h
 }
 
-// HandleFunc registers a function as the handler of a task type.
+// HandleFunc registers a function as the handler of a task type; it panics
+// as Handle does.
 func (w *Worker) HandleFunc(taskType string, f func(ctx context.Context, t *taskq.Task) (any, error)) {
 	w.Handle(taskType, taskq.HandlerFunc(f))
 }
@@ -167,8 +183,12 @@ func (w *Worker) handler(taskType string) (taskq.Handler, TypeConfig, bool) {
 	return h, tc, true
 }
 
-// Start begins leasing and returns once the worker runs. A second Start is
-// a no-op. ctx bounds nothing after Start returns; use Stop.
+// Start binds the queue to the storage (taskq.BindQueue: a shared queue
+// bound to another storage fails Start with an error matching
+// taskq.ErrStorageMismatch), starts the retention cleanup of the worker's
+// own dead letter queue (see Config.DeadLetter), begins leasing and returns
+// once the worker runs. A second Start is a no-op. ctx bounds Start only;
+// use Stop.
 func (w *Worker) Start(ctx context.Context) error {
 	w.lifeMu.Lock()
 	defer w.lifeMu.Unlock()
@@ -180,6 +200,20 @@ func (w *Worker) Start(ctx context.Context) error {
 	}
 	if err := ctx.Err(); err != nil {
 		return err
+	}
+	if err := taskq.BindQueue(ctx, w.store, w.queue); err != nil {
+		if !errors.Is(err, taskq.ErrUnavailable) {
+			return fmt.Errorf("worker: %w", err)
+		}
+		// Not a mismatch: the backend is down for now. The worker starts
+		// (it waits for the backend like any other call) and every
+		// Client checks the binding again on its next enqueue.
+		w.log.WarnContext(ctx, "cannot check the queue's storage binding; starting anyway", "error", err)
+	}
+	if w.ownDLQ != nil {
+		if err := w.ownDLQ.Start(ctx); err != nil {
+			return err
+		}
 	}
 	w.started = true
 	w.fetchCtx, w.stopFetch = context.WithCancelCause(context.Background())
@@ -208,158 +242,7 @@ func (w *Worker) Start(ctx context.Context) error {
 	return nil
 }
 
-// Stop stops leasing and waits for running handlers. If ctx ends first, it
-// cancels the handlers (context.Cause is taskq.ErrShutdown), gives their
-// tasks back to the queue without counting the attempt, and returns
-// ctx.Err() once they have returned: a handler that ignores its context
-// keeps Stop waiting (its process exit would leave the lease to the
-// reaper). Stop is idempotent and may be called before Start.
-func (w *Worker) Stop(ctx context.Context) error {
-	w.lifeMu.Lock()
-	if !w.started || w.stopping {
-		started := w.started
-		w.stopping = true
-		w.lifeMu.Unlock()
-		if !started {
-			w.stopOnce.Do(func() { close(w.stopped) })
-			return nil
-		}
-		select {
-		case <-w.stopped:
-			return nil
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
-	w.stopping = true
-	w.lifeMu.Unlock()
-
-	w.stopFetch(taskq.ErrShutdown)
-	w.fetchWG.Wait() // fetchers hand every leased task to a runner or back
-	close(w.jobs)
-
-	done := make(chan struct{})
-	go func() { w.runWG.Wait(); close(done) }()
-	var err error
-	select {
-	case <-done:
-	case <-ctx.Done():
-		err = ctx.Err()
-		w.log.WarnContext(ctx, "stop timeout: cancelling running handlers and giving their tasks back")
-		w.held.killAll(taskq.ErrShutdown)
-		<-done
-	}
-	w.stopBg()
-	w.bgWG.Wait()
-	close(w.acks)
-	w.ackWG.Wait()
-	w.stopOnce.Do(func() { close(w.stopped) })
-	w.log.Info("worker stopped")
-	return err
-}
-
 // Stopped is closed once Stop has finished.
 func (w *Worker) Stopped() <-chan struct{} { return w.stopped }
-
-// heldSet tracks the leases this worker holds, for heartbeats. Each lease
-// has its own entry: an id requeued and leased again while the previous
-// attempt is still being recorded gets a new entry, which the old attempt's
-// removal leaves alone.
-type heldSet struct {
-	mu     sync.Mutex
-	m      map[string]*heldLease
-	killed error // set by killAll: handlers starting later are cancelled at once
-}
-
-// heldLease is one lease held by this worker.
-type heldLease struct {
-	queue  string
-	cancel context.CancelCauseFunc // the running handler's, once started
-	lost   bool                    // found lost before its handler started
-}
-
-func (h *heldSet) addAll(queue string, ids []string) []*heldLease {
-	out := make([]*heldLease, len(ids))
-	h.mu.Lock()
-	for i, id := range ids {
-		out[i] = &heldLease{queue: queue}
-		h.m[id] = out[i]
-	}
-	h.mu.Unlock()
-	return out
-}
-
-// setCancel registers the cancel function of a starting handler; it
-// returns false when the lease was already found lost. After killAll the
-// handler's context is cancelled at once.
-func (h *heldSet) setCancel(l *heldLease, c context.CancelCauseFunc) bool {
-	h.mu.Lock()
-	if l.lost {
-		h.mu.Unlock()
-		return false
-	}
-	l.cancel = c
-	killed := h.killed
-	h.mu.Unlock()
-	if killed != nil {
-		c(killed)
-	}
-	return true
-}
-
-// killAll cancels every running handler with cause, and every handler
-// that starts afterwards. Handler contexts do not descend from one shared
-// parent context: registering thousands of children a second with one
-// parent would serialise the runners on its lock.
-func (h *heldSet) killAll(cause error) {
-	h.mu.Lock()
-	h.killed = cause
-	var cs []context.CancelCauseFunc
-	for _, l := range h.m {
-		if l.cancel != nil {
-			cs = append(cs, l.cancel)
-		}
-	}
-	h.mu.Unlock()
-	for _, c := range cs {
-		c(cause)
-	}
-}
-
-// remove forgets lease l of id, unless id is held by a newer lease.
-func (h *heldSet) remove(id string, l *heldLease) {
-	h.mu.Lock()
-	if h.m[id] == l {
-		delete(h.m, id)
-	}
-	h.mu.Unlock()
-}
-
-func (h *heldSet) byQueue() map[string][]string {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	out := map[string][]string{}
-	for id, l := range h.m {
-		out[l.queue] = append(out[l.queue], id)
-	}
-	return out
-}
-
-// lose cancels the handler of a lease that is no longer ours, or marks it
-// so that its handler does not start.
-func (h *heldSet) lose(id string) {
-	h.mu.Lock()
-	l := h.m[id]
-	var c context.CancelCauseFunc
-	if l != nil {
-		if c = l.cancel; c == nil {
-			l.lost = true
-		}
-	}
-	h.mu.Unlock()
-	if c != nil {
-		c(taskq.ErrLeaseLost)
-	}
-}
 
 func (w *Worker) now() time.Time { return w.cfg.Now().UTC() }

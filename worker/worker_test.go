@@ -241,7 +241,7 @@ func testCancelRunning(t *testing.T, mk maker) {
 	require.Equal(t, taskq.StatusCancelled, c.Status)
 	select {
 	case err := <-cause:
-		require.ErrorIs(t, err, taskq.ErrLeaseLost)
+		require.Same(t, taskq.ErrTaskCancelled, err, "a cancelled task's handler sees ErrTaskCancelled, not a lost lease")
 	case <-time.After(2 * time.Second):
 		t.Fatal("handler context not cancelled within 2s (heartbeat 30ms)")
 	}
@@ -497,12 +497,23 @@ func testTerminalRecordSkipped(t *testing.T, mk maker) {
 }
 
 func testNoHandler(t *testing.T, mk maker) {
-	b := mk(t, fastConfig())
+	cfg := fastConfig()
+	cfg.UnhandledGrace = 600 * time.Millisecond
+	b := mk(t, cfg)
 	b.start(t)
 	tk, err := b.client.Enqueue(context.Background(), "unknown.type", nil, taskq.WithMaxRetries(1))
 	require.NoError(t, err)
-	got := waitStatus(t, b, tk.ID, taskq.StatusDeadLetter, 5*time.Second)
-	require.Contains(t, got.Error.Message, "no handler")
+	// Within the grace it is put back without using a retry...
+	waitFor(t, 5*time.Second, "the unhandled task to be put back", func() bool { return b.obs.unhandledCount() > 0 })
+	cur, err := b.store.GetTask(context.Background(), tk.ID)
+	require.NoError(t, err)
+	require.Equal(t, 0, cur.RetryCount, "putting back an unhandled task uses no retry")
+	require.NotEqual(t, taskq.StatusDeadLetter, cur.Status)
+	// ...then it fails for good with a clear error, retries unused.
+	got := waitStatus(t, b, tk.ID, taskq.StatusDeadLetter, 10*time.Second)
+	require.Contains(t, got.Error.Message, "no handler registered for type unknown.type")
+	require.Equal(t, 0, got.RetryCount)
+	require.False(t, got.Error.Retryable)
 }
 
 // gate is a Breakers whose state tests flip.
