@@ -11,6 +11,24 @@
 // queue, cancels handlers of cancelled tasks, re-pushes records missing from
 // the queue, and shuts down without losing a task.
 //
+// # Lifecycle
+//
+// Start checks that a shared queue belongs to the worker's storage
+// (taskq.BindQueue) and starts the retention job of the worker's own dead
+// letter queue (Config.DeadLetterConfig). Stop(ctx) stops leasing and waits
+// for running handlers until ctx ends; then it cancels them (their
+// context.Cause is taskq.ErrShutdown) and gives their tasks back without
+// using a retry, abandoning handlers that ignore their context (whatever
+// they return later is dropped), so Stop returns shortly after ctx ends.
+// StopAndCancel does the same at once. A handler stopped because its task
+// was cancelled sees taskq.ErrTaskCancelled; one whose lease was taken
+// away, taskq.ErrLeaseLost.
+//
+// Handle panics when a type already has a handler. A task whose type has
+// no handler here is put back without using a retry during
+// Config.UnhandledGrace (rolling deploys), then fails for good. Subscribe
+// delivers the outcome of every attempt as a taskq.Event.
+//
 // # Throughput
 //
 // The fetcher leases in batches of up to Concurrency + Prefetch tasks and
