@@ -206,6 +206,12 @@ func (c Config) Validate() error {
 			bad("TASKQ_QUEUES", "invalid queue name %q", q)
 		}
 	}
+	if c.RedisURL != "" && c.DatabaseURL == "" {
+		// The queue would be shared while the records stay in this
+		// process: another replica, or this one after a restart, would
+		// lease ids whose records it does not have.
+		bad("TASKQ_REDIS_URL", "needs TASKQ_DATABASE_URL: with the Redis queue alone, task records would live in this process' memory and be lost at restart or on another replica (set TASKQ_DATABASE_URL, or unset TASKQ_REDIS_URL for an in-memory run)")
+	}
 	if c.RetryMaxDelay < c.RetryBaseDelay {
 		bad("TASKQ_RETRY_MAX_DELAY", "must not be below TASKQ_RETRY_BASE_DELAY")
 	}

@@ -165,3 +165,15 @@ func TestAsymmetricJWTKeys(t *testing.T) {
 	foreign := decode[map[string]any](t, w)["access_token"].(string)
 	requireError(t, b.do(req{method: "GET", path: "/api/keys", bearer: foreign}), 401, taskq.CodeUnauthorized)
 }
+
+// TestRedisWithoutDatabaseRefused: a configuration that would lose tasks
+// (a shared Redis queue with records in process memory) does not start.
+func TestRedisWithoutDatabaseRefused(t *testing.T) {
+	t.Parallel()
+	_, err := LoadConfig([]string{"--redis-url", "redis://127.0.0.1:6379"}, func(string) string { return "" })
+	require.ErrorContains(t, err, "TASKQ_REDIS_URL: needs TASKQ_DATABASE_URL")
+	_, err = LoadConfig(nil, func(k string) string {
+		return map[string]string{"TASKQ_REDIS_URL": "redis://127.0.0.1:6379", "TASKQ_DATABASE_URL": "postgres://127.0.0.1/taskq"}[k]
+	})
+	require.NoError(t, err)
+}
