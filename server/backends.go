@@ -45,8 +45,15 @@ func OpenBackends(ctx context.Context, cfg Config, log *slog.Logger) (Deps, erro
 			_ = q.Close()
 			return Deps{}, fmt.Errorf("redis %s does not answer: %s", redactURL(cfg.RedisURL), redactErr(err, cfg.RedisURL))
 		}
+		cctx, cancel := context.WithTimeout(ctx, connectTimeout)
+		policy, err := q.CheckServer(cctx)
+		cancel()
+		if err != nil {
+			_ = q.Close()
+			return Deps{}, fmt.Errorf("redis %s: %s", redactURL(cfg.RedisURL), redactErr(err, cfg.RedisURL))
+		}
 		d.Queue = q
-		log.InfoContext(ctx, "using the Redis queue", "redis", redactURL(cfg.RedisURL))
+		log.InfoContext(ctx, "using the Redis queue", "redis", redactURL(cfg.RedisURL), "maxmemory_policy", policy)
 	}
 	if cfg.DatabaseURL == "" {
 		// Finished records of an in-memory run are kept for a day.

@@ -89,3 +89,14 @@ func TestOpenBackendsRedisClusterPostgres(t *testing.T) {
 		t.Fatal("Serve did not return")
 	}
 }
+
+// TestOpenBackendsRefusesEvictingRedis: a Redis that may evict the queue's
+// keys (maxmemory-policy allkeys-*) does not start the server.
+func TestOpenBackendsRefusesEvictingRedis(t *testing.T) {
+	t.Parallel()
+	r := testenv.StartRedis(t, testenv.WithRedisArgs("--maxmemory-policy", "allkeys-lru"))
+	cfg := Config{RedisURL: r.URL(), DatabaseURL: "postgres://127.0.0.1:1/none", AdminKey: testAdminKey}
+	_, err := OpenBackends(context.Background(), cfg.withDefaults(), nil)
+	require.ErrorContains(t, err, "allkeys-lru")
+	require.ErrorContains(t, err, "noeviction")
+}
