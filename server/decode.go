@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -22,8 +23,23 @@ var errBodyTooLarge = &statusError{
 // fields and trailing data are refused (400), as is malformed JSON; a
 // value of the wrong type is 422 naming the field; an oversized body 413.
 // An empty body is 400 unless allowEmpty.
+//
+// Before decoding, the body is checked as a whole (checkJSON): it must be
+// valid UTF-8, no object may repeat a key, no string (key or value, at any
+// depth, metadata included) may hold NUL, and top-level field names must
+// match exactly: encoding/json would accept "Type" for "type".
 func decodeJSON(body io.Reader, v any, allowEmpty bool) error {
-	dec := json.NewDecoder(body)
+	b, err := io.ReadAll(body)
+	if err != nil {
+		return decodeError(err)
+	}
+	if allowEmpty && len(bytes.TrimSpace(b)) == 0 {
+		return nil
+	}
+	if err := checkJSON(b, v); err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		if errors.Is(err, io.EOF) && allowEmpty {

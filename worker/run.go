@@ -1,11 +1,13 @@
 package worker
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/taskq/taskq"
@@ -203,7 +205,36 @@ func (w *Worker) call(ctx context.Context, h taskq.Handler, t *taskq.Task) (res 
 	return h.ProcessTask(ctx, t)
 }
 
+// encodeResult encodes a handler's result as JSON. A result no storage can
+// hold is an error: one with NUL (\u0000) in a string, which PostgreSQL's
+// jsonb refuses (every storage refuses it, so that a result behaves the
+// same everywhere).
 func encodeResult(res any) (json.RawMessage, error) {
+	b, err := encodeResultJSON(res)
+	if err == nil && hasNUL(b) {
+		return nil, errors.New("result contains NUL (\\u0000) in a string, which cannot be stored")
+	}
+	return b, err
+}
+
+// hasNUL reports whether a string (key or value) of the JSON b holds NUL.
+func hasNUL(b []byte) bool {
+	if !bytes.Contains(b, []byte(`\u0000`)) {
+		return false
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return false
+		}
+		if s, ok := tok.(string); ok && strings.IndexByte(s, 0) >= 0 {
+			return true
+		}
+	}
+}
+
+func encodeResultJSON(res any) (json.RawMessage, error) {
 	switch v := res.(type) {
 	case nil:
 		return nil, nil
