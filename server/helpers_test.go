@@ -187,6 +187,9 @@ func (b *bundle) do(r req) *httptest.ResponseRecorder {
 	if r.ip != "" {
 		hr.RemoteAddr = r.ip + ":4321"
 	}
+	if body != nil {
+		hr.Header.Set("Content-Type", "application/json")
+	}
 	if r.key != "" {
 		hr.Header.Set("X-API-Key", r.key)
 	}

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"log/slog"
+	"mime"
 	"net/http"
 	"runtime/debug"
 	"strings"
@@ -178,9 +179,37 @@ func (s *Server) withBodyLimit(next http.Handler) http.Handler {
 			s.writeError(w, r, errBodyTooLarge)
 			return
 		}
+		if hasBody(r) && !isJSONContentType(r.Header.Get("Content-Type")) {
+			s.writeError(w, r, errNotJSON)
+			return
+		}
 		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
 		next.ServeHTTP(w, r)
 	})
+}
+
+// errNotJSON answers a body that is not declared as JSON: 415.
+var errNotJSON = &statusError{
+	status: http.StatusUnsupportedMediaType,
+	err:    apiError(taskq.CodeInvalidInput, "request bodies must be Content-Type: application/json"),
+}
+
+// hasBody reports whether r carries a body: a positive Content-Length or a
+// chunked one. An empty POST (a retry, a cleanup with defaults) needs no
+// Content-Type.
+func hasBody(r *http.Request) bool {
+	return r.ContentLength > 0 || (r.ContentLength < 0 && len(r.TransferEncoding) > 0)
+}
+
+// isJSONContentType accepts application/json with optional parameters
+// (charset=utf-8).
+func isJSONContentType(ct string) bool {
+	mt, params, err := mime.ParseMediaType(ct)
+	if err != nil || mt != "application/json" {
+		return false
+	}
+	cs, ok := params["charset"]
+	return !ok || strings.EqualFold(cs, "utf-8")
 }
 
 // routeErrors is the ResponseWriter of the mux for a request that matched

@@ -59,3 +59,21 @@ func TestStrictJSON(t *testing.T) {
 		})
 	}
 }
+
+// TestContentTypeRequired: a body not declared as JSON is 415; an empty
+// body needs no Content-Type.
+func TestContentTypeRequired(t *testing.T) {
+	t.Parallel()
+	b := setup(t, Config{}, Deps{}, false)
+	for _, ct := range []string{"", "text/plain", "application/x-www-form-urlencoded", "application/json; charset=latin1", "application/jsonx"} {
+		w := b.do(req{method: "POST", path: "/api/tasks", body: `{"type":"noop"}`, key: testAdminKey, header: map[string]string{"Content-Type": ct}})
+		require.Equal(t, http.StatusUnsupportedMediaType, w.Code, "%q: %s", ct, w.Body.String())
+		require.Contains(t, w.Body.String(), `"code":"invalid_input"`)
+	}
+	for _, ct := range []string{"application/json", "application/json; charset=utf-8", "Application/JSON; charset=UTF-8"} {
+		w := b.do(req{method: "POST", path: "/api/tasks", body: `{"type":"noop"}`, key: testAdminKey, header: map[string]string{"Content-Type": ct}})
+		require.Equal(t, http.StatusCreated, w.Code, "%q: %s", ct, w.Body.String())
+	}
+	w := b.admin(req{method: "POST", path: "/api/dlq/cleanup"})
+	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+}
