@@ -134,8 +134,22 @@ func TestRateLimit(t *testing.T) {
 	requireError(t, w, 429, taskq.CodeRateLimitExceeded)
 	require.NotEmpty(t, w.Header().Get("Retry-After"))
 
-	// Health and metrics are not limited and carry no RateLimit headers.
-	w = b.do(req{method: "GET", path: "/health"})
+	// Health is limited per client IP like other requests without
+	// credentials (its backend pings are cached besides); metrics are not
+	// limited and carry no RateLimit headers.
+	w = b.do(req{method: "GET", path: "/health", ip: "198.51.100.20"})
+	require.Equal(t, http.StatusOK, w.Code)
+	require.NotEmpty(t, w.Header().Get("RateLimit-Limit"))
+	limited := false
+	for range 500 {
+		if w = b.do(req{method: "GET", path: "/health/db", ip: "198.51.100.21"}); w.Code == http.StatusTooManyRequests {
+			limited = true
+			break
+		}
+	}
+	require.True(t, limited, "a flood of /health from one address is limited")
+	require.Equal(t, http.StatusOK, b.do(req{method: "GET", path: "/health", ip: "198.51.100.22"}).Code, "other addresses are served")
+	w = b.do(req{method: "GET", path: "/metrics"})
 	require.Equal(t, http.StatusOK, w.Code)
 	require.Empty(t, w.Header().Get("RateLimit-Limit"))
 }

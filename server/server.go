@@ -48,9 +48,11 @@ type Server struct {
 	breakers *breaker.Registry
 	types    map[string]tasktypes.Type
 	health   Health
-	mux      *http.ServeMux
-	handler  http.Handler
-	queues   map[string]bool
+	// healthCache reuses backend pings for healthCacheTTL.
+	healthCache healthCache
+	mux         *http.ServeMux
+	handler     http.Handler
+	queues      map[string]bool
 
 	ipLimit, principalLimit, tokenLimit auth.Limit
 
