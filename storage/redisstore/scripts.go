@@ -1,0 +1,287 @@
+package redisstore
+
+import "github.com/redis/rueidis"
+
+// Every script gets KEYS[1] = {prefix}:all (which routes it to the store's
+// cluster slot) and ARGV[1] = the tag {prefix}; it derives the other key
+// names from the tag, so they hash to the same slot:
+//
+//	{p}:t:<id>      task record (hash, see record.go)
+//	{p}:all         every id (zset, score 0: ordered by id bytes)
+//	{p}:s:<status>  ids per status (zset, score 0)
+//	{p}:y:<type>    ids per type (zset, score 0)
+//	{p}:q:<queue>   ids per queue (zset, score 0)
+//	{p}:o:<owner>   ids per non-empty owner (zset, score 0)
+//	{p}:idem        hash len(owner):owner..key -> id, for tasks with an idempotency key
+//	{p}:dlq         DLQ members encTime(dead_lettered_at)..id (zset, score 0)
+//
+// Index keys are built inside the scripts because they depend on the
+// stored record (a delete does not know the task's type beforehand);
+// sharing the tag keeps that legal on Redis Cluster.
+const prelude = `
+local tag = ARGV[1]
+local allKey, idemKey, dlqKey = KEYS[1], tag .. ':idem', tag .. ':dlq'
+local function tkey(id) return tag .. ':t:' .. id end
+local function idem(o, k) return string.len(o) .. ':' .. o .. k end
+local function addIndexes(id, s, y, q, o)
+  redis.call('ZADD', allKey, 0, id)
+  redis.call('ZADD', tag .. ':s:' .. s, 0, id)
+  redis.call('ZADD', tag .. ':y:' .. y, 0, id)
+  redis.call('ZADD', tag .. ':q:' .. q, 0, id)
+  if o ~= '' then redis.call('ZADD', tag .. ':o:' .. o, 0, id) end
+end
+-- purge deletes a record and every index entry of it.
+local function purge(id)
+  local key = tkey(id)
+  local f = redis.call('HMGET', key, 's', 'y', 'q', 'o', 'k', 'dk')
+  if not f[1] then return false end
+  local o = f[4] or ''
+  redis.call('DEL', key)
+  redis.call('ZREM', allKey, id)
+  redis.call('ZREM', tag .. ':s:' .. f[1], id)
+  redis.call('ZREM', tag .. ':y:' .. (f[2] or ''), id)
+  redis.call('ZREM', tag .. ':q:' .. (f[3] or ''), id)
+  if o ~= '' then redis.call('ZREM', tag .. ':o:' .. o, id) end
+  if f[5] then
+    local m = idem(o, f[5])
+    if redis.call('HGET', idemKey, m) == id then redis.call('HDEL', idemKey, m) end
+  end
+  if f[6] then redis.call('ZREM', dlqKey, f[6]) end
+  return true
+end
+-- record returns {id, HGETALL} of a task.
+local function record(id)
+  return {id, redis.call('HGETALL', tkey(id))}
+end
+`
+
+// createScript stores tasks, all or nothing. ARGV[2] is the number of
+// tasks; each is id, status, type, queue, owner, idempotency key, DLQ
+// member, number of field pairs, pairs. Returns {1} or {0, existing
+// record} for the first task whose id or (owner, key) exists.
+const createScript = prelude + `
+local n, pos, ts = tonumber(ARGV[2]), 3, {}
+for i = 1, n do
+  local nf = tonumber(ARGV[pos + 7])
+  ts[i] = {id = ARGV[pos], s = ARGV[pos + 1], y = ARGV[pos + 2], q = ARGV[pos + 3], o = ARGV[pos + 4],
+    k = ARGV[pos + 5], dk = ARGV[pos + 6], from = pos + 8, to = pos + 7 + 2 * nf}
+  pos = pos + 8 + 2 * nf
+end
+for _, t in ipairs(ts) do
+  if redis.call('EXISTS', tkey(t.id)) == 1 then return {0, record(t.id)} end
+  if t.k ~= '' then
+    local cur = redis.call('HGET', idemKey, idem(t.o, t.k))
+    if cur then return {0, record(cur)} end
+  end
+end
+for _, t in ipairs(ts) do
+  redis.call('HSET', tkey(t.id), unpack(ARGV, t.from, t.to))
+  addIndexes(t.id, t.s, t.y, t.q, t.o)
+  if t.k ~= '' then redis.call('HSET', idemKey, idem(t.o, t.k), t.id) end
+  if t.dk ~= '' then redis.call('ZADD', dlqKey, 0, t.dk) end
+end
+return {1}
+`
+
+// updateScript overwrites the mutable fields of task ARGV[2]. ARGV[3] is
+// the mode: "u" (UpdateTask: ARGV[4] expected statuses joined by ",", or
+// empty for any) or "m" (MoveTaskToDeadLetter: the record must not be
+// terminal; ARGV[4] is the DLQ size cap, 0 for none). ARGV[5] is the new
+// status, then field pairs (an empty value deletes the field), the last
+// being dk. Returns {0} when missing, {2, status} on a failed
+// precondition, {1, evicted} when done.
+const updateScript = prelude + `
+local id, mode = ARGV[2], ARGV[3]
+local key = tkey(id)
+local cur = redis.call('HMGET', key, 's', 'dk')
+local old = cur[1]
+if not old then return {0} end
+if mode == 'u' then
+  if ARGV[4] ~= '' and not string.find(',' .. ARGV[4] .. ',', ',' .. old .. ',', 1, true) then return {2, old} end
+elseif old == 'completed' or old == 'cancelled' or old == 'dead_letter' then
+  return {2, old}
+end
+local new = ARGV[5]
+local set, del, dk = {}, {}, ''
+for i = 6, #ARGV, 2 do
+  local v = ARGV[i + 1]
+  if v == '' then del[#del + 1] = ARGV[i] else set[#set + 1] = ARGV[i]; set[#set + 1] = v end
+  if ARGV[i] == 'dk' then dk = v end
+end
+if #set > 0 then redis.call('HSET', key, unpack(set)) end
+if #del > 0 then redis.call('HDEL', key, unpack(del)) end
+if old ~= new then
+  redis.call('ZREM', tag .. ':s:' .. old, id)
+  redis.call('ZADD', tag .. ':s:' .. new, 0, id)
+end
+if cur[2] and cur[2] ~= dk then redis.call('ZREM', dlqKey, cur[2]) end
+if dk ~= '' then redis.call('ZADD', dlqKey, 0, dk) end
+local evicted = 0
+if mode == 'm' then
+  local max = tonumber(ARGV[4])
+  local excess = max > 0 and redis.call('ZCARD', dlqKey) - max or 0
+  if excess > 0 then
+    for _, m in ipairs(redis.call('ZRANGE', dlqKey, 0, excess)) do
+      if evicted == excess then break end
+      local victim = string.sub(m, 17)
+      if victim ~= id and purge(victim) then evicted = evicted + 1 end
+    end
+  end
+end
+return {1, evicted}
+`
+
+// startScript marks the startable tasks among ARGV[3..] running at
+// ARGV[2] (encoded time), adds one attempt, and returns their records.
+const startScript = prelude + `
+local at, out, seen = ARGV[2], {}, {}
+for i = 3, #ARGV do
+  local id = ARGV[i]
+  if not seen[id] then
+    seen[id] = true
+    local key = tkey(id)
+    local s = redis.call('HGET', key, 's')
+    if s == 'pending' or s == 'failed' or s == 'running' then
+      redis.call('HSET', key, 's', 'running', 'sa', at, 'u', at)
+      redis.call('HINCRBY', key, 'a', 1)
+      if s ~= 'running' then
+        redis.call('ZREM', tag .. ':s:' .. s, id)
+        redis.call('ZADD', tag .. ':s:running', 0, id)
+      end
+      out[#out + 1] = record(id)
+    end
+  end
+end
+return out
+`
+
+// deleteScript purges task ARGV[2]; with ARGV[3] = "dlq" only when it is
+// a dead letter. Returns 1 when purged.
+const deleteScript = prelude + `
+local id = ARGV[2]
+if ARGV[3] == 'dlq' and redis.call('HGET', tkey(id), 's') ~= 'dead_letter' then return 0 end
+if purge(id) then return 1 end
+return 0
+`
+
+// cleanupScript purges up to ARGV[3] DLQ entries whose member sorts before
+// ARGV[2] (an encoded time) and returns how many.
+const cleanupScript = prelude + `
+local ms = redis.call('ZRANGEBYLEX', dlqKey, '-', '(' .. ARGV[2], 'LIMIT', 0, tonumber(ARGV[3]))
+for _, m in ipairs(ms) do
+  if not purge(string.sub(m, 17)) then redis.call('ZREM', dlqKey, m) end
+end
+return #ms
+`
+
+// lessTime compares two encTime strings numerically in two 32-bit halves
+// (Lua numbers are doubles; string comparison would follow the locale).
+const lessTime = `
+local function lessTime(a, b)
+  local ah, bh = tonumber(string.sub(a, 1, 8), 16), tonumber(string.sub(b, 1, 8), 16)
+  if ah ~= bh then return ah < bh end
+  return tonumber(string.sub(a, 9), 16) < tonumber(string.sub(b, 9), 16)
+end
+`
+
+// listScript lists tasks newest first. ARGV: tag, after id ("" = from the
+// newest), want (matches to return), budget (ids to examine), statuses
+// (joined by ","), type, priority ("" = any), owner, queue, updated-before
+// bound (encTimeCeil, "" = none). It picks the smallest index among those
+// the filter allows (all ids; the union of the status indexes; the type,
+// queue or owner index), walks it down from after, and filters by the
+// other attributes with one HMGET per id. Returns {state, cursor,
+// records...}: state 0 when the index is exhausted, 1 when a further match
+// exists (the cursor is then empty: the caller continues after its last
+// record), 2 when the budget ran out (cursor = the last id examined).
+const listScript = prelude + lessTime + `
+local after, want, budget = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
+local sts, ty, pr, ow, qu, ub = ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10]
+local stset, stkeys = {}, {}
+for s in string.gmatch(sts, '[^,]+') do
+  if not stset[s] then stset[s] = true; stkeys[#stkeys + 1] = tag .. ':s:' .. s end
+end
+local best, bestN = {allKey}, redis.call('ZCARD', allKey)
+local function consider(ks)
+  local n = 0
+  for _, k in ipairs(ks) do n = n + redis.call('ZCARD', k) end
+  if n < bestN then best, bestN = ks, n end
+end
+if #stkeys > 0 then consider(stkeys) end
+if ty ~= '' then consider({tag .. ':y:' .. ty}) end
+if qu ~= '' then consider({tag .. ':q:' .. qu}) end
+if ow ~= '' then consider({tag .. ':o:' .. ow}) end
+if bestN == 0 then return {0, ''} end
+local max = after == '' and '+' or '(' .. after
+local ids, more = {}, false
+if #best == 1 then
+  ids = redis.call('ZREVRANGEBYLEX', best[1], max, '-', 'LIMIT', 0, budget)
+  more = #ids == budget
+else
+  for _, k in ipairs(best) do
+    local part = redis.call('ZREVRANGEBYLEX', k, max, '-', 'LIMIT', 0, budget)
+    if #part == budget then more = true end
+    for _, id in ipairs(part) do ids[#ids + 1] = id end
+  end
+  table.sort(ids, function(a, b) return a > b end)
+  if #ids > budget then
+    more = true
+    for i = #ids, budget + 1, -1 do ids[i] = nil end
+  end
+end
+local out, found = {0, ''}, 0
+for _, id in ipairs(ids) do
+  local f = redis.call('HMGET', tkey(id), 's', 'y', 'p', 'o', 'q', 'u')
+  if f[1] and (#stkeys == 0 or stset[f[1]]) and (ty == '' or f[2] == ty)
+    and (pr == '' or (f[3] or '0') == pr) and (ow == '' or f[4] == ow)
+    and (qu == '' or f[5] == qu) and (ub == '' or lessTime(f[6], ub)) then
+    if found == want then
+      out[1] = 1
+      return out
+    end
+    found = found + 1
+    out[#out + 1] = record(id)
+  end
+end
+if more and #ids > 0 then
+  out[1], out[2] = 2, ids[#ids]
+end
+return out
+`
+
+// dlqListScript lists DLQ entries oldest first. ARGV: tag, after member
+// ("" = from the oldest), want, budget, type ("" = any). Returns like
+// listScript, the cursor being a DLQ member.
+const dlqListScript = prelude + `
+local after, want, budget, ty = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5]
+local min = after == '' and '-' or '(' .. after
+local ms = redis.call('ZRANGEBYLEX', dlqKey, min, '+', 'LIMIT', 0, budget)
+local out, found = {0, ''}, 0
+for _, m in ipairs(ms) do
+  local id = string.sub(m, 17)
+  if ty == '' or redis.call('HGET', tkey(id), 'y') == ty then
+    if found == want then
+      out[1] = 1
+      return out
+    end
+    found = found + 1
+    out[#out + 1] = record(id)
+  end
+end
+if #ms == budget and #ms > 0 then
+  out[1], out[2] = 2, ms[#ms]
+end
+return out
+`
+
+// The scripts, sent with EVALSHA and, after NOSCRIPT (a restarted or new
+// server), EVAL, which rueidis does. None is retried by the client.
+var (
+	luaCreate  = rueidis.NewLuaScript(createScript)
+	luaUpdate  = rueidis.NewLuaScript(updateScript)
+	luaStart   = rueidis.NewLuaScript(startScript)
+	luaDelete  = rueidis.NewLuaScript(deleteScript)
+	luaCleanup = rueidis.NewLuaScript(cleanupScript)
+	luaList    = rueidis.NewLuaScript(listScript)
+	luaDLQList = rueidis.NewLuaScript(dlqListScript)
+)

@@ -1,0 +1,179 @@
+package redisstore
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/redis/rueidis"
+	"github.com/taskq/taskq"
+)
+
+// Store is a taskq.StorageAdapter and taskq.StorageIdentity on Redis or
+// Redis Cluster. It is safe for concurrent use.
+type Store struct {
+	client rueidis.Client
+	own    bool // Close closes client
+	cfg    Config
+	k      keys
+	closed atomic.Bool
+
+	idMu sync.Mutex
+	id   string // StorageID, once read
+}
+
+var (
+	_ taskq.StorageAdapter  = (*Store)(nil)
+	_ taskq.StorageIdentity = (*Store)(nil)
+)
+
+// New returns a Store on client. The client stays the caller's: Close does
+// not close it. Client-side caching is not used, so the client may be
+// built with DisableCache.
+func New(client rueidis.Client, cfg Config) (*Store, error) {
+	if client == nil {
+		return nil, errors.New("redisstore: New needs a rueidis.Client (or use NewFromURL)")
+	}
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	return &Store{client: client, cfg: cfg, k: newKeys(cfg.KeyPrefix)}, nil
+}
+
+// NewFromURL creates a rueidis client from url and returns a Store that
+// owns it (Close closes it). It accepts the URL forms of
+// rueidis.ParseURL, as redisqueue.NewFromURL does: redis://, rediss://,
+// unix://, several addr= for a cluster, master_set= for Sentinel.
+// Client-side caching is turned off and rueidis' own retries of read-only
+// commands are bounded (three attempts), so an outage surfaces as
+// taskq.ErrUnavailable instead of blocking.
+//
+// An empty url, or options left without an address, is an error naming the
+// missing setting (TASKQ_REDIS_URL for taskq-server).
+func NewFromURL(url string, cfg Config) (*Store, error) {
+	if strings.TrimSpace(url) == "" {
+		return nil, errNoAddress
+	}
+	opt, err := rueidis.ParseURL(url)
+	if err != nil {
+		return nil, &taskq.Error{Code: taskq.CodeInvalidInput, Message: "redisstore: invalid redis URL", Err: err}
+	}
+	opt.DisableCache = true
+	opt.RetryDelay = boundedRetryDelay
+	if cfg.ClientOption != nil {
+		cfg.ClientOption(&opt)
+	}
+	if len(opt.InitAddress) == 0 || slices.Contains(opt.InitAddress, "") {
+		return nil, errNoAddress
+	}
+	client, err := rueidis.NewClient(opt)
+	if err != nil {
+		return nil, mapErr(context.Background(), "connect", err)
+	}
+	s, err := New(client, cfg)
+	if err != nil {
+		client.Close()
+		return nil, err
+	}
+	s.own = true
+	return s, nil
+}
+
+// boundedRetryDelay gives up after three attempts (rueidis retries only
+// read-only commands on connection errors).
+func boundedRetryDelay(attempts int, _ rueidis.Completed, _ error) time.Duration {
+	if attempts > 3 {
+		return -1
+	}
+	return time.Duration(attempts*attempts) * 10 * time.Millisecond
+}
+
+// Client returns the underlying rueidis client.
+func (s *Store) Client() rueidis.Client { return s.client }
+
+func (s *Store) check() error {
+	if s.closed.Load() {
+		return errClosed
+	}
+	return nil
+}
+
+// Ping checks that Redis answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.check(); err != nil {
+		return err
+	}
+	return mapErr(ctx, "ping", s.client.Do(ctx, s.client.B().Ping().Build()).Error())
+}
+
+// Close closes the client when the Store owns it; later calls return an
+// error matching taskq.ErrUnavailable. Closing twice is harmless.
+func (s *Store) Close() error {
+	if s.closed.Swap(true) {
+		return nil
+	}
+	if s.own {
+		s.client.Close()
+	}
+	return nil
+}
+
+// StorageID returns the id of the data set under the key prefix: a UUID
+// kept in {prefix}:storage_id, created on first use with SET NX, so
+// concurrent first uses agree on one. Every store on the same Redis and
+// prefix returns the same id.
+func (s *Store) StorageID(ctx context.Context) (string, error) {
+	const op = "storage id"
+	if err := s.check(); err != nil {
+		return "", err
+	}
+	s.idMu.Lock()
+	defer s.idMu.Unlock()
+	if s.id != "" {
+		return s.id, nil
+	}
+	err := s.client.Do(ctx, s.client.B().Set().Key(s.k.storage).Value(uuid.NewString()).Nx().Build()).Error()
+	if err != nil && !rueidis.IsRedisNil(err) {
+		return "", mapErr(ctx, op, err)
+	}
+	id, err := s.client.Do(ctx, s.client.B().Get().Key(s.k.storage).Build()).ToString()
+	if err != nil {
+		return "", mapErr(ctx, op, err)
+	}
+	s.id = id
+	return id, nil
+}
+
+// now is the clock for times the caller did not give.
+func (s *Store) now() time.Time { return s.cfg.Now().UTC() }
+
+// exec runs a script with the store's routing key and tag.
+func (s *Store) exec(ctx context.Context, l *rueidis.Lua, args []string) rueidis.RedisResult {
+	return l.Exec(ctx, s.client, []string{s.k.all}, append([]string{s.k.tag}, args...))
+}
+
+// decodeRecord decodes a {id, HGETALL} pair returned by a script.
+func decodeRecord(m rueidis.RedisMessage) (*taskq.Task, error) {
+	arr, err := m.ToArray()
+	if err != nil || len(arr) != 2 {
+		return nil, corrupt("?", errors.New("malformed script reply"))
+	}
+	id, err := arr[0].ToString()
+	if err != nil {
+		return nil, corrupt("?", err)
+	}
+	kv, err := arr[1].AsStrSlice()
+	if err != nil {
+		return nil, corrupt(id, err)
+	}
+	if len(kv) == 0 {
+		return nil, notFound("task", id)
+	}
+	return decodeTask(id, kv)
+}

@@ -1,0 +1,209 @@
+package redisstore
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/taskq/taskq"
+)
+
+// createArgs appends the script arguments of one task.
+func createArgs(args []string, e encoded) []string {
+	args = append(args, e.id, e.status, e.typ, e.queue, e.owner, e.idemKey, e.dk, strconv.Itoa(len(e.fields)/2))
+	return append(args, e.fields...)
+}
+
+// CreateTask stores a new record in one script (record, indexes and
+// idempotency key together) and returns it as GetTask returns it. A task
+// whose id or (owner, idempotency key) exists is not stored: the existing
+// one is returned with an error matching taskq.ErrDuplicate.
+func (s *Store) CreateTask(ctx context.Context, t *taskq.Task) (*taskq.Task, error) {
+	const op = "create task"
+	if err := s.check(); err != nil {
+		return nil, err
+	}
+	e, err := s.encodeTask(t)
+	if err != nil {
+		return nil, err
+	}
+	res, err := s.exec(ctx, luaCreate, createArgs([]string{"1"}, e)).ToArray()
+	if err != nil {
+		return nil, mapErr(ctx, op, err)
+	}
+	if ok, _ := res[0].AsInt64(); ok == 1 {
+		return decodeTask(e.id, e.fields)
+	}
+	cur, err := decodeRecord(res[1])
+	if err != nil {
+		return nil, err
+	}
+	return cur, duplicate(cur.ID)
+}
+
+// CreateTasks stores many records in one script, all or nothing: a
+// duplicate id or idempotency key, in the store or inside the batch,
+// stores none of them.
+func (s *Store) CreateTasks(ctx context.Context, ts []*taskq.Task) error {
+	const op = "create tasks"
+	if err := s.check(); err != nil {
+		return err
+	}
+	if len(ts) == 0 {
+		return nil
+	}
+	args := []string{strconv.Itoa(len(ts))}
+	ids := make(map[string]struct{}, len(ts))
+	idem := make(map[[2]string]struct{})
+	for _, t := range ts {
+		e, err := s.encodeTask(t)
+		if err != nil {
+			return err
+		}
+		if _, dup := ids[e.id]; dup {
+			return duplicate(e.id)
+		}
+		ids[e.id] = struct{}{}
+		if e.idemKey != "" {
+			k := [2]string{e.owner, e.idemKey}
+			if _, dup := idem[k]; dup {
+				return duplicate(e.id)
+			}
+			idem[k] = struct{}{}
+		}
+		args = createArgs(args, e)
+	}
+	res, err := s.exec(ctx, luaCreate, args).ToArray()
+	if err != nil {
+		return mapErr(ctx, op, err)
+	}
+	if ok, _ := res[0].AsInt64(); ok == 1 {
+		return nil
+	}
+	cur, err := decodeRecord(res[1])
+	if err != nil {
+		return err
+	}
+	return duplicate(cur.ID)
+}
+
+// GetTask returns the record, or an error matching taskq.ErrNotFound.
+func (s *Store) GetTask(ctx context.Context, id string) (*taskq.Task, error) {
+	if err := s.check(); err != nil {
+		return nil, err
+	}
+	if id == "" {
+		return nil, notFound("task", id)
+	}
+	m, err := s.client.Do(ctx, s.client.B().Hgetall().Key(s.k.task(id)).Build()).AsStrMap()
+	if err != nil {
+		return nil, mapErr(ctx, "get task", err)
+	}
+	if len(m) == 0 {
+		return nil, notFound("task", id)
+	}
+	kv := make([]string, 0, 2*len(m))
+	for k, v := range m {
+		kv = append(kv, k, v)
+	}
+	return decodeTask(id, kv)
+}
+
+// UpdateTask overwrites the mutable fields of record t.ID when its status is
+// one of expect (any when expect is empty), in one script that also moves
+// the task between the status indexes and in or out of the DLQ index. A
+// missing record gives an error matching taskq.ErrNotFound, a failed
+// precondition one matching taskq.ErrConflict.
+func (s *Store) UpdateTask(ctx context.Context, t *taskq.Task, expect ...taskq.TaskStatus) error {
+	if err := s.check(); err != nil {
+		return err
+	}
+	if t == nil || t.ID == "" {
+		return invalid("task without id")
+	}
+	exp := make([]string, len(expect))
+	for i, st := range expect {
+		exp[i] = string(st)
+	}
+	_, err := s.update(ctx, "update task", t, "u", strings.Join(exp, ","))
+	return err
+}
+
+// update runs the update script in mode "u" or "m" and returns the number
+// of evicted DLQ entries.
+func (s *Store) update(ctx context.Context, op string, t *taskq.Task, mode, cond string) (int, error) {
+	m, err := s.mutableOf(t)
+	if err != nil {
+		return 0, err
+	}
+	pairs, _ := encodeMutable(t, m)
+	args := append([]string{t.ID, mode, cond, string(t.Status)}, pairs...)
+	res, err := s.exec(ctx, luaUpdate, args).ToArray()
+	if err != nil {
+		return 0, mapErr(ctx, op, err)
+	}
+	switch code, _ := res[0].AsInt64(); code {
+	case 0:
+		return 0, notFound("task", t.ID)
+	case 2:
+		st, _ := res[1].ToString()
+		return 0, conflict(t.ID, st)
+	}
+	n, _ := res[1].AsInt64()
+	return int(n), nil
+}
+
+// StartTasks marks the pending, failed or running records among ids as
+// running at now (the clock when zero), increments their attempts and
+// returns them, in the order of ids, in one script. Missing and terminal
+// records, and repeated ids, are left out.
+func (s *Store) StartTasks(ctx context.Context, ids []string, now time.Time) ([]*taskq.Task, error) {
+	const op = "start tasks"
+	if err := s.check(); err != nil {
+		return nil, err
+	}
+	if len(ids) == 0 {
+		return []*taskq.Task{}, nil
+	}
+	if now.IsZero() {
+		now = s.now()
+	}
+	args := append([]string{encTime(now)}, ids...)
+	res, err := s.exec(ctx, luaStart, args).ToArray()
+	if err != nil {
+		return nil, mapErr(ctx, op, err)
+	}
+	out := make([]*taskq.Task, 0, len(res))
+	for _, r := range res {
+		t, err := decodeRecord(r)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, nil
+}
+
+// DeleteTask removes a record and its index entries for good, or returns
+// an error matching taskq.ErrNotFound.
+func (s *Store) DeleteTask(ctx context.Context, id string) error {
+	return s.purge(ctx, "delete task", "task", id, "")
+}
+
+func (s *Store) purge(ctx context.Context, op, what, id, mode string) error {
+	if err := s.check(); err != nil {
+		return err
+	}
+	if id == "" {
+		return notFound(what, id)
+	}
+	n, err := s.exec(ctx, luaDelete, []string{id, mode}).AsInt64()
+	if err != nil {
+		return mapErr(ctx, op, err)
+	}
+	if n == 0 {
+		return notFound(what, id)
+	}
+	return nil
+}
