@@ -32,8 +32,8 @@ type Config struct {
 	// ScanBatch is how many index entries one listing script call examines
 	// at most (ListTasks filters the entries of the most selective index
 	// inside the script; GetDeadLetterTasks filters by type). It bounds
-	// how long one call keeps Redis busy. Default 1000; a call examines at
-	// least the page size plus one.
+	// how long one call keeps Redis busy. Default 1000; a call examines up
+	// to the page size plus one when that is more, within ScanLimit.
 	ScanBatch int
 	// ScanLimit is how many index entries one ListTasks or
 	// GetDeadLetterTasks call examines at most, over several script calls,

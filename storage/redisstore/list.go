@@ -56,7 +56,7 @@ func (s *Store) scan(ctx context.Context, op string, l *rueidis.Lua, limit int, 
 	examined := 0
 	for {
 		want := limit - len(page.Tasks)
-		budget := max(s.cfg.ScanBatch, want+1)
+		budget := min(max(s.cfg.ScanBatch, want+1), s.cfg.ScanLimit-examined)
 		args := append([]string{after, strconv.Itoa(want), strconv.Itoa(budget)}, filter...)
 		res, err := s.exec(ctx, l, args).ToArray()
 		if err != nil {

@@ -60,6 +60,9 @@ func NewFromURL(url string, cfg Config) (*Store, error) {
 	if strings.TrimSpace(url) == "" {
 		return nil, errNoAddress
 	}
+	if _, err := cfg.withDefaults(); err != nil {
+		return nil, err
+	}
 	opt, err := rueidis.ParseURL(url)
 	if err != nil {
 		return nil, &taskq.Error{Code: taskq.CodeInvalidInput, Message: "redisstore: invalid redis URL", Err: err}
