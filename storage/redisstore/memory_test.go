@@ -71,8 +71,10 @@ func measureMemory(t *testing.T, size int) {
 	require.NoError(t, err)
 	enc, err := srv.Do("OBJECT", "ENCODING", "{mem}:t:"+page.Tasks[0].ID)
 	require.NoError(t, err)
-	t.Logf("redis memory per task: %.0f bytes (used_memory %d -> %d for %d tasks with %d-byte metadata; record encoding %s)",
-		perTask, before, after, total, size, enc)
+	usage, err := srv.Do("MEMORY", "USAGE", "{mem}:t:"+page.Tasks[0].ID)
+	require.NoError(t, err)
+	t.Logf("redis memory per task: %.0f bytes (used_memory %d -> %d for %d tasks with %d-byte metadata; record encoding %s, MEMORY USAGE of one record %s)",
+		perTask, before, after, total, size, enc, usage)
 	require.Greater(t, perTask, float64(size), "a task holds at least its metadata")
 	require.Less(t, perTask, 4096.0, "memory per task out of bounds")
 }
