@@ -4,6 +4,7 @@ import (
 	"context"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/redis/rueidis"
 	"github.com/taskq/taskq"
@@ -76,7 +77,11 @@ func (s *Store) scan(ctx context.Context, op string, l *rueidis.Lua, limit int, 
 			if op == "list tasks" {
 				return t.ID
 			}
-			return dlqMember(*t.DeadLetteredAt, t.ID)
+			var at time.Time // always set on a dead_letter record of this store
+			if t.DeadLetteredAt != nil {
+				at = *t.DeadLetteredAt
+			}
+			return dlqMember(at, t.ID)
 		}
 		switch state {
 		case 0:

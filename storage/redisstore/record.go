@@ -21,10 +21,6 @@ import (
 //	to timeout ms  a attempts     dr DLQ retries da dead-lettered at
 //	o owner        k idem. key    dk DLQ index member (dead_letter only)
 
-// mutableFields are the fields UpdateTask writes, in the order
-// encodeMutable emits them.
-var mutableFields = []string{"s", "p", "ra", "sa", "ca", "rc", "a", "e", "r", "dr", "da", "u", "dk"}
-
 // encoded is a task ready for the scripts.
 type encoded struct {
 	id, status, typ, queue, owner, idemKey string
