@@ -66,6 +66,10 @@ type Queue struct {
 	done    chan struct{}
 	lis     *listener
 	closeMu sync.Once
+
+	// sleeping, when set (tests), is called when a Wait has looked and
+	// found nothing ready, just before it sleeps.
+	sleeping func(queue string)
 }
 
 var (

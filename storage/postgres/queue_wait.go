@@ -76,6 +76,9 @@ func (q *Queue) Wait(ctx context.Context, queue string, max time.Duration) error
 			dueC = t.C
 		}
 	}
+	if q.sleeping != nil {
+		q.sleeping(queue)
+	}
 	select {
 	case <-wake:
 	case <-dueC:
