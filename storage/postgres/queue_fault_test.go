@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/taskq/taskq"
 	"github.com/taskq/taskq/internal/testenv"
-	)
+)
 
 // TestQueuePostgresDownAndBack stops PostgreSQL under a Queue: every call
 // fails as taskq.ErrUnavailable (retryable), Wait falls back to its max
