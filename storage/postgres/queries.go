@@ -16,6 +16,11 @@ type queries struct {
 	cleanupDLQ, countDLQ                                         string
 	insertStorageID, getStorageID                                string
 
+	// dispatch is set when the task statements keep queue entries (see
+	// useDispatch); deleteEntryOfTask and entriesOfCopied are set then.
+	dispatch                           bool
+	deleteEntryOfTask, entriesOfCopied string
+
 	// ident is the quoted schema.
 	ident string
 
