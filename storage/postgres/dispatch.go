@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/taskq/taskq"
 )
 
@@ -14,11 +15,13 @@ import (
 // entry never disagree, whatever crashes.
 
 // entriesOfInserted is the CTE that adds the entries of the pending tasks
-// a CTE ins inserted (ready now, or scheduled at their run_at). The
+// a CTE ins inserted (ready now, or scheduled at their run_at; the record
+// holds it rounded to the nearest microsecond, so a microsecond more
+// keeps the entry from being ready before the task's run time). The
 // queue's insert trigger records the names and notifies listeners.
 const entriesOfInserted = `entries AS (
 		INSERT INTO {schema}.queue_entries (queue, id, priority, run_at)
-		SELECT queue, id::text, priority, greatest(run_at, statement_timestamp()) FROM ins
+		SELECT queue, id::text, priority, greatest(run_at + interval '1 microsecond', statement_timestamp()) FROM ins
 		WHERE status = 'pending'
 		ON CONFLICT DO NOTHING)`
 
@@ -89,7 +92,7 @@ func (s *Store) copyTasksDispatching(ctx context.Context, rows [][]any, e copied
 		if len(e.ids) == 0 {
 			return nil
 		}
-		_, err := tx.Exec(ctx, s.q.entriesOfCopied, e.queues, e.ids, e.prios, e.runAts)
+		_, err := tx.Exec(ctx, s.q.entriesOfCopied, e.queues, e.ids, e.prios, pgtype.FlatArray[*time.Time](e.runAts))
 		return err
 	})
 }
@@ -99,7 +102,7 @@ func (s *Store) copyTasksDispatching(ctx context.Context, rows [][]any, e copied
 type copiedEntries struct {
 	queues, ids []string
 	prios       []int16
-	runAts      []time.Time
+	runAts      []*time.Time // nil: now
 }
 
 func (e *copiedEntries) add(row taskRow, t *taskq.Task) {
@@ -109,5 +112,5 @@ func (e *copiedEntries) add(row taskRow, t *taskq.Task) {
 	e.queues = append(e.queues, t.Queue)
 	e.ids = append(e.ids, row.id)
 	e.prios = append(e.prios, row.priority)
-	e.runAts = append(e.runAts, t.RunAt)
+	e.runAts = append(e.runAts, runAtArg(t.RunAt))
 }

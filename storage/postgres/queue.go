@@ -166,10 +166,15 @@ func checkEntry(e taskq.QueueEntry) error {
 	return nil
 }
 
-// runAtArg is e's run time as a query argument: nil (now) when zero.
+// runAtArg is a run time as a query argument: nil (now) when zero, else
+// rounded up to the microsecond (PostgreSQL's resolution), so that an
+// entry never becomes ready before its run time.
 func runAtArg(t time.Time) *time.Time {
 	if t.IsZero() {
 		return nil
+	}
+	if r := t.Truncate(time.Microsecond); r.Before(t) {
+		t = r.Add(time.Microsecond)
 	}
 	return &t
 }
