@@ -11,6 +11,14 @@ import (
 	"github.com/taskq/taskq"
 )
 
+// planCase is a statement whose plan is checked.
+type planCase struct {
+	name  string
+	sql   string
+	args  []any
+	index string // the queue_entries index the plan must use, when it matters
+}
+
 // TestExplainQueueUsesIndexes loads a queue table with a realistic mix
 // (ready entries of every priority, scheduled ones, leases, other queues),
 // runs ANALYZE and checks that the plan of every Queue statement on a hot
@@ -46,12 +54,7 @@ func TestExplainQueueUsesIndexes(t *testing.T) {
 
 	ids := []string{"default-00001", "default-00002", "default-04999"}
 	weights := []int32{1, 2, 3, 4}
-	cases := []struct {
-		name  string
-		sql   string
-		args  []any
-		index string
-	}{
+	cases := []planCase{
 		{"Lease (strict)", q.sql.leaseStrict, []any{"default", nil, 16, int64(60e6)}, "queue_entries_available_idx"},
 		{"Lease (weighted)", q.sql.leaseWeighted, []any{"default", nil, 16, int64(60e6), weights}, "queue_entries_available_idx"},
 		{"Reap", q.sql.reap, []any{"default", 100, int64(60e6)}, "queue_entries_leased_idx"},
@@ -62,6 +65,25 @@ func TestExplainQueueUsesIndexes(t *testing.T) {
 		{"Requeue", q.sql.requeue, []any{"default", ids[0], int16(1), nil, q.lis.channel}, ""},
 		{"Enqueue", q.sql.enqueue, []any{"default", ids, []int16{1, 1, 1}, []*time.Time{nil, nil, nil}}, ""},
 	}
+	// The statements of a dispatching store that delete entries (their
+	// task side is the store's statement, checked on a loaded tasks table
+	// by TestExplainHotQueriesUseIndexes; the tasks table is empty here).
+	dq := newQueries(DefaultSchema)
+	dq.useDispatch()
+	tid := taskq.NewID()
+	at := now.UTC()
+	mask := statusMask([]taskq.TaskStatus{taskq.StatusRunning})
+	cases = append(cases,
+		planCase{"UpdateTask with Dispatch (entry deleted)", dq.updateTask, []any{tid, "completed", int16(1), at, nil, at,
+			int32(0), int32(1), nil, nil, int32(0), nil, at, mask}, "queue_entries_pkey"},
+		planCase{"UpdateTask with Dispatch (3 calls in one statement)", dq.updateTasks, []any{[]string{tid, taskq.NewID(), taskq.NewID()},
+			[]string{"completed", "cancelled", "completed"}, []int16{1, 1, 1}, []time.Time{at, at, at},
+			[]*time.Time{nil, nil, nil}, []*time.Time{&at, &at, &at}, []int32{0, 0, 0}, []int32{1, 1, 1},
+			[][]byte{nil, nil, nil}, [][]byte{nil, nil, nil}, []int32{0, 0, 0}, []*time.Time{nil, nil, nil},
+			[]time.Time{at, at, at}, []int32{mask, mask, mask}}, "queue_entries_pkey"},
+		planCase{"MoveTaskToDeadLetter with Dispatch (entry deleted)", dq.deleteEntryOfTask, []any{tid}, "queue_entries_pkey"},
+		planCase{"DeleteTask with Dispatch", dq.deleteTask, []any{tid}, "queue_entries_pkey"},
+	)
 	var doc strings.Builder
 	for _, c := range cases {
 		rows, err := s.pool.Query(ctx, "EXPLAIN (COSTS OFF) "+c.sql, c.args...)
