@@ -23,6 +23,11 @@ func init() {
 				return setupWith(t, newPostgresStore(t), queue.NewMemory(), cfg)
 			}
 		}},
+		backend{"postgres-only", func(*testing.T) maker {
+			return func(t *testing.T, cfg worker.Config) *bundle {
+				return withPostgresOnly(t, cfg)
+			}
+		}},
 		backend{"redis", func(parent *testing.T) maker {
 			url := testenv.StartRedis(parent).URL()
 			return func(t *testing.T, cfg worker.Config) *bundle {
@@ -56,11 +61,36 @@ func withRedis(t *testing.T, url string, store taskq.StorageAdapter, cfg worker.
 	return b
 }
 
+// withPostgresOnly builds a bundle on PostgreSQL alone: a store that keeps
+// the queue entries of its tasks (Config.Dispatch) and the Queue of its
+// schema; otherQueue opens another Queue on the same database, as a second
+// process would.
+func withPostgresOnly(t *testing.T, cfg worker.Config) *bundle {
+	t.Helper()
+	s := newPostgresStoreWith(t, postgres.Config{Dispatch: true})
+	open := func(t *testing.T) taskq.Queue {
+		q := s.Queue(postgres.QueueConfig{})
+		t.Cleanup(func() { _ = q.Close() })
+		return q
+	}
+	b := setupWith(t, s, open(t), cfg)
+	b.newQueue = open
+	b.dispatching = true
+	return b
+}
+
 // newPostgresStore returns a store on a fresh database of the shared test
 // server, copied from a migrated template.
 func newPostgresStore(t *testing.T) *postgres.Store { return newPostgresStoreTB(t) }
 
 func newPostgresStoreTB(t testing.TB) *postgres.Store {
+	t.Helper()
+	return newPostgresStoreWith(t, postgres.Config{})
+}
+
+// newPostgresStoreWith is newPostgresStore with cfg (SkipMigrations is
+// set: the template is migrated).
+func newPostgresStoreWith(t testing.TB, cfg postgres.Config) *postgres.Store {
 	t.Helper()
 	pg := testenv.SharedPostgres(t)
 	tmpl := pg.Template(t, "taskq_worker_tmpl", func(ctx context.Context, url string) error {
@@ -70,7 +100,8 @@ func newPostgresStoreTB(t testing.TB) *postgres.Store {
 		}
 		return s.Close()
 	})
-	s, err := postgres.Open(context.Background(), pg.NewDatabaseFrom(t, tmpl), postgres.Config{SkipMigrations: true})
+	cfg.SkipMigrations = true
+	s, err := postgres.Open(context.Background(), pg.NewDatabaseFrom(t, tmpl), cfg)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = s.Close() })
 	return s

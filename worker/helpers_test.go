@@ -25,6 +25,10 @@ type bundle struct {
 	// newQueue, when set, opens another client of the same queue backend,
 	// as a second process would.
 	newQueue func(t *testing.T) taskq.Queue
+	// dispatching is set when the store adds a created task's queue entry
+	// itself, in the same transaction (PostgreSQL alone): there is no
+	// crash window between record and push.
+	dispatching bool
 }
 
 // otherQueue returns a second client of the bundle's queue backend (the

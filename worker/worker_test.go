@@ -468,11 +468,20 @@ func testReconcile(t *testing.T, mk maker) {
 	require.NoError(t, err)
 	_, err = b.store.CreateTask(context.Background(), tk)
 	require.NoError(t, err)
+	if b.dispatching {
+		// The store enqueued the record with its creation: there is no
+		// crash window, the entry is there before anything else runs.
+		st, err := b.queue.Stats(context.Background(), taskq.DefaultQueue)
+		require.NoError(t, err)
+		require.Equal(t, int64(1), st.Ready[tk.Priority], "the created record is in the queue")
+	}
 	b.start(t)
 	time.Sleep(5 * time.Millisecond) // let the record age past ReconcileAfter
 	require.NoError(t, b.worker.Reconcile(context.Background(), taskq.DefaultQueue))
 	waitStatus(t, b, tk.ID, taskq.StatusCompleted, 5*time.Second)
-	if _, ok := b.queue.(taskq.EnqueueCounter); ok {
+	if _, ok := b.queue.(taskq.EnqueueCounter); ok && !b.dispatching {
+		// (With a dispatching store the reconciler may still count the
+		// task if it completed between the listing and the push.)
 		require.Equal(t, 1, b.obs.recoveredCount(taskq.RecoveredReconciled), "the pushed record is counted")
 	}
 }

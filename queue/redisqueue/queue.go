@@ -318,12 +318,17 @@ func (q *Queue) Lease(ctx context.Context, p taskq.LeaseParams) ([]taskq.Lease, 
 }
 
 // runAtArg is a run-at for the scripts: "0" (ready now, by the clock the
-// script uses) for a zero time.
+// script uses) for a zero time. Scores are milliseconds, so a run time
+// is rounded up: an entry never becomes ready before its run time.
 func runAtArg(t time.Time) string {
 	if t.IsZero() {
 		return "0"
 	}
-	return ms(t)
+	m := t.UnixMilli()
+	if time.UnixMilli(m).Before(t) {
+		m++
+	}
+	return strconv.FormatInt(m, 10)
 }
 
 // parseLeases reads id, priority pairs followed by the time the script

@@ -40,6 +40,19 @@ type Config struct {
 	WriteTimeout time.Duration
 	// SkipMigrations leaves the schema alone (it must be migrated already).
 	SkipMigrations bool
+	// Dispatch makes the store keep the dispatch entries of its tasks in
+	// the Queue of its schema (Store.Queue), for a deployment on
+	// PostgreSQL alone: creating a pending task (CreateTask, CreateTasks)
+	// adds its entry, and moving a task to completed, cancelled or
+	// dead_letter (UpdateTask, MoveTaskToDeadLetter) or deleting it
+	// removes its entry, in the same statement or transaction as the
+	// record. A created task is then dispatchable without any
+	// Queue.Enqueue (which finds the entry present and changes nothing),
+	// and a cancelled one leaves the queue with its record (its holder's
+	// next Extend reports it lost), whatever crashes in between. Use it
+	// only with that Queue: entries would pile up in a queue nobody
+	// leases from.
+	Dispatch bool
 }
 
 // Defaults of Config.

@@ -124,8 +124,16 @@ func (s *Store) MoveTaskToDeadLetter(ctx context.Context, t *taskq.Task, maxSize
 		err := tx.QueryRow(ctx, s.q.moveToDLQ, row.uid, row.priority, t.RunAt, row.started, row.completed,
 			int32(t.RetryCount), int32(t.Attempts), row.errJSON, row.result, int32(t.DLQRetryCount),
 			at, updated).Scan(&moved, &seen)
-		if err != nil || moved == 0 || maxSize <= 0 {
+		if err != nil || moved == 0 {
 			return err
+		}
+		if s.q.dispatch {
+			if _, err := tx.Exec(ctx, s.q.deleteEntryOfTask, row.uid); err != nil {
+				return err
+			}
+		}
+		if maxSize <= 0 {
+			return nil
 		}
 		ct, err := tx.Exec(ctx, s.q.evictDLQ, maxSize, row.uid)
 		evicted = ct.RowsAffected()

@@ -1,5 +1,6 @@
 // Package postgres is the PostgreSQL implementation of taskq.StorageAdapter
-// and taskq.StorageIdentity, on github.com/jackc/pgx/v5 (pgxpool).
+// and taskq.StorageIdentity, on github.com/jackc/pgx/v5 (pgxpool), and of
+// taskq.Queue ([Queue]), so that taskq can run on PostgreSQL alone.
 //
 // Every object of the store lives in one schema, Config.Schema (default
 // "taskq"), created if missing; statements name it explicitly, so the
@@ -17,6 +18,18 @@
 // in flight of its own. Nothing is acknowledged before its transaction has
 // committed. The schema keeps pending -> running a HOT update and indexes
 // no completed task by status (see migrations/0001_init.sql).
+//
+// [Queue] keeps dispatch state in the table queue_entries of the same
+// schema ([Store.Queue] shares the store's pool; [NewQueue] works over any
+// pool). Lease takes a batch in one statement (FOR UPDATE SKIP LOCKED),
+// in strict or weighted priority order, FIFO inside a priority; run times
+// and lease deadlines follow the database clock. Wait listens for
+// NOTIFY on a connection of its own, so an idle worker sees a new entry
+// from any process within a round trip. With [Config.Dispatch] the store
+// writes the queue entry of a task in the same statement as its record
+// (added on creation, removed on completion, cancellation or the DLQ), so
+// no crash can leave a pending task undispatched or a cancelled one
+// leased.
 //
 // Errors are mapped to taskq errors (not found, conflict, duplicate,
 // service unavailable); driver errors are kept only as the wrapped cause and

@@ -15,13 +15,16 @@ import (
 // the arrays is one new task, skipped when its id or (owner, idempotency
 // key) exists, also when an earlier row of the same statement holds it.
 // RETURNING names the rows stored.
-var insertTasksSQL = `INSERT INTO {schema}.tasks (` + taskColumns + `)
+var insertTasksSQL = insertTasksBase + `
+	RETURNING id`
+
+// insertTasksBase is insertTasksSQL without its RETURNING clause.
+var insertTasksBase = `INSERT INTO {schema}.tasks (` + taskColumns + `)
 	SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int2[], $5::text[], $6::timestamptz[],
 		$7::timestamptz[], $8::timestamptz[], $9::timestamptz[], $10::int4[], $11::int4[], $12::jsonb[],
 		$13::jsonb[], $14::jsonb[], $15::text[], $16::timestamptz[], $17::timestamptz[], $18::int8[],
 		$19::int4[], $20::int4[], $21::timestamptz[], $22::text[], $23::text[])
-	ON CONFLICT DO NOTHING
-	RETURNING id`
+	ON CONFLICT DO NOTHING`
 
 // insertTaskSQL stores one task (a batch with one CreateTask call): the
 // same as insertTasksSQL for one row, planned and run a little faster.

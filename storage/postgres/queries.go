@@ -16,6 +16,14 @@ type queries struct {
 	cleanupDLQ, countDLQ                                         string
 	insertStorageID, getStorageID                                string
 
+	// dispatch is set when the task statements keep queue entries (see
+	// useDispatch); deleteEntryOfTask and entriesOfCopied are set then.
+	dispatch                           bool
+	deleteEntryOfTask, entriesOfCopied string
+
+	// ident is the quoted schema.
+	ident string
+
 	// dlqLock is the pg_advisory_xact_lock key that serializes moves into
 	// the DLQ of this schema.
 	dlqLock int64
@@ -25,7 +33,7 @@ func newQueries(schema string) *queries {
 	ident := pgschema.Ident(schema)
 	x := func(sql string) string { return pgschema.Expand(sql, ident) }
 	return &queries{
-		schema: schema, tasks: x("{schema}.tasks"),
+		schema: schema, ident: ident, tasks: x("{schema}.tasks"),
 		getTask: x(getTaskSQL), getByIdempotencyKey: x(getByIdempotencyKeySQL), status: x(statusSQL),
 		startTasks: x(startTasksSQL), deleteTask: x(deleteTaskSQL),
 		insertTasks: x(insertTasksSQL), insertTask: x(insertTaskSQL),
@@ -36,3 +44,6 @@ func newQueries(schema string) *queries {
 		dlqLock: pgschema.LockKey(schema, "dlq"),
 	}
 }
+
+// expand fills the schema into an SQL template.
+func (q *queries) expand(sql string) string { return pgschema.Expand(sql, q.ident) }

@@ -54,6 +54,9 @@ func New(ctx context.Context, pool *pgxpool.Pool, cfg Config) (*Store, error) {
 		}
 	}
 	q := newQueries(cfg.Schema)
+	if cfg.Dispatch {
+		q.useDispatch()
+	}
 	return &Store{pool: pool, q: q, cfg: cfg, log: log, w: newWriter(pool, q, cfg)}, nil
 }
 

@@ -100,14 +100,21 @@ func (s *Store) CreateTasks(ctx context.Context, ts []*taskq.Task) error {
 		return nil
 	}
 	rows := make([][]any, len(ts))
+	var entries copiedEntries
 	for i, t := range ts {
 		row, err := s.encodeTask(op, t, true)
 		if err != nil {
 			return err
 		}
 		rows[i] = row.insertValues(t)
+		entries.add(row, t)
 	}
-	_, err := s.pool.CopyFrom(ctx, pgx.Identifier{s.q.schema, "tasks"}, insertColumns, pgx.CopyFromRows(rows))
+	var err error
+	if s.q.dispatch {
+		err = s.copyTasksDispatching(ctx, rows, entries)
+	} else {
+		_, err = s.pool.CopyFrom(ctx, pgx.Identifier{s.q.schema, "tasks"}, insertColumns, pgx.CopyFromRows(rows))
+	}
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) && pe.Code == sqlUniqueViolation {
 		return duplicate(err)

@@ -54,7 +54,11 @@ var statusBitSQL = func() string {
 // array order, a nested loop over the primary key, so concurrent batches
 // lock rows in the same order. The status test reads no index (see
 // startTasksSQL).
-var updateTasksSQL = `UPDATE {schema}.tasks SET status = v.status, priority = v.priority, run_at = v.run_at,
+var updateTasksSQL = updateTasksBase + `
+	RETURNING v.ord`
+
+// updateTasksBase is updateTasksSQL without its RETURNING clause.
+var updateTasksBase = `UPDATE {schema}.tasks SET status = v.status, priority = v.priority, run_at = v.run_at,
 		started_at = v.started_at, completed_at = v.completed_at, retry_count = v.retry_count,
 		attempts = v.attempts, error = v.error, result = v.result, dlq_retry_count = v.dlq_retry_count,
 		dead_lettered_at = v.dead_lettered_at, updated = v.updated
@@ -63,8 +67,7 @@ var updateTasksSQL = `UPDATE {schema}.tasks SET status = v.status, priority = v.
 		$13::timestamptz[], $14::int4[])
 		WITH ORDINALITY AS v(id, status, priority, run_at, started_at, completed_at, retry_count,
 			attempts, error, result, dlq_retry_count, dead_lettered_at, updated, expect, ord)
-	WHERE tasks.id = v.id AND (v.expect & ` + statusBitSQL + `) <> 0
-	RETURNING v.ord`
+	WHERE tasks.id = v.id AND (v.expect & ` + statusBitSQL + `) <> 0`
 
 // updateTaskSQL is updateTasksSQL for one row (a batch with one
 // UpdateTask call), planned and run a little faster.

@@ -1,0 +1,116 @@
+package postgres
+
+import (
+	"context"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/taskq/taskq"
+)
+
+// With Config.Dispatch, the statements that create, finish and delete
+// tasks also write the tasks' entries in queue_entries (the Queue of the
+// same schema), in the same statement: a task record and its dispatch
+// entry never disagree, whatever crashes.
+
+// entriesOfInserted is the CTE that adds the entries of the pending tasks
+// a CTE ins inserted (ready now, or scheduled at their run_at; the record
+// holds it rounded to the nearest microsecond, so a microsecond more
+// keeps the entry from being ready before the task's run time). The
+// queue's insert trigger records the names and notifies listeners.
+const entriesOfInserted = `entries AS (
+		INSERT INTO {schema}.queue_entries (queue, id, priority, run_at)
+		SELECT queue, id::text, priority, greatest(run_at + interval '1 microsecond', statement_timestamp()) FROM ins
+		WHERE status = 'pending'
+		ON CONFLICT DO NOTHING)`
+
+// entriesOfFinished is the CTE that deletes the entries of the tasks a CTE
+// u moved to a terminal status, wherever they are (a leased one is
+// reported lost by its holder's next Extend).
+const entriesOfFinished = `gone AS (
+		DELETE FROM {schema}.queue_entries qe USING u
+		WHERE u.status IN ('completed', 'cancelled', 'dead_letter') AND qe.queue = u.queue AND qe.id = u.id::text)`
+
+var (
+	dispatchInsertTaskSQL = `WITH ins AS (` + insertTaskSQL + `
+		RETURNING id, status, queue, priority, run_at),
+	` + entriesOfInserted + `
+	SELECT id FROM ins`
+
+	dispatchInsertTasksSQL = `WITH ins AS (` + insertTasksBase + `
+		RETURNING id, status, queue, priority, run_at),
+	` + entriesOfInserted + `
+	SELECT id FROM ins`
+
+	dispatchUpdateTaskSQL = `WITH u AS (` + updateTaskSQL + `
+		RETURNING id, queue, status),
+	` + entriesOfFinished + `
+	SELECT id FROM u`
+
+	dispatchUpdateTasksSQL = `WITH u AS (` + updateTasksBase + `
+		RETURNING v.ord, tasks.id, tasks.queue, tasks.status),
+	` + entriesOfFinished + `
+	SELECT ord FROM u`
+
+	dispatchDeleteTaskSQL = `WITH u AS (DELETE FROM {schema}.tasks WHERE id = $1 RETURNING id, queue, 'cancelled'::text AS status),
+	` + entriesOfFinished + `
+	SELECT id FROM u`
+
+	// deleteEntryOfTaskSQL deletes the entry of task $1 (MoveTaskToDeadLetter,
+	// in its transaction).
+	deleteEntryOfTaskSQL = `DELETE FROM {schema}.queue_entries qe USING {schema}.tasks t
+	WHERE t.id = $1 AND qe.queue = t.queue AND qe.id = t.id::text`
+
+	// entriesOfCopiedSQL adds the entries of tasks stored by COPY
+	// (CreateTasks), in array order.
+	entriesOfCopiedSQL = `INSERT INTO {schema}.queue_entries (queue, id, priority, run_at)
+	SELECT e.queue, e.id, e.priority, greatest(e.run_at, statement_timestamp())
+	FROM unnest($1::text[], $2::text[], $3::int2[], $4::timestamptz[]) WITH ORDINALITY AS e(queue, id, priority, run_at, ord)
+	ORDER BY e.ord
+	ON CONFLICT DO NOTHING`
+)
+
+// useDispatch switches q to the statements that keep queue entries.
+func (q *queries) useDispatch() {
+	x := q.expand
+	q.dispatch = true
+	q.insertTask, q.insertTasks = x(dispatchInsertTaskSQL), x(dispatchInsertTasksSQL)
+	q.updateTask, q.updateTasks = x(dispatchUpdateTaskSQL), x(dispatchUpdateTasksSQL)
+	q.deleteTask = x(dispatchDeleteTaskSQL)
+	q.deleteEntryOfTask = x(deleteEntryOfTaskSQL)
+	q.entriesOfCopied = x(entriesOfCopiedSQL)
+}
+
+// copyTasksDispatching stores rows with COPY and adds the entries e (of
+// the pending tasks among them), in one transaction.
+func (s *Store) copyTasksDispatching(ctx context.Context, rows [][]any, e copiedEntries) error {
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{s.q.schema, "tasks"}, insertColumns, pgx.CopyFromRows(rows)); err != nil {
+			return err
+		}
+		if len(e.ids) == 0 {
+			return nil
+		}
+		_, err := tx.Exec(ctx, s.q.entriesOfCopied, e.queues, e.ids, e.prios, pgtype.FlatArray[*time.Time](e.runAts))
+		return err
+	})
+}
+
+// copiedEntries are the queue entries of the pending tasks of a
+// CreateTasks call, as arrays.
+type copiedEntries struct {
+	queues, ids []string
+	prios       []int16
+	runAts      []*time.Time // nil: now
+}
+
+func (e *copiedEntries) add(row taskRow, t *taskq.Task) {
+	if t.Status != taskq.StatusPending {
+		return
+	}
+	e.queues = append(e.queues, t.Queue)
+	e.ids = append(e.ids, row.id)
+	e.prios = append(e.prios, row.priority)
+	e.runAts = append(e.runAts, runAtArg(t.RunAt))
+}

@@ -1,0 +1,493 @@
+package postgres
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"log/slog"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/taskq/taskq"
+	"github.com/taskq/taskq/internal/names"
+	"github.com/taskq/taskq/internal/pgschema"
+)
+
+// ErrQueueClosed is returned by every method of a Queue after Close. It
+// matches taskq.ErrUnavailable with errors.Is.
+var ErrQueueClosed = &taskq.Error{Code: taskq.CodeServiceUnavailable, Message: "postgres: queue closed"}
+
+// DefaultCallTimeout bounds one Queue call when QueueConfig.CallTimeout is
+// zero.
+const DefaultCallTimeout = 30 * time.Second
+
+// QueueConfig configures a Queue. The zero value works.
+type QueueConfig struct {
+	// Schema holds the queue's tables (NewQueue only; Store.Queue uses the
+	// store's schema). Default DefaultSchema.
+	Schema string
+	// Logger receives warnings (a lost listener connection); nil discards
+	// them.
+	Logger *slog.Logger
+	// CallTimeout bounds each call's database work, also when the caller's
+	// context has no deadline. Default DefaultCallTimeout.
+	CallTimeout time.Duration
+	// SkipMigrations leaves the schema alone (NewQueue only; it must be
+	// migrated already).
+	SkipMigrations bool
+}
+
+// Queue is a taskq.Queue (and taskq.EnqueueCounter) on PostgreSQL: one row
+// per entry in the table queue_entries of the schema, shared by every
+// process using the same database and schema. Lease takes a batch in one
+// statement with FOR UPDATE SKIP LOCKED, so concurrent consumers never
+// wait for each other nor get the same id. Times (run-at promotion, lease
+// deadlines) come from the database clock, not from one process's.
+//
+// Wait listens for notifications (LISTEN/NOTIFY) on one connection of its
+// own, opened at the first Wait: an idle consumer sees an entry enqueued by
+// any process within a network round trip. If that connection fails, Wait
+// falls back to sleeping for its max duration (or until the earliest
+// scheduled entry is due) while the listener reconnects.
+//
+// A Queue does not own its pool: Close stops the listener and leaves the
+// pool open. It is safe for concurrent use.
+type Queue struct {
+	pool    *pgxpool.Pool
+	sql     *queueQueries
+	cfg     QueueConfig
+	log     *slog.Logger
+	closed  atomic.Bool
+	done    chan struct{}
+	lis     *listener
+	closeMu sync.Once
+
+	// sleeping, when set (tests), is called when a Wait has looked and
+	// found nothing ready, just before it sleeps.
+	sleeping func(queue string)
+}
+
+var (
+	_ taskq.Queue          = (*Queue)(nil)
+	_ taskq.EnqueueCounter = (*Queue)(nil)
+)
+
+// NewQueue returns a Queue over pool in cfg.Schema, after creating the
+// schema if missing and applying the pending migrations there (unless
+// cfg.SkipMigrations). The migrations are those of the Store, so a Store
+// and a Queue can share one schema; the pool stays the caller's.
+func NewQueue(ctx context.Context, pool *pgxpool.Pool, cfg QueueConfig) (*Queue, error) {
+	if pool == nil {
+		return nil, errors.New("postgres: NewQueue needs a *pgxpool.Pool")
+	}
+	if cfg.Schema == "" {
+		cfg.Schema = DefaultSchema
+	}
+	if err := pgschema.Validate("postgres: QueueConfig.Schema", cfg.Schema); err != nil {
+		return nil, err
+	}
+	if cfg.CallTimeout < 0 {
+		return nil, errors.New("postgres: QueueConfig.CallTimeout must not be negative")
+	}
+	if !cfg.SkipMigrations {
+		if _, err := migrate(ctx, pool, cfg.Schema); err != nil {
+			return nil, mapError("migrate", err)
+		}
+	}
+	return newQueue(pool, newQueries(cfg.Schema), cfg), nil
+}
+
+// Queue returns a Queue on the store's pool and schema. Close it before the
+// store: the store's Close may close the pool.
+func (s *Store) Queue(cfg QueueConfig) *Queue {
+	cfg.Schema = s.cfg.Schema
+	if cfg.Logger == nil {
+		cfg.Logger = s.cfg.Logger
+	}
+	return newQueue(s.pool, s.q, cfg)
+}
+
+func newQueue(pool *pgxpool.Pool, q *queries, cfg QueueConfig) *Queue {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.CallTimeout <= 0 {
+		cfg.CallTimeout = DefaultCallTimeout
+	}
+	log := cfg.Logger.With("component", "queue.postgres")
+	return &Queue{pool: pool, sql: newQueueQueries(q), cfg: cfg, log: log, done: make(chan struct{}),
+		lis: newListener(pool, notifyChannel(cfg.Schema), log)}
+}
+
+// notifyChannel is the NOTIFY channel of the queues of schema (the insert
+// trigger of migrations/0003_queue.sql computes the same name). Channel
+// names are identifiers, cut at 63 bytes; schemas that share a channel only
+// wake each other's waiters needlessly.
+func notifyChannel(schema string) string {
+	c := "taskq_queue_" + schema
+	if len(c) > 63 {
+		c = c[:63]
+	}
+	return c
+}
+
+// call returns ctx bounded by CallTimeout, or ErrQueueClosed after Close.
+func (q *Queue) call(ctx context.Context) (context.Context, context.CancelFunc, error) {
+	if q.closed.Load() {
+		return nil, nil, ErrQueueClosed
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, q.cfg.CallTimeout)
+	return ctx, cancel, nil
+}
+
+func checkQueueName(name string) error {
+	if !names.Valid(name, taskq.MaxQueueNameLength) {
+		return taskq.Errorf(taskq.CodeInvalidInput,
+			"postgres: invalid queue name %q: use 1 to %d letters, digits or ._:-/", name, taskq.MaxQueueNameLength)
+	}
+	return nil
+}
+
+func checkEntry(e taskq.QueueEntry) error {
+	if e.ID == "" {
+		return taskq.Errorf(taskq.CodeInvalidInput, "postgres: queue entry id is empty")
+	}
+	if !e.Priority.Valid() {
+		return taskq.Errorf(taskq.CodeInvalidInput, "postgres: queue entry %q has invalid priority %d", e.ID, int(e.Priority))
+	}
+	return nil
+}
+
+// runAtArg is a run time as a query argument: nil (now) when zero, else
+// rounded up to the microsecond (PostgreSQL's resolution), so that an
+// entry never becomes ready before its run time.
+func runAtArg(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	if r := t.Truncate(time.Microsecond); r.Before(t) {
+		t = r.Add(time.Microsecond)
+	}
+	return &t
+}
+
+// micros is d in microseconds, at least 1.
+func micros(d time.Duration) int64 { return max(d.Microseconds(), 1) }
+
+// Enqueue implements taskq.Queue.
+func (q *Queue) Enqueue(ctx context.Context, queue string, entries ...taskq.QueueEntry) error {
+	_, err := q.EnqueueNew(ctx, queue, entries...)
+	return err
+}
+
+// EnqueueNew implements taskq.EnqueueCounter: Enqueue in one statement,
+// reporting how many ids were added (not already present).
+func (q *Queue) EnqueueNew(ctx context.Context, queue string, entries ...taskq.QueueEntry) (int, error) {
+	ctx, cancel, err := q.call(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer cancel()
+	if err := checkQueueName(queue); err != nil {
+		return 0, err
+	}
+	ids := make([]string, len(entries))
+	prios := make([]int16, len(entries))
+	runAts := make([]*time.Time, len(entries))
+	for i, e := range entries {
+		if err := checkEntry(e); err != nil {
+			return 0, err
+		}
+		ids[i], prios[i], runAts[i] = e.ID, int16(e.Priority), runAtArg(e.RunAt)
+	}
+	if len(entries) == 0 {
+		return 0, nil
+	}
+	ct, err := q.pool.Exec(ctx, q.sql.enqueue, queue, ids, prios, pgtype.FlatArray[*time.Time](runAts))
+	if err != nil {
+		return 0, mapError("queue enqueue", err)
+	}
+	return int(ct.RowsAffected()), nil
+}
+
+// Lease implements taskq.Queue in one statement. With p.Weights set, each
+// slot goes to one of the non-empty priorities with a positive weight, at
+// random in proportion to the weights; the others are taken only when no
+// weighted priority has entries. Scheduled entries due at the lease time
+// are leased in run-at order behind the entries that were ready before
+// them. With p.Now set, entries due by p.Now or by the database clock are
+// leasable and deadlines count from p.Now; promotion is not recorded, so an
+// entry leasable at a p.Now in the future counts as scheduled again
+// afterwards unless leased.
+func (q *Queue) Lease(ctx context.Context, p taskq.LeaseParams) ([]taskq.Lease, error) {
+	ctx, cancel, err := q.call(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer cancel()
+	if p.Max < 1 {
+		return nil, taskq.Errorf(taskq.CodeInvalidInput, "postgres: lease max must be at least 1, got %d", p.Max)
+	}
+	if p.TTL <= 0 {
+		return nil, taskq.Errorf(taskq.CodeInvalidInput, "postgres: lease ttl must be positive, got %s", p.TTL)
+	}
+	now := runAtArg(p.Now)
+	if p.Weights == nil {
+		rows, err := q.pool.Query(ctx, q.sql.leaseStrict, p.Queue, now, p.Max, micros(p.TTL))
+		if err != nil {
+			return nil, mapError("queue lease", err)
+		}
+		type leased struct {
+			l     taskq.Lease
+			runAt time.Time
+			seq   int64
+		}
+		var got []leased
+		var prio int16
+		var r leased
+		_, err = pgx.ForEachRow(rows, []any{&r.l.ID, &prio, &r.l.Deadline, &r.runAt, &r.seq}, func() error {
+			r.l.Priority = taskq.TaskPriority(prio)
+			r.l.Deadline = r.l.Deadline.UTC()
+			got = append(got, r)
+			return nil
+		})
+		if err != nil {
+			return nil, mapError("queue lease", err)
+		}
+		slices.SortFunc(got, func(a, b leased) int {
+			if c := cmp.Compare(b.l.Priority, a.l.Priority); c != 0 {
+				return c
+			}
+			if c := a.runAt.Compare(b.runAt); c != 0 {
+				return c
+			}
+			return cmp.Compare(a.seq, b.seq)
+		})
+		out := make([]taskq.Lease, len(got))
+		for i, g := range got {
+			out[i] = g.l
+		}
+		return out, nil
+	}
+	weights := make([]int32, taskq.NumPriorities)
+	for i := range weights {
+		if i < len(p.Weights) && p.Weights[i] > 0 {
+			weights[i] = int32(min(p.Weights[i], 1<<30))
+		}
+	}
+	rows, err := q.pool.Query(ctx, q.sql.leaseWeighted, p.Queue, now, p.Max, micros(p.TTL), weights)
+	if err != nil {
+		return nil, mapError("queue lease", err)
+	}
+	type leased struct {
+		l   taskq.Lease
+		ord int64
+	}
+	var got []leased
+	var prio int16
+	var r leased
+	_, err = pgx.ForEachRow(rows, []any{&r.l.ID, &prio, &r.l.Deadline, &r.ord}, func() error {
+		r.l.Priority = taskq.TaskPriority(prio)
+		r.l.Deadline = r.l.Deadline.UTC()
+		got = append(got, r)
+		return nil
+	})
+	if err != nil {
+		return nil, mapError("queue lease", err)
+	}
+	slices.SortFunc(got, func(a, b leased) int { return cmp.Compare(a.ord, b.ord) })
+	out := make([]taskq.Lease, len(got))
+	for i, g := range got {
+		out[i] = g.l
+	}
+	return out, nil
+}
+
+// Extend implements taskq.Queue. A lease that expired but was not reaped
+// yet is still held and is extended.
+func (q *Queue) Extend(ctx context.Context, queue string, ids []string, ttl time.Duration) ([]string, error) {
+	ctx, cancel, err := q.call(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer cancel()
+	if ttl <= 0 {
+		return nil, taskq.Errorf(taskq.CodeInvalidInput, "postgres: extend ttl must be positive, got %s", ttl)
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	rows, err := q.pool.Query(ctx, q.sql.extend, queue, ids, micros(ttl))
+	if err != nil {
+		return nil, mapError("queue extend", err)
+	}
+	held, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, mapError("queue extend", err)
+	}
+	kept := make(map[string]bool, len(held))
+	for _, id := range held {
+		kept[id] = true
+	}
+	var lost []string
+	for _, id := range ids {
+		if !kept[id] {
+			lost = append(lost, id)
+		}
+	}
+	return lost, nil
+}
+
+// Ack implements taskq.Queue. Ids that are not leased (absent, ready or
+// scheduled) are left alone.
+func (q *Queue) Ack(ctx context.Context, queue string, ids ...string) error {
+	return q.delete(ctx, "queue ack", q.sql.ack, queue, ids)
+}
+
+// Remove implements taskq.Queue.
+func (q *Queue) Remove(ctx context.Context, queue string, ids ...string) error {
+	return q.delete(ctx, "queue remove", q.sql.remove, queue, ids)
+}
+
+func (q *Queue) delete(ctx context.Context, op, sql, queue string, ids []string) error {
+	ctx, cancel, err := q.call(ctx)
+	if err != nil {
+		return err
+	}
+	defer cancel()
+	if len(ids) == 0 {
+		return nil
+	}
+	_, err = q.pool.Exec(ctx, sql, queue, ids)
+	return mapError(op, err)
+}
+
+// Requeue implements taskq.Queue.
+func (q *Queue) Requeue(ctx context.Context, queue string, e taskq.QueueEntry) error {
+	ctx, cancel, err := q.call(ctx)
+	if err != nil {
+		return err
+	}
+	defer cancel()
+	if err := checkQueueName(queue); err != nil {
+		return err
+	}
+	if err := checkEntry(e); err != nil {
+		return err
+	}
+	_, err = q.pool.Exec(ctx, q.sql.requeue, queue, e.ID, int16(e.Priority), runAtArg(e.RunAt), q.lis.channel)
+	return mapError("queue requeue", err)
+}
+
+// Reap implements taskq.Queue. Expired leases come out earliest deadline
+// first.
+func (q *Queue) Reap(ctx context.Context, queue string, max int, ttl time.Duration) ([]taskq.Lease, error) {
+	ctx, cancel, err := q.call(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer cancel()
+	if max < 1 {
+		return nil, taskq.Errorf(taskq.CodeInvalidInput, "postgres: reap max must be at least 1, got %d", max)
+	}
+	if ttl <= 0 {
+		return nil, taskq.Errorf(taskq.CodeInvalidInput, "postgres: reap ttl must be positive, got %s", ttl)
+	}
+	rows, err := q.pool.Query(ctx, q.sql.reap, queue, max, micros(ttl))
+	if err != nil {
+		return nil, mapError("queue reap", err)
+	}
+	out := []taskq.Lease{}
+	var l taskq.Lease
+	var prio int16
+	_, err = pgx.ForEachRow(rows, []any{&l.ID, &prio, &l.Deadline}, func() error {
+		l.Priority = taskq.TaskPriority(prio)
+		l.Deadline = l.Deadline.UTC()
+		out = append(out, l)
+		return nil
+	})
+	if err != nil {
+		return nil, mapError("queue reap", err)
+	}
+	return out, nil
+}
+
+// Stats implements taskq.Queue: one scan of the queue's entries (the
+// primary key range of the queue), by the database clock.
+func (q *Queue) Stats(ctx context.Context, queue string) (taskq.QueueStats, error) {
+	var s taskq.QueueStats
+	ctx, cancel, err := q.call(ctx)
+	if err != nil {
+		return s, err
+	}
+	defer cancel()
+	rows, err := q.pool.Query(ctx, q.sql.stats, queue)
+	if err != nil {
+		return s, mapError("queue stats", err)
+	}
+	var prio int16
+	var ready, sched, leased int64
+	_, err = pgx.ForEachRow(rows, []any{&prio, &ready, &sched, &leased}, func() error {
+		if prio >= 0 && int(prio) < taskq.NumPriorities {
+			s.Ready[prio] = ready
+		}
+		s.Scheduled += sched
+		s.Leased += leased
+		return nil
+	})
+	if err != nil {
+		return taskq.QueueStats{}, mapError("queue stats", err)
+	}
+	return s, nil
+}
+
+// Queues implements taskq.Queue; the names come sorted.
+func (q *Queue) Queues(ctx context.Context) ([]string, error) {
+	ctx, cancel, err := q.call(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer cancel()
+	rows, err := q.pool.Query(ctx, q.sql.queues)
+	if err != nil {
+		return nil, mapError("queue names", err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, mapError("queue names", err)
+	}
+	if out == nil {
+		out = []string{}
+	}
+	return out, nil
+}
+
+// Ping implements taskq.Queue.
+func (q *Queue) Ping(ctx context.Context) error {
+	ctx, cancel, err := q.call(ctx)
+	if err != nil {
+		return err
+	}
+	defer cancel()
+	return mapError("queue ping", q.pool.Ping(ctx))
+}
+
+// Close implements taskq.Queue: it stops the listener (its goroutine has
+// ended when Close returns), blocked Waits return ErrQueueClosed and later
+// calls fail with it. The pool stays open. Closing twice is not an error.
+func (q *Queue) Close() error {
+	q.closeMu.Do(func() {
+		q.closed.Store(true)
+		close(q.done)
+		q.lis.stop()
+	})
+	return nil
+}
