@@ -133,7 +133,9 @@ func newCluster(t *testing.T, newStore NewStoreFunc, n int, hold time.Duration) 
 		rctx, cancel := context.WithCancel(ctx)
 		c.stores = append(c.stores, fs)
 		c.cancels = append(c.cancels, cancel)
-		c.wg.Go(func() { assert.NoError(t, e.Run(rctx, func(lctx context.Context, tm leader.Term) { c.lead(lctx, i, tm) })) })
+		c.wg.Go(func() {
+			assert.NoError(t, e.Run(rctx, func(lctx context.Context, tm leader.Term) { c.lead(lctx, i, tm) }))
+		})
 	}
 	t.Cleanup(func() {
 		for _, cancel := range c.cancels {
