@@ -30,7 +30,7 @@ WHERE name = $1 AND holder = $2 AND token = $3 AND expires_at > clock_timestamp(
 
 // Store is a leader.Store in PostgreSQL. It is safe for concurrent use.
 type Store struct {
-	pool                      *pgxpool.Pool
+	pool                    *pgxpool.Pool
 	acquire, renew, release string
 }
 
