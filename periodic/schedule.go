@@ -165,3 +165,11 @@ func IdempotencyKey(name string, tick time.Time) string {
 }
 
 var errNoTicks = errors.New("no tick within five years")
+
+// Validate checks the schedule as New does (name, spec, time zone, missed
+// policy, task given), except the task's own validation, which needs the
+// Client.
+func (s Schedule) Validate() error {
+	_, err := s.parse()
+	return err
+}

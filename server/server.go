@@ -48,6 +48,7 @@ type Server struct {
 	breakers *breaker.Registry
 	types    map[string]tasktypes.Type
 	health   Health
+	sched    *scheduler // nil without schedules
 	mux      *http.ServeMux
 	handler  http.Handler
 	queues   map[string]bool
@@ -137,6 +138,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		Routes:      routePatterns(),
 		Breakers:    breakerNames,
 		AuthReasons: append(slices.Clone(metrics.DefaultAuthReasons), reasonIPDenied),
+		Schedules:   cfg.scheduleNames(),
 		Logger:      s.log,
 	})
 	if err != nil {
@@ -165,6 +167,9 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	}
 	s.dlq = s.alerts.WrapDLQ(s.dlqJob)
 	if err := s.newWorker(deps, allow); err != nil {
+		return nil, err
+	}
+	if err := s.newScheduler(); err != nil {
 		return nil, err
 	}
 	if err := s.newAuth(deps, keyStore); err != nil {
