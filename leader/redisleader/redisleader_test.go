@@ -5,6 +5,7 @@ import (
 
 	"github.com/redis/rueidis"
 	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
 
 	"github.com/taskq/taskq"
 	"github.com/taskq/taskq/internal/testenv"
@@ -14,7 +15,9 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	testenv.Main(m)
+	// After a cluster topology refresh rueidis closes replaced connections
+	// from a goroutine that first sleeps 5s; it ends on its own.
+	testenv.Main(m, goleak.IgnoreAnyFunction("github.com/redis/rueidis.(*clusterClient)._refresh.func2"))
 }
 
 // newClient returns a rueidis client on url, closed when the test ends.
