@@ -68,8 +68,10 @@ func testElector(t *testing.T, newStore NewStoreFunc) {
 		require.False(t, terms[0].end.IsZero(), "the partitioned leader stopped")
 		require.True(t, terms[0].end.Before(next.start))
 		// Healed, it stays a follower while the new leader renews.
+		n := c.stores[i].acquires.Load()
 		c.stores[i].mode.Store(healthy)
-		time.Sleep(2 * retry) // give it chances to (wrongly) acquire
+		waitFor(t, 10*time.Second, func() bool { return c.stores[i].acquires.Load() >= n+2 },
+			"the healed elector tries to acquire twice")
 		j, _ := c.leader()
 		require.Equal(t, next.elector, j)
 		c.check()

@@ -63,7 +63,8 @@ func waitFor(t *testing.T, d time.Duration, cond func() bool, msg string, args .
 // faultStore wraps a store to simulate a replica's failures.
 type faultStore struct {
 	leader.Store
-	mode atomic.Int32
+	mode     atomic.Int32
+	acquires atomic.Int64 // Acquire calls that reached the store
 }
 
 const (
@@ -78,6 +79,7 @@ func (f *faultStore) Acquire(ctx context.Context, name, holder string, ttl time.
 	if f.mode.Load() == down {
 		return 0, false, errDown
 	}
+	defer f.acquires.Add(1)
 	return f.Store.Acquire(ctx, name, holder, ttl)
 }
 
