@@ -92,6 +92,11 @@ type Config struct {
 	// http_request_duration_seconds; a pattern without a method is
 	// pre-created for GET.
 	Routes []string
+	// Schedules are the names of the periodic schedules (package
+	// periodic), pre-created for periodic_last_run_timestamp_seconds,
+	// periodic_next_run_timestamp_seconds and periodic_failures_total.
+	// Nil: those families are not exported.
+	Schedules []string
 	// Breakers are the circuit breaker names, pre-created for
 	// circuit_breaker_trips_total and circuit_breaker_state.
 	Breakers []string

@@ -133,7 +133,7 @@ func defaultFamilies(t *testing.T) []string {
 	t.Helper()
 	q := queue.NewMemory()
 	t.Cleanup(func() { _ = q.Close() })
-	m, err := metrics.New(prometheus.NewRegistry(), metrics.Config{Queue: q})
+	m, err := metrics.New(prometheus.NewRegistry(), metrics.Config{Queue: q, Schedules: []string{"beat"}})
 	require.NoError(t, err)
 	return m.FamilyNames()
 }
@@ -154,7 +154,7 @@ func TestDashboardsCoverEveryFamily(t *testing.T) {
 		require.True(t, used[n], "no dashboard panel shows %s", n)
 	}
 	// Every name that looks like one of ours is one of ours (no typos).
-	prefixes := []string{"task", "dlq_", "system_", "http_", "auth_", "rate_limit", "circuit_"}
+	prefixes := []string{"task", "dlq_", "system_", "http_", "auth_", "rate_limit", "circuit_", "periodic_"}
 	for id := range used {
 		if slices.ContainsFunc(prefixes, func(p string) bool { return strings.HasPrefix(id, p) }) {
 			require.Contains(t, families, id, "dashboard uses an unknown metric")

@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/taskq/taskq"
+	"github.com/taskq/taskq/periodic"
 )
 
 // Metrics holds every taskq metric family, registered on one Registerer.
@@ -43,6 +44,8 @@ type Metrics struct {
 	authFailures *labelSet[prometheus.Counter]
 	breakers     *labelSet[breakerChildren]
 
+	schedules *labelSet[*scheduleChildren]
+
 	httpRequests *prometheus.CounterVec
 	httpDuration *prometheus.HistogramVec
 	routes       *labelSet[struct{}]
@@ -54,7 +57,10 @@ type Metrics struct {
 	stopped chan struct{}
 }
 
-var _ taskq.Observer = (*Metrics)(nil)
+var (
+	_ taskq.Observer    = (*Metrics)(nil)
+	_ periodic.Observer = (*Metrics)(nil)
+)
 
 // FamilyNames returns the names of the metric families m registered, as
 // exported: prefixed by Config.Namespace (task_queue_size only when
@@ -233,6 +239,9 @@ func New(reg prometheus.Registerer, cfg Config) (*Metrics, error) {
 	}
 	if cfg.Queue != nil {
 		fams = append(fams, family{"task_queue_size", newQueueSizeCollector(cfg, m.log)})
+	}
+	if len(cfg.Schedules) > 0 {
+		fams = append(fams, m.newScheduleFamilies(cfg)...)
 	}
 	if err := m.register(reg, fams); err != nil {
 		return nil, err

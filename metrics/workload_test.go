@@ -46,6 +46,7 @@ func workloadConfig(failing *httptest.Server) server.Config {
 		AuthFailLimit:   1000, // every request comes from 127.0.0.1: do not block it
 		HTTPAllow:       []string{failing.Listener.Addr().String()},
 		ShutdownTimeout: 10 * time.Second,
+		Schedules:       []server.ScheduleConfig{{Name: "beat", Spec: "@every 1s", Type: "noop"}},
 	}
 	cfg.DLQ.Backoff = 10 * time.Millisecond
 	return cfg

@@ -130,6 +130,10 @@ type Config struct {
 	// LogLevel is debug, info, warn or error (TASKQ_LOG_LEVEL). Default
 	// info.
 	LogLevel string
+	// Schedules are periodic tasks (TASKQ_SCHEDULES, a JSON array; see
+	// docs/periodic.md): the replicas elect one that enqueues them, on the
+	// PostgreSQL storage, else the Redis queue, else in process memory.
+	Schedules []ScheduleConfig
 }
 
 // DefaultConfig returns the configuration with every default filled.
@@ -217,6 +221,9 @@ func (c Config) Validate() error {
 	}
 	if c.DLQ.RetryLimit < 0 {
 		bad("TASKQ_DLQ_RETRY_LIMIT", "must not be negative")
+	}
+	for _, err := range c.validateSchedules() {
+		bad("TASKQ_SCHEDULES", "%v", err)
 	}
 	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {
 		bad("TASKQ_TLS_CERT", "TASKQ_TLS_CERT and TASKQ_TLS_KEY go together")

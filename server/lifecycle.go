@@ -9,7 +9,8 @@ import (
 	"github.com/taskq/taskq/metrics"
 )
 
-// Start starts the worker, the DLQ cleanup job and the metrics sampler.
+// Start starts the worker, the DLQ cleanup job, the metrics sampler and
+// the periodic scheduler (when schedules are configured).
 // It returns once they run; a second Start does nothing.
 func (s *Server) Start(ctx context.Context) error {
 	s.lifeMu.Lock()
@@ -38,6 +39,7 @@ func (s *Server) Start(ctx context.Context) error {
 		s.metrics.Stop()
 		return err
 	}
+	s.sched.start()
 	s.started = true
 	return nil
 }
@@ -53,7 +55,8 @@ func (s *Server) Stop(ctx context.Context) error {
 	}
 	s.stopped = true
 	start := time.Now()
-	err := s.alerts.Stop(ctx) // enqueues the alerts still buffered
+	err := s.sched.stop(ctx)                   // releases the scheduler's lease for another replica
+	err = errors.Join(err, s.alerts.Stop(ctx)) // enqueues the alerts still buffered
 	err = errors.Join(err, s.worker.Stop(ctx), s.dlqJob.Stop(ctx))
 	s.metrics.Stop()
 	s.log.Info("background work stopped", "took", time.Since(start).Round(time.Millisecond))

@@ -25,6 +25,7 @@ const (
 	routeHealthRedis = "GET /health/redis"
 	routeHealthDB    = "GET /health/db"
 	routeMetrics     = "GET /metrics"
+	routeSchedules   = "GET /api/schedules"
 )
 
 // routePatterns lists every pattern (pre-created in the HTTP metrics).
@@ -33,7 +34,7 @@ func routePatterns() []string {
 		routeCreateTask, routeListTasks, routeGetTask, routeCancelTask,
 		routeListDLQ, routeRetryDLQ, routeDeleteDLQ, routeCleanupDLQ,
 		routeToken, routeCreateKey, routeListKeys, routeRevokeKey,
-		routeHealth, routeHealthRedis, routeHealthDB, routeMetrics,
+		routeHealth, routeHealthRedis, routeHealthDB, routeMetrics, routeSchedules,
 	}
 }
 
@@ -53,6 +54,8 @@ func (s *Server) routes() {
 	s.route(routeCreateKey, admin, s.createKey)
 	s.route(routeListKeys, admin, s.listKeys)
 	s.route(routeRevokeKey, admin, s.revokeKey)
+
+	s.route(routeSchedules, user, s.listSchedules)
 
 	s.route(routeHealth, public, s.healthAll)
 	s.route(routeHealthRedis, public, s.healthRedis)

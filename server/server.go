@@ -50,6 +50,7 @@ type Server struct {
 	health   Health
 	// healthCache reuses backend pings for healthCacheTTL.
 	healthCache healthCache
+	sched       *scheduler // nil without schedules
 	mux         *http.ServeMux
 	handler     http.Handler
 	queues      map[string]bool
@@ -139,6 +140,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		Routes:      routePatterns(),
 		Breakers:    breakerNames,
 		AuthReasons: append(slices.Clone(metrics.DefaultAuthReasons), reasonIPDenied),
+		Schedules:   cfg.scheduleNames(),
 		Logger:      s.log,
 	})
 	if err != nil {
@@ -167,6 +169,9 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	}
 	s.dlq = s.alerts.WrapDLQ(s.dlqJob)
 	if err := s.newWorker(deps, allow); err != nil {
+		return nil, err
+	}
+	if err := s.newScheduler(); err != nil {
 		return nil, err
 	}
 	if err := s.newAuth(deps, keyStore); err != nil {

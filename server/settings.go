@@ -116,6 +116,7 @@ func (c *Config) settings() []setting {
 		{"shutdown-timeout", "TASKQ_SHUTDOWN_TIMEOUT", "graceful shutdown bound", dur(&c.ShutdownTimeout), "30s"},
 		{"log-format", "TASKQ_LOG_FORMAT", "text or json", str(&c.LogFormat), "text"},
 		{"log-level", "TASKQ_LOG_LEVEL", "debug, info, warn or error", str(&c.LogLevel), "info"},
+		{"schedules", "TASKQ_SCHEDULES", "periodic tasks, a JSON array (docs/periodic.md)", schedulesSetting(&c.Schedules), "empty"},
 	}
 }
 
