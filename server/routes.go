@@ -25,6 +25,7 @@ const (
 	routeHealthRedis = "GET /health/redis"
 	routeHealthDB    = "GET /health/db"
 	routeMetrics     = "GET /metrics"
+	routeOpenAPI     = "GET /api/openapi.json"
 )
 
 // routePatterns lists every pattern (pre-created in the HTTP metrics).
@@ -34,6 +35,7 @@ func routePatterns() []string {
 		routeListDLQ, routeRetryDLQ, routeDeleteDLQ, routeCleanupDLQ,
 		routeToken, routeCreateKey, routeListKeys, routeRevokeKey,
 		routeHealth, routeHealthRedis, routeHealthDB, routeMetrics,
+		routeOpenAPI,
 	}
 }
 
@@ -53,6 +55,8 @@ func (s *Server) routes() {
 	s.route(routeCreateKey, admin, s.createKey)
 	s.route(routeListKeys, admin, s.listKeys)
 	s.route(routeRevokeKey, admin, s.revokeKey)
+
+	s.route(routeOpenAPI, open, s.serveOpenAPI)
 
 	s.route(routeHealth, public, s.healthAll)
 	s.route(routeHealthRedis, public, s.healthRedis)
