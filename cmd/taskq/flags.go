@@ -38,7 +38,7 @@ func (g *globals) noteSet(fs *flag.FlagSet) {
 	fs.Visit(func(f *flag.Flag) { g.set[f.Name] = true })
 }
 
-func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
+func newFlagSet(name string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	return fs

@@ -31,7 +31,7 @@ const (
 // the exit code.
 func run(args []string, stdout, stderr io.Writer, getenv func(string) string) int {
 	g := &globals{}
-	top := newFlagSet("taskq", stderr)
+	top := newFlagSet("taskq")
 	g.register(top)
 	if err := top.Parse(args); err != nil {
 		return usageError(stderr, err)

@@ -161,7 +161,7 @@ func priorityValue(v string) (any, error) {
 		return v, nil
 	}
 	var n int
-	if _, err := fmt.Sscanf(v, "%d", &n); err == nil && fmt.Sprint(n) == v {
+	if _, err := fmt.Sscanf(v, "%d", &n); err == nil && fmt.Sprint(n) == v && n >= 0 && n <= 3 {
 		return n, nil
 	}
 	return nil, errorf("--priority: %q is not 0-3 or one of low, medium, high, critical", v)
