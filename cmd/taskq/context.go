@@ -17,7 +17,7 @@ type cmdContext struct {
 
 // flags returns the subcommand's flag set with the global flags on it.
 func (c *cmdContext) flags() *flag.FlagSet {
-	fs := newFlagSet("taskq "+c.name)
+	fs := newFlagSet("taskq " + c.name)
 	c.g.register(fs)
 	return fs
 }
