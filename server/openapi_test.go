@@ -3,8 +3,12 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"go/ast"
+	"go/parser"
+	gotoken "go/token"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -44,6 +48,49 @@ func TestOpenAPICoversEveryRoute(t *testing.T) {
 		for method := range item.Operations() {
 			require.True(t, routes[method+" "+path], "the document has %s %s, the server does not", method, path)
 		}
+	}
+}
+
+// TestOpenAPICoversRoutesSource reads routes.go itself: every pattern
+// registered with s.route is an operation of the document (so a route
+// added without its documentation fails here).
+func TestOpenAPICoversRoutesSource(t *testing.T) {
+	t.Parallel()
+	f, err := parser.ParseFile(gotoken.NewFileSet(), "routes.go", nil, 0)
+	require.NoError(t, err)
+	consts := map[string]string{}
+	var registered []string
+	ast.Inspect(f, func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.ValueSpec:
+			for i, name := range n.Names {
+				if i < len(n.Values) {
+					if lit, ok := n.Values[i].(*ast.BasicLit); ok && lit.Kind == gotoken.STRING {
+						v, err := strconv.Unquote(lit.Value)
+						require.NoError(t, err)
+						consts[name.Name] = v
+					}
+				}
+			}
+		case *ast.CallExpr:
+			if sel, ok := n.Fun.(*ast.SelectorExpr); ok && sel.Sel.Name == "route" && len(n.Args) > 0 {
+				id, ok := n.Args[0].(*ast.Ident)
+				require.True(t, ok, "s.route's pattern is a constant of routes.go")
+				registered = append(registered, id.Name)
+			}
+		}
+		return true
+	})
+	require.Len(t, registered, len(routePatterns()), "every registered route is in routePatterns")
+	spec, err := apiSpec()
+	require.NoError(t, err)
+	for _, name := range registered {
+		p, ok := consts[name]
+		require.True(t, ok, "%s is a string constant of routes.go", name)
+		method, path, _ := strings.Cut(p, " ")
+		item := spec.doc.Paths.Value(path)
+		require.NotNil(t, item, "route %s is not in the document", p)
+		require.NotNil(t, item.GetOperation(method), "route %s is not in the document", p)
 	}
 }
 
