@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"io"
 )
@@ -27,6 +28,10 @@ func (c *cmdContext) flags() *flag.FlagSet {
 // arguments.
 func (c *cmdContext) setup(fs *flag.FlagSet, args []string, min, max int, argNames string) ([]string, error) {
 	pos, err := parseArgs(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		writeHelp(c.stdout)
+		return nil, &exitErr{code: exitOK}
+	}
 	if err != nil {
 		return nil, &usageErr{msg: err.Error()}
 	}

@@ -4,6 +4,8 @@
 package main
 
 import (
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -34,6 +36,10 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 	top := newFlagSet("taskq")
 	g.register(top)
 	if err := top.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			writeHelp(stdout)
+			return exitOK
+		}
 		return usageError(stderr, err)
 	}
 	g.noteSet(top)

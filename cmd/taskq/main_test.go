@@ -337,6 +337,10 @@ func TestUsage(t *testing.T) {
 		require.Equal(t, exitUsage, r.code, "%v: %s", args, r.stderr)
 		require.NotEmpty(t, r.stderr, args)
 	}
+	for _, args := range [][]string{{"-h"}, {"--help"}, {"tasks", "list", "-h"}} {
+		r := cli(t, env, args...).ok(t)
+		require.Contains(t, r.stdout, "Exit codes:", args)
+	}
 	h := cli(t, env, "help").ok(t)
 	for _, s := range []string{"Exit codes:", "tasks wait", "dlq retry", "TASKQ_API_KEY", "8  not supported"} {
 		require.Contains(t, h.stdout, s)
