@@ -19,6 +19,8 @@ type policy int
 const (
 	// public: no credentials, no rate limit (health, metrics).
 	public policy = iota
+	// open: no credentials; the per-IP limit (the OpenAPI document).
+	open
 	// token: no credentials; the stricter per-IP limit of the token
 	// exchange.
 	token
@@ -113,6 +115,10 @@ func (s *Server) route(pattern string, pol policy, h handlerFunc) {
 		info.route = pattern
 		var p auth.Principal
 		switch pol {
+		case open:
+			if !s.limit(w, r, metrics.ScopeIP, "ip:"+info.clientIP, s.ipLimit) {
+				return
+			}
 		case token:
 			if !s.limit(w, r, metrics.ScopeAuthToken, "token:"+info.clientIP, s.tokenLimit) {
 				return

@@ -199,9 +199,7 @@ func (b *bundle) do(r req) *httptest.ResponseRecorder {
 	for k, v := range r.header {
 		hr.Header.Set(k, v)
 	}
-	w := httptest.NewRecorder()
-	b.s.Handler().ServeHTTP(w, hr)
-	return w
+	return serveChecked(b.t, b.s, hr)
 }
 
 // admin sends r with the admin key.
@@ -297,9 +295,8 @@ func newRequestNoLength(method, path, body string) *http.Request {
 
 // serve serves a prepared request.
 func serve(b *bundle, hr *http.Request) *httptest.ResponseRecorder {
-	w := httptest.NewRecorder()
-	b.s.Handler().ServeHTTP(w, hr)
-	return w
+	b.t.Helper()
+	return serveChecked(b.t, b.s, hr)
 }
 
 func readCloser(s string) io.ReadCloser { return io.NopCloser(strings.NewReader(s)) }

@@ -26,6 +26,7 @@ const (
 	routeHealthDB    = "GET /health/db"
 	routeMetrics     = "GET /metrics"
 	routeSchedules   = "GET /api/schedules"
+	routeOpenAPI     = "GET /api/openapi.json"
 )
 
 // routePatterns lists every pattern (pre-created in the HTTP metrics).
@@ -35,6 +36,7 @@ func routePatterns() []string {
 		routeListDLQ, routeRetryDLQ, routeDeleteDLQ, routeCleanupDLQ,
 		routeToken, routeCreateKey, routeListKeys, routeRevokeKey,
 		routeHealth, routeHealthRedis, routeHealthDB, routeMetrics, routeSchedules,
+		routeOpenAPI,
 	}
 }
 
@@ -56,6 +58,7 @@ func (s *Server) routes() {
 	s.route(routeRevokeKey, admin, s.revokeKey)
 
 	s.route(routeSchedules, user, s.listSchedules)
+	s.route(routeOpenAPI, open, s.serveOpenAPI)
 
 	s.route(routeHealth, public, s.healthAll)
 	s.route(routeHealthRedis, public, s.healthRedis)

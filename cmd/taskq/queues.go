@@ -1,0 +1,67 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+)
+
+// The queue and schedule endpoints: GET /api/queues, POST
+// /api/queues/{name}/pause and /resume, GET /api/schedules. A server
+// without them answers 404 "no such route", reported as not supported
+// (exit code 8).
+
+// listObjects prints the list under key of the answer of GET path.
+func (c *cmdContext) listObjects(path, key string, preferred ...string) error {
+	raw, err := c.api.getJSON(c.ctx(), path, nil, nil)
+	if err != nil {
+		return err
+	}
+	if c.json() {
+		return printJSON(c.stdout, raw)
+	}
+	var body map[string]json.RawMessage
+	var rows []map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &body); err != nil {
+		return fmt.Errorf("GET %s: unexpected answer: %w", path, err)
+	}
+	if err := json.Unmarshal(body[key], &rows); err != nil {
+		return fmt.Errorf("GET %s: unexpected answer in %q: %w", path, key, err)
+	}
+	return genericTable(c.stdout, rows, preferred...)
+}
+
+func queuesList(c *cmdContext, args []string) error {
+	if _, err := c.setup(c.flags(), args, 0, 0, ""); err != nil {
+		return err
+	}
+	return c.listObjects("/api/queues", "queues", "name", "paused", "size", "pending", "running")
+}
+
+func queueAction(c *cmdContext, args []string, action, done string) error {
+	pos, err := c.setup(c.flags(), args, 1, 1, "NAME")
+	if err != nil {
+		return err
+	}
+	raw, err := c.api.do(c.ctx(), request{method: http.MethodPost, path: "/api/queues/" + url.PathEscape(pos[0]) + "/" + action})
+	if err != nil {
+		return err
+	}
+	if c.json() && raw != nil {
+		return printJSON(c.stdout, raw)
+	}
+	return c.printDone(pos[0], done, done+" queue "+pos[0])
+}
+
+func queuesPause(c *cmdContext, args []string) error { return queueAction(c, args, "pause", "paused") }
+func queuesResume(c *cmdContext, args []string) error {
+	return queueAction(c, args, "resume", "resumed")
+}
+
+func schedulesList(c *cmdContext, args []string) error {
+	if _, err := c.setup(c.flags(), args, 0, 0, ""); err != nil {
+		return err
+	}
+	return c.listObjects("/api/schedules", "schedules", "name", "spec", "timezone", "type", "missed", "next_run", "last_run", "last_error")
+}
