@@ -134,10 +134,15 @@ func TestRateLimit(t *testing.T) {
 	requireError(t, w, 429, taskq.CodeRateLimitExceeded)
 	require.NotEmpty(t, w.Header().Get("Retry-After"))
 
-	// Health and metrics are not limited and carry no RateLimit headers.
-	w = b.do(req{method: "GET", path: "/health"})
-	require.Equal(t, http.StatusOK, w.Code)
-	require.Empty(t, w.Header().Get("RateLimit-Limit"))
+	// Health and metrics are limited per client too, in a bucket of their
+	// own.
+	for range 3 {
+		w = b.do(req{method: "GET", path: "/health", ip: "198.51.100.7"})
+		require.Equal(t, http.StatusOK, w.Code)
+		require.Equal(t, "3", w.Header().Get("RateLimit-Limit"))
+	}
+	requireError(t, b.do(req{method: "GET", path: "/metrics", ip: "198.51.100.7"}), 429, taskq.CodeRateLimitExceeded)
+	require.Equal(t, http.StatusOK, b.do(req{method: "GET", path: "/health", ip: "198.51.100.10"}).Code)
 }
 
 // newKeyDirect creates a user key through the library (the admin may be

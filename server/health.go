@@ -15,6 +15,53 @@ import (
 // healthTimeout bounds one backend ping.
 const healthTimeout = 2 * time.Second
 
+// healthCacheTTL is how long a ping's result answers the health endpoints:
+// a flood of /health makes at most one ping per backend per period.
+const healthCacheTTL = time.Second
+
+// pingCache remembers the last result of one component's check for
+// healthCacheTTL; concurrent requests while a ping runs wait for it
+// instead of pinging again.
+type pingCache struct {
+	mu       sync.Mutex
+	at       time.Time
+	res      componentHealth
+	inflight chan struct{}
+}
+
+// get returns the cached result, or runs check (one caller at a time;
+// the others wait for its result or their own end).
+func (c *pingCache) get(ctx context.Context, check func(context.Context) componentHealth) componentHealth {
+	c.mu.Lock()
+	if !c.at.IsZero() && time.Since(c.at) < healthCacheTTL {
+		res := c.res
+		c.mu.Unlock()
+		return res
+	}
+	if ch := c.inflight; ch != nil {
+		c.mu.Unlock()
+		select {
+		case <-ch:
+			c.mu.Lock()
+			defer c.mu.Unlock()
+			return c.res
+		case <-ctx.Done():
+			return componentHealth{Status: healthDown, Error: "request ended"}
+		}
+	}
+	ch := make(chan struct{})
+	c.inflight = ch
+	c.mu.Unlock()
+	// The ping does not end with this request: its result serves the
+	// waiting ones (healthTimeout bounds it).
+	res := check(context.WithoutCancel(ctx))
+	c.mu.Lock()
+	c.res, c.at, c.inflight = res, time.Now(), nil
+	c.mu.Unlock()
+	close(ch)
+	return res
+}
+
 // Component states of the health endpoints.
 const (
 	healthOK            = "ok"
@@ -29,11 +76,21 @@ type componentHealth struct {
 	Error     string   `json:"error,omitempty"`
 }
 
-// check pings one component; a nil check is not_configured.
+// check answers one component's health from its cache (see pingCache); a
+// nil check is not_configured.
 func (s *Server) check(ctx context.Context, name string, ping func(context.Context) error) componentHealth {
 	if ping == nil {
 		return componentHealth{Status: healthNotConfigured}
 	}
+	c := &s.pingDB
+	if name == "redis" {
+		c = &s.pingRedis
+	}
+	return c.get(ctx, func(ctx context.Context) componentHealth { return s.ping(ctx, name, ping) })
+}
+
+// ping runs one component's check now.
+func (s *Server) ping(ctx context.Context, name string, ping func(context.Context) error) componentHealth {
 	ctx, cancel := context.WithTimeout(ctx, healthTimeout)
 	defer cancel()
 	start := time.Now()

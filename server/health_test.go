@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"github.com/taskq/taskq/internal/testenv"
@@ -49,7 +50,11 @@ func TestHealthRedisPostgres(t *testing.T) {
 	b2 := setup(t, Config{}, deps, false)
 	require.Equal(t, http.StatusOK, b2.do(req{method: "GET", path: "/health/redis"}).Code)
 	r.Kill(t)
-	w = b2.do(req{method: "GET", path: "/health/redis"})
+	// The last ping answers for up to healthCacheTTL.
+	waitFor(t, 5*time.Second, func() bool {
+		w = b2.do(req{method: "GET", path: "/health/redis"})
+		return w.Code != http.StatusOK
+	}, func() string { return "/health/redis stayed ok" })
 	require.Equal(t, http.StatusServiceUnavailable, w.Code, w.Body.String())
 	h := decode[map[string]any](t, w)
 	require.Equal(t, "down", h["status"])

@@ -20,6 +20,7 @@ type reqInfo struct {
 	route     string // the mux pattern; "" when none matched
 	principal string
 	clientIP  string
+	clientKey string // the client IP grouped as the IP guard groups it (/64 for IPv6)
 }
 
 type ctxKey struct{}
