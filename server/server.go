@@ -48,11 +48,12 @@ type Server struct {
 	breakers *breaker.Registry
 	types    map[string]tasktypes.Type
 	health   Health
-	// pingRedis and pingDB cache the pings of the health endpoints.
-	pingRedis, pingDB pingCache
 	mux      *http.ServeMux
 	handler  http.Handler
 	queues   map[string]bool
+
+	// pingRedis and pingDB cache the pings of the health endpoints.
+	pingRedis, pingDB pingCache
 
 	ipLimit, principalLimit, tokenLimit auth.Limit
 

@@ -220,4 +220,3 @@ func TestHTTPTimeout(t *testing.T) {
 	require.True(t, taskq.AsError(err).Retryable)
 	require.NotContains(t, err.Error(), b.srv.URL, "the error does not repeat the URL")
 }
-
