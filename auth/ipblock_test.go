@@ -22,7 +22,7 @@ func newGuard(t *testing.T, cfg auth.IPGuardConfig) (*auth.IPGuard, *testclock.C
 
 func TestIPGuardBlocksAfterThreshold(t *testing.T) {
 	t.Parallel()
-	g, clock := newGuard(t, auth.auth.IPGuardConfig{})
+	g, clock := newGuard(t, auth.IPGuardConfig{})
 	ip := netip.MustParseAddr("198.51.100.7")
 	other := netip.MustParseAddr("198.51.100.8")
 	for i := range 9 {
@@ -63,7 +63,7 @@ func TestIPGuardBlocksAfterThreshold(t *testing.T) {
 
 func TestIPGuardSlidingWindow(t *testing.T) {
 	t.Parallel()
-	g, clock := newGuard(t, auth.auth.IPGuardConfig{FailLimit: 3, Window: time.Minute, BlockFor: time.Hour})
+	g, clock := newGuard(t, auth.IPGuardConfig{FailLimit: 3, Window: time.Minute, BlockFor: time.Hour})
 	ip := netip.MustParseAddr("203.0.113.1")
 	g.RecordFailure(ip) // t=0
 	clock.Advance(40 * time.Second)
@@ -79,7 +79,7 @@ func TestIPGuardSlidingWindow(t *testing.T) {
 
 func TestIPGuardIPv6Grouping(t *testing.T) {
 	t.Parallel()
-	g, _ := newGuard(t, auth.auth.IPGuardConfig{FailLimit: 3})
+	g, _ := newGuard(t, auth.IPGuardConfig{FailLimit: 3})
 	for i := range 3 {
 		g.RecordFailure(netip.MustParseAddr("2001:db8:1:2::" + strconv.Itoa(i+1)))
 	}
@@ -88,7 +88,7 @@ func TestIPGuardIPv6Grouping(t *testing.T) {
 	blocked, _ = g.Blocked(netip.MustParseAddr("2001:db8:1:3::1"))
 	require.False(t, blocked)
 
-	exact, _ := newGuard(t, auth.auth.IPGuardConfig{FailLimit: 2, IPv6Prefix: 128})
+	exact, _ := newGuard(t, auth.IPGuardConfig{FailLimit: 2, IPv6Prefix: 128})
 	exact.RecordFailure(netip.MustParseAddr("2001:db8::1"))
 	exact.RecordFailure(netip.MustParseAddr("2001:db8::2"))
 	blocked, _ = exact.Blocked(netip.MustParseAddr("2001:db8::1"))
@@ -96,13 +96,13 @@ func TestIPGuardIPv6Grouping(t *testing.T) {
 
 	exact.Unblock(netip.MustParseAddr("2001:db8::1"))
 	require.Equal(t, 1, exact.Len())
-	_, err := auth.NewIPGuard(auth.auth.IPGuardConfig{IPv6Prefix: 129})
+	_, err := auth.NewIPGuard(auth.IPGuardConfig{IPv6Prefix: 129})
 	require.Error(t, err)
 }
 
 func TestIPGuardUnblockAndInvalid(t *testing.T) {
 	t.Parallel()
-	g, _ := newGuard(t, auth.auth.IPGuardConfig{FailLimit: 1})
+	g, _ := newGuard(t, auth.IPGuardConfig{FailLimit: 1})
 	ip := netip.MustParseAddr("192.0.2.1")
 	blocked, _ := g.RecordFailure(ip)
 	require.True(t, blocked)
@@ -122,7 +122,7 @@ func TestIPGuardDenyList(t *testing.T) {
 	deny, err := auth.ParsePrefixes(" 10.0.0.0/8, 2001:db8::/32,192.0.2.7 ,, ::ffff:203.0.113.0/120")
 	require.NoError(t, err)
 	require.Len(t, deny, 4)
-	g, _ := newGuard(t, auth.auth.IPGuardConfig{Deny: deny})
+	g, _ := newGuard(t, auth.IPGuardConfig{Deny: deny})
 	for addr, want := range map[string]bool{
 		"10.1.2.3":             true,
 		"::ffff:10.1.2.3":      true,
@@ -149,13 +149,13 @@ func TestIPGuardDenyList(t *testing.T) {
 	none, err := auth.ParsePrefixes("")
 	require.NoError(t, err)
 	require.Empty(t, none)
-	_, err = auth.NewIPGuard(auth.auth.IPGuardConfig{Deny: []netip.Prefix{{}}})
+	_, err = auth.NewIPGuard(auth.IPGuardConfig{Deny: []netip.Prefix{{}}})
 	require.Error(t, err)
 }
 
 func TestIPGuardBoundedMemory(t *testing.T) {
 	t.Parallel()
-	g, clock := newGuard(t, auth.auth.IPGuardConfig{MaxTracked: 64, FailLimit: 2})
+	g, clock := newGuard(t, auth.IPGuardConfig{MaxTracked: 64, FailLimit: 2})
 	attacker := netip.MustParseAddr("198.51.100.66")
 	g.RecordFailure(attacker)
 	blocked, _ := g.RecordFailure(attacker)
