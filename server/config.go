@@ -88,6 +88,19 @@ type Config struct {
 	// and 15m.
 	AuthFailLimit int
 	AuthBlock     time.Duration
+	// MaxConns caps the open connections in total (TASKQ_MAX_CONNS);
+	// beyond it a new connection is answered 503 and closed. Default 1024.
+	MaxConns int
+	// MaxConnsPerIP caps the open connections of one client address, an
+	// IPv6 /64 counting as one (TASKQ_MAX_CONNS_PER_IP); trusted proxies
+	// count toward MaxConns only. Default 32.
+	MaxConnsPerIP int
+	// IdleTimeout closes keep-alive connections idle that long
+	// (TASKQ_IDLE_TIMEOUT). Default 30s.
+	IdleTimeout time.Duration
+	// ReadTimeout bounds reading one request, body included
+	// (TASKQ_READ_TIMEOUT); headers must arrive within 5s. Default 20s.
+	ReadTimeout time.Duration
 	// DenyCIDRs answer 403 (TASKQ_DENY_CIDRS).
 	DenyCIDRs []netip.Prefix
 	// TrustedProxies may set X-Forwarded-For (TASKQ_TRUSTED_PROXIES).
@@ -163,6 +176,18 @@ func (c Config) withDefaults() Config {
 	}
 	if c.AuthBlock <= 0 {
 		c.AuthBlock = auth.DefaultBlockFor
+	}
+	if c.MaxConns <= 0 {
+		c.MaxConns = DefaultMaxConns
+	}
+	if c.MaxConnsPerIP <= 0 {
+		c.MaxConnsPerIP = DefaultMaxConnsPerIP
+	}
+	if c.IdleTimeout <= 0 {
+		c.IdleTimeout = DefaultIdleTimeout
+	}
+	if c.ReadTimeout <= 0 {
+		c.ReadTimeout = DefaultReadTimeout
 	}
 	if c.ShutdownTimeout <= 0 {
 		c.ShutdownTimeout = DefaultShutdownTimeout
