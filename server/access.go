@@ -140,6 +140,10 @@ func (s *Server) route(pattern string, pol policy, h handlerFunc) {
 				return
 			}
 		}
+		if err := checkContentType(r); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
 		if err := h(w, r, p); err != nil {
 			s.writeError(w, r, err)
 		}

@@ -53,6 +53,7 @@ func TestOpenBackendsRedisClusterPostgres(t *testing.T) {
 		hr, err := http.NewRequest(method, base+path, strings.NewReader(body))
 		require.NoError(t, err)
 		hr.Header.Set("X-API-Key", testAdminKey)
+		hr.Header.Set("Content-Type", "application/json")
 		resp, err := client.Do(hr)
 		require.NoError(t, err)
 		defer resp.Body.Close()

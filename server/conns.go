@@ -153,12 +153,22 @@ func (l *connLimiter) refuse(c net.Conn, reason string) {
 	_ = c.Close()
 }
 
-// limitedConn releases its slot once, on the first Close.
+// limitedConn releases its slot once, on the first Close, and scans the
+// header blocks it reads (see headerScan).
 type limitedConn struct {
 	net.Conn
 	once    sync.Once
 	release func()
+	scan    headerScan
 }
+
+func (c *limitedConn) Read(b []byte) (int, error) {
+	n, err := c.Conn.Read(b)
+	c.scan.feed(b[:n])
+	return n, err
+}
+
+func (c *limitedConn) smuggled() bool { return c.scan.flagged.Load() }
 
 func (c *limitedConn) Close() error {
 	err := c.Conn.Close()

@@ -1,12 +1,14 @@
 package server
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/taskq/taskq"
 )
@@ -18,24 +20,39 @@ var errBodyTooLarge = &statusError{
 	err:    apiError(taskq.CodeInvalidInput, fmt.Sprintf("request body exceeds %d bytes", MaxBodyBytes)),
 }
 
-// decodeJSON decodes one JSON object from body into v, strictly: unknown
-// fields and trailing data are refused (400), as is malformed JSON; a
-// value of the wrong type is 422 naming the field; an oversized body 413.
-// An empty body is 400 unless allowEmpty.
+// decodeJSON decodes one JSON object from body into v, strictly: the body
+// must be valid UTF-8; field names must match exactly (case-sensitive);
+// unknown fields, duplicate keys, NUL in any string, and trailing data are
+// refused (400), as is malformed JSON; a value of the wrong type is 422
+// naming the field; an oversized body 413. An empty body is 400 unless
+// allowEmpty.
 func decodeJSON(body io.Reader, v any, allowEmpty bool) error {
-	dec := json.NewDecoder(body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		if errors.Is(err, io.EOF) && allowEmpty {
-			return nil
-		}
-		return decodeError(err)
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+	raw, err := io.ReadAll(body)
+	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			return errBodyTooLarge
 		}
+		return apiError(taskq.CodeInvalidInput, "cannot read the request body")
+	}
+	if len(bytes.TrimSpace(raw)) == 0 {
+		if allowEmpty {
+			return nil
+		}
+		return decodeError(io.EOF)
+	}
+	if !utf8.Valid(raw) {
+		return apiError(taskq.CodeInvalidInput, "the request body is not valid UTF-8")
+	}
+	if err := checkJSON(raw, jsonFields(v)); err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return decodeError(err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return apiError(taskq.CodeInvalidInput, "unexpected data after the JSON object")
 	}
 	return nil

@@ -27,6 +27,7 @@ func ExampleNew() {
 	defer ts.Close()
 	req, _ := http.NewRequest("POST", ts.URL+"/api/tasks", strings.NewReader(`{"type":"noop","priority":"high"}`))
 	req.Header.Set("X-API-Key", "example-admin-key-123")
+	req.Header.Set("Content-Type", "application/json")
 	resp, err := ts.Client().Do(req)
 	if err != nil {
 		panic(err)

@@ -80,6 +80,7 @@ func serveOn(ctx context.Context, cfg Config, deps Deps, ln net.Listener, onList
 		IdleTimeout:       cfg.IdleTimeout,
 		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		ConnContext:       connContext,
 	}
 	lim := newConnLimiter(ln, cfg.MaxConns, cfg.MaxConnsPerIP, s.guard, cfg.TrustedProxies, cfg.TLSCertFile == "",
 		func(reason string) { log.Debug("connection refused: over the cap", "cap", reason) })

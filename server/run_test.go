@@ -40,6 +40,7 @@ func TestServeDrainsOnShutdown(t *testing.T) {
 	hr, err := http.NewRequest("POST", base+"/api/tasks", strings.NewReader(`{"type":"sleep","metadata":{"duration_ms":400}}`))
 	require.NoError(t, err)
 	hr.Header.Set("X-API-Key", testAdminKey)
+	hr.Header.Set("Content-Type", "application/json")
 	resp, err := client.Do(hr)
 	require.NoError(t, err)
 	var tk taskq.Task
@@ -86,6 +87,7 @@ func TestServeGivesTasksBackOnTimeout(t *testing.T) {
 	hr, err := http.NewRequest("POST", "http://"+ln.Addr().String()+"/api/tasks", strings.NewReader(`{"type":"sleep","metadata":{"duration_ms":60000}}`))
 	require.NoError(t, err)
 	hr.Header.Set("X-API-Key", testAdminKey)
+	hr.Header.Set("Content-Type", "application/json")
 	client := &http.Client{Timeout: 5 * time.Second}
 	defer client.CloseIdleConnections()
 	resp, err := client.Do(hr)

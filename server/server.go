@@ -238,6 +238,7 @@ func (s *Server) chain() http.Handler {
 	h = s.withIPGuard(h)
 	h = s.withBodyLimit(h)
 	h = s.withRecover(h)
+	h = s.withSmuggleGuard(h)
 	h = s.withObservation(h)
 	h = withSecurityHeaders(h)
 	return withRequestID(h)

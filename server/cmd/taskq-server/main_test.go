@@ -85,6 +85,7 @@ func TestSignalShutdown(t *testing.T) {
 			hr, err := http.NewRequest("POST", "http://"+addr+"/api/tasks", strings.NewReader(`{"type":"noop"}`))
 			require.NoError(t, err)
 			hr.Header.Set("X-API-Key", m[1])
+			hr.Header.Set("Content-Type", "application/json")
 			resp, err = client.Do(hr)
 			require.NoError(t, err)
 			resp.Body.Close()
