@@ -42,6 +42,12 @@ type Config struct {
 	// AdminKey is the bootstrap admin API key (TASKQ_ADMIN_KEY), at least
 	// 16 bytes. Empty: none.
 	AdminKey string
+	// AdminKeyFile is where the admin key generated for a run on the
+	// in-memory storage without AdminKey is written (mode 0600, removed at
+	// Stop) when stderr is not a terminal; on a terminal the key is shown
+	// there once instead. It is never logged (TASKQ_ADMIN_KEY_FILE).
+	// Default: a new file in the temporary directory, named in the log.
+	AdminKeyFile string
 	// JWTSecret is the HS256 secret (TASKQ_JWT_SECRET), at least 32 bytes.
 	// Empty with no key file: a random secret per start (tokens do not
 	// survive a restart nor work across replicas).

@@ -57,6 +57,8 @@ type Server struct {
 
 	ipLimit, principalLimit, tokenLimit auth.Limit
 
+	adminKeyFile string // the file holding a generated admin key, removed at Stop
+
 	lifeMu  sync.Mutex
 	started bool
 	stopped bool

@@ -80,6 +80,7 @@ func (c *Config) settings() []setting {
 		{"redis-url", "TASKQ_REDIS_URL", "Redis URL; empty = in-memory queue", str(&c.RedisURL), "empty"},
 		{"database-url", "TASKQ_DATABASE_URL", "PostgreSQL URL; empty = in-memory storage", str(&c.DatabaseURL), "empty"},
 		{"admin-key", "TASKQ_ADMIN_KEY", "bootstrap admin API key (prefer the variable: flags show in ps)", str(&c.AdminKey), "empty"},
+		{"admin-key-file", "TASKQ_ADMIN_KEY_FILE", "file (0600) receiving a generated admin key when stderr is no terminal", str(&c.AdminKeyFile), "new temp file"},
 		{"jwt-secret", "TASKQ_JWT_SECRET", "HS256 secret, >= 32 bytes", str(&c.JWTSecret), "random per start"},
 		{"jwt-private-key-file", "TASKQ_JWT_PRIVATE_KEY_FILE", "PEM private key signing tokens", str(&c.JWTPrivateKeyFile), "empty"},
 		{"jwt-public-key-file", "TASKQ_JWT_PUBLIC_KEY_FILE", "PEM public key verifying tokens", str(&c.JWTPublicKeyFile), "empty"},
