@@ -168,6 +168,18 @@ func (c *limitedConn) Read(b []byte) (int, error) {
 	return n, err
 }
 
+// Write sends net/http's own error responses in the JSON shape with the
+// security headers (see rewriteGoError), everything else as it is.
+func (c *limitedConn) Write(b []byte) (int, error) {
+	if out, ok := rewriteGoError(b); ok {
+		if _, err := c.Conn.Write(out); err != nil {
+			return 0, err
+		}
+		return len(b), nil
+	}
+	return c.Conn.Write(b)
+}
+
 func (c *limitedConn) smuggled() bool { return c.scan.flagged.Load() }
 
 func (c *limitedConn) Close() error {

@@ -70,16 +70,23 @@ func withRequestID(next http.Handler) http.Handler {
 	})
 }
 
+// securityHeaderList holds the security headers every response carries.
+var securityHeaderList = [][2]string{
+	{"X-Content-Type-Options", "nosniff"},
+	{"X-Frame-Options", "DENY"},
+	{"Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"},
+	{"Referrer-Policy", "no-referrer"},
+	{"Cache-Control", "no-store"},
+}
+
 // withSecurityHeaders sets the security headers of docs/api.md on every response, and
 // Strict-Transport-Security when the connection is TLS.
 func withSecurityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
-		h.Set("Referrer-Policy", "no-referrer")
-		h.Set("Cache-Control", "no-store")
+		for _, kv := range securityHeaderList {
+			h.Set(kv[0], kv[1])
+		}
 		if r.TLS != nil {
 			h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
 		}

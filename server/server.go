@@ -235,6 +235,10 @@ func (s *Server) deriveHealth() {
 // chain wraps the mux in the middleware, outermost first.
 func (s *Server) chain() http.Handler {
 	var h http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodConnect && !canonicalPath(r.URL.Path) {
+			s.writeError(w, r, errPathNotCanonical) // the mux would redirect with HTML
+			return
+		}
 		s.mux.ServeHTTP(&routeErrors{ResponseWriter: w, s: s, r: r}, r)
 	})
 	h = s.withIPGuard(h)
