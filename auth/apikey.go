@@ -122,6 +122,17 @@ func NewKeys(store KeyStore, cfg KeysConfig) (*Keys, error) {
 // HasAdminKey reports whether a bootstrap admin key is configured.
 func (k *Keys) HasAdminKey() bool { return k.adminHash != nil }
 
+// adminFingerprint identifies the bootstrap admin key in the tokens issued
+// for it: a truncated SHA-256 of its hash (the key cannot be recovered
+// from it). "" without an admin key.
+func (k *Keys) adminFingerprint() string {
+	if k.adminHash == nil {
+		return ""
+	}
+	sum := sha256.Sum256(append([]byte("taskq admin key fingerprint\x00"), k.adminHash...))
+	return base64.RawURLEncoding.EncodeToString(sum[:12])
+}
+
 // Create stores a new key and returns it with its secret, which is shown
 // only now. name must be non-empty printable text of at most MaxKeyNameLen
 // characters, role admin or user, expiresAt nil or in the future;

@@ -361,3 +361,57 @@ func TestStoreOutageIsNotAnAuthFailure(t *testing.T) {
 	_, err = b.authn.AuthenticateAPIKey(ctx, testAdminKey)
 	require.NoError(t, err)
 }
+
+// Tokens of the bootstrap admin key carry a fingerprint of the key: when
+// the key changes they stop working; with the same key (a restart, another
+// replica) they keep working; a token for "admin" signed without the
+// fingerprint (or with another) is refused.
+func TestAdminTokensBoundToKey(t *testing.T) {
+	t.Parallel()
+	b := setupKeys(t)
+	ctx := context.Background()
+	tok, _, _, err := b.authn.ExchangeAPIKey(ctx, testAdminKey)
+	require.NoError(t, err)
+	_, err = b.authn.AuthenticateBearer(ctx, tok)
+	require.NoError(t, err)
+	require.NotContains(t, tok, testAdminKey)
+
+	authnWith := func(adminKey string) *auth.Authenticator {
+		keys, err := auth.NewKeys(b.store, auth.KeysConfig{AdminKey: adminKey, Now: b.clock.Now})
+		require.NoError(t, err)
+		a, err := auth.NewAuthenticator(keys, b.ver, b.iss)
+		require.NoError(t, err)
+		return a
+	}
+	same := authnWith(testAdminKey)
+	p, err := same.AuthenticateBearer(ctx, tok)
+	require.NoError(t, err, "the same key on another instance accepts the token")
+	require.Equal(t, auth.Principal{ID: "admin", Role: auth.RoleAdmin}, p)
+
+	for _, other := range []string{"another-admin-key-0123456789", testAdminKey + "x", "test-admin-key-0123456788"} {
+		_, err = authnWith(other).AuthenticateBearer(ctx, tok)
+		requireReason(t, err, auth.ReasonUnknownKey)
+	}
+	// The new key's tokens work there, not on the old key's instance.
+	changed := authnWith("another-admin-key-0123456789")
+	tok2, _, _, err := changed.ExchangeAPIKey(ctx, "another-admin-key-0123456789")
+	require.NoError(t, err)
+	_, err = changed.AuthenticateBearer(ctx, tok2)
+	require.NoError(t, err)
+	_, err = b.authn.AuthenticateBearer(ctx, tok2)
+	requireReason(t, err, auth.ReasonUnknownKey)
+
+	// Signed by the right key but without the fingerprint: refused.
+	bare, _, err := b.iss.Issue(auth.AdminPrincipalID, auth.RoleAdmin)
+	require.NoError(t, err)
+	_, err = b.authn.AuthenticateBearer(ctx, bare)
+	requireReason(t, err, auth.ReasonUnknownKey)
+	// Tokens of stored keys carry no fingerprint and are unaffected.
+	k, secret, err := b.keys.Create(ctx, "app", auth.RoleUser, nil)
+	require.NoError(t, err)
+	ut, _, _, err := b.authn.ExchangeAPIKey(ctx, secret)
+	require.NoError(t, err)
+	p, err = authnWith("another-admin-key-0123456789").AuthenticateBearer(ctx, ut)
+	require.NoError(t, err)
+	require.Equal(t, k.ID, p.ID)
+}

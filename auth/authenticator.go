@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"net/http"
 	"strings"
@@ -47,22 +48,28 @@ func (a *Authenticator) AuthenticateAPIKey(ctx context.Context, key string) (Pri
 }
 
 // AuthenticateBearer verifies a JWT and checks that its principal still
-// exists: the bootstrap admin key must still be configured for sub
-// "admin", any other sub must name an active key with the token's role.
+// exists: for sub "admin" the bootstrap admin key must still be the one
+// the token was issued for (a claim holds a fingerprint of its hash), any
+// other sub must name an active key with the token's role.
 func (a *Authenticator) AuthenticateBearer(ctx context.Context, token string) (Principal, error) {
 	if a.verifier == nil {
 		return Principal{}, fail(ReasonInvalidAlgorithm, "bearer tokens are not accepted", nil)
 	}
-	p, err := a.verifier.Verify(token)
+	p, fp, err := a.verifier.verify(token)
 	if err != nil {
 		return Principal{}, err
 	}
 	if p.ID == AdminPrincipalID {
+		// The token names the bootstrap key it was issued for by
+		// fingerprint: a changed (or removed) key ends its tokens.
 		if !a.keys.HasAdminKey() {
 			return Principal{}, fail(ReasonUnknownKey, "token key no longer exists", nil)
 		}
 		if p.Role != RoleAdmin {
 			return Principal{}, fail(ReasonInvalidClaims, "token role does not match its key", nil)
+		}
+		if subtle.ConstantTimeCompare([]byte(fp), []byte(a.keys.adminFingerprint())) != 1 {
+			return Principal{}, fail(ReasonUnknownKey, "token key no longer exists", nil)
 		}
 		return p, nil
 	}
@@ -100,7 +107,11 @@ func (a *Authenticator) ExchangeAPIKey(ctx context.Context, key string) (token s
 	if err != nil {
 		return "", 0, Principal{}, err
 	}
-	token, expiresIn, err = a.issuer.Issue(p.ID, p.Role)
+	fp := ""
+	if p.ID == AdminPrincipalID {
+		fp = a.keys.adminFingerprint()
+	}
+	token, expiresIn, err = a.issuer.issue(p.ID, p.Role, fp)
 	if err != nil {
 		return "", 0, Principal{}, taskq.WrapError(taskq.CodeInternal, "cannot issue token", err)
 	}

@@ -198,6 +198,23 @@ func (g *IPGuard) Len() int {
 	return n
 }
 
+// ClientKey returns the key that identifies the client at ip for
+// counting and limiting: the address unmapped and zoneless, an IPv6
+// address reduced to its IPv6Prefix (/64 by default) so that a client
+// rotating addresses within its prefix stays one client. It is "" for the
+// zero Addr. Use it wherever a client address keys a limit, so that every
+// limit groups clients as the block does.
+func (g *IPGuard) ClientKey(ip netip.Addr) string {
+	key, ok := g.key(ip)
+	if !ok {
+		return ""
+	}
+	if key.Is6() && g.cfg.IPv6Prefix < 128 {
+		return netip.PrefixFrom(key, g.cfg.IPv6Prefix).String()
+	}
+	return key.String()
+}
+
 // key normalizes ip: IPv4-mapped IPv6 to IPv4, no zone, IPv6 grouped by
 // the configured prefix.
 func (g *IPGuard) key(ip netip.Addr) (netip.Addr, bool) {

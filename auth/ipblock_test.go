@@ -171,3 +171,21 @@ func TestIPGuardBoundedMemory(t *testing.T) {
 	blocked, _ = g.Blocked(attacker)
 	require.False(t, blocked)
 }
+
+func TestClientKeyGroupsIPv6BySlash64(t *testing.T) {
+	g, err := auth.NewIPGuard(auth.IPGuardConfig{})
+	require.NoError(t, err)
+	k := func(s string) string { return g.ClientKey(netip.MustParseAddr(s)) }
+	require.Equal(t, "2001:db8:1:2::/64", k("2001:db8:1:2::1"))
+	require.Equal(t, k("2001:db8:1:2::1"), k("2001:db8:1:2:ffff:ffff:ffff:ffff"))
+	require.Equal(t, k("2001:db8:1:2::1"), k("2001:db8:1:2::1%eth0"))
+	require.NotEqual(t, k("2001:db8:1:2::1"), k("2001:db8:1:3::1"))
+	require.Equal(t, "192.0.2.1", k("192.0.2.1"))
+	require.Equal(t, "192.0.2.1", k("::ffff:192.0.2.1"))
+	require.NotEqual(t, k("192.0.2.1"), k("192.0.2.2"))
+	require.Empty(t, g.ClientKey(netip.Addr{}))
+
+	single, err := auth.NewIPGuard(auth.IPGuardConfig{IPv6Prefix: 128})
+	require.NoError(t, err)
+	require.NotEqual(t, single.ClientKey(netip.MustParseAddr("2001:db8::1")), single.ClientKey(netip.MustParseAddr("2001:db8::2")))
+}

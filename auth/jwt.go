@@ -115,6 +115,16 @@ func (i *Issuer) TTL() time.Duration { return i.cfg.TTL }
 // Issue signs a token for principal (sub) with role, valid from now for the
 // TTL, which it returns as expiresIn.
 func (i *Issuer) Issue(principal string, role Role) (token string, expiresIn time.Duration, err error) {
+	return i.issue(principal, role, "")
+}
+
+// adminKeyClaim is the private claim binding a token of the bootstrap
+// admin key to a fingerprint of that key (Keys.adminFingerprint): when the
+// key changes, its tokens stop working.
+const adminKeyClaim = "akf"
+
+// issue is Issue, adding adminKeyClaim when fingerprint is set.
+func (i *Issuer) issue(principal string, role Role, fingerprint string) (token string, expiresIn time.Duration, err error) {
 	if principal == "" {
 		return "", 0, errors.New("auth: Issue: empty principal")
 	}
@@ -131,6 +141,9 @@ func (i *Issuer) Issue(principal string, role Role) (token string, expiresIn tim
 		Expiration(now.Add(i.cfg.TTL)).
 		JwtID(hex.EncodeToString(jti[:])).
 		Claim(RoleClaim, string(role))
+	if fingerprint != "" {
+		b = b.Claim(adminKeyClaim, fingerprint)
+	}
 	if i.cfg.Issuer != "" {
 		b = b.Issuer(i.cfg.Issuer)
 	}
@@ -184,9 +197,15 @@ type jwsHeader struct {
 // AdminPrincipalID. Verify does not consult the key store: use
 // Authenticator.AuthenticateBearer to also reject tokens of revoked keys.
 func (v *Verifier) Verify(token string) (Principal, error) {
+	p, _, err := v.verify(token)
+	return p, err
+}
+
+// verify is Verify, also returning the adminKeyClaim ("" when absent).
+func (v *Verifier) verify(token string) (Principal, string, error) {
 	vk, err := v.keyFor(token)
 	if err != nil {
-		return Principal{}, err
+		return Principal{}, "", err
 	}
 	opts := []jwt.ParseOption{
 		jwt.WithKey(vk.alg, vk.key),
@@ -204,21 +223,23 @@ func (v *Verifier) Verify(token string) (Principal, error) {
 	}
 	tok, err := jwt.ParseString(token, opts...)
 	if err != nil {
-		return Principal{}, classifyJWTError(err)
+		return Principal{}, "", classifyJWTError(err)
 	}
 	raw, _ := tok.Get(RoleClaim)
 	role, _ := raw.(string)
 	if !Role(role).Valid() {
-		return Principal{}, fail(ReasonInvalidClaims, "token has no valid role", nil)
+		return Principal{}, "", fail(ReasonInvalidClaims, "token has no valid role", nil)
 	}
 	p := Principal{ID: tok.Subject(), Role: Role(role)}
 	if p.ID == "" {
-		return Principal{}, fail(ReasonInvalidClaims, "token has no subject", nil)
+		return Principal{}, "", fail(ReasonInvalidClaims, "token has no subject", nil)
 	}
 	if p.ID != AdminPrincipalID {
 		p.KeyID = p.ID
 	}
-	return p, nil
+	rawFP, _ := tok.Get(adminKeyClaim)
+	fp, _ := rawFP.(string)
+	return p, fp, nil
 }
 
 // keyFor checks the token's shape and header and returns the one key (and

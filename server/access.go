@@ -17,7 +17,8 @@ import (
 type policy int
 
 const (
-	// public: no credentials, no rate limit (health, metrics).
+	// public: no credentials; the per-client limit (health, metrics
+	// without TASKQ_METRICS_AUTH).
 	public policy = iota
 	// open: no credentials; the per-IP limit (the OpenAPI document).
 	open
@@ -34,18 +35,22 @@ const (
 // deny list, besides the reasons of package auth.
 const reasonIPDenied = "ip_denied"
 
-// withIPGuard applies the deny list to every request, and to /api/
-// requests the temporary block after repeated authentication failures
-// and, for routes that match no pattern, the per-IP rate limit (matched
-// routes are limited by their policy).
+// withIPGuard applies the deny list to every request, and to the
+// requests of routes that check credentials (/api/, and /metrics with
+// TASKQ_METRICS_AUTH) the temporary block after repeated authentication
+// failures and, for /api/ routes that match no pattern, the per-client
+// rate limit (matched routes are limited by their policy). Clients are
+// keyed by auth.IPGuard.ClientKey: an IPv6 /64 is one client.
 func (s *Server) withIPGuard(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ip := auth.ClientIP(r, s.cfg.TrustedProxies)
 		info := infoOf(r.Context())
 		if ip.IsValid() {
 			info.clientIP = ip.String()
+			info.clientKey = s.guard.ClientKey(ip)
 		}
 		api := strings.HasPrefix(r.URL.Path, "/api/")
+		credentialed := api || (s.cfg.MetricsAuth && r.URL.Path == "/metrics")
 		if s.guard.Denied(ip) {
 			s.metrics.AuthFailure(reasonIPDenied)
 			if api {
@@ -54,7 +59,7 @@ func (s *Server) withIPGuard(next http.Handler) http.Handler {
 			s.writeError(w, r, apiError(taskq.CodeForbidden, "requests from this address are denied"))
 			return
 		}
-		if !api {
+		if !credentialed {
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -64,8 +69,8 @@ func (s *Server) withIPGuard(next http.Handler) http.Handler {
 			s.tooMany(w, r, left, "too many failed authentications from this address")
 			return
 		}
-		if _, pattern := s.mux.Handler(r); pattern == "" {
-			if !s.limit(w, r, metrics.ScopeIP, "ip:"+info.clientIP, s.ipLimit) {
+		if _, pattern := s.mux.Handler(r); pattern == "" && api {
+			if !s.limit(w, r, metrics.ScopeIP, "ip:"+info.clientKey, s.ipLimit) {
 				return
 			}
 		}
@@ -116,11 +121,15 @@ func (s *Server) route(pattern string, pol policy, h handlerFunc) {
 		var p auth.Principal
 		switch pol {
 		case open:
-			if !s.limit(w, r, metrics.ScopeIP, "ip:"+info.clientIP, s.ipLimit) {
+			if !s.limit(w, r, metrics.ScopeIP, "ip:"+info.clientKey, s.ipLimit) {
+				return
+			}
+		case public:
+			if !s.limit(w, r, metrics.ScopeIP, "public:"+info.clientKey, s.ipLimit) {
 				return
 			}
 		case token:
-			if !s.limit(w, r, metrics.ScopeAuthToken, "token:"+info.clientIP, s.tokenLimit) {
+			if !s.limit(w, r, metrics.ScopeAuthToken, "token:"+info.clientKey, s.tokenLimit) {
 				return
 			}
 		case user, admin:
@@ -161,7 +170,7 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (auth.Prin
 		s.metrics.AuthFailure(string(reason))
 		s.recordFailure(r)
 	}
-	if !s.limit(w, r, metrics.ScopeIP, "ip:"+info.clientIP, s.ipLimit) {
+	if !s.limit(w, r, metrics.ScopeIP, "ip:"+info.clientKey, s.ipLimit) {
 		return auth.Principal{}, false
 	}
 	s.writeError(w, r, err)

@@ -18,8 +18,9 @@ func (s *Server) newAuth(deps Deps, keyStore auth.KeyStore) error {
 		// Nothing durable is at stake and no key could be created without
 		// an admin: make the embedded default usable.
 		adminKey, _ = auth.GenerateAPIKey()
-		s.log.Warn("TASKQ_ADMIN_KEY is empty: generated an admin key for this in-memory run only (set TASKQ_ADMIN_KEY to choose one)",
-			"admin_key", adminKey)
+		if err := s.revealAdminKey(adminKey); err != nil {
+			return err
+		}
 	}
 	s.keys, err = auth.NewKeys(keyStore, auth.KeysConfig{AdminKey: adminKey, Logger: s.log})
 	if err != nil {

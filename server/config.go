@@ -44,6 +44,12 @@ type Config struct {
 	// AdminKey is the bootstrap admin API key (TASKQ_ADMIN_KEY), at least
 	// 16 bytes. Empty: none.
 	AdminKey string
+	// AdminKeyFile is where the admin key generated for a run on the
+	// in-memory storage without AdminKey is written (mode 0600, removed at
+	// Stop) when stderr is not a terminal; on a terminal the key is shown
+	// there once instead. It is never logged (TASKQ_ADMIN_KEY_FILE).
+	// Default: a new file in the temporary directory, named in the log.
+	AdminKeyFile string
 	// JWTSecret is the HS256 secret (TASKQ_JWT_SECRET), at least 32 bytes.
 	// Empty with no key file: a random secret per start (tokens do not
 	// survive a restart nor work across replicas).
@@ -90,6 +96,19 @@ type Config struct {
 	// and 15m.
 	AuthFailLimit int
 	AuthBlock     time.Duration
+	// MaxConns caps the open connections in total (TASKQ_MAX_CONNS);
+	// beyond it a new connection is answered 503 and closed. Default 1024.
+	MaxConns int
+	// MaxConnsPerIP caps the open connections of one client address, an
+	// IPv6 /64 counting as one (TASKQ_MAX_CONNS_PER_IP); trusted proxies
+	// count toward MaxConns only. Default 32.
+	MaxConnsPerIP int
+	// IdleTimeout closes keep-alive connections idle that long
+	// (TASKQ_IDLE_TIMEOUT). Default 30s.
+	IdleTimeout time.Duration
+	// ReadTimeout bounds reading one request, body included
+	// (TASKQ_READ_TIMEOUT); headers must arrive within 5s. Default 20s.
+	ReadTimeout time.Duration
 	// DenyCIDRs answer 403 (TASKQ_DENY_CIDRS).
 	DenyCIDRs []netip.Prefix
 	// TrustedProxies may set X-Forwarded-For (TASKQ_TRUSTED_PROXIES).
@@ -173,6 +192,18 @@ func (c Config) withDefaults() Config {
 	}
 	if c.AuthBlock <= 0 {
 		c.AuthBlock = auth.DefaultBlockFor
+	}
+	if c.MaxConns <= 0 {
+		c.MaxConns = DefaultMaxConns
+	}
+	if c.MaxConnsPerIP <= 0 {
+		c.MaxConnsPerIP = DefaultMaxConnsPerIP
+	}
+	if c.IdleTimeout <= 0 {
+		c.IdleTimeout = DefaultIdleTimeout
+	}
+	if c.ReadTimeout <= 0 {
+		c.ReadTimeout = DefaultReadTimeout
 	}
 	if c.ShutdownTimeout <= 0 {
 		c.ShutdownTimeout = DefaultShutdownTimeout

@@ -39,6 +39,11 @@ func decodeJSON(body io.Reader, v any, allowEmpty bool) error {
 	if err := checkJSON(b, v); err != nil {
 		return err
 	}
+	if t := bytes.TrimSpace(b); len(t) > 0 && t[0] != '{' {
+		// null, an array or a scalar would decode into nothing or fail
+		// with a type error: the body must be an object.
+		return apiError(taskq.CodeInvalidInput, "request body must be a JSON object")
+	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {

@@ -10,11 +10,57 @@ import (
 
 	"github.com/taskq/taskq"
 	"github.com/taskq/taskq/auth"
-	"github.com/taskq/taskq/metrics"
 )
 
 // healthTimeout bounds one backend ping.
 const healthTimeout = 2 * time.Second
+
+// healthCacheTTL is how long a ping's result answers the health endpoints:
+// a flood of /health makes at most one ping per backend per period.
+const healthCacheTTL = time.Second
+
+// pingCache remembers the last result of one component's check for
+// healthCacheTTL; concurrent requests while a ping runs wait for it
+// instead of pinging again.
+type pingCache struct {
+	mu       sync.Mutex
+	at       time.Time
+	res      componentHealth
+	inflight chan struct{}
+}
+
+// get returns the cached result, or runs check (one caller at a time;
+// the others wait for its result or their own end).
+func (c *pingCache) get(ctx context.Context, check func(context.Context) componentHealth) componentHealth {
+	c.mu.Lock()
+	if !c.at.IsZero() && time.Since(c.at) < healthCacheTTL {
+		res := c.res
+		c.mu.Unlock()
+		return res
+	}
+	if ch := c.inflight; ch != nil {
+		c.mu.Unlock()
+		select {
+		case <-ch:
+			c.mu.Lock()
+			defer c.mu.Unlock()
+			return c.res
+		case <-ctx.Done():
+			return componentHealth{Status: healthDown, Error: "request ended"}
+		}
+	}
+	ch := make(chan struct{})
+	c.inflight = ch
+	c.mu.Unlock()
+	// The ping does not end with this request: its result serves the
+	// waiting ones (healthTimeout bounds it).
+	res := check(context.WithoutCancel(ctx))
+	c.mu.Lock()
+	c.res, c.at, c.inflight = res, time.Now(), nil
+	c.mu.Unlock()
+	close(ch)
+	return res
+}
 
 // Component states of the health endpoints.
 const (
@@ -30,54 +76,20 @@ type componentHealth struct {
 	Error     string   `json:"error,omitempty"`
 }
 
-// healthCacheTTL is how long a ping's answer is reused: a flood of health
-// requests costs each backend at most one ping per component per TTL.
-const healthCacheTTL = time.Second
-
-// healthCache keeps the last answer of each component's ping.
-type healthCache struct {
-	mu sync.Mutex
-	m  map[string]*cachedHealth
-}
-
-type cachedHealth struct {
-	mu  sync.Mutex // held while pinging: concurrent requests wait and share
-	at  time.Time
-	res componentHealth
-}
-
-func (c *healthCache) entry(name string) *cachedHealth {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.m == nil {
-		c.m = map[string]*cachedHealth{}
-	}
-	e := c.m[name]
-	if e == nil {
-		e = &cachedHealth{}
-		c.m[name] = e
-	}
-	return e
-}
-
-// check answers one component's health, from a ping at most
-// healthCacheTTL old; a nil check is not_configured.
+// check answers one component's health from its cache (see pingCache); a
+// nil check is not_configured.
 func (s *Server) check(ctx context.Context, name string, ping func(context.Context) error) componentHealth {
 	if ping == nil {
 		return componentHealth{Status: healthNotConfigured}
 	}
-	e := s.healthCache.entry(name)
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if !e.at.IsZero() && time.Since(e.at) < healthCacheTTL {
-		return e.res
+	c := &s.pingDB
+	if name == "redis" {
+		c = &s.pingRedis
 	}
-	e.res = s.ping(ctx, name, ping)
-	e.at = time.Now()
-	return e.res
+	return c.get(ctx, func(ctx context.Context) componentHealth { return s.ping(ctx, name, ping) })
 }
 
-// ping runs one component's check.
+// ping runs one component's check now.
 func (s *Server) ping(ctx context.Context, name string, ping func(context.Context) error) componentHealth {
 	ctx, cancel := context.WithTimeout(ctx, healthTimeout)
 	defer cancel()
@@ -115,18 +127,12 @@ func (s *Server) writeComponent(w http.ResponseWriter, h componentHealth) {
 
 // healthRedis serves GET /health/redis.
 func (s *Server) healthRedis(w http.ResponseWriter, r *http.Request, _ auth.Principal) error {
-	if !s.limitHealth(w, r) {
-		return nil
-	}
 	s.writeComponent(w, s.check(r.Context(), "redis", s.health.Redis))
 	return nil
 }
 
 // healthDB serves GET /health/db.
 func (s *Server) healthDB(w http.ResponseWriter, r *http.Request, _ auth.Principal) error {
-	if !s.limitHealth(w, r) {
-		return nil
-	}
 	s.writeComponent(w, s.check(r.Context(), "db", s.health.DB))
 	return nil
 }
@@ -134,9 +140,6 @@ func (s *Server) healthDB(w http.ResponseWriter, r *http.Request, _ auth.Princip
 // healthAll serves GET /health: 503 "degraded" when a configured
 // component is down.
 func (s *Server) healthAll(w http.ResponseWriter, r *http.Request, _ auth.Principal) error {
-	if !s.limitHealth(w, r) {
-		return nil
-	}
 	var redis, db componentHealth
 	var wg sync.WaitGroup
 	wg.Go(func() { redis = s.check(r.Context(), "redis", s.health.Redis) })
@@ -154,10 +157,4 @@ func (s *Server) healthAll(w http.ResponseWriter, r *http.Request, _ auth.Princi
 	}
 	writeJSON(w, status, body)
 	return nil
-}
-
-// limitHealth applies the per-IP rate limit to the health endpoints (which
-// need no credentials); it answers 429 and returns false past it.
-func (s *Server) limitHealth(w http.ResponseWriter, r *http.Request) bool {
-	return s.limit(w, r, metrics.ScopeIP, "ip:"+infoOf(r.Context()).clientIP, s.ipLimit)
 }

@@ -196,6 +196,9 @@ func (b *bundle) do(r req) *httptest.ResponseRecorder {
 	if r.bearer != "" {
 		hr.Header.Set("Authorization", "Bearer "+r.bearer)
 	}
+	if r.body != nil {
+		hr.Header.Set("Content-Type", "application/json")
+	}
 	for k, v := range r.header {
 		hr.Header.Set(k, v)
 	}
@@ -289,6 +292,7 @@ func waitFor(t *testing.T, d time.Duration, cond func() bool, msg func() string)
 // newRequestNoLength builds a request whose body length is unknown.
 func newRequestNoLength(method, path, body string) *http.Request {
 	hr := httptest.NewRequest(method, path, io.MultiReader(strings.NewReader(body)))
+	hr.Header.Set("Content-Type", "application/json")
 	hr.ContentLength = -1
 	return hr
 }

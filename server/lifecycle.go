@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"os"
 	"time"
 
 	"github.com/taskq/taskq/breaker"
@@ -59,6 +60,11 @@ func (s *Server) Stop(ctx context.Context) error {
 	err = errors.Join(err, s.alerts.Stop(ctx)) // enqueues the alerts still buffered
 	err = errors.Join(err, s.worker.Stop(ctx), s.dlqJob.Stop(ctx))
 	s.metrics.Stop()
+	if s.adminKeyFile != "" {
+		if rerr := os.Remove(s.adminKeyFile); rerr != nil && !errors.Is(rerr, os.ErrNotExist) {
+			s.log.Warn("cannot remove the generated admin key file", "admin_key_file", s.adminKeyFile, "error", rerr)
+		}
+	}
 	s.log.Info("background work stopped", "took", time.Since(start).Round(time.Millisecond))
 	return err
 }

@@ -21,6 +21,7 @@ type reqInfo struct {
 	route     string // the mux pattern; "" when none matched
 	principal string
 	clientIP  string
+	clientKey string // the client IP grouped as the IP guard groups it (/64 for IPv6)
 }
 
 type ctxKey struct{}
@@ -70,16 +71,23 @@ func withRequestID(next http.Handler) http.Handler {
 	})
 }
 
+// securityHeaderList holds the security headers every response carries.
+var securityHeaderList = [][2]string{
+	{"X-Content-Type-Options", "nosniff"},
+	{"X-Frame-Options", "DENY"},
+	{"Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"},
+	{"Referrer-Policy", "no-referrer"},
+	{"Cache-Control", "no-store"},
+}
+
 // withSecurityHeaders sets the security headers of docs/api.md on every response, and
 // Strict-Transport-Security when the connection is TLS.
 func withSecurityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
-		h.Set("Referrer-Policy", "no-referrer")
-		h.Set("Cache-Control", "no-store")
+		for _, kv := range securityHeaderList {
+			h.Set(kv[0], kv[1])
+		}
 		if r.TLS != nil {
 			h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
 		}
@@ -198,7 +206,7 @@ var errNotJSON = &statusError{
 // chunked one. An empty POST (a retry, a cleanup with defaults) needs no
 // Content-Type.
 func hasBody(r *http.Request) bool {
-	return r.ContentLength > 0 || (r.ContentLength < 0 && len(r.TransferEncoding) > 0)
+	return r.ContentLength > 0 || (r.ContentLength < 0 && r.Body != nil && r.Body != http.NoBody)
 }
 
 // isJSONContentType accepts application/json with optional parameters
@@ -208,8 +216,12 @@ func isJSONContentType(ct string) bool {
 	if err != nil || mt != "application/json" {
 		return false
 	}
-	cs, ok := params["charset"]
-	return !ok || strings.EqualFold(cs, "utf-8")
+	for k, v := range params {
+		if k != "charset" || !strings.EqualFold(v, "utf-8") {
+			return false
+		}
+	}
+	return true
 }
 
 // routeErrors is the ResponseWriter of the mux for a request that matched

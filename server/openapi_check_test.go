@@ -99,8 +99,19 @@ func checkExchange(vr *http.Request, w *httptest.ResponseRecorder) error {
 		return err
 	}
 	route, params, err := spec.router.FindRoute(vr)
+	if err == nil && !canonicalPath(vr.URL.Path) {
+		// The server never routes a path with empty, "." or ".."
+		// segments (a JSON 404); the document's templates would match one.
+		err = fmt.Errorf("non-canonical path")
+	}
 	if err != nil {
-		if w.Code != http.StatusNotFound && w.Code != http.StatusMethodNotAllowed {
+		// Refused before or instead of routing: not found, wrong method,
+		// or a limit or block that applies to every path.
+		switch w.Code {
+		case http.StatusNotFound, http.StatusMethodNotAllowed, http.StatusBadRequest,
+			http.StatusForbidden, http.StatusTooManyRequests, http.StatusRequestEntityTooLarge,
+			http.StatusUnsupportedMediaType:
+		default:
 			return fmt.Errorf("not in the document (%v) but answered %d", err, w.Code)
 		}
 		var body any

@@ -16,6 +16,9 @@ import (
 // queue without using a retry. Nothing is lost; main exits 0 on it.
 var ErrShutdownTimeout = errors.New("server: graceful shutdown timed out")
 
+// maxHeaderBytes bounds the request line and headers (431 beyond).
+const maxHeaderBytes = 64 << 10
+
 // Run opens the backends of cfg, listens on cfg.Addr and serves until ctx
 // ends; then it shuts down gracefully (see Serve) and closes the backends.
 // A clean shutdown returns nil.
@@ -49,6 +52,12 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 // the worker, all within cfg.ShutdownTimeout, and returns nil when that
 // went cleanly. It does not close deps' backends.
 func Serve(ctx context.Context, cfg Config, deps Deps, ln net.Listener) error {
+	return serveOn(ctx, cfg, deps, ln, nil)
+}
+
+// serveOn is Serve; onListen, when set, receives the connection limiter
+// before serving starts (tests).
+func serveOn(ctx context.Context, cfg Config, deps Deps, ln net.Listener, onListen func(*connLimiter)) error {
 	cfg = cfg.withDefaults()
 	log := deps.Logger
 	if log == nil {
@@ -65,13 +74,20 @@ func Serve(ctx context.Context, cfg Config, deps Deps, ln net.Listener) error {
 	}
 	hs := &http.Server{
 		Handler:           s.Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       cfg.ReadTimeout,
 		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
+		IdleTimeout:       cfg.IdleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		ConnContext:       connContext,
 	}
+	lim := newConnLimiter(ln, cfg.MaxConns, cfg.MaxConnsPerIP, s.guard, cfg.TrustedProxies, cfg.TLSCertFile == "",
+		func(reason string) { log.Debug("connection refused: over the cap", "cap", reason) })
+	if onListen != nil {
+		onListen(lim)
+	}
+	ln = lim
 	errc := make(chan error, 1)
 	go func() {
 		if cfg.TLSCertFile != "" {

@@ -48,14 +48,17 @@ type Server struct {
 	breakers *breaker.Registry
 	types    map[string]tasktypes.Type
 	health   Health
-	// healthCache reuses backend pings for healthCacheTTL.
-	healthCache healthCache
-	sched       *scheduler // nil without schedules
-	mux         *http.ServeMux
-	handler     http.Handler
-	queues      map[string]bool
+	sched    *scheduler // nil without schedules
+	mux      *http.ServeMux
+	handler  http.Handler
+	queues   map[string]bool
+
+	// pingRedis and pingDB cache the pings of the health endpoints.
+	pingRedis, pingDB pingCache
 
 	ipLimit, principalLimit, tokenLimit auth.Limit
+
+	adminKeyFile string // the file holding a generated admin key, removed at Stop
 
 	lifeMu  sync.Mutex
 	started bool
@@ -237,11 +240,16 @@ func (s *Server) deriveHealth() {
 // chain wraps the mux in the middleware, outermost first.
 func (s *Server) chain() http.Handler {
 	var h http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodConnect && !canonicalPath(r.URL.Path) {
+			s.writeError(w, r, errPathNotCanonical) // the mux would redirect with HTML
+			return
+		}
 		s.mux.ServeHTTP(&routeErrors{ResponseWriter: w, s: s, r: r}, r)
 	})
 	h = s.withIPGuard(h)
 	h = s.withBodyLimit(h)
 	h = s.withRecover(h)
+	h = s.withSmuggleGuard(h)
 	h = s.withObservation(h)
 	h = withSecurityHeaders(h)
 	return withRequestID(h)

@@ -211,7 +211,7 @@ func TestCreateValidation(t *testing.T) {
 		{"run_at unparsable", `{"type":"noop","run_at":"2030-13-01T00:00:00Z"}`, []string{"run_at"}},
 		{"run_at after deadline", `{"type":"noop","deadline":"` + future + `","run_at":"2099-01-01T00:00:00Z"}`, []string{"run_at"}},
 		{"description too long", `{"type":"noop","description":"` + strings.Repeat("é", 1001) + `"}`, []string{"description"}},
-		{"description control", `{"type":"noop","description":"a\u0000b"}`, []string{"description"}},
+		{"description control", `{"type":"noop","description":"a\u0001b"}`, []string{"description"}},
 		{"metadata array", `{"type":"noop","metadata":[1,2]}`, []string{"metadata"}},
 		{"metadata string", `{"type":"noop","metadata":"x"}`, []string{"metadata"}},
 		{"metadata too large", `{"type":"noop","metadata":{"x":"` + strings.Repeat("a", 70<<10) + `"}}`, []string{"metadata"}},

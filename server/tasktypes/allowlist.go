@@ -132,18 +132,6 @@ func (a AllowList) Allows(host, port string, defaultPorts ...string) bool {
 	return false
 }
 
-// hostListedAsIP reports whether the IP a is itself an entry of the list
-// (so that resolving to it was asked for explicitly).
-func (a AllowList) hostListedAsIP(ip netip.Addr) bool {
-	s := ip.Unmap().String()
-	for _, e := range a.entries {
-		if e.host == s {
-			return true
-		}
-	}
-	return false
-}
-
 // defaultPort returns the default port of an http or https URL scheme.
 func defaultPort(scheme string) string {
 	if scheme == "https" {

@@ -7,5 +7,9 @@
 // breaker of the host, and guards against SSRF: the URL is checked when the
 // task is created and again when it runs, user-info and non-HTTP schemes
 // are refused, redirects may not leave the host, and every connection is
-// checked at dial time after name resolution.
+// checked at dial time after name resolution: an internal address
+// (loopback, private, CGNAT, link-local and cloud metadata, unspecified,
+// multicast, reserved, and their IPv4-in-IPv6 forms) is dialed only when
+// that exact IP and port are on the list; an allow-listed name resolving
+// to one is refused.
 package tasktypes

@@ -63,7 +63,7 @@ type HTTPConfig struct {
 	// negative follows none.
 	MaxRedirects int
 	// Resolver resolves host names at dial time. Nil: net.DefaultResolver.
-	Resolver *net.Resolver
+	Resolver Resolver
 }
 
 var httpMethods = map[string]bool{
@@ -103,6 +103,7 @@ func NewHTTPType(cfg HTTPConfig) (Type, error) {
 		cfg.Resolver = net.DefaultResolver
 	}
 	h := &httpHandler{cfg: cfg}
+	h.dial = (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext
 	h.client = &http.Client{
 		Transport:     h.transport(),
 		CheckRedirect: h.checkRedirect,
@@ -121,6 +122,9 @@ func NewHTTPType(cfg HTTPConfig) (Type, error) {
 type httpHandler struct {
 	cfg    HTTPConfig
 	client *http.Client
+	// dial connects to a checked address; tests replace it with a
+	// recorder so that a broken check can never reach the network.
+	dial func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
 func (h *httpHandler) params(md map[string]any) (httpParams, []taskq.FieldError) {
@@ -293,12 +297,13 @@ func (h *httpHandler) checkRedirect(req *http.Request, via []*http.Request) erro
 	return nil
 }
 
-// transport dials only allowed host:port pairs, resolving names itself and
-// refusing addresses that no entry names when they are unspecified,
-// multicast or link-local (cloud metadata endpoints live there). Proxies
-// from the environment are ignored.
+// transport dials only allowed host:port pairs, resolving names itself.
+// Every resolved address is checked: an internal one (loopback, private,
+// CGNAT, link-local and cloud metadata, unspecified, multicast, reserved;
+// see internalAddr) is dialed only when that exact address and port are on
+// the allow-list, so an allow-listed name cannot lead to an internal
+// service. Proxies from the environment are ignored.
 func (h *httpHandler) transport() *http.Transport {
-	d := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
 	return &http.Transport{
 		Proxy: nil,
 		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
@@ -315,11 +320,11 @@ func (h *httpHandler) transport() *http.Transport {
 			}
 			var lastErr error
 			for _, ip := range ips {
-				if !h.dialable(ip) {
-					lastErr = refuse("address not allowed")
+				if !h.dialable(ip, port) {
+					lastErr = refuse("address not allowed: internal addresses must be allow-listed as IP:port")
 					continue
 				}
-				c, err := d.DialContext(ctx, network, net.JoinHostPort(ip.String(), port))
+				c, err := h.dial(ctx, network, net.JoinHostPort(ip.String(), port))
 				if err == nil {
 					return c, nil
 				}
@@ -353,9 +358,12 @@ func (h *httpHandler) resolve(ctx context.Context, host string) ([]netip.Addr, e
 	return ips, nil
 }
 
-func (h *httpHandler) dialable(ip netip.Addr) bool {
-	if h.cfg.Allow.hostListedAsIP(ip) {
+// dialable reports whether ip may be dialed on port: a public address, or
+// an internal one listed itself (with the port, or bare for 80 and 443).
+func (h *httpHandler) dialable(ip netip.Addr, port string) bool {
+	if !internalAddr(ip) {
 		return true
 	}
-	return !(ip.IsUnspecified() || ip.IsMulticast() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast())
+	ip = ip.Unmap().WithZone("")
+	return ip.IsValid() && h.cfg.Allow.Allows(ip.String(), port, "80", "443")
 }

@@ -220,27 +220,3 @@ func TestHTTPTimeout(t *testing.T) {
 	require.True(t, taskq.AsError(err).Retryable)
 	require.NotContains(t, err.Error(), b.srv.URL, "the error does not repeat the URL")
 }
-
-func TestDialGuard(t *testing.T) {
-	t.Parallel()
-	allow, err := ParseAllowList([]string{"metadata.internal", "169.254.10.10:80"})
-	require.NoError(t, err)
-	typ, err := NewHTTPType(HTTPConfig{Allow: allow})
-	require.NoError(t, err)
-	h := typ.Handler.(*httpHandler)
-	dial := h.client.Transport.(*http.Transport).DialContext
-	ctx := context.Background()
-
-	_, err = dial(ctx, "tcp", "10.1.2.3:80")
-	var re *refusedError
-	require.ErrorAs(t, err, &re, "a host off the list is refused at dial time")
-	_, err = dial(ctx, "tcp", "metadata.internal:8080")
-	require.ErrorAs(t, err, &re, "a port off the list is refused")
-
-	require.False(t, h.dialable(mustAddr(t, "169.254.169.254")), "link-local is refused unless listed")
-	require.False(t, h.dialable(mustAddr(t, "0.0.0.0")))
-	require.False(t, h.dialable(mustAddr(t, "fe80::1")))
-	require.False(t, h.dialable(mustAddr(t, "224.0.0.1")))
-	require.True(t, h.dialable(mustAddr(t, "169.254.10.10")), "an address listed as such is allowed")
-	require.True(t, h.dialable(mustAddr(t, "93.184.216.34")))
-}

@@ -120,16 +120,20 @@ func (s *Store) encodeTask(op string, t *taskq.Task, withMetadata bool) (taskRow
 		if r.errJSON, err = json.Marshal(t.Error); err != nil {
 			return taskRow{}, invalidInput(op, "error is not encodable as JSON")
 		}
+		r.errJSON = replaceNUL(r.errJSON) // jsonb cannot hold U+0000 (nul.go)
 	}
 	if t.Result != nil {
 		if !json.Valid(t.Result) {
 			return taskRow{}, invalidInput(op, "result is not valid JSON")
 		}
-		r.result = t.Result
+		r.result = replaceNUL(t.Result) // jsonb cannot hold U+0000 (nul.go)
 	}
 	if withMetadata && t.Metadata != nil {
 		if r.md, r.metadata, err = taskq.NormalizeMetadata(t.Metadata); err != nil {
 			return taskRow{}, invalidInput(op, "metadata is not encodable as JSON")
+		}
+		if hasNUL(r.metadata) {
+			return taskRow{}, invalidInput(op, "metadata strings must not contain U+0000 (PostgreSQL jsonb cannot store it)")
 		}
 	}
 	return r, nil

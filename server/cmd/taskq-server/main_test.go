@@ -79,9 +79,17 @@ func TestSignalShutdown(t *testing.T) {
 			require.JSONEq(t, `{"status":"ok","components":{"redis":"not_configured","db":"not_configured"}}`, string(body))
 
 			// With no TASKQ_ADMIN_KEY on memory storage, a key is generated
-			// and logged once, so the embedded default is usable.
-			m := regexp.MustCompile(`"admin_key":"(tq_[A-Za-z0-9_-]+)"`).FindStringSubmatch(logs.String())
-			require.NotNil(t, m, logs.String())
+			// so the embedded default is usable; stderr is no terminal here,
+			// so it goes to a 0600 file the log names, never to the log.
+			require.NotRegexp(t, `tq_[A-Za-z0-9_-]{20,}`, logs.String(), "the generated key is not logged")
+			fm := regexp.MustCompile(`"admin_key_file":"([^"]+)"`).FindStringSubmatch(logs.String())
+			require.NotNil(t, fm, logs.String())
+			fi, err := os.Stat(fm[1])
+			require.NoError(t, err)
+			require.Equal(t, os.FileMode(0o600), fi.Mode().Perm())
+			raw, err := os.ReadFile(fm[1])
+			require.NoError(t, err)
+			m := []string{"", strings.TrimSpace(string(raw))}
 			hr, err := http.NewRequest("POST", "http://"+addr+"/api/tasks", strings.NewReader(`{"type":"noop"}`))
 			require.NoError(t, err)
 			hr.Header.Set("X-API-Key", m[1])
@@ -98,6 +106,8 @@ func TestSignalShutdown(t *testing.T) {
 			}
 			err = cmd.Wait()
 			require.NoError(t, err, "exit status after %s:\n%s", sig, logs.String())
+			_, err = os.Stat(fm[1])
+			require.ErrorIs(t, err, os.ErrNotExist, "the key file is removed at shutdown")
 			require.Contains(t, logs.String(), "shutdown complete")
 		})
 	}
