@@ -73,12 +73,15 @@ func parseType(v string) (string, error) {
 	return v, nil
 }
 
+// maxOwnerLength bounds the owner query parameter (a principal id).
+const maxOwnerLength = 128
+
 // parseTaskListQuery parses the query of GET /api/tasks: status (a name,
-// or several comma-separated), type, priority (name or 0-3), limit,
-// cursor. Every problem is invalid_input.
+// or several comma-separated), type, priority (name or 0-3), queue, owner,
+// limit, cursor. Every problem is invalid_input.
 func parseTaskListQuery(q url.Values) (taskq.TaskFilter, error) {
 	var f taskq.TaskFilter
-	p, err := queryParams(q, "status", "type", "priority", "limit", "cursor")
+	p, err := queryParams(q, "status", "type", "priority", "queue", "owner", "limit", "cursor")
 	if err != nil {
 		return f, err
 	}
@@ -101,6 +104,14 @@ func parseTaskListQuery(q url.Values) (taskq.TaskFilter, error) {
 		}
 		f.Priority = &pr
 	}
+	if v := p["queue"]; v != "" && !names.Valid(v, taskq.MaxQueueNameLength) {
+		return f, badQuery("queue must be 1-%d characters of letters, digits and ._:-/", taskq.MaxQueueNameLength)
+	}
+	f.Queue = p["queue"]
+	if v := p["owner"]; v != "" && !names.Valid(v, maxOwnerLength) {
+		return f, badQuery("owner must be 1-%d characters of letters, digits and ._:-/", maxOwnerLength)
+	}
+	f.Owner = p["owner"]
 	if f.Limit, err = parseLimit(p["limit"]); err != nil {
 		return f, err
 	}

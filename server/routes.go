@@ -27,6 +27,8 @@ const (
 	routeMetrics     = "GET /metrics"
 	routeSchedules   = "GET /api/schedules"
 	routeOpenAPI     = "GET /api/openapi.json"
+	routeQueues      = "GET /api/queues"
+	routeStats       = "GET /api/stats"
 )
 
 // routePatterns lists every pattern (pre-created in the HTTP metrics).
@@ -36,7 +38,7 @@ func routePatterns() []string {
 		routeListDLQ, routeRetryDLQ, routeDeleteDLQ, routeCleanupDLQ,
 		routeToken, routeCreateKey, routeListKeys, routeRevokeKey,
 		routeHealth, routeHealthRedis, routeHealthDB, routeMetrics, routeSchedules,
-		routeOpenAPI,
+		routeOpenAPI, routeQueues, routeStats,
 	}
 }
 
@@ -59,6 +61,9 @@ func (s *Server) routes() {
 
 	s.route(routeSchedules, user, s.listSchedules)
 	s.route(routeOpenAPI, open, s.serveOpenAPI)
+	s.route(routeQueues, admin, s.listQueues)
+	s.route(routeStats, admin, s.stats)
+	s.consoleRoutes()
 
 	s.route(routeHealth, public, s.healthAll)
 	s.route(routeHealthRedis, public, s.healthRedis)

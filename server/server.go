@@ -140,7 +140,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		Queues:      cfg.Queues,
 		DLQSize:     func(ctx context.Context) (int, error) { return s.store.CountDeadLetterTasks(ctx) },
 		TaskTypes:   typeNames,
-		Routes:      routePatterns(),
+		Routes:      append(routePatterns(), routeConsole),
 		Breakers:    breakerNames,
 		AuthReasons: append(slices.Clone(metrics.DefaultAuthReasons), reasonIPDenied),
 		Schedules:   cfg.scheduleNames(),

@@ -96,7 +96,8 @@ func (s *Server) createTask(w http.ResponseWriter, r *http.Request, p auth.Princ
 	return nil
 }
 
-// listTasks serves GET /api/tasks: users see their own tasks only.
+// listTasks serves GET /api/tasks: users see their own tasks only (and
+// may not name another owner).
 func (s *Server) listTasks(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
 	q, err := url.ParseQuery(r.URL.RawQuery)
 	if err != nil {
@@ -107,6 +108,9 @@ func (s *Server) listTasks(w http.ResponseWriter, r *http.Request, p auth.Princi
 		return err
 	}
 	if !p.CanAdmin() {
+		if f.Owner != "" && f.Owner != p.ID {
+			return apiError(taskq.CodeForbidden, "filtering by another owner needs the admin role")
+		}
 		f.Owner = p.ID
 	}
 	page, err := s.client.List(r.Context(), f)
