@@ -274,13 +274,24 @@ func TestWaitTimesOut(t *testing.T) {
 	cli(t, env, "tasks", "cancel", tk.ID).ok(t)
 }
 
-// TestQueuesUnsupported: the queue commands report a server without
-// those endpoints clearly, with exit code 8.
+// TestQueuesUnsupported: queues list shows the server's queues with
+// their counts; pause and resume, which the server does not have, are
+// reported clearly, with exit code 8.
 func TestQueuesUnsupported(t *testing.T) {
 	t.Parallel()
 	base := startServer(t)
 	env := map[string]string{"TASKQ_URL": base, "TASKQ_API_KEY": adminKey}
-	for _, args := range [][]string{{"queues", "list"}, {"queues", "pause", "default"}, {"queues", "resume", "default"}} {
+	r := cli(t, env, "queues", "list").ok(t)
+	require.Equal(t, []string{"NAME", "PAUSED", "SIZE", "PENDING", "RUNNING", "READY", "SCHEDULED"}, header(t, r.stdout))
+	require.Regexp(t, `(?m)^default\s+false\s+0\s+0\s+0\s+0\s+0$`, r.stdout)
+	r = cli(t, env, "queues", "list", "-o", "json").ok(t)
+	var out struct {
+		Queues []map[string]any `json:"queues"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &out))
+	require.Len(t, out.Queues, 1)
+	require.Equal(t, "default", out.Queues[0]["name"])
+	for _, args := range [][]string{{"queues", "pause", "default"}, {"queues", "resume", "default"}} {
 		r := cli(t, env, args...).exit(t, exitUnsupported)
 		require.Contains(t, r.stderr, "server does not support this (404)", args)
 		require.Empty(t, r.stdout)
