@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs what the integration tests need (redis-server, promtool/prometheus;
-# PostgreSQL 15 is expected under /usr/lib/postgresql/15/bin), then runs the
+# Installs what the integration tests need (redis-server, promtool/prometheus,
+# chromium for the console's browser tests; PostgreSQL 15 is expected under
+# /usr/lib/postgresql/15/bin), then runs the
 # whole test suite with the race detector. The tests start their own servers
 # on free loopback ports and stop them by PID.
 set -euo pipefail
@@ -13,6 +14,8 @@ command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 command -v curl >/dev/null 2>&1 || need+=(curl)
 command -v jq >/dev/null 2>&1 || need+=(jq)
 [ -x /usr/lib/postgresql/15/bin/postgres ] || need+=(postgresql-15)
+command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 ||
+  command -v google-chrome >/dev/null 2>&1 || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "installing: ${need[*]}"

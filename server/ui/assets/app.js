@@ -104,8 +104,8 @@ api.whenExpired((message) => {
 document.getElementById('sign-out').addEventListener('click', () => {
   api.signOut();
   notice = 'You are signed out.';
-  location.hash = '#/';
-  render();
+  if (location.hash === '' || location.hash === '#/') render();
+  else location.hash = '#/'; // hashchange renders
 });
 
 document.getElementById('skip').addEventListener('click', (e) => {
