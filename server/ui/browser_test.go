@@ -346,6 +346,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	b.do("cancel", chromedp.Click(chromedp.CSS("#cancel-task")))
 	b.waitJS("cancelled", `document.getElementById('task-message').textContent === 'Task cancelled.' && document.getElementById('task-fields').textContent.includes('cancelled')`, wait)
 	api.waitStatus(running, "cancelled")
+	require.Equal(t, "H1", activeID(b), "focus moves to the heading when the pressed button goes away")
 	b.waitJS("timeline", `document.getElementById('task-timeline').textContent.includes('Cancelled')`, wait)
 
 	// Dead letters: listed in the DLQ view; one retried from its row, one

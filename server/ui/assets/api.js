@@ -59,9 +59,17 @@ export async function signIn(apiKey) {
   if (!res.ok) throw new ApiError(res.status, body);
   token = body.access_token;
   claims = decodeClaims(token);
-  const ms = claims.exp * 1000 - Date.now();
   clearTimeout(expiryTimer);
-  expiryTimer = setTimeout(() => expire('Your session expired. Sign in again.'), Math.max(ms, 0));
+  const ms = claims.exp * 1000 - Date.now();
+  if (Number.isFinite(ms)) {
+    // Timers beyond 2^31-1 ms fire at once: re-arm in steps for long tokens.
+    const arm = (left) => {
+      expiryTimer = left > 2 ** 30
+        ? setTimeout(() => arm(left - 2 ** 30), 2 ** 30)
+        : setTimeout(() => expire('Your session expired. Sign in again.'), Math.max(left, 0));
+    };
+    arm(ms);
+  }
 }
 
 /** Forgets the token. */

@@ -2,7 +2,7 @@
 // and the DLQ size, refreshed every 5 s.
 import * as api from './api.js';
 import { h, replace, announce } from './dom.js';
-import { refresher } from './refresh.js';
+import { refresher, hasFocus } from './refresh.js';
 
 function fmt(n, digits = 1) {
   return Number(n).toLocaleString(undefined, { maximumFractionDigits: digits });
@@ -21,7 +21,8 @@ export function overviewView(ctx) {
   const error = h('p', { class: 'error', role: 'alert' });
   let last = '';
 
-  async function load() {
+  async function load(auto) {
+    if (auto && (hasFocus(rows) || hasFocus(cards))) return false; // keep the link you are on
     let q, s;
     try {
       [q, s] = await Promise.all([api.call('GET', '/api/queues'), api.call('GET', '/api/stats')]);
@@ -50,6 +51,7 @@ export function overviewView(ctx) {
     const summary = `${fmt(queued, 0)} tasks queued, ${fmt(s.dlq_size, 0)} dead letters`;
     if (last !== '' && summary !== last) announce('Overview updated: ' + summary + '.');
     last = summary;
+    return true;
   }
 
   const { bar, run } = refresher(ctx, 5000, load);

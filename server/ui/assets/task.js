@@ -3,7 +3,7 @@
 // admins). Refreshed every 2 s.
 import * as api from './api.js';
 import { h, replace, announce, statusBadge, timeEl, priorityName, confirmButton } from './dom.js';
-import { refresher } from './refresh.js';
+import { refresher, hasFocus } from './refresh.js';
 
 const cancellable = new Set(['pending', 'running', 'failed']);
 
@@ -87,7 +87,9 @@ export function taskView(ctx, id) {
         }
       }, { id: 'delete-task' }));
     }
+    const hadFocus = hasFocus(actions);
     replace(actions, list.length ? list : h('span', { class: 'help' }, 'No actions for a ' + t.status.replace('_', ' ') + ' task.'));
+    if (hadFocus) (actions.querySelector('button') || heading).focus(); // never drop focus to the page
   }
 
   function show(t) {
@@ -112,10 +114,11 @@ export function taskView(ctx, id) {
         t.metadata ? json(t.metadata) : h('p', { class: 'empty' }, 'No metadata.')));
   }
 
-  async function load() {
-    if (gone) return false;
+  async function load(auto) {
+    if (gone || (auto && hasFocus(body))) return false; // keep what you are reading
+    let t;
     try {
-      show(await api.call('GET', '/api/tasks/' + encodeURIComponent(id)));
+      t = await api.call('GET', '/api/tasks/' + encodeURIComponent(id));
       error.textContent = '';
     } catch (err) {
       if (err.status === 404) {
@@ -127,6 +130,7 @@ export function taskView(ctx, id) {
       error.textContent = 'Could not load the task: ' + err.message;
       throw err;
     }
+    show(t);
     return true;
   }
 
