@@ -110,6 +110,12 @@ func newCluster(t *testing.T, b *backends, extra map[string]string) *cluster {
 // /health answers (bounded).
 func (c *cluster) start() *node {
 	c.t.Helper()
+	return c.startWith(nil)
+}
+
+// startWith is start with settings that override the cluster's.
+func (c *cluster) startWith(over map[string]string) *node {
+	c.t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(c.t, err)
 	addr := ln.Addr().String()
@@ -122,10 +128,13 @@ func (c *cluster) start() *node {
 		"TASKQ_ADDR=" + addr, "TASKQ_ADMIN_KEY=tq_reliabilityreliabilityreliability00000",
 		"TASKQ_JWT_SECRET=reliability-secret-reliability-secret-0", "TASKQ_LOG_LEVEL=warn",
 		"TASKQ_REL_LOG=" + logFile}
-	for k, v := range c.b.env {
-		env = append(env, k+"="+v)
+	settings := map[string]string{}
+	for _, m := range []map[string]string{c.b.env, c.extra, over} {
+		for k, v := range m {
+			settings[k] = v
+		}
 	}
-	for k, v := range c.extra {
+	for k, v := range settings {
 		env = append(env, k+"="+v)
 	}
 	n := &node{addr: addr, stderr: &bytes.Buffer{}, exited: make(chan struct{})}

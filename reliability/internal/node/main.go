@@ -5,8 +5,9 @@
 // line written before a SIGKILL survives it). The suite counts repeated
 // executions from these files.
 //
-// Extra settings: TASKQ_REL_LOG (required), TASKQ_REL_LEASE_TTL and
-// TASKQ_REL_HEARTBEAT (worker lease and heartbeat, Go durations).
+// Extra settings: TASKQ_REL_LOG (required), TASKQ_REL_LEASE_TTL,
+// TASKQ_REL_HEARTBEAT and TASKQ_REL_RECONCILE (the worker's lease,
+// heartbeat, and reconciler period and age, Go durations).
 package main
 
 import (
@@ -55,6 +56,10 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	reconcile, err := envDuration("TASKQ_REL_RECONCILE")
+	if err != nil {
+		return err
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	deps, err := server.OpenBackends(ctx, cfg, log)
@@ -70,6 +75,9 @@ func run() error {
 		}
 		if hb > 0 {
 			c.HeartbeatInterval = hb
+		}
+		if reconcile > 0 {
+			c.ReconcileInterval, c.ReconcileAfter = reconcile, reconcile
 		}
 	}
 	ln, err := net.Listen("tcp", cfg.Addr)
