@@ -72,7 +72,7 @@ func TestKillWorkers(t *testing.T) {
 					neverRan++
 				}
 			}
-			record(t, row{scenario: "SIGKILL a worker every " + every.String(), deployment: d.name, cells: map[string]string{
+			record(t, drainColumns, row{scenario: "SIGKILL a worker every " + every.String(), deployment: d.name, cells: map[string]string{
 				"tasks": itoa(n), "kills": itoa(c.kills), "completed": itoa(got[taskq.StatusCompleted]),
 				"lost": itoa(missing), "not completed": itoa(n - got[taskq.StatusCompleted] - missing),
 				"executions": itoa(total), "repeated": itoa(total - (n - neverRan)), "retries used": itoa(retries),

@@ -163,7 +163,7 @@ func TestBackendOutages(t *testing.T) {
 				for _, tk := range tasks {
 					retries += tk.RetryCount
 				}
-				record(t, row{scenario: o.name, deployment: d.name, cells: map[string]string{
+				record(t, drainColumns, row{scenario: o.name, deployment: d.name, cells: map[string]string{
 					"tasks": itoa(n), "outage": seen, "completed": itoa(got[taskq.StatusCompleted]),
 					"lost": itoa(missing), "not completed": itoa(n - got[taskq.StatusCompleted] - missing),
 					"executions": itoa(total), "repeated": itoa(total - (n - neverRan)), "retries used": itoa(retries),

@@ -14,44 +14,44 @@ type row struct {
 	cells                map[string]string
 }
 
+// drainColumns are the columns of the drain scenarios, in order.
+var drainColumns = []string{"tasks", "kills", "outage", "completed", "lost", "not completed", "executions", "repeated", "retries used", "took"}
+
+// loadColumns are the columns of the HTTP load runs.
+var loadColumns = []string{"conns", "duration", "requests/s", "p50", "p99", "errors", "server CPU per request", "RSS start", "RSS end"}
+
 var report struct {
-	mu   sync.Mutex
-	rows []row
+	mu         sync.Mutex
+	lastHeader string
 }
 
-// columns of the table, in order.
-var columns = []string{"tasks", "kills", "outage", "completed", "lost", "not completed", "executions", "repeated", "retries used", "took"}
-
-// record adds a row and logs it.
-func record(t *testing.T, r row) {
+// record logs r as a one-row table and appends it to the report file
+// (TASKQ_RELIABILITY_REPORT), with a header when the columns change.
+func record(t *testing.T, columns []string, r row) {
 	t.Helper()
+	header := "| scenario | deployment | " + strings.Join(columns, " | ") + " |\n|---|---|" + strings.Repeat("---|", len(columns))
+	line := tableLine(columns, r)
+	t.Log("\n" + header + "\n" + line)
+	f := os.Getenv("TASKQ_RELIABILITY_REPORT")
+	if f == "" {
+		return
+	}
 	report.mu.Lock()
-	report.rows = append(report.rows, r)
-	report.mu.Unlock()
-	t.Log("\n" + table([]row{r}))
-	if f := os.Getenv("TASKQ_RELIABILITY_REPORT"); f != "" {
-		fh, err := os.OpenFile(f, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
-		if err != nil {
-			t.Errorf("report file: %v", err)
-			return
-		}
-		defer fh.Close()
-		fmt.Fprintln(fh, tableLine(r))
+	defer report.mu.Unlock()
+	fh, err := os.OpenFile(f, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		t.Errorf("report file: %v", err)
+		return
 	}
+	defer fh.Close()
+	if header != report.lastHeader {
+		fmt.Fprintln(fh, "\n"+header)
+		report.lastHeader = header
+	}
+	fmt.Fprintln(fh, line)
 }
 
-// table renders rows as a markdown table.
-func table(rows []row) string {
-	var b strings.Builder
-	b.WriteString("| scenario | deployment | " + strings.Join(columns, " | ") + " |\n")
-	b.WriteString("|---|---|" + strings.Repeat("---|", len(columns)) + "\n")
-	for _, r := range rows {
-		b.WriteString(tableLine(r) + "\n")
-	}
-	return b.String()
-}
-
-func tableLine(r row) string {
+func tableLine(columns []string, r row) string {
 	cells := []string{r.scenario, r.deployment}
 	for _, c := range columns {
 		v := r.cells[c]

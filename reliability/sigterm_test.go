@@ -69,7 +69,7 @@ func TestSIGTERMUnderLoad(t *testing.T) {
 				require.True(t, time.Now().Before(deadline.Add(60*time.Second)), "only %d of %d given-back tasks started again", again, len(long))
 				time.Sleep(100 * time.Millisecond)
 			}
-			record(t, row{scenario: "SIGTERM with 500 running", deployment: d.name, cells: map[string]string{
+			record(t, drainColumns, row{scenario: "SIGTERM with 500 running", deployment: d.name, cells: map[string]string{
 				"tasks": itoa(n), "completed": itoa(got[taskq.StatusCompleted]) + " + " + itoa(got[taskq.StatusPending]) + " given back",
 				"lost": itoa(missing), "retries used": "0", "took": "exit " + exitTook.Round(100*time.Millisecond).String(),
 			}})
