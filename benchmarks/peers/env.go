@@ -66,8 +66,8 @@ func (e *env) template(ctx context.Context, name string, migrate func(ctx contex
 	return name, nil
 }
 
-// phaseDB creates a database for one phase as a copy of template and
-// returns its URL (with the pool size) and a function that drops it.
+// phaseDB creates a database for one phase as a copy of template (empty:
+// an empty database) and returns its name and a function that drops it.
 func (e *env) phaseDB(ctx context.Context, template string) (string, func() error, error) {
 	name := "phase" + strconv.FormatInt(e.seq.Add(1), 10)
 	q := "CREATE DATABASE " + pgx.Identifier{name}.Sanitize()
@@ -80,7 +80,7 @@ func (e *env) phaseDB(ctx context.Context, template string) (string, func() erro
 	drop := func() error {
 		return e.admin(context.Background(), "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)")
 	}
-	return e.poolURL(name), drop, nil
+	return name, drop, nil
 }
 
 // poolURL is the URL of database db with the run's pool size.

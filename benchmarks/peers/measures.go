@@ -16,6 +16,7 @@ const (
 	rowBatch      = "batch"
 	rowBatchFast  = "batchFast"
 	rowDrain      = "drain" // + concurrency
+	rowDrainTuned = "drainTuned"
 	rowP50Default = "p50default"
 	rowP99Default = "p99default"
 	rowP50Tuned   = "p50tuned"
@@ -40,6 +41,7 @@ func rows(o options) []row {
 	for _, c := range o.concs {
 		rs = append(rs, row{fmt.Sprint(rowDrain, c), fmt.Sprintf("drain %d pre-loaded tasks, concurrency %d (tasks/s)", o.tasks, c)})
 	}
+	rs = append(rs, row{rowDrainTuned, fmt.Sprintf("drain %d pre-loaded tasks, concurrency %d, tuned settings (tasks/s)", o.tasks, o.concs[len(o.concs)-1])})
 	lat := fmt.Sprintf("%d/s for %v, concurrency %d", o.rate, o.latencyDur, o.latencyConc)
 	rs = append(rs,
 		row{rowP50Default, "enqueue-to-start p50, " + lat + ", default settings (ms)"},
@@ -131,7 +133,7 @@ func phases(o options) []phase {
 			keys = append(keys, rowCPUDrain, rowAllocDrain)
 		}
 		ps = append(ps, phase{fmt.Sprintf("drain, concurrency %d", c), keys, func(ctx context.Context, t target, r *results, sys string) error {
-			rate, cst, err := drainPhase(ctx, t, o.tasks, o.batch, c, bound)
+			rate, cst, err := drainPhase(ctx, t, o.tasks, o.batch, c, false, bound)
 			if err != nil {
 				return err
 			}
@@ -143,13 +145,21 @@ func phases(o options) []phase {
 			return nil
 		}})
 	}
+	last := o.concs[len(o.concs)-1]
+	ps = append(ps, phase{fmt.Sprintf("drain, concurrency %d, tuned", last), []string{rowDrainTuned}, func(ctx context.Context, t target, r *results, sys string) error {
+		rate, _, err := drainPhase(ctx, t, o.tasks, o.batch, last, true, bound)
+		if err == nil {
+			r.set(rowDrainTuned, sys, fmtRate(rate))
+		}
+		return err
+	}})
 	for _, tuned := range []bool{false, true} {
 		k50, k99, name := rowP50Default, rowP99Default, "latency, default settings"
 		if tuned {
 			k50, k99, name = rowP50Tuned, rowP99Tuned, "latency, tuned settings"
 		}
 		ps = append(ps, phase{name, []string{k50, k99}, func(ctx context.Context, t target, r *results, sys string) error {
-			p50, p99, err := latencyPhase(ctx, t, o.rate, o.latencyDur, o.latencyConc, tuned, bound)
+			p50, p99, err := latencyPhase(ctx, t, o.rate, o.latencyDur, o.latencyConc, o.producers, tuned, bound)
 			if err != nil {
 				return err
 			}

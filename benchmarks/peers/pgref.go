@@ -14,12 +14,12 @@ import (
 // the single-producer enqueue rates of the PostgreSQL systems, each of
 // whose enqueues is at least one durable commit.
 func commitRate(ctx context.Context, e *env, dur time.Duration) (float64, error) {
-	url, drop, err := e.phaseDB(ctx, "")
+	db, drop, err := e.phaseDB(ctx, "")
 	if err != nil {
 		return 0, err
 	}
 	defer func() { _ = drop() }()
-	conn, err := pgx.Connect(ctx, url)
+	conn, err := pgx.Connect(ctx, e.srv.pgURL(db))
 	if err != nil {
 		return 0, err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -85,14 +86,15 @@ func stopRunner(r runner) error {
 }
 
 // drainPhase pre-loads n tasks, then starts workers with concurrency conc
-// and measures until all n are completed, with the process cost per task.
-func drainPhase(ctx context.Context, t target, n, batch, conc int, bound time.Duration) (rate float64, c cost, err error) {
+// (tuned: the tuned settings) and measures until all n are completed,
+// with the process cost per task.
+func drainPhase(ctx context.Context, t target, n, batch, conc int, tuned bool, bound time.Duration) (rate float64, c cost, err error) {
 	if err := t.preload(ctx, n, batch); err != nil {
 		return 0, cost{}, fmt.Errorf("preload: %w", err)
 	}
 	m := startMeter()
 	start := time.Now()
-	r, err := t.work(ctx, conc, false, n, nil)
+	r, err := t.work(ctx, conc, tuned, n, nil)
 	if err != nil {
 		return 0, cost{}, err
 	}
@@ -111,9 +113,12 @@ func drainPhase(ctx context.Context, t target, n, batch, conc int, bound time.Du
 }
 
 // latencyPhase starts workers with concurrency conc, enqueues at rate
-// tasks/s for dur from one producer, and returns the p50 and p99 of the
-// time from just before each enqueue call to its handler's start.
-func latencyPhase(ctx context.Context, t target, rate int, dur time.Duration, conc int, tuned bool, bound time.Duration) (p50, p99 time.Duration, err error) {
+// tasks/s for dur, and returns the p50 and p99 of the time from just
+// before each enqueue call to its handler's start. The schedule is open
+// loop: task i is due at start + i/rate, and producers goroutines take
+// the due tasks in turn, so a slow enqueue call does not lower the rate
+// while fewer than producers calls are in flight.
+func latencyPhase(ctx context.Context, t target, rate int, dur time.Duration, conc, producers int, tuned bool, bound time.Duration) (p50, p99 time.Duration, err error) {
 	total := int(float64(rate) * dur.Seconds())
 	var mu sync.Mutex
 	lat := make([]time.Duration, 0, total)
@@ -128,16 +133,30 @@ func latencyPhase(ctx context.Context, t target, rate int, dur time.Duration, co
 	}
 	interval := time.Second / time.Duration(rate)
 	start := time.Now()
-	var eerr error
-	for i := range total {
-		if d := time.Until(start.Add(time.Duration(i) * interval)); d > 0 {
-			time.Sleep(d)
-		}
-		if eerr = t.enqueue(ctx, newPayload(time.Now())); eerr != nil {
-			eerr = fmt.Errorf("enqueue: %w", eerr)
-			break
-		}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	errs := make([]error, producers)
+	for p := range producers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := next.Add(1) - 1; i < int64(total); i = next.Add(1) - 1 {
+				if d := time.Until(start.Add(time.Duration(i) * interval)); d > 0 {
+					time.Sleep(d)
+				}
+				if err := t.enqueue(ctx, newPayload(time.Now())); err != nil {
+					errs[p] = fmt.Errorf("enqueue: %w", err)
+					next.Store(int64(total))
+					return
+				}
+			}
+		}()
 	}
+	wg.Wait()
+	if late := time.Since(start) - dur; late > dur/10 {
+		log.Printf("latency phase: enqueueing took %v longer than %v (the rate was not held)", late.Round(time.Millisecond), dur)
+	}
+	eerr := errors.Join(errs...)
 	var werr error
 	if eerr == nil {
 		wctx, cancel := context.WithTimeout(ctx, bound)

@@ -108,6 +108,8 @@ func docBlock(o options, args []string, servers []string, table string) string {
 	fmt.Fprintf(&b, "- PostgreSQL pools of taskq and River: %s; Redis clients at their defaults.\n", poolText(o.pgPool))
 	b.WriteString("- Batch enqueue: taskq `Client.EnqueueMany`, River `InsertMany` (and `InsertManyFast`, COPY); asynq has none. Drain pre-loads with the fastest of these (asynq: 16 producers).\n")
 	b.WriteString("- Drain and latency end when every task's completion is recorded: taskq's observer (after the storage write), River's `job_completed` events, asynq's handlers and then an empty pending and active list (`Inspector`).\n")
+	fmt.Fprintf(&b, "- Latency: workers started first, then an open-loop schedule of %d tasks/s for %v (up to %d producers in flight), measured from just before each enqueue call to its handler's start.\n",
+		o.rate, o.latencyDur, o.producers)
 	fmt.Fprintf(&b, "- Tuned settings: asynq `TaskCheckInterval` %v (default 1s); River `FetchCooldown` %v and `FetchPollInterval` %v (defaults 100ms and 1s); taskq `PollInterval` %v (default 1s; taskq wakes on queue notifications, the poll is only its fallback).\n",
 		o.asynqCheck, o.riverCooldown, o.riverPoll, taskqTunedPoll)
 	b.WriteString("- CPU and allocations are this process's (getrusage, runtime.MemStats) per task: the client side for Redis and PostgreSQL systems, everything for taskq memory.\n\n")

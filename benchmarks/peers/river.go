@@ -69,11 +69,11 @@ func openRiver(ctx context.Context, e *env) (target, error) {
 	if err != nil {
 		return nil, err
 	}
-	url, drop, err := e.phaseDB(ctx, tpl)
+	db, drop, err := e.phaseDB(ctx, tpl)
 	if err != nil {
 		return nil, err
 	}
-	pool, err := pgxpool.New(ctx, url)
+	pool, err := pgxpool.New(ctx, e.poolURL(db))
 	if err != nil {
 		return nil, errors.Join(err, drop())
 	}

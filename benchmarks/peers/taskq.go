@@ -90,12 +90,12 @@ func (t *taskqTarget) openBackends(ctx context.Context, e *env, dep string) erro
 	if err != nil {
 		return err
 	}
-	url, drop, err := e.phaseDB(ctx, tpl)
+	db, drop, err := e.phaseDB(ctx, tpl)
 	if err != nil {
 		return err
 	}
 	t.closers = append(t.closers, drop)
-	s, err := postgres.Open(ctx, url, postgres.Config{Dispatch: dep == deployPGOnly})
+	s, err := postgres.Open(ctx, e.poolURL(db), postgres.Config{Dispatch: dep == deployPGOnly})
 	if err != nil {
 		return err
 	}
