@@ -92,7 +92,7 @@ type phase struct {
 }
 
 func phases(o options) []phase {
-	bound := max(2*time.Minute, time.Duration(o.tasks)*5*time.Millisecond)
+	bound := max(2*time.Minute, time.Duration(o.tasks)*10*time.Millisecond)
 	ps := []phase{
 		{"enqueue, 1 producer", []string{rowEnq1, rowCPUEnq, rowAllocEnq}, func(ctx context.Context, t target, r *results, sys string) error {
 			rate, c, err := enqueuePhase(ctx, t, o.tasks, 1)

@@ -41,6 +41,8 @@ type noopWorker struct {
 	started func(time.Time)
 }
 
+// Work reports the job's enqueue time when asked to, and does nothing
+// else.
 func (w *noopWorker) Work(_ context.Context, j *river.Job[payload]) error {
 	if w.started != nil {
 		sent, err := sentAt(j.Args.T)

@@ -148,6 +148,7 @@ type taskqCounter struct {
 	*doneCounter
 }
 
+// TaskFinished counts completed attempts.
 func (c taskqCounter) TaskFinished(_ string, o taskq.Outcome, _ time.Duration) {
 	if o == taskq.OutcomeCompleted {
 		c.add()
