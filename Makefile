@@ -1,4 +1,4 @@
-.PHONY: test bench bench-peers lint run
+.PHONY: test bench bench-peers lint run reliability
 
 # Installs redis-server/prometheus when missing, then go test -race ./...
 test:
@@ -21,3 +21,8 @@ lint:
 
 run:
 	go run ./server/cmd/taskq-server
+
+# The full reliability suite (20,000 tasks per deployment, real processes
+# killed and backends restarted); the short form runs in make test.
+reliability:
+	TASKQ_RELIABILITY=full go test -count=1 -timeout 60m -v -run . ./reliability/ 2>&1 | grep -v '^\s*{'
