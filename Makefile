@@ -12,7 +12,7 @@ bench:
 #   make bench-peers BENCH_PEERS_FLAGS=-short       smoke run, under 2 minutes
 #   make bench-peers BENCH_PEERS_FLAGS=-write-doc   also updates docs/performance.md
 bench-peers:
-	cd benchmarks && go run ./peers $(BENCH_PEERS_FLAGS)
+	cd benchmarks && go run -mod=mod ./peers $(BENCH_PEERS_FLAGS)
 
 lint:
 	@test -z "$$(gofmt -l .)" || (gofmt -l . && exit 1)
