@@ -1,4 +1,4 @@
-.PHONY: test bench lint run reliability
+.PHONY: test bench bench-peers lint run reliability
 
 # Installs redis-server/prometheus when missing, then go test -race ./...
 test:
@@ -6,6 +6,13 @@ test:
 
 bench:
 	go test -run '^$$' -bench . -benchmem ./...
+
+# taskq, asynq and River side by side (module benchmarks/, never part of
+# test or CI): starts its own redis-server and PostgreSQL on loopback.
+#   make bench-peers BENCH_PEERS_FLAGS=-short       smoke run, under 2 minutes
+#   make bench-peers BENCH_PEERS_FLAGS=-write-doc   also updates docs/performance.md
+bench-peers:
+	cd benchmarks && go run -mod=mod ./peers $(BENCH_PEERS_FLAGS)
 
 lint:
 	@test -z "$$(gofmt -l .)" || (gofmt -l . && exit 1)
