@@ -38,7 +38,7 @@ func (m *Memory) CreateTask(ctx context.Context, t *taskq.Task) (*taskq.Task, er
 	if t == nil || t.ID == "" {
 		return nil, invalid("storage: task without id")
 	}
-	c, err := stored(t)
+	c, meta, err := stored(t)
 	if err != nil {
 		return nil, err
 	}
@@ -47,7 +47,10 @@ func (m *Memory) CreateTask(ctx context.Context, t *taskq.Task) (*taskq.Task, er
 	if cur := m.existingLocked(c); cur != nil {
 		return cur.Clone(), duplicate(cur.ID)
 	}
-	m.insertLocked(c)
+	if err := m.roomLocked(1, recordBytes(c, meta)); err != nil {
+		return nil, err
+	}
+	m.insertLocked(c, meta)
 	return c.Clone(), nil
 }
 
@@ -58,6 +61,8 @@ func (m *Memory) CreateTasks(ctx context.Context, ts []*taskq.Task) error {
 		return err
 	}
 	cs := make([]*taskq.Task, len(ts))
+	metas := make([]int64, len(ts))
+	var size int64
 	ids := make(map[string]struct{}, len(ts))
 	keys := make(map[idemKey]struct{})
 	for i, t := range ts {
@@ -75,11 +80,12 @@ func (m *Memory) CreateTasks(ctx context.Context, ts []*taskq.Task) error {
 			}
 			keys[k] = struct{}{}
 		}
-		c, err := stored(t)
+		c, meta, err := stored(t)
 		if err != nil {
 			return err
 		}
-		cs[i] = c
+		cs[i], metas[i] = c, meta
+		size += recordBytes(c, meta)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -88,8 +94,11 @@ func (m *Memory) CreateTasks(ctx context.Context, ts []*taskq.Task) error {
 			return duplicate(cur.ID)
 		}
 	}
-	for _, c := range cs {
-		m.insertLocked(c)
+	if err := m.roomLocked(len(cs), size); err != nil {
+		return err
+	}
+	for i, c := range cs {
+		m.insertLocked(c, metas[i])
 	}
 	return nil
 }
@@ -168,6 +177,8 @@ func mutableOf(t *taskq.Task) mutable {
 
 // applyLocked writes u onto the record cur and keeps the DLQ index in step.
 func (m *Memory) applyLocked(cur *taskq.Task, u *mutable) {
+	m.countLocked(cur, -1)
+	defer m.countLocked(cur, 1)
 	wasDLQ, oldKey := cur.Status == taskq.StatusDeadLetter, dlqKeyOf(cur)
 	cur.Status = u.status
 	cur.Priority = u.priority

@@ -43,6 +43,8 @@ func Run(t *testing.T, newStore func(t *testing.T) taskq.StorageAdapter) {
 		{"CountDeadLetterTasks", testCountDeadLetterTasks},
 		{"Ping", testPing},
 		{"Metadata", testMetadata},
+		{"OwnerUsage", testOwnerUsage},
+		{"DLQOwnerFair", testDLQOwnerFair},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
