@@ -51,7 +51,7 @@ func TestExplainHotQueriesUseIndexes(t *testing.T) {
 	for i := 0; i < len(ts); i += 5000 {
 		require.NoError(t, s.CreateTasks(ctx, ts[i:i+5000]))
 	}
-	_, err := s.pool.Exec(ctx, "ANALYZE taskq.tasks")
+	_, err := s.pool.Exec(ctx, "ANALYZE taskq.tasks, taskq.owner_usage")
 	require.NoError(t, err)
 
 	mid := ts[len(ts)/2]
@@ -119,7 +119,7 @@ func TestExplainHotQueriesUseIndexes(t *testing.T) {
 		dlq("GetDeadLetterTasks type, next page", taskq.DeadLetterFilter{Type: "type-17"}, *dlqMid.DeadLetteredAt, dlqMid.ID, "tasks_dlq_type_idx"),
 		{"GetDeadLetterTask", s.q.getDLQTask, []any{dlqMid.ID}, "tasks_pkey"},
 		{"CountDeadLetterTasks", s.q.countDLQ, nil, "tasks_dlq_idx"},
-		{"MoveTaskToDeadLetter eviction", s.q.evictDLQ, []any{100, mid.ID}, "tasks_dlq_idx"},
+		{"MoveTaskToDeadLetter eviction", s.q.evictDLQ, []any{mid.ID}, "tasks_dlq_owner_idx"},
 		{"CleanupDeadLetterTasks", s.q.cleanupDLQ, []any{base.Add(time.Hour)}, "tasks_dlq_idx"},
 		{"RemoveFromDeadLetter", s.q.removeDLQTask, []any{dlqMid.ID}, "tasks_pkey"},
 		{"DeleteTask", s.q.deleteTask, []any{mid.ID}, "tasks_pkey"},
