@@ -151,6 +151,10 @@ func (s *Store) update(ctx context.Context, op string, t *taskq.Task, mode, cond
 		return 0, conflict(t.ID, st)
 	}
 	n, _ := res[1].AsInt64()
+	for _, r := range res[2:] {
+		o, _ := r.ToString()
+		s.evictions.Add(o, 1)
+	}
 	return int(n), nil
 }
 
