@@ -90,9 +90,27 @@ func (d *DLQ) Move(ctx context.Context, t *taskq.Task, cause error) error {
 	}
 	if evicted > 0 {
 		d.log.InfoContext(ctx, "dead letter queue full: oldest entries evicted", "evicted", evicted, "max_size", d.cfg.MaxSize)
+		d.reportEvictions(ctx)
 	}
 	d.obs.DeadLetterMoved(evicted)
 	return nil
+}
+
+// reportEvictions passes whose entries the size cap evicted to the
+// observer, when both the storage and the observer support it.
+func (d *DLQ) reportEvictions(ctx context.Context) {
+	ev, ok := d.store.(taskq.DeadLetterEvictions)
+	if !ok {
+		return
+	}
+	by := ev.TakeDeadLetterEvictions()
+	eo, _ := d.obs.(taskq.EvictionObserver)
+	for owner, n := range by {
+		d.log.InfoContext(ctx, "dead letter entries evicted", "owner", owner, "evicted", n)
+		if eo != nil {
+			eo.DeadLetterEvicted(owner, n)
+		}
+	}
 }
 
 // List lists entries, oldest entry first.
