@@ -57,7 +57,7 @@ func OpenBackends(ctx context.Context, cfg Config, log *slog.Logger) (Deps, erro
 	}
 	if cfg.DatabaseURL == "" {
 		// Finished records of an in-memory run are kept for a day.
-		d.Store = storage.NewMemory(storage.WithRetention(24 * time.Hour))
+		d.Store = storage.NewMemory(storage.WithRetention(24*time.Hour), storage.WithLimits(cfg.MemoryMaxTasks, cfg.MemoryMaxBytes))
 		log.InfoContext(ctx, "using the in-memory storage: tasks and API keys are lost when the process stops; set TASKQ_DATABASE_URL for PostgreSQL")
 	} else {
 		octx, cancel := context.WithTimeout(ctx, connectTimeout)

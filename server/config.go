@@ -27,6 +27,17 @@ const (
 	DefaultMaxScheduleAhead = 365 * 24 * time.Hour
 	// MaxBodyBytes bounds request bodies (413 beyond).
 	MaxBodyBytes = 1 << 20
+	// DefaultListMaxBytes is Config.ListMaxBytes' default (4 MiB).
+	DefaultListMaxBytes = 4 << 20
+	// DefaultQuotaPendingTasks is Config.QuotaPendingTasks' default.
+	DefaultQuotaPendingTasks = 10000
+	// DefaultQuotaMetadataBytes is Config.QuotaMetadataBytes' default
+	// (64 MiB).
+	DefaultQuotaMetadataBytes = 64 << 20
+	// DefaultMemoryMaxTasks is Config.MemoryMaxTasks' default.
+	DefaultMemoryMaxTasks = 1_000_000
+	// DefaultMemoryMaxBytes is Config.MemoryMaxBytes' default (1 GiB).
+	DefaultMemoryMaxBytes = 1 << 30
 )
 
 // Config is the server configuration. The zero value works: New fills
@@ -141,6 +152,30 @@ type Config struct {
 	// (TASKQ_MAX_SCHEDULE_AHEAD); a later run_at is refused with 422.
 	// Default 8760h (one year).
 	MaxScheduleAhead time.Duration
+	// ListMaxBytes bounds the encoded size of one page of GET /api/tasks
+	// and GET /api/dlq (TASKQ_LIST_MAX_BYTES): a page stops early once its
+	// tasks reach it (always holding at least one task), and its
+	// next_cursor continues where it stopped. Default 4 MiB.
+	ListMaxBytes int
+	// QuotaPendingTasks bounds the tasks one owner may have pending,
+	// running or failed (to be retried) (TASKQ_QUOTA_PENDING_TASKS);
+	// creating one more is refused with 429 quota_exceeded. Zero: the
+	// default, 10000; negative: unlimited. Needs a storage implementing
+	// taskq.OwnerUsage (every storage of this module does).
+	QuotaPendingTasks int
+	// QuotaMetadataBytes bounds the metadata one owner may keep stored,
+	// summed over its tasks (terminal ones too, until deleted) as the
+	// storage encodes it (TASKQ_QUOTA_METADATA_BYTES); beyond, creating is
+	// refused with 429 quota_exceeded. Zero: the default, 64 MiB;
+	// negative: unlimited.
+	QuotaMetadataBytes int64
+	// MemoryMaxTasks and MemoryMaxBytes cap the in-memory storage, when no
+	// Deps.Store is given (TASKQ_MEMORY_MAX_TASKS, TASKQ_MEMORY_MAX_BYTES;
+	// see storage.WithLimits): creating beyond is refused with 429
+	// quota_exceeded. Zero: the defaults, 1000000 tasks and 1 GiB;
+	// negative: unlimited.
+	MemoryMaxTasks int
+	MemoryMaxBytes int64
 	// ShutdownTimeout bounds the graceful shutdown: in-flight requests and
 	// running handlers (TASKQ_SHUTDOWN_TIMEOUT). Default 30s.
 	ShutdownTimeout time.Duration
@@ -210,6 +245,21 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxScheduleAhead <= 0 {
 		c.MaxScheduleAhead = DefaultMaxScheduleAhead
+	}
+	if c.ListMaxBytes <= 0 {
+		c.ListMaxBytes = DefaultListMaxBytes
+	}
+	if c.QuotaPendingTasks == 0 {
+		c.QuotaPendingTasks = DefaultQuotaPendingTasks
+	}
+	if c.QuotaMetadataBytes == 0 {
+		c.QuotaMetadataBytes = DefaultQuotaMetadataBytes
+	}
+	if c.MemoryMaxTasks == 0 {
+		c.MemoryMaxTasks = DefaultMemoryMaxTasks
+	}
+	if c.MemoryMaxBytes == 0 {
+		c.MemoryMaxBytes = DefaultMemoryMaxBytes
 	}
 	if c.LogFormat == "" {
 		c.LogFormat = "text"

@@ -27,6 +27,7 @@ const (
 	routeMetrics     = "GET /metrics"
 	routeSchedules   = "GET /api/schedules"
 	routeOpenAPI     = "GET /api/openapi.json"
+	routeRepair      = "POST /api/admin/repair"
 )
 
 // routePatterns lists every pattern (pre-created in the HTTP metrics).
@@ -36,7 +37,7 @@ func routePatterns() []string {
 		routeListDLQ, routeRetryDLQ, routeDeleteDLQ, routeCleanupDLQ,
 		routeToken, routeCreateKey, routeListKeys, routeRevokeKey,
 		routeHealth, routeHealthRedis, routeHealthDB, routeMetrics, routeSchedules,
-		routeOpenAPI,
+		routeOpenAPI, routeRepair,
 	}
 }
 
@@ -56,6 +57,7 @@ func (s *Server) routes() {
 	s.route(routeCreateKey, admin, s.createKey)
 	s.route(routeListKeys, admin, s.listKeys)
 	s.route(routeRevokeKey, admin, s.revokeKey)
+	s.route(routeRepair, admin, s.repair)
 
 	s.route(routeSchedules, user, s.listSchedules)
 	s.route(routeOpenAPI, open, s.serveOpenAPI)

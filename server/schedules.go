@@ -184,12 +184,12 @@ func (sc *scheduler) stop(ctx context.Context) error {
 }
 
 // listSchedules serves GET /api/schedules.
-func (s *Server) listSchedules(w http.ResponseWriter, _ *http.Request, _ auth.Principal) error {
+func (s *Server) listSchedules(w http.ResponseWriter, r *http.Request, _ auth.Principal) error {
 	out := map[string]any{"schedules": []periodic.Status{}, "leader": false}
 	if s.sched != nil {
 		_, lead := s.sched.elector.Leader()
 		out["schedules"], out["leader"] = s.sched.sched.Schedules(), lead
 	}
-	writeJSON(w, http.StatusOK, out)
+	s.writeJSON(w, r, http.StatusOK, out)
 	return nil
 }

@@ -101,7 +101,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		s.queue = queue.NewMemory()
 	}
 	if s.store == nil {
-		s.store = storage.NewMemory()
+		s.store = storage.NewMemory(storage.WithLimits(cfg.MemoryMaxTasks, cfg.MemoryMaxBytes))
 	}
 	keyStore, err := defaultKeyStore(deps.Keys, s.store)
 	if err != nil {

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/url"
@@ -71,6 +72,12 @@ func (s *Server) createTask(w http.ResponseWriter, r *http.Request, p auth.Princ
 	if err != nil {
 		return err
 	}
+	if err := checkStorable(t); err != nil {
+		return err
+	}
+	if err := s.checkQuota(r.Context(), t); err != nil {
+		return err
+	}
 	stored, err := s.client.EnqueueTask(r.Context(), t)
 	switch {
 	case err == nil:
@@ -82,7 +89,7 @@ func (s *Server) createTask(w http.ResponseWriter, r *http.Request, p auth.Princ
 			return apiError(taskq.CodeConflict, "Idempotency-Key was already used with a different request")
 		}
 		w.Header().Set("Location", "/api/tasks/"+url.PathEscape(stored.ID))
-		writeJSON(w, http.StatusOK, stored)
+		s.writeJSON(w, r, http.StatusOK, stored)
 		return nil
 	case stored != nil:
 		// Stored but not queued: the worker's reconciler pushes it, so the
@@ -92,7 +99,7 @@ func (s *Server) createTask(w http.ResponseWriter, r *http.Request, p auth.Princ
 		return err
 	}
 	w.Header().Set("Location", "/api/tasks/"+url.PathEscape(stored.ID))
-	writeJSON(w, http.StatusCreated, stored)
+	s.writeJSON(w, r, http.StatusCreated, stored)
 	return nil
 }
 
@@ -109,12 +116,11 @@ func (s *Server) listTasks(w http.ResponseWriter, r *http.Request, p auth.Princi
 	if !p.CanAdmin() {
 		f.Owner = p.ID
 	}
-	page, err := s.client.List(r.Context(), f)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, pageBody(page))
-	return nil
+	return s.writePage(w, r, func(ctx context.Context, cursor string, limit int) (taskq.TaskPage, error) {
+		g := f
+		g.Cursor, g.Limit = cursor, limit
+		return s.client.List(ctx, g)
+	}, f.Cursor, f.Limit)
 }
 
 // ownTask returns the task id if p may see it, else errTaskNotFound:
@@ -139,7 +145,7 @@ func (s *Server) getTask(w http.ResponseWriter, r *http.Request, p auth.Principa
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, t)
+	s.writeJSON(w, r, http.StatusOK, t)
 	return nil
 }
 
@@ -156,6 +162,6 @@ func (s *Server) cancelTask(w http.ResponseWriter, r *http.Request, p auth.Princ
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, t)
+	s.writeJSON(w, r, http.StatusOK, t)
 	return nil
 }
