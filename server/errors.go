@@ -43,6 +43,10 @@ const (
 // defaultRetryAfter is the Retry-After of a 503 without a better hint.
 const defaultRetryAfter = 5 * time.Second
 
+// quotaRetryAfter is the Retry-After of a 429 quota_exceeded: tasks
+// finishing free a pending quota, not a clock.
+const quotaRetryAfter = 30 * time.Second
+
 // statusOf maps an error code to its HTTP status.
 func statusOf(code taskq.ErrorCode) int {
 	switch code {
@@ -109,6 +113,13 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	if status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", "Bearer")
+	}
+	if te.Code == taskq.CodeQuotaExceeded && status == http.StatusTooManyRequests {
+		ra := te.RetryAfter
+		if ra <= 0 {
+			ra = quotaRetryAfter
+		}
+		w.Header().Set("Retry-After", strconv.Itoa(int((ra+time.Second-1)/time.Second)))
 	}
 	s.writeJSON(w, r, status, errorBody{Error: d})
 }
