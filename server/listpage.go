@@ -1,9 +1,9 @@
 package server
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 
 	"github.com/taskq/taskq"
@@ -95,24 +95,31 @@ func (s *Server) writePage(w http.ResponseWriter, r *http.Request, fetch fetchPa
 	return s.writeTasks(w, encs, cursor, skipped)
 }
 
-// writeTasks writes a list body from encoded tasks.
+// writeTasks writes a list body from encoded tasks, piece by piece (no
+// copy of the whole page is built).
 func (s *Server) writeTasks(w http.ResponseWriter, encs [][]byte, cursor string, skipped []string) error {
-	var b bytes.Buffer
-	b.WriteString(`{"tasks":[`)
-	b.Write(bytes.Join(encs, []byte{','}))
-	b.WriteString(`],"next_cursor":`)
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Del("Content-Length")
+	w.WriteHeader(http.StatusOK)
+	_, _ = io.WriteString(w, `{"tasks":[`)
+	for i, e := range encs {
+		if i > 0 {
+			_, _ = io.WriteString(w, ",")
+		}
+		_, _ = w.Write(e)
+	}
+	tail := []byte(`],"next_cursor":`)
 	if cursor == "" {
-		b.WriteString("null")
+		tail = append(tail, "null"...)
 	} else {
 		c, _ := json.Marshal(cursor)
-		b.Write(c)
+		tail = append(tail, c...)
 	}
 	if len(skipped) > 0 {
 		sk, _ := json.Marshal(skipped)
-		b.WriteString(`,"skipped":`)
-		b.Write(sk)
+		tail = append(append(tail, `,"skipped":`...), sk...)
 	}
-	b.WriteByte('}')
-	writeRaw(w, http.StatusOK, b.Bytes())
+	_, _ = w.Write(append(tail, "}\n"...))
 	return nil
 }
