@@ -50,7 +50,7 @@ func TestAbuse(t *testing.T) {
 				RateLimit: 1000, RateBurst: 20, AuthRateLimit: 5, AuthFailLimit: 5, AuthBlock: time.Hour,
 				HTTPAllow:         []string{"localhost:" + iu.Port()},
 				QuotaPendingTasks: 20, QuotaMetadataBytes: 256 << 10,
-				DLQ:               taskq.DeadLetterQueueConfig{MaxSize: 6},
+				DLQ: taskq.DeadLetterQueueConfig{MaxSize: 6},
 			}, deps, true)
 			ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 			defer cancel()
