@@ -127,8 +127,9 @@ type StorageAdapter interface {
 	// MoveTaskToDeadLetter stores t (with its error) as dead_letter, entered
 	// at t.DeadLetteredAt (now when nil), unless the record is already
 	// terminal (ErrConflict). When maxSize > 0 and the DLQ would exceed it,
-	// the oldest entries are purged in the same step; their number is
-	// returned.
+	// entries are purged in the same step, each the oldest entry of the
+	// owner holding the most (never t): one owner filling the DLQ evicts
+	// its own entries. Their number is returned.
 	MoveTaskToDeadLetter(ctx context.Context, t *Task, maxSize int) (evicted int, err error)
 	// RemoveFromDeadLetter purges a DLQ entry, or returns ErrNotFound.
 	RemoveFromDeadLetter(ctx context.Context, id string) error
@@ -159,8 +160,8 @@ type Worker interface {
 
 // DeadLetterQueue holds tasks that failed for good.
 type DeadLetterQueue interface {
-	// Move puts a task in the DLQ with its final error, evicting the
-	// oldest entries beyond the size cap.
+	// Move puts a task in the DLQ with its final error, evicting beyond
+	// the size cap the oldest entries of the owner holding the most.
 	Move(ctx context.Context, t *Task, cause error) error
 	// List lists entries, oldest first.
 	List(ctx context.Context, f DeadLetterFilter) (TaskPage, error)

@@ -99,7 +99,7 @@ func (c *Config) settings() []setting {
 		{"quota-metadata-bytes", "TASKQ_QUOTA_METADATA_BYTES", "stored metadata bytes per owner; 0 = unlimited", limitInt64(&c.QuotaMetadataBytes), "67108864"},
 		{"memory-max-tasks", "TASKQ_MEMORY_MAX_TASKS", "records of the in-memory storage; 0 = unlimited", limitInt(&c.MemoryMaxTasks), "1000000"},
 		{"memory-max-bytes", "TASKQ_MEMORY_MAX_BYTES", "estimated bytes of the in-memory storage; 0 = unlimited", limitInt64(&c.MemoryMaxBytes), "1073741824"},
-		{"dlq-max-size", "TASKQ_DLQ_MAX_SIZE", "DLQ size cap, oldest evicted; -1 = unbounded", dlqSize(&c.DLQ.MaxSize), "10000"},
+		{"dlq-max-size", "TASKQ_DLQ_MAX_SIZE", "DLQ size cap, oldest entry of the largest owner evicted; -1 = unbounded", dlqSize(&c.DLQ.MaxSize), "10000"},
 		{"dlq-retention", "TASKQ_DLQ_RETENTION", "DLQ retention", dur(&c.DLQ.RetentionPeriod), "168h"},
 		{"dlq-cleanup-interval", "TASKQ_DLQ_CLEANUP_INTERVAL", "DLQ cleanup job period", dur(&c.DLQ.CleanupInterval), "1m"},
 		{"dlq-retry-limit", "TASKQ_DLQ_RETRY_LIMIT", "DLQ retries per task", posInt(&c.DLQ.RetryLimit), "3"},
