@@ -1,16 +1,18 @@
 -- 0005: per-owner usage counters (taskq.OwnerUsage) for quotas, and the
--- index behind the owner-fair DLQ size cap.
+-- indexes behind the owner-fair DLQ size cap.
 --
 -- owner_usage holds, per owner ('' for tasks without one): active (tasks
 -- pending, running or failed), metadata_bytes (the summed length of the
--- text form of metadata) and dead_letter (DLQ entries). Statement-level
--- triggers keep it exact in the same transaction as every change of
--- tasks, so reading an owner's usage is one primary-key lookup. No
--- statement of the store changes a task's metadata or owner, so an update
--- counts statuses only. Rows are
--- upserted in owner order, so two statements never wait on each other's
--- owners in opposite orders. A statement that changes no counted value
--- (pending -> running) writes nothing.
+-- text form of metadata) and dead_letter (DLQ entries). Triggers keep it
+-- exact in the transaction of every change of tasks, so reading an
+-- owner's usage is one primary-key lookup:
+--
+-- * inserts and deletes (batches of creations, DLQ cleanups, retention)
+--   are counted per statement, grouped by owner, upserted in owner order;
+-- * no statement of the store changes a task's metadata or owner, so an
+--   update counts statuses only, per row, and only when a counted value
+--   changes: the WHEN clause leaves the hot pending -> running update
+--   without any trigger call.
 CREATE TABLE {schema}.owner_usage (
     owner          text   PRIMARY KEY,
     active         bigint NOT NULL DEFAULT 0,
@@ -23,48 +25,52 @@ SELECT owner, count(*) FILTER (WHERE active), coalesce(sum(octet_length(metadata
        count(*) FILTER (WHERE status = 'dead_letter')
 FROM {schema}.tasks GROUP BY owner;
 
-CREATE FUNCTION {schema}.owner_usage_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION {schema}.owner_usage_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF TG_OP = 'INSERT' THEN
-        INSERT INTO {schema}.owner_usage AS u (owner, active, metadata_bytes, dead_letter)
-        SELECT owner, count(*) FILTER (WHERE active), coalesce(sum(octet_length(metadata::text)), 0),
-               count(*) FILTER (WHERE status = 'dead_letter')
-        FROM new_rows GROUP BY owner ORDER BY owner
-        ON CONFLICT (owner) DO UPDATE SET active = u.active + EXCLUDED.active,
-            metadata_bytes = u.metadata_bytes + EXCLUDED.metadata_bytes,
-            dead_letter = u.dead_letter + EXCLUDED.dead_letter;
-    ELSIF TG_OP = 'DELETE' THEN
-        UPDATE {schema}.owner_usage u SET active = u.active - d.a, metadata_bytes = u.metadata_bytes - d.m,
-            dead_letter = u.dead_letter - d.d
-        FROM (SELECT owner, count(*) FILTER (WHERE active) a, coalesce(sum(octet_length(metadata::text)), 0) m,
-                     count(*) FILTER (WHERE status = 'dead_letter') d
-              FROM old_rows GROUP BY owner ORDER BY owner) d
-        WHERE u.owner = d.owner;
-    ELSE
-        INSERT INTO {schema}.owner_usage AS u (owner, active, dead_letter)
-        SELECT owner, sum(a), sum(d) FROM (
-            SELECT owner, -count(*) FILTER (WHERE active) a, -count(*) FILTER (WHERE status = 'dead_letter') d
-            FROM old_rows GROUP BY owner
-            UNION ALL
-            SELECT owner, count(*) FILTER (WHERE active), count(*) FILTER (WHERE status = 'dead_letter')
-            FROM new_rows GROUP BY owner) c
-        GROUP BY owner HAVING sum(a) <> 0 OR sum(d) <> 0 ORDER BY owner
-        ON CONFLICT (owner) DO UPDATE SET active = u.active + EXCLUDED.active,
-            dead_letter = u.dead_letter + EXCLUDED.dead_letter;
-    END IF;
+    INSERT INTO {schema}.owner_usage AS u (owner, active, metadata_bytes, dead_letter)
+    SELECT owner, count(*) FILTER (WHERE active), coalesce(sum(octet_length(metadata::text)), 0),
+           count(*) FILTER (WHERE status = 'dead_letter')
+    FROM new_rows GROUP BY owner ORDER BY owner
+    ON CONFLICT (owner) DO UPDATE SET active = u.active + EXCLUDED.active,
+        metadata_bytes = u.metadata_bytes + EXCLUDED.metadata_bytes,
+        dead_letter = u.dead_letter + EXCLUDED.dead_letter;
+    RETURN NULL;
+END
+$$;
+
+CREATE FUNCTION {schema}.owner_usage_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE {schema}.owner_usage u SET active = u.active - d.a, metadata_bytes = u.metadata_bytes - d.m,
+        dead_letter = u.dead_letter - d.d
+    FROM (SELECT owner, count(*) FILTER (WHERE active) a, coalesce(sum(octet_length(metadata::text)), 0) m,
+                 count(*) FILTER (WHERE status = 'dead_letter') d
+          FROM old_rows GROUP BY owner ORDER BY owner) d
+    WHERE u.owner = d.owner;
+    RETURN NULL;
+END
+$$;
+
+CREATE FUNCTION {schema}.owner_usage_updated() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE {schema}.owner_usage
+    SET active = active + (CASE WHEN NEW.active THEN 1 ELSE 0 END) - (CASE WHEN OLD.active THEN 1 ELSE 0 END),
+        dead_letter = dead_letter + (CASE WHEN NEW.status = 'dead_letter' THEN 1 ELSE 0 END)
+                                  - (CASE WHEN OLD.status = 'dead_letter' THEN 1 ELSE 0 END)
+    WHERE owner = NEW.owner;
     RETURN NULL;
 END
 $$;
 
 CREATE TRIGGER owner_usage_inserted AFTER INSERT ON {schema}.tasks
     REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION {schema}.owner_usage_changed();
-CREATE TRIGGER owner_usage_updated AFTER UPDATE ON {schema}.tasks
-    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION {schema}.owner_usage_changed();
+    FOR EACH STATEMENT EXECUTE FUNCTION {schema}.owner_usage_inserted();
 CREATE TRIGGER owner_usage_deleted AFTER DELETE ON {schema}.tasks
     REFERENCING OLD TABLE AS old_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION {schema}.owner_usage_changed();
+    FOR EACH STATEMENT EXECUTE FUNCTION {schema}.owner_usage_deleted();
+CREATE TRIGGER owner_usage_updated AFTER UPDATE OF status ON {schema}.tasks
+    FOR EACH ROW WHEN (OLD.active IS DISTINCT FROM NEW.active
+        OR (OLD.status = 'dead_letter') IS DISTINCT FROM (NEW.status = 'dead_letter'))
+    EXECUTE FUNCTION {schema}.owner_usage_updated();
 
 -- The owner-fair DLQ size cap evicts the oldest entry of one owner.
 CREATE INDEX tasks_dlq_owner_idx ON {schema}.tasks (owner, dead_lettered_at, id) WHERE rare_status = 'dead_letter';
