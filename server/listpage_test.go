@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -116,5 +115,5 @@ func TestListPageCapSetting(t *testing.T) {
 	require.Equal(t, 65536, c.ListMaxBytes)
 	require.Equal(t, DefaultListMaxBytes, DefaultConfig().ListMaxBytes)
 	_, err = LoadConfig([]string{"--list-max-bytes", "0"}, func(string) string { return "" })
-	require.ErrorContains(t, err, fmt.Sprint("--list-max-bytes"))
+	require.ErrorContains(t, err, "--list-max-bytes")
 }

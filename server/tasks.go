@@ -11,24 +11,6 @@ import (
 	"github.com/taskq/taskq/auth"
 )
 
-// taskList is the body of GET /api/tasks and GET /api/dlq.
-type taskList struct {
-	Tasks      []*taskq.Task `json:"tasks"`
-	NextCursor *string       `json:"next_cursor"`
-}
-
-func pageBody(p taskq.TaskPage) taskList {
-	out := taskList{Tasks: p.Tasks}
-	if out.Tasks == nil {
-		out.Tasks = []*taskq.Task{}
-	}
-	if p.NextCursor != "" {
-		c := p.NextCursor
-		out.NextCursor = &c
-	}
-	return out
-}
-
 // typeNames returns the registered task types, sorted.
 func (s *Server) typeNames() []string {
 	out := make([]string, 0, len(s.types))
