@@ -14,6 +14,10 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/taskq/taskq"
+	"github.com/taskq/taskq/internal/testenv"
+	"github.com/taskq/taskq/storage/postgres"
 )
 
 // TestMain runs main when the test binary is re-executed as the server.
@@ -128,4 +132,41 @@ func TestRunConfigErrors(t *testing.T) {
 	out.Reset()
 	require.Equal(t, 0, run([]string{"-help"}, func(string) string { return "" }, &out, &errOut))
 	require.Contains(t, out.String(), "TASKQ_REDIS_URL")
+}
+
+// TestRepairSubcommand runs "taskq-server repair" on a PostgreSQL storage
+// holding a record with a year-10000 time written by SQL: it is clamped,
+// the result printed as JSON, and the exit code 0. On the in-memory
+// storage there is nothing to repair.
+func TestRepairSubcommand(t *testing.T) {
+	t.Parallel()
+	var out, errOut bytes.Buffer
+	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+	require.Equal(t, 0, run([]string{"repair"}, env(nil), &out, &errOut), errOut.String())
+	require.JSONEq(t, `{"scanned":0,"repaired":0,"deleted":0,"failed":0}`, out.String())
+
+	if _, err := exec.LookPath("initdb"); err != nil && !testenv.IntegrationRequired() {
+		t.Skip("PostgreSQL not installed")
+	}
+	pg := testenv.StartPostgres(t)
+	url := pg.NewDatabase(t)
+	ctx := t.Context()
+	store, err := postgres.Open(ctx, url, postgres.Config{})
+	require.NoError(t, err)
+	defer store.Close()
+	for i := range 3 {
+		now := time.Now().UTC()
+		tk := &taskq.Task{ID: taskq.NewID(), Type: "noop", Status: taskq.StatusPending, Queue: taskq.DefaultQueue,
+			Created: now, Updated: now, RunAt: now}
+		_, err := store.CreateTask(ctx, tk)
+		require.NoError(t, err)
+		if i == 0 {
+			_, err = store.Pool().Exec(ctx, "UPDATE taskq.tasks SET run_at = '10000-06-01T00:00:00Z' WHERE id = $1", tk.ID)
+			require.NoError(t, err)
+		}
+	}
+	out.Reset()
+	errOut.Reset()
+	require.Equal(t, 0, run([]string{"repair", "--database-url", url}, env(nil), &out, &errOut), errOut.String())
+	require.JSONEq(t, `{"scanned":3,"repaired":1,"deleted":0,"failed":0}`, out.String())
 }
