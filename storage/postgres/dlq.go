@@ -24,7 +24,7 @@ const (
 	SELECT (SELECT count(*) FROM upd), (SELECT status FROM cur)`
 
 	// dlqExcessSQL is how many entries the DLQ holds beyond $1, from the
-	// owner usage counters (see migrations/0005_owner_usage.sql).
+	// owner usage counters (see migrations/0006_owner_usage.sql).
 	dlqExcessSQL = `SELECT greatest(coalesce(sum(dead_letter), 0) - $1, 0) FROM {schema}.owner_usage`
 
 	// evictDLQSQL purges one entry other than the one just moved ($1): the

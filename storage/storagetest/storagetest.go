@@ -45,6 +45,7 @@ func Run(t *testing.T, newStore func(t *testing.T) taskq.StorageAdapter) {
 		{"Metadata", testMetadata},
 		{"OwnerUsage", testOwnerUsage},
 		{"DLQOwnerFair", testDLQOwnerFair},
+		{"TraceContext", testTraceContext},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()

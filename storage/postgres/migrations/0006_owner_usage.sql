@@ -1,4 +1,4 @@
--- 0005: per-owner usage counters (taskq.OwnerUsage) for quotas, and the
+-- 0006: per-owner usage counters (taskq.OwnerUsage) for quotas, and the
 -- indexes behind the owner-fair DLQ size cap.
 --
 -- owner_usage holds, per owner ('' for tasks without one): active (tasks
