@@ -42,6 +42,12 @@ type Config struct {
 	// ReconcileAfter is how long a record must be unchanged before the
 	// reconciler pushes it. Default 1m.
 	ReconcileAfter time.Duration
+	// NoOutboxRelay keeps the worker from running the storage's outbox
+	// relay (taskq.OutboxRelay: storage/postgres pushes the tasks created
+	// inside its users' transactions to the queue once they commit). By
+	// default every worker runs one and they share the work; set this
+	// where another process runs it (or the reconciler's delay is enough).
+	NoOutboxRelay bool
 	// DefaultTimeout bounds an attempt of a task without its own timeout
 	// nor a task type timeout. Default 30m.
 	DefaultTimeout time.Duration

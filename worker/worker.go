@@ -238,6 +238,10 @@ func (w *Worker) Start(ctx context.Context) error {
 		w.bgWG.Add(1)
 		go w.every(w.cfg.ReconcileInterval, w.reconcileAll)
 	}
+	if r, ok := w.store.(taskq.OutboxRelay); ok && !w.cfg.NoOutboxRelay {
+		w.bgWG.Add(1)
+		go w.relayOutbox(r)
+	}
 	w.log.InfoContext(ctx, "worker started", "queues", w.cfg.Queues, "concurrency", w.cfg.Concurrency)
 	return nil
 }
