@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
@@ -126,6 +127,92 @@ func (e *TxEnqueuer) EnqueueTaskTx(ctx context.Context, tx pgx.Tx, t *taskq.Task
 		// The conflicting record was deleted meanwhile: insert again.
 	}
 	return nil, conflict(op, "task keeps conflicting with concurrent changes")
+}
+
+// EnqueueManyTx creates the tasks of reqs inside tx, as Client.EnqueueMany
+// does outside of one: all or nothing. A duplicate id or idempotency key
+// (also one repeated within reqs) stores none of them and returns an error
+// matching taskq.ErrDuplicate. The inserts run under a savepoint of tx, in
+// one round trip: on any error tx is left as it was before the call, still
+// usable.
+func (e *TxEnqueuer) EnqueueManyTx(ctx context.Context, tx pgx.Tx, reqs []taskq.EnqueueRequest) ([]*taskq.Task, error) {
+	const op = "enqueue tasks in transaction"
+	if tx == nil {
+		return nil, invalidInput(op, "nil transaction")
+	}
+	tasks := make([]*taskq.Task, len(reqs))
+	rows := make([]taskRow, len(reqs))
+	for i, r := range reqs {
+		var t *taskq.Task
+		var err error
+		switch {
+		case r.Args != nil && (r.Type != "" || r.Metadata != nil):
+			err = &taskq.Error{Code: taskq.CodeValidation, Message: fmt.Sprintf("request %d: Args excludes Type and Metadata", i)}
+		case r.Args != nil:
+			t, err = e.client.NewArgsTask(r.Args, r.Options...)
+		default:
+			t, err = e.client.NewTask(r.Type, r.Metadata, r.Options...)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if rows[i], err = e.store.encodeTask(op, t, true); err != nil {
+			return nil, err
+		}
+		tasks[i] = t
+	}
+	if len(tasks) == 0 {
+		return tasks, nil
+	}
+	sp, err := tx.Begin(ctx) // SAVEPOINT
+	if err != nil {
+		return nil, mapError(op, err)
+	}
+	inserted, err := e.insertAll(ctx, sp, rows, tasks)
+	if err == nil && inserted < len(tasks) {
+		err = duplicate(nil)
+	}
+	if err != nil {
+		_ = sp.Rollback(ctx) // ROLLBACK TO SAVEPOINT: tx is as before
+		return nil, err
+	}
+	if err := sp.Commit(ctx); err != nil { // RELEASE SAVEPOINT
+		return nil, mapError(op, err)
+	}
+	out := make([]*taskq.Task, len(tasks))
+	for i, t := range tasks {
+		out[i] = t.Clone()
+		if rows[i].md != nil {
+			out[i].Metadata = rows[i].md
+		}
+	}
+	return out, nil
+}
+
+// insertAll sends the inserts of tasks in one batch and returns how many
+// stored their task.
+func (e *TxEnqueuer) insertAll(ctx context.Context, tx pgx.Tx, rows []taskRow, tasks []*taskq.Task) (int, error) {
+	b := &pgx.Batch{}
+	for i, t := range tasks {
+		b.Queue(e.insert, rows[i].insertValues(t)...)
+	}
+	br := tx.SendBatch(ctx, b)
+	inserted := 0
+	var firstErr error
+	for range tasks {
+		var id pgtype.UUID
+		switch err := br.QueryRow().Scan(&id); {
+		case err == nil:
+			inserted++
+		case errors.Is(err, pgx.ErrNoRows):
+		case firstErr == nil:
+			firstErr = err
+		}
+	}
+	if err := br.Close(); err != nil && firstErr == nil {
+		firstErr = err
+	}
+	return inserted, mapError("enqueue tasks in transaction", firstErr)
 }
 
 // existingIn returns, read in tx, the record a refused insert collided

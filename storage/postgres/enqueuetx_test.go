@@ -407,3 +407,58 @@ func waitForLockWait(t *testing.T, s *postgres.Store) {
 		time.Sleep(5 * time.Millisecond) // polling a server view: nothing to wait on
 	}
 }
+
+// EnqueueManyTx is all or nothing, like Client.EnqueueMany: a duplicate
+// key (within the requests or already stored) stores none of the batch,
+// and the caller's transaction goes on as before the call.
+func TestEnqueueManyTx(t *testing.T) {
+	t.Parallel()
+	rec := newPushRecorder()
+	f := newTxFixture(t, postgres.Config{}, rec)
+	ctx := t.Context()
+
+	tx, err := f.store.Pool().Begin(ctx)
+	require.NoError(t, err)
+	defer func() { _ = tx.Rollback(ctx) }()
+	order := taskq.NewID()
+	_, err = tx.Exec(ctx, `INSERT INTO public.orders (id) VALUES ($1)`, order)
+	require.NoError(t, err)
+	tasks, err := f.enq.EnqueueManyTx(ctx, tx, []taskq.EnqueueRequest{
+		{Args: receipt{Order: order, Cents: 1}},
+		{Type: "x", Metadata: map[string]any{"n": 1}, Options: []taskq.EnqueueOption{taskq.WithIdempotencyKey("m1")}},
+		{Type: "y", Options: []taskq.EnqueueOption{taskq.WithDelay(time.Hour)}},
+	})
+	require.NoError(t, err)
+	require.Len(t, tasks, 3)
+	require.Equal(t, "receipt.send", tasks[0].Type)
+	require.Equal(t, json.Number("1"), tasks[1].Metadata["n"])
+
+	// Duplicates: within the batch, and against the key stored above.
+	for _, reqs := range [][]taskq.EnqueueRequest{
+		{{Type: "z", Options: []taskq.EnqueueOption{taskq.WithIdempotencyKey("m2")}},
+			{Type: "z", Options: []taskq.EnqueueOption{taskq.WithIdempotencyKey("m2")}}},
+		{{Type: "z"}, {Type: "z", Options: []taskq.EnqueueOption{taskq.WithIdempotencyKey("m1")}}},
+	} {
+		got, err := f.enq.EnqueueManyTx(ctx, tx, reqs)
+		require.ErrorIs(t, err, taskq.ErrDuplicate)
+		require.Nil(t, got)
+	}
+	_, err = f.enq.EnqueueManyTx(ctx, tx, []taskq.EnqueueRequest{{Args: receipt{}, Type: "x"}})
+	require.ErrorIs(t, err, taskq.ErrValidation)
+	none, err := f.enq.EnqueueManyTx(ctx, tx, nil)
+	require.NoError(t, err)
+	require.Empty(t, none)
+	require.NoError(t, tx.Commit(ctx), "the transaction survived the refused batches")
+
+	require.True(t, f.orderExists(t, order))
+	page, err := f.store.ListTasks(ctx, taskq.TaskFilter{})
+	require.NoError(t, err)
+	require.Len(t, page.Tasks, 3, "only the first batch was stored")
+	n, err := f.store.Relay(rec, postgres.RelayConfig{}).Flush(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 3, n)
+	st, err := rec.Stats(ctx, "txq")
+	require.NoError(t, err)
+	require.Equal(t, int64(2), st.Ready[taskq.PriorityMedium])
+	require.Equal(t, int64(1), st.Scheduled)
+}
