@@ -26,7 +26,7 @@ const relayRetryMin = 100 * time.Millisecond
 // tasks before committing: rolled back, the rows are there again.
 const takeOutboxSQL = `WITH taken AS (
 		DELETE FROM {schema}.task_outbox
-		WHERE seq IN (SELECT seq FROM {schema}.task_outbox ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED)
+		WHERE seq = ANY (ARRAY(SELECT seq FROM {schema}.task_outbox ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED))
 		RETURNING seq, task_id)
 	SELECT taken.task_id::text, t.queue, t.priority, t.run_at, t.created, t.status
 	FROM taken LEFT JOIN {schema}.tasks t ON t.id = taken.task_id
