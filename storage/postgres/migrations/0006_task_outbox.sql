@@ -1,4 +1,4 @@
--- 0005: the outbox of tasks enqueued inside a caller's transaction
+-- 0006: the outbox of tasks enqueued inside a caller's transaction
 -- (TxEnqueuer) on a store whose queue lives elsewhere (Redis, memory).
 --
 -- The transaction writes the task record and one row here; both become
