@@ -92,10 +92,17 @@ func (e *TxEnqueuer) EnqueueArgsTx(ctx context.Context, tx pgx.Tx, args taskq.Ar
 
 // EnqueueTaskTx stores inside tx a task built by Client.NewTask or
 // Client.NewArgsTask (see EnqueueTx).
-func (e *TxEnqueuer) EnqueueTaskTx(ctx context.Context, tx pgx.Tx, t *taskq.Task) (*taskq.Task, error) {
+func (e *TxEnqueuer) EnqueueTaskTx(ctx context.Context, tx pgx.Tx, t *taskq.Task) (_ *taskq.Task, err error) {
 	const op = "enqueue task in transaction"
 	if tx == nil {
 		return nil, invalidInput(op, "nil transaction")
+	}
+	if tr := e.client.Config().Tracer; tr != nil && t != nil {
+		// The client's tracer records the enqueue's trace context in the
+		// task before it is stored, as for Client.Enqueue.
+		var end func(error)
+		ctx, end = tr.StartEnqueue(ctx, []*taskq.Task{t})
+		defer func() { end(err) }()
 	}
 	s := e.store
 	row, err := s.encodeTask(op, t, true)
@@ -135,13 +142,12 @@ func (e *TxEnqueuer) EnqueueTaskTx(ctx context.Context, tx pgx.Tx, t *taskq.Task
 // matching taskq.ErrDuplicate. The inserts run under a savepoint of tx, in
 // one round trip: on any error tx is left as it was before the call, still
 // usable.
-func (e *TxEnqueuer) EnqueueManyTx(ctx context.Context, tx pgx.Tx, reqs []taskq.EnqueueRequest) ([]*taskq.Task, error) {
+func (e *TxEnqueuer) EnqueueManyTx(ctx context.Context, tx pgx.Tx, reqs []taskq.EnqueueRequest) (_ []*taskq.Task, err error) {
 	const op = "enqueue tasks in transaction"
 	if tx == nil {
 		return nil, invalidInput(op, "nil transaction")
 	}
 	tasks := make([]*taskq.Task, len(reqs))
-	rows := make([]taskRow, len(reqs))
 	for i, r := range reqs {
 		var t *taskq.Task
 		var err error
@@ -156,13 +162,21 @@ func (e *TxEnqueuer) EnqueueManyTx(ctx context.Context, tx pgx.Tx, reqs []taskq.
 		if err != nil {
 			return nil, err
 		}
-		if rows[i], err = e.store.encodeTask(op, t, true); err != nil {
-			return nil, err
-		}
 		tasks[i] = t
 	}
 	if len(tasks) == 0 {
 		return tasks, nil
+	}
+	if tr := e.client.Config().Tracer; tr != nil {
+		var end func(error)
+		ctx, end = tr.StartEnqueue(ctx, tasks)
+		defer func() { end(err) }()
+	}
+	rows := make([]taskRow, len(tasks))
+	for i, t := range tasks {
+		if rows[i], err = e.store.encodeTask(op, t, true); err != nil {
+			return nil, err
+		}
 	}
 	sp, err := tx.Begin(ctx) // SAVEPOINT
 	if err != nil {

@@ -464,3 +464,63 @@ func TestEnqueueManyTx(t *testing.T) {
 	require.Equal(t, int64(2), st.Ready[taskq.PriorityMedium])
 	require.Equal(t, int64(1), st.Scheduled)
 }
+
+// stampTracer records enqueue spans and stamps a trace context on the
+// tasks, as taskqotel's tracer does.
+type stampTracer struct {
+	mu    sync.Mutex
+	spans []int // tasks per enqueue span
+	errs  []error
+}
+
+func (s *stampTracer) StartEnqueue(ctx context.Context, ts []*taskq.Task) (context.Context, func(error)) {
+	for _, t := range ts {
+		t.TraceContext = map[string]string{"traceparent": "00-" + t.ID}
+	}
+	return ctx, func(err error) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.spans = append(s.spans, len(ts))
+		s.errs = append(s.errs, err)
+	}
+}
+
+func (s *stampTracer) StartAttempt(ctx context.Context, _ *taskq.Task) (context.Context, func(taskq.Outcome, error)) {
+	return ctx, func(taskq.Outcome, error) {}
+}
+
+// The client's tracer sees transactional enqueues as it sees
+// Client.Enqueue: one span per call, and the trace context stored with
+// the tasks.
+func TestEnqueueTxTracesWithTheClientsTracer(t *testing.T) {
+	t.Parallel()
+	s := postgres.NewTestStore(t, postgres.Config{})
+	tr := &stampTracer{}
+	c, err := taskq.NewClient(s, queue.NewMemory(), taskq.ClientConfig{Tracer: tr})
+	require.NoError(t, err)
+	enq, err := postgres.NewTxEnqueuer(s, c)
+	require.NoError(t, err)
+	ctx := t.Context()
+	var one *taskq.Task
+	var many []*taskq.Task
+	err = pgx.BeginFunc(ctx, s.Pool(), func(tx pgx.Tx) error {
+		var err error
+		if one, err = enq.EnqueueTx(ctx, tx, "x", nil, taskq.WithIdempotencyKey("k")); err != nil {
+			return err
+		}
+		_, dupErr := enq.EnqueueTx(ctx, tx, "x", nil, taskq.WithIdempotencyKey("k"))
+		require.ErrorIs(t, dupErr, taskq.ErrDuplicate)
+		many, err = enq.EnqueueManyTx(ctx, tx, []taskq.EnqueueRequest{{Type: "y"}, {Type: "z"}})
+		return err
+	})
+	require.NoError(t, err)
+	for _, tk := range append([]*taskq.Task{one}, many...) {
+		got, err := s.GetTask(ctx, tk.ID)
+		require.NoError(t, err)
+		require.Equal(t, map[string]string{"traceparent": "00-" + tk.ID}, got.TraceContext)
+	}
+	require.Equal(t, []int{1, 1, 2}, tr.spans)
+	require.NoError(t, tr.errs[0])
+	require.ErrorIs(t, tr.errs[1], taskq.ErrDuplicate, "the span ends with the call's error")
+	require.NoError(t, tr.errs[2])
+}
