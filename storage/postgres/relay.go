@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/taskq/taskq"
+	"github.com/taskq/taskq/internal/pgschema"
 )
 
 // Defaults of RelayConfig.
@@ -51,12 +53,15 @@ type RelayConfig struct {
 }
 
 // Relay pushes the tasks that TxEnqueuer created in committed transactions
-// from the store's outbox to a taskq.Queue (Redis, for example). It LISTENs
-// for the notification each such commit sends, on one connection of its
-// own, so that a task reaches the queue a few milliseconds after its
-// commit; it also sweeps the outbox when it starts and every
-// SweepInterval, so rows left behind by a relay that was killed between a
-// commit and its push, or whose push failed, are pushed too.
+// from the store's outbox to a taskq.Queue (Redis, for example). One relay
+// per schema, the holder of the schema's relay lock (a session advisory
+// lock on a connection of its own), LISTENs for the notification each
+// such commit sends, so that a task reaches the queue a few milliseconds
+// after its commit; the others try to take the lock every SweepInterval,
+// so one of them listens soon after the listening one is gone. Every relay
+// also sweeps the outbox when it starts and every SweepInterval, so rows
+// left behind by a relay that was killed between a commit and its push,
+// or whose push failed, are pushed too.
 //
 // A relay takes rows with FOR UPDATE SKIP LOCKED in a transaction of its
 // own, pushes their tasks (idempotently by task id), and deletes them when
@@ -76,6 +81,8 @@ type Relay struct {
 	log     *slog.Logger
 	take    string
 	channel string
+	lockKey int64       // the schema's relay lock: its holder listens
+	leading atomic.Bool // set while this relay holds it and listens
 }
 
 var _ taskq.OutboxRelay = (*Store)(nil)
@@ -96,7 +103,8 @@ func (s *Store) Relay(queue taskq.Queue, cfg RelayConfig) *Relay {
 		log = s.log
 	}
 	return &Relay{store: s, queue: queue, cfg: cfg, log: log.With("component", "outbox.relay"),
-		take: s.q.expand(takeOutboxSQL), channel: outboxChannel(s.cfg.Schema)}
+		take: s.q.expand(takeOutboxSQL), channel: outboxChannel(s.cfg.Schema),
+		lockKey: pgschema.LockKey(s.cfg.Schema, "outbox_relay")}
 }
 
 // outboxChannel is the NOTIFY channel of the outbox of schema (the insert
@@ -132,17 +140,23 @@ func (r *Relay) Run(ctx context.Context) error {
 	if r.queue == nil {
 		return errors.New("postgres: Relay needs a taskq.Queue")
 	}
-	lis := newListener(r.store.pool, r.channel, r.log)
-	defer lis.stop()
-	lis.listening() // connect and LISTEN in the background
+	wake := make(chan struct{}, 1)
+	lctx, stopListening := context.WithCancel(ctx)
+	listening := make(chan struct{})
+	go func() {
+		defer close(listening)
+		r.listen(lctx, wake)
+	}()
+	defer func() {
+		stopListening()
+		<-listening
+	}()
 	sweep := time.NewTicker(r.cfg.SweepInterval)
 	defer sweep.Stop()
 	retry := time.Duration(0)
 	for {
-		// Register before looking: a commit after the look wakes this
-		// loop; one before it is seen by the look. The listener coming up
-		// (again) wakes it too, for what was committed while it was down.
-		wake := lis.register("")
+		// A notification arriving during the look leaves a signal in wake,
+		// so the loop looks again: none is lost.
 		_, err := r.Flush(ctx)
 		if ctx.Err() != nil {
 			return nil

@@ -171,3 +171,45 @@ func waitUntil(t *testing.T, d time.Duration, what string, cond func() bool) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// One relay per schema listens (the holder of the relay lock); another
+// one waits, sweeping, and takes over when the first stops.
+func TestOneRelayListensAndAnotherTakesOver(t *testing.T) {
+	t.Parallel()
+	rec := newPushRecorder()
+	f := newTxFixture(t, postgres.Config{}, rec)
+	ctx := t.Context()
+
+	// A alone, sweeping hourly: only its listening can push promptly.
+	ctxA, stopA := context.WithCancel(ctx)
+	a := f.store.Relay(rec, postgres.RelayConfig{SweepInterval: time.Hour})
+	doneA := make(chan error, 1)
+	go func() { doneA <- a.Run(ctxA) }()
+	t.Cleanup(func() { stopA(); <-doneA })
+	waitUntil(t, 10*time.Second, "relay A leads", a.Leading)
+	_, first := f.placeOrder(t, true)
+	require.Equal(t, first.ID, rec.next(t, 10*time.Second))
+
+	b := f.store.Relay(rec, postgres.RelayConfig{SweepInterval: 100 * time.Millisecond})
+	runRelay(t, b)
+	waitUntil(t, 10*time.Second, "relay B tried the lock", func() bool {
+		var n int
+		require.NoError(t, f.store.Pool().QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
+			WHERE datname = current_database() AND state = 'idle' AND query LIKE 'SELECT pg_try_advisory_lock%'`).Scan(&n))
+		return n == 1
+	})
+	require.True(t, a.Leading())
+	require.False(t, b.Leading(), "the lock is A's")
+	var locks int
+	require.NoError(t, f.store.Pool().QueryRow(ctx, `SELECT count(*) FROM pg_locks
+		WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`).Scan(&locks))
+	require.Equal(t, 1, locks)
+
+	stopA()
+	require.NoError(t, <-doneA)
+	doneA <- nil // for the cleanup
+	require.False(t, a.Leading())
+	waitUntil(t, 10*time.Second, "relay B takes over", b.Leading)
+	_, second := f.placeOrder(t, true)
+	require.Equal(t, second.ID, rec.next(t, 10*time.Second))
+}
