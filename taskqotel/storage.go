@@ -11,15 +11,29 @@ import (
 )
 
 // Storage returns s with a client span around each call
-// ("taskq.storage.<Method>") except Ping. taskq.StorageIdentity is kept
-// when s has it.
+// ("taskq.storage.<Method>") except Ping. taskq.StorageIdentity and
+// taskq.OutboxRelay are kept when s has them.
 func (t *Tracer) Storage(s taskq.StorageAdapter) taskq.StorageAdapter {
 	base := &tracedStorage{s: s, t: t, backend: fmt.Sprintf("%T", s)}
-	if si, ok := s.(taskq.StorageIdentity); ok {
+	si, ident := s.(taskq.StorageIdentity)
+	or, outbox := s.(taskq.OutboxRelay)
+	switch {
+	case ident && outbox:
+		return struct {
+			*tracedStorage
+			taskq.StorageIdentity
+			taskq.OutboxRelay
+		}{base, si, or}
+	case ident:
 		return struct {
 			*tracedStorage
 			taskq.StorageIdentity
 		}{base, si}
+	case outbox:
+		return struct {
+			*tracedStorage
+			taskq.OutboxRelay
+		}{base, or}
 	}
 	return base
 }
