@@ -48,7 +48,7 @@ type TxEnqueuer struct {
 
 // NewTxEnqueuer returns a TxEnqueuer that writes into store the tasks
 // client builds. The client's storage and queue are not used: only its
-// ClientConfig (default queue, retries, schedule bound, clock).
+// ClientConfig (default queue, retries, schedule bound, clock, tracer).
 func NewTxEnqueuer(store *Store, client *taskq.Client) (*TxEnqueuer, error) {
 	if store == nil {
 		return nil, errors.New("postgres: NewTxEnqueuer needs a *Store")

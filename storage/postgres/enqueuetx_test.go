@@ -391,6 +391,27 @@ func TestEnqueueTxIdempotencyKey(t *testing.T) {
 	}
 }
 
+// Under REPEATABLE READ, a key committed by a transaction the snapshot
+// does not see is a serialization failure (retry the transaction), as
+// documented on EnqueueTx.
+func TestEnqueueTxRepeatableReadKeyConflict(t *testing.T) {
+	t.Parallel()
+	f := newTxFixture(t, postgres.Config{}, nil)
+	ctx := t.Context()
+	tx, err := f.store.Pool().BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead})
+	require.NoError(t, err)
+	defer func() { _ = tx.Rollback(ctx) }()
+	_, err = tx.Exec(ctx, `SELECT 1`) // takes the snapshot
+	require.NoError(t, err)
+	_, err = f.client.Enqueue(ctx, "x", nil, taskq.WithIdempotencyKey("rr"))
+	require.NoError(t, err)
+	_, err = f.enq.EnqueueTx(ctx, tx, "x", nil, taskq.WithIdempotencyKey("rr"))
+	require.ErrorIs(t, err, taskq.ErrUnavailable)
+	var te *taskq.Error
+	require.ErrorAs(t, err, &te)
+	require.True(t, te.Retryable)
+}
+
 // waitForLockWait waits until a backend of the store's database waits
 // on a lock.
 func waitForLockWait(t *testing.T, s *postgres.Store) {
