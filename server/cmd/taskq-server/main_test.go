@@ -65,8 +65,8 @@ func TestSignalShutdown(t *testing.T) {
 					t.Fatalf("no listening line:\n%s", logs.String())
 				}
 			}
-			require.Contains(t, logs.String(), "in-memory queue")
-			require.Contains(t, logs.String(), "in-memory storage")
+			require.Contains(t, logs.String(), "in-memory queue and storage")
+			require.Contains(t, logs.String(), `"deployment":"memory"`)
 			require.Contains(t, logs.String(), `"level":"WARN","msg":"TASKQ_JWT_SECRET is empty`)
 
 			client := &http.Client{Timeout: 5 * time.Second}
@@ -76,7 +76,7 @@ func TestSignalShutdown(t *testing.T) {
 			resp.Body.Close()
 			client.CloseIdleConnections()
 			require.Equal(t, http.StatusOK, resp.StatusCode)
-			require.JSONEq(t, `{"status":"ok","components":{"redis":"not_configured","db":"not_configured"}}`, string(body))
+			require.JSONEq(t, `{"status":"ok","deployment":"memory","components":{"redis":"not_configured","db":"not_configured"}}`, string(body))
 
 			// With no TASKQ_ADMIN_KEY on memory storage, a key is generated
 			// so the embedded default is usable; stderr is no terminal here,
