@@ -25,8 +25,8 @@ type backend struct {
 }
 
 // backends lists the backend kinds the end-to-end tests run on: memory,
-// PostgreSQL storage, the Redis queue, and Redis + PostgreSQL (see
-// backends_test.go). Without the servers those kinds skip, or fail under
+// PostgreSQL storage, PostgreSQL alone, the Redis queue, Redis alone and
+// Redis + PostgreSQL (see backends_test.go). Without the servers those kinds skip, or fail under
 // TASKQ_REQUIRE_INTEGRATION=1.
 var backends = []backend{
 	{"memory", func(*testing.T) maker { return setup }},
