@@ -52,10 +52,10 @@ type Server struct {
 	health   Health
 	// deployment names the backends (see deploymentOf).
 	deployment string
-	sched    *scheduler // nil without schedules
-	mux      *http.ServeMux
-	handler  http.Handler
-	queues   map[string]bool
+	sched      *scheduler // nil without schedules
+	mux        *http.ServeMux
+	handler    http.Handler
+	queues     map[string]bool
 
 	// pingRedis and pingDB cache the pings of the health endpoints.
 	pingRedis, pingDB pingCache
