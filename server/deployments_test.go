@@ -15,7 +15,13 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"github.com/taskq/taskq"
+	"github.com/taskq/taskq/auth"
+	"github.com/taskq/taskq/auth/pgkeys"
+	"github.com/taskq/taskq/auth/rediskeys"
 	"github.com/taskq/taskq/internal/testenv"
+	"github.com/taskq/taskq/leader"
+	"github.com/taskq/taskq/leader/pgleader"
+	"github.com/taskq/taskq/leader/redisleader"
 )
 
 // liveServer is a server run as the binary runs it: OpenBackends on a
@@ -223,4 +229,36 @@ func TestRedisOnlyRefusesEvictingRedis(t *testing.T) {
 	_, err := OpenBackends(context.Background(), Config{RedisURL: r.URL()}.withDefaults(), nil)
 	require.ErrorContains(t, err, "allkeys-lru")
 	require.ErrorContains(t, err, "noeviction")
+}
+
+// TestStoresFollowTheDeployment: on each deployment the API keys, the
+// leader election and the health checks use that deployment's backends.
+func TestStoresFollowTheDeployment(t *testing.T) {
+	t.Parallel()
+	want := map[string]struct {
+		keys, leader    any
+		redis, database bool
+	}{
+		deployMemory:        {&auth.MemoryKeyStore{}, &leader.MemoryStore{}, false, false},
+		deployPostgres:      {&pgkeys.Store{}, &pgleader.Store{}, false, true},
+		deployRedis:         {&rediskeys.Store{}, &redisleader.Store{}, true, false},
+		deployRedisPostgres: {&pgkeys.Store{}, &pgleader.Store{}, true, true},
+	}
+	for _, be := range backends(t) {
+		t.Run(be.name, func(t *testing.T) {
+			t.Parallel()
+			w, ok := want[be.name]
+			require.True(t, ok)
+			b := setup(t, Config{}, be.deps(t), false)
+			require.Equal(t, be.name, b.s.deployment)
+			ks, err := defaultKeyStore(nil, b.s.store)
+			require.NoError(t, err)
+			require.IsType(t, w.keys, ks)
+			ls, err := leaseStore(b.s.store, b.s.queue)
+			require.NoError(t, err)
+			require.IsType(t, w.leader, ls)
+			require.Equal(t, w.redis, b.s.health.Redis != nil, "redis health check")
+			require.Equal(t, w.database, b.s.health.DB != nil, "db health check")
+		})
+	}
 }
