@@ -262,3 +262,35 @@ func TestStoresFollowTheDeployment(t *testing.T) {
 		})
 	}
 }
+
+// TestRedisPrefixKeepsItsDeployment: a Redis key prefix used by a
+// redis+postgres deployment is bound to its PostgreSQL storage, so a
+// server on Redis alone with the same Redis and prefix does not start (its
+// worker would lease the other deployment's ids and find no record);
+// nothing is written.
+func TestRedisPrefixKeepsItsDeployment(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("integration")
+	}
+	redisURL := testenv.StartRedis(t).URL()
+	first := startLive(t, Config{RedisURL: redisURL, DatabaseURL: testenv.SharedPostgres(t).NewDatabase(t)})
+	code, tk := first.call("POST", "/api/tasks", testAdminKey, `{"type":"noop"}`)
+	require.Equal(t, http.StatusCreated, code, tk)
+	first.waitCompleted(tk["id"].(string))
+	first.stop()
+
+	cfg := Config{RedisURL: redisURL, AdminKey: testAdminKey}.withDefaults()
+	deps, err := OpenBackends(context.Background(), cfg, nil)
+	require.NoError(t, err)
+	defer func() { require.NoError(t, deps.Close()) }()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	err = Serve(ctx, cfg, deps, ln)
+	require.ErrorIs(t, err, taskq.ErrStorageMismatch)
+	page, err := deps.Store.ListTasks(context.Background(), taskq.TaskFilter{Limit: 10})
+	require.NoError(t, err)
+	require.Empty(t, page.Tasks, "the Redis storage stays empty")
+}
