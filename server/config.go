@@ -153,7 +153,8 @@ type Config struct {
 	LogLevel string
 	// Schedules are periodic tasks (TASKQ_SCHEDULES, a JSON array; see
 	// docs/periodic.md): the replicas elect one that enqueues them, on the
-	// PostgreSQL storage, else the Redis queue, else in process memory.
+	// PostgreSQL storage, else Redis (storage or queue), else in process
+	// memory.
 	Schedules []ScheduleConfig
 }
 
