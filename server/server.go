@@ -50,12 +50,11 @@ type Server struct {
 	breakers *breaker.Registry
 	types    map[string]tasktypes.Type
 	health   Health
-	// deployment names the backends (see deploymentOf).
-	deployment string
-	sched      *scheduler // nil without schedules
-	mux        *http.ServeMux
-	handler    http.Handler
-	queues     map[string]bool
+	sched    *scheduler // nil without schedules
+	tracing  *tracing   // nil when tracing is off
+	mux      *http.ServeMux
+	handler  http.Handler
+	queues   map[string]bool
 
 	// pingRedis and pingDB cache the pings of the health endpoints.
 	pingRedis, pingDB pingCache
@@ -63,6 +62,8 @@ type Server struct {
 	ipLimit, principalLimit, tokenLimit auth.Limit
 
 	adminKeyFile string // the file holding a generated admin key, removed at Stop
+
+	deployment string // names the backends (see deploymentOf)
 
 	lifeMu  sync.Mutex
 	started bool
@@ -161,7 +162,16 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("server: metrics: %w", err)
 	}
-	s.client, err = taskq.NewClient(s.store, s.queue, taskq.ClientConfig{Logger: s.log, MaxScheduleAhead: s.cfg.MaxScheduleAhead})
+	// The client, the worker and the DLQ job use the traced backends when
+	// tracing is on; the server's own type checks see the backends as given.
+	s.tracing = newTracing(deps.TracerProvider)
+	store, q := s.store, s.queue
+	ccfg := taskq.ClientConfig{Logger: s.log, MaxScheduleAhead: s.cfg.MaxScheduleAhead}
+	if s.tracing != nil {
+		store, q = s.tracing.tracer.Storage(store), s.tracing.tracer.Queue(q)
+		ccfg.Tracer = s.tracing.tracer
+	}
+	s.client, err = taskq.NewClient(store, q, ccfg)
 	if err != nil {
 		return nil, err
 	}
@@ -178,12 +188,12 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	for _, n := range breakerNames {
 		s.breakers.Get(n)
 	}
-	s.dlqJob, err = dlq.New(s.store, s.queue, cfg.DLQ, dlq.Options{Observer: s.metrics, Logger: s.log})
+	s.dlqJob, err = dlq.New(store, q, cfg.DLQ, dlq.Options{Observer: s.metrics, Logger: s.log})
 	if err != nil {
 		return nil, err
 	}
 	s.dlq = s.alerts.WrapDLQ(s.dlqJob)
-	if err := s.newWorker(deps, allow); err != nil {
+	if err := s.newWorker(deps, allow, store, q); err != nil {
 		return nil, err
 	}
 	if err := s.newScheduler(); err != nil {
@@ -199,7 +209,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 }
 
 // newWorker creates the worker and registers the task types.
-func (s *Server) newWorker(deps Deps, allow tasktypes.AllowList) error {
+func (s *Server) newWorker(deps Deps, allow tasktypes.AllowList, store taskq.StorageAdapter, q taskq.Queue) error {
 	wcfg := worker.Config{
 		Queues:         s.cfg.Queues,
 		Concurrency:    s.cfg.Concurrency,
@@ -210,10 +220,13 @@ func (s *Server) newWorker(deps Deps, allow tasktypes.AllowList) error {
 		Observer:       s.metrics,
 		Logger:         s.log,
 	}
+	if s.tracing != nil {
+		wcfg.Tracer = s.tracing.tracer
+	}
 	if deps.Worker != nil {
 		deps.Worker(&wcfg)
 	}
-	w, err := worker.New(s.store, s.queue, wcfg)
+	w, err := worker.New(store, q, wcfg)
 	if err != nil {
 		return err
 	}
@@ -265,6 +278,7 @@ func (s *Server) chain() http.Handler {
 	h = s.withRecover(h)
 	h = s.withSmuggleGuard(h)
 	h = s.withObservation(h)
+	h = s.withTracing(h)
 	h = withSecurityHeaders(h)
 	return withRequestID(h)
 }

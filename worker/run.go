@@ -36,13 +36,19 @@ func (w *Worker) runLoop() {
 			<-w.running
 			return
 		}
-		o := w.execute(j)
+		ctx, endSpan := context.Background(), func(taskq.Outcome, error) {}
+		if w.cfg.Tracer != nil {
+			ctx, endSpan = w.cfg.Tracer.StartAttempt(ctx, j.task)
+		}
+		o := w.execute(ctx, j)
 		<-w.running
 		w.slots <- struct{}{}
 		if !w.held.claim(o.held) {
+			endSpan(outcomeGivenBack, nil)
 			continue // given back by Stop: the outcome is dropped
 		}
-		w.finish(o)
+		w.finish(ctx, o)
+		endSpan(o.traced(), o.err)
 		w.held.remove(o.t.ID, o.held)
 		w.held.recorded()
 	}
@@ -75,7 +81,35 @@ type outcome struct {
 	why   string
 }
 
-func (w *Worker) finish(o outcome) {
+// Outcomes of an attempt's span besides taskq's own.
+const (
+	outcomeGivenBack = taskq.Outcome("given_back")
+	outcomeLeaseLost = taskq.Outcome("lease_lost")
+	outcomeUnhandled = taskq.Outcome("unhandled")
+)
+
+// traced names the outcome for the attempt's span (a failure's retry or
+// dead letter is decided while recording; "failed" covers both).
+func (o outcome) traced() taskq.Outcome {
+	switch o.kind {
+	case outComplete:
+		return taskq.OutcomeCompleted
+	case outFail:
+		return taskq.OutcomeRetry
+	case outDeadLetter:
+		return taskq.OutcomeDeadLetter
+	case outPutBack:
+		return taskq.OutcomeRescheduled
+	case outLeaseLost:
+		return outcomeLeaseLost
+	case outCancelled:
+		return taskq.OutcomeCancelled
+	}
+	return outcomeUnhandled
+}
+
+// finish records the outcome o; ctx carries the attempt's span, if any.
+func (w *Worker) finish(_ context.Context, o outcome) {
 	switch o.kind {
 	case outComplete:
 		w.complete(o.q, o.t, o.res, o.tc, o.dur)
@@ -94,8 +128,10 @@ func (w *Worker) finish(o outcome) {
 	}
 }
 
-// execute runs one leased, started task and says how it ended.
-func (w *Worker) execute(j job) outcome {
+// execute runs one leased, started task and says how it ended. The
+// handler's context derives from parent (which carries the attempt's span
+// when tracing).
+func (w *Worker) execute(parent context.Context, j job) outcome {
 	t, q := j.task, j.queue
 	o := outcome{q: q, t: t, held: j.held}
 	now := w.now()
@@ -129,7 +165,7 @@ func (w *Worker) execute(j job) outcome {
 	if timeout <= 0 {
 		timeout = w.cfg.DefaultTimeout
 	}
-	ctx, cancel := context.WithCancelCause(context.Background())
+	ctx, cancel := context.WithCancelCause(parent)
 	defer cancel(nil)
 	// One timer for whichever comes first: the attempt timeout or the
 	// task's deadline.
