@@ -34,6 +34,13 @@ func (w *Worker) fetchLoop(queue string) {
 				break grab
 			}
 		}
+		if w.pauses.isPaused(ctx, queue) {
+			w.release(n)
+			if !sleepCtx(ctx, pauseRefresh) {
+				return
+			}
+			continue
+		}
 		// The lease call is not tied to ctx: a lease granted by the server
 		// but lost to a cancelled call would wait for the reaper. The
 		// backends bound the call's time.

@@ -28,8 +28,9 @@ type Worker struct {
 	types    map[string]TypeConfig
 	mws      []func(taskq.Handler) taskq.Handler
 
-	held   heldSet  // leases held by this worker, for heartbeats and shutdown
-	ownDLQ *dlq.DLQ // built by New when Config.DeadLetter is nil; its cleanup runs with the worker
+	held   heldSet    // leases held by this worker, for heartbeats and shutdown
+	pauses pauseCache // the storage's paused queues
+	ownDLQ *dlq.DLQ   // built by New when Config.DeadLetter is nil; its cleanup runs with the worker
 
 	events eventHub // subscriptions (events.go)
 
@@ -110,6 +111,7 @@ func New(store taskq.StorageAdapter, queue taskq.Queue, cfg Config) (*Worker, er
 		acks:     make(chan ackItem, 4*cfg.Concurrency),
 		stopped:  make(chan struct{}),
 	}
+	w.pauses.p, _ = store.(taskq.QueuePauser)
 	for range cfg.Concurrency + cfg.Prefetch {
 		w.slots <- struct{}{}
 	}

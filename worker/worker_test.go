@@ -59,6 +59,7 @@ func TestWorker(t *testing.T) {
 		{"BreakerOpensMidCall", testBreakerOpensMidCall},
 		{"Snooze", testSnooze},
 		{"ManyTasksConcurrently", testManyTasksConcurrently},
+		{"PauseQueue", testPauseQueue},
 	}
 	for _, be := range backends {
 		t.Run(be.name, func(t *testing.T) {
