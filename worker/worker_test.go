@@ -295,18 +295,18 @@ type faultyQueue struct {
 
 var errDead = &taskq.Error{Code: taskq.CodeServiceUnavailable, Message: "process is dead"}
 
-func (q *faultyQueue) Extend(ctx context.Context, queue string, ids []string, ttl time.Duration) ([]string, error) {
+func (q *faultyQueue) Extend(ctx context.Context, queue string, leases []taskq.Lease, ttl time.Duration) ([]taskq.Lease, error) {
 	if q.dead.Load() {
 		return nil, errDead
 	}
-	return q.Queue.Extend(ctx, queue, ids, ttl)
+	return q.Queue.Extend(ctx, queue, leases, ttl)
 }
 
-func (q *faultyQueue) Ack(ctx context.Context, queue string, ids ...string) error {
+func (q *faultyQueue) Ack(ctx context.Context, queue string, leases ...taskq.Lease) error {
 	if q.dead.Load() {
 		return errDead
 	}
-	return q.Queue.Ack(ctx, queue, ids...)
+	return q.Queue.Ack(ctx, queue, leases...)
 }
 
 func (q *faultyQueue) Requeue(ctx context.Context, queue string, e taskq.QueueEntry) error {
