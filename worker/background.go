@@ -108,10 +108,12 @@ func (w *Worker) lostCause(id string) error {
 // reaperState is the reaper's view of the queue backend: whether its last
 // call failed, and until when it holds back after the backend came back.
 type reaperState struct {
-	mu     sync.Mutex
-	down   bool      // the last reap call failed
-	lastOK time.Time // the last successful call (local monotonic clock)
-	grace  time.Time // no reaping before this (local monotonic clock)
+	mu      sync.Mutex
+	down    bool      // the last reap call failed
+	tick    time.Time // the previous pass (local monotonic clock)
+	grace   time.Time // no reaping before this (local monotonic clock)
+	outage  bool      // the next pass reaps the leases that expired during an outage
+	forgive bool      // the current pass does (see reapAll)
 }
 
 // reapAll takes back expired leases of lost workers on every queue. After
@@ -119,70 +121,112 @@ type reaperState struct {
 // it did not run for longer than a lease, as in a long pause), it waits
 // one LeaseTTL before reaping again: leases that expired during the outage
 // belong to holders that could not extend them either, and get that time
-// to extend them once the backend is back.
+// to extend them once the backend is back. The leases the first pass after
+// an outage reaps are put back without counting an attempt: their holders
+// stopped because of the outage (see Config.MaxClockSkew), not because
+// their tasks failed.
 func (w *Worker) reapAll() {
-	if !w.reapReady() {
+	forgive, ok := w.reapReady()
+	if !ok {
 		return
 	}
+	w.reaper.mu.Lock()
+	w.reaper.forgive = forgive
+	w.reaper.mu.Unlock()
 	for _, q := range w.cfg.Queues {
-		if !w.reap(q) {
-			return
+		for range reapPassCalls(forgive) {
+			n, ok := w.reap(q)
+			if !ok {
+				return
+			}
+			if n < reapBatch {
+				break
+			}
 		}
 	}
+	w.reaper.mu.Lock()
+	w.reaper.forgive = false
+	w.reaper.mu.Unlock()
 }
 
-// reapReady reports whether the reaper may reap now; see reapAll.
-func (w *Worker) reapReady() bool {
+// reapBatch is the most leases one Reap call takes.
+const reapBatch = 256
+
+// reapPassCalls is how many Reap calls one pass makes per queue: the pass
+// after an outage takes every lease that expired during it.
+func reapPassCalls(forgive bool) int {
+	if forgive {
+		return 64
+	}
+	return 1
+}
+
+// reapReady reports whether the reaper may reap now, and whether this pass
+// is the first after an outage; see reapAll.
+func (w *Worker) reapReady() (forgive, ok bool) {
 	r := &w.reaper
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	now := time.Now()
-	if !r.lastOK.IsZero() && now.Sub(r.lastOK) > w.cfg.LeaseTTL {
-		r.down = true // paused, or every call failed for a lease's time
+	if !r.tick.IsZero() && now.Sub(r.tick) > w.cfg.LeaseTTL {
+		r.down = true // the process was paused for longer than a lease
 	}
+	r.tick = now
 	if r.down {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		err := w.queue.Ping(ctx)
 		cancel()
 		if err != nil {
-			return false
+			return false, false
 		}
-		r.down, r.lastOK = false, time.Now()
-		r.grace = r.lastOK.Add(w.cfg.LeaseTTL)
-		w.log.Info("queue backend reachable again; holding reaping back for one lease TTL", "until", w.cfg.LeaseTTL)
-		return false
+		r.down, r.outage = false, true
+		r.grace = time.Now().Add(w.cfg.LeaseTTL)
+		w.log.Info("queue backend reachable again; holding reaping back for one lease TTL", "lease_ttl", w.cfg.LeaseTTL)
+		return false, false
 	}
-	return !now.Before(r.grace)
+	if now.Before(r.grace) {
+		return false, false
+	}
+	forgive, r.outage = r.outage, false
+	return forgive, true
+}
+
+// forgiving reports whether the current reap pass is the first after an
+// outage.
+func (w *Worker) forgiving() bool {
+	w.reaper.mu.Lock()
+	defer w.reaper.mu.Unlock()
+	return w.reaper.forgive
 }
 
 // reaped records the result of a reap call.
 func (w *Worker) reaped(err error) {
-	r := &w.reaper
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if err != nil {
-		r.down = true
+	if err == nil {
 		return
 	}
-	r.lastOK = time.Now()
+	r := &w.reaper
+	r.mu.Lock()
+	r.down = true
+	r.mu.Unlock()
 }
 
-// reap reaps one queue; it reports false when the backend failed.
-func (w *Worker) reap(q string) bool {
+// reap reaps one batch of queue q; it returns how many leases it took,
+// and false when the backend failed.
+func (w *Worker) reap(q string) (int, bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	sent := time.Now()
-	leases, err := w.queue.Reap(ctx, q, 256, w.cfg.LeaseTTL)
+	leases, err := w.queue.Reap(ctx, q, reapBatch, w.cfg.LeaseTTL)
 	w.reaped(err)
 	if err != nil {
 		w.log.Warn("reap failed", "queue", q, "error", err)
-		return false
+		return 0, false
 	}
 	until := sent.Add(w.cfg.LeaseTTL - w.cfg.fenceMargin())
 	for _, l := range leases {
 		w.recoverLease(ctx, &attempt{q: q, lease: l, until: until})
 	}
-	return true
+	return len(leases), true
 }
 
 // recoverLease settles a reaped lease from its record: a running record
@@ -201,10 +245,15 @@ func (w *Worker) recoverLease(ctx context.Context, a *attempt) {
 	}
 	switch t.Status {
 	case taskq.StatusRunning:
-		w.log.Warn("lease expired: counting a failed attempt", "task_id", t.ID, "task_type", t.Type)
 		w.cfg.Observer.TaskRecovered(taskq.RecoveredLeaseExpired)
-		_, tc, _ := w.handler(t.Type)
 		a.number = t.Attempts
+		if w.forgiving() {
+			w.log.Warn("lease expired during a queue backend outage: putting the task back without counting the attempt", "task_id", t.ID, "task_type", t.Type)
+			w.putBack(a, t, 0, "lease expired during an outage")
+			return
+		}
+		w.log.Warn("lease expired: counting a failed attempt", "task_id", t.ID, "task_type", t.Type)
+		_, tc, _ := w.handler(t.Type)
 		w.fail(a, t, errLeaseExpired, tc, 0)
 	case taskq.StatusPending, taskq.StatusFailed:
 		if err := w.requeue(a, t, t.RunAt); err != nil {

@@ -331,10 +331,11 @@ var errLeaseGone = errors.New("lease expired by this worker's clock while storag
 
 // write runs an outcome write of attempt a, retrying it while storage is
 // unavailable as long as the attempt's lease is valid by this worker's
-// clock (the heartbeat keeps extending it) and for at most LeaseTTL: a
-// short storage outage delays the outcome instead of turning it into a
-// lease expiry and a repeated attempt. It returns errLeaseGone, having
-// written nothing more, once the lease is no longer surely ours.
+// clock (the heartbeat keeps extending it), for at most writeRetryFor (one
+// LeaseTTL once the worker is stopping): a storage outage delays the
+// outcome instead of turning it into a lease expiry and a repeated
+// attempt. It returns errLeaseGone, having written nothing more, once the
+// lease is no longer surely ours.
 func (w *Worker) write(a *attempt, op func(ctx context.Context) error) error {
 	delay := writeRetryMin
 	var first time.Time
@@ -351,13 +352,19 @@ func (w *Worker) write(a *attempt, op func(ctx context.Context) error) error {
 			first = now
 			w.log.Warn("storage unavailable while recording a task outcome; retrying while the lease holds", "task_id", a.lease.ID, "error", err)
 		}
-		if now.Sub(first) >= w.cfg.LeaseTTL {
+		if d := now.Sub(first); d >= w.writeRetryFor() || d >= w.cfg.LeaseTTL && w.stoppingNow() {
 			return err
 		}
 		time.Sleep(min(delay, max(time.Until(w.valid(a)), time.Millisecond)))
 		delay = min(2*delay, writeRetryMax)
 	}
 }
+
+// writeRetryFor bounds the retries of one outcome write.
+func (w *Worker) writeRetryFor() time.Duration { return max(10*w.cfg.LeaseTTL, time.Minute) }
+
+// stoppingNow reports whether Stop began.
+func (w *Worker) stoppingNow() bool { return w.fetchCtx != nil && w.fetchCtx.Err() != nil }
 
 // updateAttempt writes t as the outcome of attempt a (see write).
 func (w *Worker) updateAttempt(a *attempt, t *taskq.Task) error {

@@ -342,6 +342,13 @@ func (s faultyStore) UpdateTask(ctx context.Context, tk *taskq.Task, expect ...t
 	return s.StorageAdapter.UpdateTask(ctx, tk, expect...)
 }
 
+func (s faultyStore) UpdateAttempt(ctx context.Context, tk *taskq.Task, attempt int) error {
+	if s.dead.Load() {
+		return errDead
+	}
+	return s.StorageAdapter.UpdateAttempt(ctx, tk, attempt)
+}
+
 func (s faultyStore) MoveTaskToDeadLetter(ctx context.Context, tk *taskq.Task, maxSize int) (int, error) {
 	if s.dead.Load() {
 		return 0, errDead
