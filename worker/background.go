@@ -301,6 +301,11 @@ func (w *Worker) Reconcile(ctx context.Context, q string) error {
 			entries := make([]taskq.QueueEntry, len(page.Tasks))
 			for i, t := range page.Tasks {
 				entries[i] = taskq.QueueEntry{ID: t.ID, Priority: t.Priority, RunAt: t.RunAt}
+				if !t.RunAt.After(t.Created) {
+					// Enqueued to run at once: ready now by the queue's
+					// clock, not at a time read on the producer's.
+					entries[i].RunAt = time.Time{}
+				}
 			}
 			if c, ok := w.queue.(taskq.EnqueueCounter); ok {
 				added, err := c.EnqueueNew(ctx, q, entries...)

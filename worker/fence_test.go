@@ -43,6 +43,7 @@ func TestFencing(t *testing.T) {
 		{"SelfFence", testSelfFence},
 		{"StorageOutageIsNotAnAttempt", testStorageOutage},
 		{"QueueOutageIsNotAnAttempt", testQueueOutage},
+		{"ReaperGraceAfterOutage", testReaperGrace},
 		{"PrefetchedNotRunning", testPrefetchedNotRunning},
 		{"PrefetchHandBack", testPrefetchHandBack},
 		{"CancelWithoutRemoval", testCancelWithoutRemoval},
@@ -507,4 +508,67 @@ func testCancelWithoutRemoval(t *testing.T, mk maker) {
 	cur, err := b.store.GetTask(ctx, tk.ID)
 	require.NoError(t, err)
 	require.Equal(t, taskq.StatusCancelled, cur.Status)
+}
+
+// testReaperGrace: a reaper that could not reach the queue backend waits
+// one LeaseTTL after it is back before it reaps, and puts back the leases
+// that expired meanwhile without counting an attempt.
+func testReaperGrace(t *testing.T, mk maker) {
+	cfg := fastConfig()
+	cfg.LeaseTTL, cfg.HeartbeatInterval = time.Second, 50*time.Millisecond
+	b := mk(t, cfg)
+	ctx := context.Background()
+
+	// A holder that dies with its task.
+	hq := &cutQueue{Queue: b.otherQueue(t)}
+	holder, err := worker.New(b.store, hq, cfg)
+	require.NoError(t, err)
+	inHolder, release := make(chan struct{}, 1), make(chan struct{})
+	defer close(release)
+	holder.HandleFunc("job", func(context.Context, *taskq.Task) (any, error) {
+		inHolder <- struct{}{}
+		<-release
+		return "dead", nil
+	})
+	require.NoError(t, holder.Start(ctx))
+	t.Cleanup(func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = holder.Stop(sctx)
+	})
+	tk, err := b.client.Enqueue(ctx, "job", nil, taskq.WithMaxRetries(0))
+	require.NoError(t, err)
+	<-inHolder
+
+	// The reaper starts cut off, then the holder dies.
+	rq := &cutQueue{Queue: b.otherQueue(t)}
+	rq.cut.Store(true)
+	rcfg := cfg
+	obs := &countingObserver{}
+	rcfg.Observer = obs
+	reaper, err := worker.New(b.store, rq, rcfg)
+	require.NoError(t, err)
+	reaper.HandleFunc("job", func(context.Context, *taskq.Task) (any, error) { return "reaper", nil })
+	require.NoError(t, reaper.Start(ctx))
+	t.Cleanup(func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = reaper.Stop(sctx)
+	})
+	hq.cut.Store(true)
+	waitFor(t, 10*time.Second, "the dead holder's lease to expire", func() bool {
+		cur, err := b.store.GetTask(ctx, tk.ID)
+		require.NoError(t, err)
+		return cur.Status == taskq.StatusRunning && time.Since(cur.Updated) > cfg.LeaseTTL
+	})
+	healed := time.Now()
+	rq.cut.Store(false)
+	waitFor(t, 10*time.Second, "the reaper to take the lease back", func() bool {
+		return obs.recoveredCount(taskq.RecoveredLeaseExpired) > 0
+	})
+	require.GreaterOrEqual(t, time.Since(healed), cfg.LeaseTTL-cfg.HeartbeatInterval, "reaped within the grace period")
+	got := waitStatus(t, b, tk.ID, taskq.StatusCompleted, 10*time.Second)
+	require.JSONEq(t, `"reaper"`, string(got.Result))
+	require.Zero(t, got.RetryCount, "the outage used a retry")
+	require.Equal(t, 1, got.Attempts)
 }
