@@ -27,7 +27,10 @@
 // # Delivery
 //
 // Delivery is at-least-once: handlers receive the task with its id and
-// attempt number so that they can be idempotent.
+// attempt number so that they can be idempotent. Delivery is fenced: queue
+// leases carry tokens ([Lease].Token) and outcome writes name their attempt
+// ([StorageAdapter].UpdateAttempt), so an attempt whose lease was lost
+// never overwrites a newer one.
 package taskq
 
 import (
