@@ -1,4 +1,4 @@
-.PHONY: test bench lint run
+.PHONY: test bench bench-peers lint run reliability
 
 # Installs redis-server/prometheus when missing, then go test -race ./...
 test:
@@ -7,6 +7,13 @@ test:
 bench:
 	go test -run '^$$' -bench . -benchmem ./...
 
+# taskq, asynq and River side by side (module benchmarks/, never part of
+# test or CI): starts its own redis-server and PostgreSQL on loopback.
+#   make bench-peers BENCH_PEERS_FLAGS=-short       smoke run, under 2 minutes
+#   make bench-peers BENCH_PEERS_FLAGS=-write-doc   also updates docs/performance.md
+bench-peers:
+	cd benchmarks && go run -mod=mod ./peers $(BENCH_PEERS_FLAGS)
+
 lint:
 	@test -z "$$(gofmt -l .)" || (gofmt -l . && exit 1)
 	go vet ./...
@@ -14,3 +21,8 @@ lint:
 
 run:
 	go run ./server/cmd/taskq-server
+
+# The full reliability suite (20,000 tasks per deployment, real processes
+# killed and backends restarted); the short form runs in make test.
+reliability:
+	TASKQ_RELIABILITY=full go test -count=1 -timeout 60m -v -run . ./reliability/ 2>&1 | grep -v '^\s*{'

@@ -25,6 +25,9 @@ type ClientConfig struct {
 	MaxScheduleAhead time.Duration
 	// Logger receives warnings; nil discards them.
 	Logger *slog.Logger
+	// Tracer traces enqueues and stores their trace context with the
+	// tasks (see package taskqotel); nil: no tracing.
+	Tracer Tracer
 	// Now returns the current time (tests); nil means time.Now.
 	Now func() time.Time
 }
@@ -177,7 +180,12 @@ func (c *Client) Enqueue(ctx context.Context, taskType string, metadata map[stri
 }
 
 // EnqueueTask stores and pushes a task built by NewTask.
-func (c *Client) EnqueueTask(ctx context.Context, t *Task) (*Task, error) {
+func (c *Client) EnqueueTask(ctx context.Context, t *Task) (_ *Task, err error) {
+	if c.cfg.Tracer != nil {
+		var end func(error)
+		ctx, end = c.cfg.Tracer.StartEnqueue(ctx, []*Task{t})
+		defer func() { end(err) }()
+	}
 	if err := c.bound.check(ctx, c.store, c.queue); err != nil {
 		return nil, err
 	}
@@ -199,7 +207,7 @@ func (c *Client) EnqueueTask(ctx context.Context, t *Task) (*Task, error) {
 
 // EnqueueMany creates many tasks in one storage step and pushes them with one
 // queue call per queue. It is all or nothing for the records.
-func (c *Client) EnqueueMany(ctx context.Context, reqs []EnqueueRequest) ([]*Task, error) {
+func (c *Client) EnqueueMany(ctx context.Context, reqs []EnqueueRequest) (_ []*Task, err error) {
 	if err := c.bound.check(ctx, c.store, c.queue); err != nil {
 		return nil, err
 	}
@@ -219,6 +227,11 @@ func (c *Client) EnqueueMany(ctx context.Context, reqs []EnqueueRequest) ([]*Tas
 			return nil, err
 		}
 		tasks[i] = t
+	}
+	if c.cfg.Tracer != nil {
+		var end func(error)
+		ctx, end = c.cfg.Tracer.StartEnqueue(ctx, tasks)
+		defer func() { end(err) }()
 	}
 	if err := c.store.CreateTasks(ctx, tasks); err != nil {
 		return nil, err

@@ -2,6 +2,7 @@ package taskq
 
 import (
 	"encoding/json"
+	"maps"
 	"time"
 )
 
@@ -61,6 +62,11 @@ type Task struct {
 	Owner string `json:"owner,omitempty"`
 	// IdempotencyKey deduplicates creation per owner.
 	IdempotencyKey string `json:"idempotency_key,omitempty"`
+	// TraceContext carries the trace of the enqueue (W3C traceparent and
+	// tracestate, or whatever the propagator writes), stored with the task
+	// so that its attempts continue the trace in any process. It is set
+	// by a Client with a Tracer and is not part of the HTTP API.
+	TraceContext map[string]string `json:"-"`
 }
 
 type taskJSON Task
@@ -103,6 +109,9 @@ func (t *Task) Clone() *Task {
 	if t.Error != nil {
 		e := *t.Error
 		c.Error = &e
+	}
+	if t.TraceContext != nil {
+		c.TraceContext = maps.Clone(t.TraceContext)
 	}
 	c.CompletedAt = cloneTime(t.CompletedAt)
 	c.Deadline = cloneTime(t.Deadline)

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"go.opentelemetry.io/otel/trace"
 	"log/slog"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -42,6 +43,10 @@ type Deps struct {
 	// Queue (a *redisqueue.Queue is "redis") and Store (a
 	// *postgres.Store is "db"); others are not_configured.
 	Health Health
+	// TracerProvider, when set, traces HTTP requests, enqueues, attempts
+	// and backend calls (package taskqotel); Run sets it from the
+	// OTEL_* environment (TracingFromEnv). Nil: no tracing.
+	TracerProvider trace.TracerProvider
 	// Worker, when set, adjusts the worker configuration built from
 	// Config before the worker is created (tests, embedding).
 	Worker func(*worker.Config)

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"time"
 )
 
@@ -33,6 +34,22 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	deps, err := OpenBackends(ctx, cfg, log)
 	if err != nil {
 		return err
+	}
+	tp, shutdownTracing, err := TracingFromEnv(ctx, os.Getenv)
+	if err != nil {
+		_ = deps.Close()
+		return fmt.Errorf("tracing: %w", err)
+	}
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := shutdownTracing(sctx); err != nil {
+			log.Warn("flushing traces", "error", err)
+		}
+	}()
+	if tp != nil {
+		deps.TracerProvider = tp
+		log.Info("tracing on: spans go to the OTLP endpoint of the OTEL_* settings")
 	}
 	defer func() {
 		if err := deps.Close(); err != nil {

@@ -49,6 +49,7 @@ type Server struct {
 	types    map[string]tasktypes.Type
 	health   Health
 	sched    *scheduler // nil without schedules
+	tracing  *tracing   // nil when tracing is off
 	mux      *http.ServeMux
 	handler  http.Handler
 	queues   map[string]bool
@@ -149,7 +150,16 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("server: metrics: %w", err)
 	}
-	s.client, err = taskq.NewClient(s.store, s.queue, taskq.ClientConfig{Logger: s.log, MaxScheduleAhead: s.cfg.MaxScheduleAhead})
+	// The client, the worker and the DLQ job use the traced backends when
+	// tracing is on; the server's own type checks see the backends as given.
+	s.tracing = newTracing(deps.TracerProvider)
+	store, q := s.store, s.queue
+	ccfg := taskq.ClientConfig{Logger: s.log, MaxScheduleAhead: s.cfg.MaxScheduleAhead}
+	if s.tracing != nil {
+		store, q = s.tracing.tracer.Storage(store), s.tracing.tracer.Queue(q)
+		ccfg.Tracer = s.tracing.tracer
+	}
+	s.client, err = taskq.NewClient(store, q, ccfg)
 	if err != nil {
 		return nil, err
 	}
@@ -166,12 +176,12 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	for _, n := range breakerNames {
 		s.breakers.Get(n)
 	}
-	s.dlqJob, err = dlq.New(s.store, s.queue, cfg.DLQ, dlq.Options{Observer: s.metrics, Logger: s.log})
+	s.dlqJob, err = dlq.New(store, q, cfg.DLQ, dlq.Options{Observer: s.metrics, Logger: s.log})
 	if err != nil {
 		return nil, err
 	}
 	s.dlq = s.alerts.WrapDLQ(s.dlqJob)
-	if err := s.newWorker(deps, allow); err != nil {
+	if err := s.newWorker(deps, allow, store, q); err != nil {
 		return nil, err
 	}
 	if err := s.newScheduler(); err != nil {
@@ -187,7 +197,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 }
 
 // newWorker creates the worker and registers the task types.
-func (s *Server) newWorker(deps Deps, allow tasktypes.AllowList) error {
+func (s *Server) newWorker(deps Deps, allow tasktypes.AllowList, store taskq.StorageAdapter, q taskq.Queue) error {
 	wcfg := worker.Config{
 		Queues:         s.cfg.Queues,
 		Concurrency:    s.cfg.Concurrency,
@@ -198,10 +208,13 @@ func (s *Server) newWorker(deps Deps, allow tasktypes.AllowList) error {
 		Observer:       s.metrics,
 		Logger:         s.log,
 	}
+	if s.tracing != nil {
+		wcfg.Tracer = s.tracing.tracer
+	}
 	if deps.Worker != nil {
 		deps.Worker(&wcfg)
 	}
-	w, err := worker.New(s.store, s.queue, wcfg)
+	w, err := worker.New(store, q, wcfg)
 	if err != nil {
 		return err
 	}
@@ -251,6 +264,7 @@ func (s *Server) chain() http.Handler {
 	h = s.withRecover(h)
 	h = s.withSmuggleGuard(h)
 	h = s.withObservation(h)
+	h = s.withTracing(h)
 	h = withSecurityHeaders(h)
 	return withRequestID(h)
 }

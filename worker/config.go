@@ -96,6 +96,10 @@ type Config struct {
 	Breakers Breakers
 	// Observer receives events (metrics). Nil: none.
 	Observer taskq.Observer
+	// Tracer traces each attempt as a child of the trace stored with the
+	// task at enqueue (see package taskqotel); the handler's ctx carries
+	// the attempt's span. Nil: no tracing.
+	Tracer taskq.Tracer
 	// Logger receives logs. Nil: discarded.
 	Logger *slog.Logger
 	// Now returns the current time (tests). Nil: time.Now.

@@ -37,15 +37,21 @@ func (w *Worker) runLoop() {
 			return
 		}
 		o := w.start(j)
+		ctx, endSpan := context.Background(), func(taskq.Outcome, error) {}
 		if o.kind == outRun {
-			o = w.execute(j, o.a, o.t)
+			if w.cfg.Tracer != nil {
+				ctx, endSpan = w.cfg.Tracer.StartAttempt(ctx, o.t)
+			}
+			o = w.execute(ctx, j, o.a, o.t)
 		}
 		<-w.running
 		w.slots <- struct{}{}
 		if !w.held.claim(j.held) {
+			endSpan(outcomeGivenBack, nil)
 			continue // given back: the outcome is dropped
 		}
-		w.finish(o)
+		w.finish(ctx, o)
+		endSpan(o.traced(), o.err)
 		w.held.remove(j.held)
 		w.held.recorded()
 	}
@@ -99,7 +105,37 @@ type outcome struct {
 	why   string
 }
 
-func (w *Worker) finish(o outcome) {
+// Outcomes of an attempt's span besides taskq's own.
+const (
+	outcomeGivenBack = taskq.Outcome("given_back")
+	outcomeLeaseLost = taskq.Outcome("lease_lost")
+	outcomeUnhandled = taskq.Outcome("unhandled")
+)
+
+// traced names the outcome for the attempt's span (a failure's retry or
+// dead letter is decided while recording; "failed" covers both).
+func (o outcome) traced() taskq.Outcome {
+	switch o.kind {
+	case outComplete:
+		return taskq.OutcomeCompleted
+	case outFail:
+		return taskq.OutcomeRetry
+	case outDeadLetter:
+		return taskq.OutcomeDeadLetter
+	case outPutBack:
+		return taskq.OutcomeRescheduled
+	case outLeaseLost:
+		return outcomeLeaseLost
+	case outCancelled:
+		return taskq.OutcomeCancelled
+	case outHandBack, outNone:
+		return outcomeGivenBack
+	}
+	return outcomeUnhandled
+}
+
+// finish records the outcome o; ctx carries the attempt's span, if any.
+func (w *Worker) finish(_ context.Context, o outcome) {
 	switch o.kind {
 	case outComplete:
 		w.complete(o.a, o.t, o.res, o.tc, o.dur)
@@ -154,8 +190,10 @@ func (w *Worker) start(j job) outcome {
 	return o
 }
 
-// execute runs one leased, started task and says how it ended.
-func (w *Worker) execute(j job, a *attempt, t *taskq.Task) outcome {
+// execute runs one leased, started task and says how it ended. The
+// handler's context derives from parent (which carries the attempt's span
+// when tracing).
+func (w *Worker) execute(parent context.Context, j job, a *attempt, t *taskq.Task) outcome {
 	o := outcome{a: a, t: t}
 	now := w.now()
 	if t.Deadline != nil && !now.Before(*t.Deadline) {
@@ -188,7 +226,7 @@ func (w *Worker) execute(j job, a *attempt, t *taskq.Task) outcome {
 	if timeout <= 0 {
 		timeout = w.cfg.DefaultTimeout
 	}
-	ctx, cancel := context.WithCancelCause(context.Background())
+	ctx, cancel := context.WithCancelCause(parent)
 	defer cancel(nil)
 	// One timer for whichever comes first: the attempt timeout or the
 	// task's deadline.

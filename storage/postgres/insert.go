@@ -23,7 +23,7 @@ var insertTasksBase = `INSERT INTO {schema}.tasks (` + taskColumns + `)
 	SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int2[], $5::text[], $6::timestamptz[],
 		$7::timestamptz[], $8::timestamptz[], $9::timestamptz[], $10::int4[], $11::int4[], $12::jsonb[],
 		$13::jsonb[], $14::jsonb[], $15::text[], $16::timestamptz[], $17::timestamptz[], $18::int8[],
-		$19::int4[], $20::int4[], $21::timestamptz[], $22::text[], $23::text[])
+		$19::int4[], $20::int4[], $21::timestamptz[], $22::text[], $23::text[], $24::jsonb[])
 	ON CONFLICT DO NOTHING`
 
 // insertTaskSQL stores one task (a batch with one CreateTask call): the
@@ -80,6 +80,7 @@ func queueInserts(b *pgx.Batch, q *queries, ops []*writeOp) {
 		attempts, dlqRetries       = make([]int32, n), make([]int32, n)
 		timeouts                   = make([]int64, n)
 		errs, results, metadatas   = make([][]byte, n), make([][]byte, n), make([][]byte, n)
+		traces                     = make([][]byte, n)
 		byID                       = make(map[[16]byte]*taskInsert, n)
 	)
 	for i, op := range ops {
@@ -90,7 +91,7 @@ func queueInserts(b *pgx.Batch, q *queries, ops []*writeOp) {
 		completeds[i], deadlines[i], starteds[i], deadLets[i] = r.completed, r.deadline, r.started, r.deadLetter
 		retries[i], maxRetries[i] = int32(t.RetryCount), int32(t.MaxRetries)
 		attempts[i], dlqRetries[i], timeouts[i] = int32(t.Attempts), int32(t.DLQRetryCount), r.timeoutMS
-		errs[i], results[i], metadatas[i] = r.errJSON, r.result, r.metadata
+		errs[i], results[i], metadatas[i], traces[i] = r.errJSON, r.result, r.metadata, r.traceContext
 		if byID[r.uid.Bytes] == nil {
 			byID[r.uid.Bytes] = op.ins
 		}
@@ -99,7 +100,7 @@ func queueInserts(b *pgx.Batch, q *queries, ops []*writeOp) {
 		pgtype.FlatArray[*time.Time](completeds), pgtype.FlatArray[*time.Time](deadlines), retries, maxRetries,
 		pgtype.FlatArray[[]byte](errs), pgtype.FlatArray[[]byte](results), pgtype.FlatArray[[]byte](metadatas),
 		queues, runAts, pgtype.FlatArray[*time.Time](starteds), timeouts, attempts, dlqRetries,
-		pgtype.FlatArray[*time.Time](deadLets), owners, keys,
+		pgtype.FlatArray[*time.Time](deadLets), owners, keys, pgtype.FlatArray[[]byte](traces),
 	).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
 			var id pgtype.UUID

@@ -14,13 +14,13 @@ import (
 // taskColumns is the column list of every task read, in scanTask order.
 const taskColumns = `id, type, status, priority, description, created, updated, completed_at,
 	deadline, retry_count, max_retries, error, result, metadata, queue, run_at, started_at,
-	timeout_ms, attempts, dlq_retry_count, dead_lettered_at, owner, idempotency_key`
+	timeout_ms, attempts, dlq_retry_count, dead_lettered_at, owner, idempotency_key, trace_context`
 
 // insertColumns is taskColumns as a slice, for COPY.
 var insertColumns = []string{
 	"id", "type", "status", "priority", "description", "created", "updated", "completed_at",
 	"deadline", "retry_count", "max_retries", "error", "result", "metadata", "queue", "run_at", "started_at",
-	"timeout_ms", "attempts", "dlq_retry_count", "dead_lettered_at", "owner", "idempotency_key",
+	"timeout_ms", "attempts", "dlq_retry_count", "dead_lettered_at", "owner", "idempotency_key", "trace_context",
 }
 
 // scanTask reads one row selected with taskColumns.
@@ -32,13 +32,17 @@ func scanTask(row pgx.Row) (*taskq.Task, error) {
 		retryCount, maxRetries, attempts, dlqRetr int32
 		timeoutMS                                 int64
 		errJSON, result, metadata                 []byte
+		traceContext                              map[string]string
 	)
 	err := row.Scan(&t.ID, &t.Type, &status, &priority, &t.Description, &t.Created, &t.Updated,
 		&t.CompletedAt, &t.Deadline, &retryCount, &maxRetries, &errJSON, &result, &metadata,
 		&t.Queue, &t.RunAt, &t.StartedAt, &timeoutMS, &attempts, &dlqRetr, &t.DeadLetteredAt,
-		&t.Owner, &t.IdempotencyKey)
+		&t.Owner, &t.IdempotencyKey, &traceContext)
 	if err != nil {
 		return nil, err
+	}
+	if len(traceContext) > 0 {
+		t.TraceContext = traceContext
 	}
 	t.Status = taskq.TaskStatus(status)
 	t.Priority = taskq.TaskPriority(priority)
@@ -81,6 +85,7 @@ type taskRow struct {
 	uid                 pgtype.UUID
 	errJSON, result     []byte
 	metadata            []byte
+	traceContext        []byte         // JSON, nil when the task has none
 	md                  map[string]any // metadata as stored and read back
 	priority            int16
 	timeoutMS           int64
@@ -128,6 +133,11 @@ func (s *Store) encodeTask(op string, t *taskq.Task, withMetadata bool) (taskRow
 		}
 		r.result = replaceNUL(t.Result) // jsonb cannot hold U+0000 (nul.go)
 	}
+	if len(t.TraceContext) > 0 {
+		if r.traceContext, err = json.Marshal(t.TraceContext); err != nil {
+			return taskRow{}, invalidInput(op, "trace context is not encodable as JSON")
+		}
+	}
 	if withMetadata && t.Metadata != nil {
 		if r.md, r.metadata, err = taskq.NormalizeMetadata(t.Metadata); err != nil {
 			return taskRow{}, invalidInput(op, "metadata is not encodable as JSON")
@@ -144,7 +154,7 @@ func (r taskRow) insertValues(t *taskq.Task) []any {
 	return []any{
 		r.uid, t.Type, string(t.Status), r.priority, t.Description, t.Created, t.Updated, r.completed,
 		r.deadline, int32(t.RetryCount), int32(t.MaxRetries), r.errJSON, r.result, r.metadata, t.Queue, t.RunAt, r.started,
-		r.timeoutMS, int32(t.Attempts), int32(t.DLQRetryCount), r.deadLetter, t.Owner, t.IdempotencyKey,
+		r.timeoutMS, int32(t.Attempts), int32(t.DLQRetryCount), r.deadLetter, t.Owner, t.IdempotencyKey, r.traceContext,
 	}
 }
 

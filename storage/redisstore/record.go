@@ -20,6 +20,7 @@ import (
 //	md metadata    q queue        ra run at      sa started at
 //	to timeout ms  a attempts     dr DLQ retries da dead-lettered at
 //	o owner        k idem. key    dk DLQ index member (dead_letter only)
+//	tc trace context JSON
 
 // encoded is a task ready for the scripts.
 type encoded struct {
@@ -175,6 +176,13 @@ func (s *Store) encodeTask(t *taskq.Task) (encoded, error) {
 	f = putInt(f, "to", t.Timeout.Milliseconds())
 	f = putStr(f, "o", t.Owner)
 	f = putStr(f, "k", t.IdempotencyKey)
+	if len(t.TraceContext) > 0 {
+		b, err := json.Marshal(t.TraceContext)
+		if err != nil {
+			return encoded{}, invalid("task %s: trace context is not encodable as JSON", t.ID)
+		}
+		f = append(f, "tc", string(b))
+	}
 	return encoded{id: t.ID, status: string(t.Status), typ: t.Type, queue: t.Queue, owner: t.Owner,
 		idemKey: t.IdempotencyKey, dk: dk, fields: f}, nil
 }
@@ -256,6 +264,10 @@ func decodeTask(id string, kv []string) (*taskq.Task, error) {
 			t.Owner = v
 		case "k":
 			t.IdempotencyKey = v
+		case "tc":
+			if e := json.Unmarshal([]byte(v), &t.TraceContext); e != nil {
+				bad(e)
+			}
 		}
 	}
 	if err != nil {

@@ -44,6 +44,7 @@ func Run(t *testing.T, newStore func(t *testing.T) taskq.StorageAdapter) {
 		{"CountDeadLetterTasks", testCountDeadLetterTasks},
 		{"Ping", testPing},
 		{"Metadata", testMetadata},
+		{"TraceContext", testTraceContext},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()

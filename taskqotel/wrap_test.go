@@ -1,0 +1,45 @@
+package taskqotel_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+
+	"github.com/taskq/taskq"
+	"github.com/taskq/taskq/queue"
+	"github.com/taskq/taskq/storage"
+	"github.com/taskq/taskq/taskqotel"
+)
+
+// TestWrappersKeepCapabilities: a wrapped backend has exactly the
+// optional capabilities of the backend it wraps, and its calls are spans.
+func TestWrappersKeepCapabilities(t *testing.T) {
+	exp := tracetest.NewInMemoryExporter()
+	tr := taskqotel.New(taskqotel.Config{TracerProvider: sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))})
+	mq := queue.NewMemory()
+	_, counter := taskq.Queue(mq).(taskq.EnqueueCounter)
+	_, binding := taskq.Queue(mq).(taskq.QueueBinding)
+	wq := tr.Queue(mq)
+	_, wCounter := wq.(taskq.EnqueueCounter)
+	_, wBinding := wq.(taskq.QueueBinding)
+	require.Equal(t, counter, wCounter)
+	require.Equal(t, binding, wBinding)
+
+	ms := storage.NewMemory()
+	_, ident := taskq.StorageAdapter(ms).(taskq.StorageIdentity)
+	ws := tr.Storage(ms)
+	_, wIdent := ws.(taskq.StorageIdentity)
+	require.Equal(t, ident, wIdent)
+
+	require.NoError(t, wq.Enqueue(t.Context(), "q", taskq.QueueEntry{ID: taskq.NewID()}))
+	_, err := ws.GetTask(t.Context(), taskq.NewID())
+	require.ErrorIs(t, err, taskq.ErrNotFound)
+	names := map[string]bool{}
+	for _, s := range exp.GetSpans() {
+		names[s.Name] = true
+	}
+	require.True(t, names["taskq.queue.Enqueue"])
+	require.True(t, names["taskq.storage.GetTask"])
+}
