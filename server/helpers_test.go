@@ -296,11 +296,12 @@ func (b *bundle) getTask(id string) *taskq.Task {
 	return decode[*taskq.Task](b.t, w)
 }
 
-// waitStatus polls a task until it reaches status, within 10s.
+// waitStatus polls a task until it reaches status, within 30s (a loaded
+// CI machine runs the reliability suite beside these tests).
 func (b *bundle) waitStatus(id string, status taskq.TaskStatus) *taskq.Task {
 	b.t.Helper()
 	var last *taskq.Task
-	waitFor(b.t, 10*time.Second, func() bool {
+	waitFor(b.t, 30*time.Second, func() bool {
 		last = b.getTask(id)
 		return last.Status == status
 	}, func() string { return "task " + id + " stayed " + string(last.Status) + ", want " + string(status) })
