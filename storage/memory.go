@@ -46,6 +46,9 @@ type Memory struct {
 	// records are kept; finished lists them in the order they finished.
 	retention time.Duration
 	finished  []finished
+
+	pauseMu sync.Mutex
+	paused  map[string]bool // paused queues (taskq.QueuePauser)
 }
 
 type idemKey struct{ owner, key string }

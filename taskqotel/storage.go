@@ -73,6 +73,12 @@ func (s *tracedStorage) UpdateTask(ctx context.Context, t *taskq.Task, expect ..
 	return s.s.UpdateTask(ctx, t, expect...)
 }
 
+func (s *tracedStorage) UpdateAttempt(ctx context.Context, t *taskq.Task, attempt int) (err error) {
+	ctx, done := s.span(ctx, "UpdateAttempt", AttrTaskID.String(t.ID))
+	defer func() { done(err) }()
+	return s.s.UpdateAttempt(ctx, t, attempt)
+}
+
 func (s *tracedStorage) StartTasks(ctx context.Context, ids []string, now time.Time) (_ []*taskq.Task, err error) {
 	ctx, done := s.span(ctx, "StartTasks", AttrBatchSize.Int(len(ids)))
 	defer func() { done(err) }()

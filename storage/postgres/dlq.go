@@ -19,6 +19,7 @@ const (
 			completed_at = $5, retry_count = $6, attempts = $7, error = $8, result = $9,
 			dlq_retry_count = $10, dead_lettered_at = $11, updated = $12
 		WHERE id = $1 AND status NOT IN ('completed', 'cancelled', 'dead_letter')
+			AND (status <> 'running' OR attempts = $7)
 		RETURNING 1)
 	SELECT (SELECT count(*) FROM upd), (SELECT status FROM cur)`
 
@@ -87,8 +88,8 @@ func (s *Store) GetDeadLetterTask(ctx context.Context, id string) (*taskq.Task, 
 
 // MoveTaskToDeadLetter stores t (mutable fields and error) as dead_letter,
 // entered at t.DeadLetteredAt (now when nil; Updated is now too when zero),
-// unless the record is already terminal (ErrConflict) or missing
-// (ErrNotFound). When maxSize > 0 and the DLQ then holds more than maxSize
+// unless the record is already terminal or running another attempt than
+// t.Attempts (ErrConflict) or missing (ErrNotFound). When maxSize > 0 and the DLQ then holds more than maxSize
 // entries, the oldest other entries are purged in the same transaction and
 // their number is returned. Moves are serialized by a transaction-scoped
 // advisory lock so the cap is exact.
@@ -146,6 +147,9 @@ func (s *Store) MoveTaskToDeadLetter(ctx context.Context, t *taskq.Task, maxSize
 		return int(evicted), nil
 	case seen == nil:
 		return 0, notFound(op)
+	}
+	if *seen == string(taskq.StatusRunning) {
+		return 0, conflict(op, "task is running another attempt")
 	}
 	return 0, conflict(op, "task is already "+*seen)
 }

@@ -108,7 +108,7 @@ func (s *Store) Relay(queue taskq.Queue, cfg RelayConfig) *Relay {
 }
 
 // outboxChannel is the NOTIFY channel of the outbox of schema (the insert
-// trigger of migrations/0006_task_outbox.sql computes the same name).
+// trigger of migrations/0007_task_outbox.sql computes the same name).
 func outboxChannel(schema string) string {
 	c := "taskq_outbox_" + schema
 	if len(c) > 63 {
