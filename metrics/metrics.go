@@ -248,6 +248,9 @@ func New(reg prometheus.Registerer, cfg Config) (*Metrics, error) {
 	if cfg.Queue != nil {
 		fams = append(fams, family{"task_queue_size", newQueueSizeCollector(cfg, m.log)})
 	}
+	if cfg.Paused != nil {
+		fams = append(fams, family{"queue_paused", newPausedCollector(cfg, m.log)})
+	}
 	if len(cfg.Schedules) > 0 {
 		fams = append(fams, m.newScheduleFamilies(cfg)...)
 	}

@@ -46,11 +46,13 @@ const (
 type Config struct {
 	// Addr is the listen address (TASKQ_ADDR). Default 127.0.0.1:8080.
 	Addr string
-	// RedisURL selects the Redis queue and shared rate limits
-	// (TASKQ_REDIS_URL). Empty: in-memory queue.
-	RedisURL string
-	// DatabaseURL selects the PostgreSQL storage (TASKQ_DATABASE_URL).
-	// Empty: in-memory storage.
+	// RedisURL and DatabaseURL pick the deployment (TASKQ_REDIS_URL,
+	// TASKQ_DATABASE_URL; see OpenBackends and docs/deployment.md): both
+	// set, Redis dispatches the tasks whose records PostgreSQL keeps;
+	// RedisURL alone, Redis keeps both; DatabaseURL alone, PostgreSQL keeps
+	// both; neither, the process' memory does. Redis also shares the rate
+	// limits between replicas.
+	RedisURL    string
 	DatabaseURL string
 	// AdminKey is the bootstrap admin API key (TASKQ_ADMIN_KEY), at least
 	// 16 bytes. Empty: none.
@@ -186,7 +188,8 @@ type Config struct {
 	LogLevel string
 	// Schedules are periodic tasks (TASKQ_SCHEDULES, a JSON array; see
 	// docs/periodic.md): the replicas elect one that enqueues them, on the
-	// PostgreSQL storage, else the Redis queue, else in process memory.
+	// PostgreSQL storage, else Redis (storage or queue), else in process
+	// memory.
 	Schedules []ScheduleConfig
 }
 
@@ -290,12 +293,6 @@ func (c Config) Validate() error {
 		if !names.Valid(q, taskq.MaxQueueNameLength) {
 			bad("TASKQ_QUEUES", "invalid queue name %q", q)
 		}
-	}
-	if c.RedisURL != "" && c.DatabaseURL == "" {
-		// The queue would be shared while the records stay in this
-		// process: another replica, or this one after a restart, would
-		// lease ids whose records it does not have.
-		bad("TASKQ_REDIS_URL", "needs TASKQ_DATABASE_URL: with the Redis queue alone, task records would live in this process' memory and be lost at restart or on another replica (set TASKQ_DATABASE_URL, or unset TASKQ_REDIS_URL for an in-memory run)")
 	}
 	if c.RetryMaxDelay < c.RetryBaseDelay {
 		bad("TASKQ_RETRY_MAX_DELAY", "must not be below TASKQ_RETRY_BASE_DELAY")

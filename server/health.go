@@ -147,6 +147,7 @@ func (s *Server) healthAll(w http.ResponseWriter, r *http.Request, _ auth.Princi
 	wg.Wait()
 	body := map[string]any{
 		"status":     healthOK,
+		"deployment": s.deployment,
 		"components": map[string]string{"redis": redis.Status, "db": db.Status},
 	}
 	status := http.StatusOK

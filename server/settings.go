@@ -77,8 +77,8 @@ func Usage(w io.Writer) {
 func (c *Config) settings() []setting {
 	return []setting{
 		{"addr", "TASKQ_ADDR", "listen address", str(&c.Addr), DefaultAddr},
-		{"redis-url", "TASKQ_REDIS_URL", "Redis URL; empty = in-memory queue", str(&c.RedisURL), "empty"},
-		{"database-url", "TASKQ_DATABASE_URL", "PostgreSQL URL; empty = in-memory storage", str(&c.DatabaseURL), "empty"},
+		{"redis-url", "TASKQ_REDIS_URL", "Redis URL: alone, Redis keeps tasks and keys; with the database URL, Redis dispatches", str(&c.RedisURL), "empty"},
+		{"database-url", "TASKQ_DATABASE_URL", "PostgreSQL URL: keeps tasks and keys (dispatch too without the Redis URL); neither URL = in memory", str(&c.DatabaseURL), "empty"},
 		{"admin-key", "TASKQ_ADMIN_KEY", "bootstrap admin API key (prefer the variable: flags show in ps)", str(&c.AdminKey), "empty"},
 		{"admin-key-file", "TASKQ_ADMIN_KEY_FILE", "file (0600) receiving a generated admin key when stderr is no terminal", str(&c.AdminKeyFile), "new temp file"},
 		{"jwt-secret", "TASKQ_JWT_SECRET", "HS256 secret, >= 32 bytes", str(&c.JWTSecret), "random per start"},

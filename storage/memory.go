@@ -62,6 +62,9 @@ type Memory struct {
 	maxBytes int64
 	// evictions counts DLQ entries evicted per owner.
 	evictions ownercount.Counter
+
+	pauseMu sync.Mutex
+	paused  map[string]bool // paused queues (taskq.QueuePauser)
 }
 
 type idemKey struct{ owner, key string }

@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"encoding/base64"
+	"fmt"
 	"slices"
 	"sort"
 	"strconv"
@@ -142,11 +143,12 @@ func (m *Memory) GetDeadLetterTask(ctx context.Context, id string) (*taskq.Task,
 // MoveTaskToDeadLetter overwrites the mutable fields of record t.ID with
 // those of t, as status dead_letter entered at t.DeadLetteredAt (the clock
 // when nil; Updated too when zero). A missing record gives an error
-// matching taskq.ErrNotFound, a terminal one taskq.ErrConflict. When
-// maxSize > 0 and the DLQ then holds more than maxSize entries, other
-// entries are purged until it does not, and their number returned: each
-// time the oldest entry of the owner holding the most entries, so one
-// owner filling the DLQ evicts its own entries first.
+// matching taskq.ErrNotFound, a terminal one (or one running another
+// attempt than t.Attempts) taskq.ErrConflict. When maxSize > 0 and the DLQ
+// then holds more than maxSize entries, other entries are purged until it
+// does not, and their number returned: each time the oldest entry of the
+// owner holding the most entries, so one owner filling the DLQ evicts its
+// own entries first.
 func (m *Memory) MoveTaskToDeadLetter(ctx context.Context, t *taskq.Task, maxSize int) (int, error) {
 	if err := m.check(ctx); err != nil {
 		return 0, err
@@ -173,6 +175,9 @@ func (m *Memory) MoveTaskToDeadLetter(ctx context.Context, t *taskq.Task, maxSiz
 	}
 	if cur.Status.Terminal() {
 		return 0, &taskq.Error{Code: taskq.CodeConflict, Message: "task " + t.ID + " is already " + string(cur.Status)}
+	}
+	if cur.Status == taskq.StatusRunning && cur.Attempts != t.Attempts {
+		return 0, &taskq.Error{Code: taskq.CodeConflict, Message: fmt.Sprintf("task %s is running attempt %d, not %d", t.ID, cur.Attempts, t.Attempts)}
 	}
 	m.applyLocked(cur, &u)
 	if maxSize <= 0 || len(m.dlq) <= maxSize {

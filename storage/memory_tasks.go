@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"time"
 
@@ -127,6 +128,24 @@ func (m *Memory) UpdateTask(ctx context.Context, t *taskq.Task, expect ...taskq.
 	if t == nil {
 		return invalid("storage: nil task")
 	}
+	return m.update(t, -1, expect)
+}
+
+// UpdateAttempt overwrites the mutable fields of record t.ID while it is
+// running attempt number attempt; see taskq.StorageAdapter.
+func (m *Memory) UpdateAttempt(ctx context.Context, t *taskq.Task, attempt int) error {
+	if err := m.check(ctx); err != nil {
+		return err
+	}
+	if t == nil {
+		return invalid("storage: nil task")
+	}
+	return m.update(t, attempt, []taskq.TaskStatus{taskq.StatusRunning})
+}
+
+// update writes t when the record's status is one of expect (any when
+// empty) and, when attempt >= 0, the record's attempts equal attempt.
+func (m *Memory) update(t *taskq.Task, attempt int, expect []taskq.TaskStatus) error {
 	u := mutableOf(t)
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -136,6 +155,9 @@ func (m *Memory) UpdateTask(ctx context.Context, t *taskq.Task, expect ...taskq.
 	}
 	if len(expect) > 0 && !slices.Contains(expect, cur.Status) {
 		return &taskq.Error{Code: taskq.CodeConflict, Message: "task " + t.ID + " is " + string(cur.Status)}
+	}
+	if attempt >= 0 && cur.Attempts != attempt {
+		return &taskq.Error{Code: taskq.CodeConflict, Message: fmt.Sprintf("task %s is running attempt %d, not %d", t.ID, cur.Attempts, attempt)}
 	}
 	m.applyLocked(cur, &u)
 	m.noteFinishedLocked(cur)

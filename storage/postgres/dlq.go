@@ -20,11 +20,12 @@ const (
 			completed_at = $5, retry_count = $6, attempts = $7, error = $8, result = $9,
 			dlq_retry_count = $10, dead_lettered_at = $11, updated = $12
 		WHERE id = $1 AND status NOT IN ('completed', 'cancelled', 'dead_letter')
+			AND (status <> 'running' OR attempts = $7)
 		RETURNING 1)
 	SELECT (SELECT count(*) FROM upd), (SELECT status FROM cur)`
 
 	// dlqExcessSQL is how many entries the DLQ holds beyond $1, from the
-	// owner usage counters (see migrations/0006_owner_usage.sql).
+	// owner usage counters (see migrations/0008_owner_usage.sql).
 	dlqExcessSQL = `SELECT greatest(coalesce(sum(dead_letter), 0) - $1, 0) FROM {schema}.owner_usage`
 
 	// evictDLQSQL purges one entry other than the one just moved ($1): the
@@ -100,12 +101,13 @@ func (s *Store) GetDeadLetterTask(ctx context.Context, id string) (*taskq.Task, 
 
 // MoveTaskToDeadLetter stores t (mutable fields and error) as dead_letter,
 // entered at t.DeadLetteredAt (now when nil; Updated is now too when zero),
-// unless the record is already terminal (ErrConflict) or missing
-// (ErrNotFound). When maxSize > 0 and the DLQ then holds more than maxSize
-// entries, other entries are purged in the same transaction until it does
-// not, and their number is returned: each time the oldest entry of the
-// owner holding the most entries, so one owner filling the DLQ evicts its
-// own entries first. Moves are serialized by a transaction-scoped
+// unless the record is already terminal or running another attempt than
+// t.Attempts (ErrConflict) or missing (ErrNotFound). When maxSize > 0 and
+// the DLQ then holds more than maxSize entries, other entries are purged in
+// the same transaction until it does not, and their number is returned:
+// each time the oldest entry of the owner holding the most entries, so one
+// owner filling the DLQ evicts its own entries first. Moves are serialized
+// by a transaction-scoped
 // advisory lock so the cap is exact.
 func (s *Store) MoveTaskToDeadLetter(ctx context.Context, t *taskq.Task, maxSize int) (int, error) {
 	const op = "move task to dead letter"
@@ -164,6 +166,9 @@ func (s *Store) MoveTaskToDeadLetter(ctx context.Context, t *taskq.Task, maxSize
 		return evicted, nil
 	case seen == nil:
 		return 0, notFound(op)
+	}
+	if *seen == string(taskq.StatusRunning) {
+		return 0, conflict(op, "task is running another attempt")
 	}
 	return 0, conflict(op, "task is already "+*seen)
 }

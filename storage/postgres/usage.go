@@ -9,7 +9,7 @@ import (
 )
 
 // ownerUsageSQL reads the counters the triggers of
-// migrations/0006_owner_usage.sql keep.
+// migrations/0008_owner_usage.sql keep.
 const ownerUsageSQL = `SELECT active, metadata_bytes, dead_letter FROM {schema}.owner_usage WHERE owner = $1`
 
 // Usage returns the usage of owner (taskq.OwnerUsage): one primary-key

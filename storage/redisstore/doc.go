@@ -55,6 +55,7 @@
 //	{taskq}:dlq         DLQ entries: 16 hex digits of the entry time (Unix
 //	                    microseconds, sign bit flipped) followed by the id
 //	{taskq}:storage_id  the store's identity, a UUID set once with SET NX
+//	{taskq}:paused      set of paused queue names (taskq.QueuePauser)
 //
 // Indexes are sorted sets whose members all have score 0, so Redis orders
 // them by their bytes: ids ascending (UUIDv7 ids are time-ordered), DLQ

@@ -121,24 +121,35 @@ return {1}
 
 // updateScript overwrites the mutable fields of task ARGV[2]. ARGV[3] is
 // the mode: "u" (UpdateTask: ARGV[4] expected statuses joined by ",", or
-// empty for any) or "m" (MoveTaskToDeadLetter: the record must not be
-// terminal; ARGV[4] is the DLQ size cap, 0 for none). ARGV[5] is the new
-// status, then field pairs (an empty value deletes the field), the last
-// being dk. Returns {0} when missing, {2, status} on a failed
-// precondition, {1, evicted, owners of the evicted entries...} when done.
-// The DLQ cap evicts, one at a time, the oldest entry of the owner holding
-// the most entries (never the moved task), or the oldest entry when that
-// owner has no other.
+// empty for any), "a" (UpdateAttempt: the record must be running attempt
+// ARGV[4]) or "m" (MoveTaskToDeadLetter: the record must not be terminal,
+// nor running another attempt than the new attempts field; ARGV[4] is the
+// DLQ size cap, 0 for none). ARGV[5] is the new status, then field pairs
+// (an empty value deletes the field), the last being dk. Returns {0} when
+// missing, {2, status} on a failed precondition, {1, evicted, owners of the
+// evicted entries...} when done. The DLQ cap evicts, one at a time, the
+// oldest entry of the owner holding the most entries (never the moved
+// task), or the oldest entry when that owner has no other.
 const updateScript = prelude + `
 local id, mode = ARGV[2], ARGV[3]
 local key = tkey(id)
-local cur = redis.call('HMGET', key, 's', 'dk', 'o')
+local cur = redis.call('HMGET', key, 's', 'dk', 'o', 'a')
 local old = cur[1]
 if not old then return {0} end
+local attempts = tonumber(cur[4] or '0')
 if mode == 'u' then
   if ARGV[4] ~= '' and not string.find(',' .. ARGV[4] .. ',', ',' .. old .. ',', 1, true) then return {2, old} end
+elseif mode == 'a' then
+  if old ~= 'running' then return {2, old} end
+  if attempts ~= tonumber(ARGV[4]) then return {2, 'running another attempt'} end
 elseif old == 'completed' or old == 'cancelled' or old == 'dead_letter' then
   return {2, old}
+elseif old == 'running' then
+  local want = 0
+  for i = 6, #ARGV, 2 do
+    if ARGV[i] == 'a' and ARGV[i + 1] ~= '' then want = tonumber(ARGV[i + 1]) end
+  end
+  if attempts ~= want then return {2, 'running another attempt'} end
 end
 local new = ARGV[5]
 local set, del, dk = {}, {}, ''

@@ -32,6 +32,7 @@ func Run(t *testing.T, newStore func(t *testing.T) taskq.StorageAdapter) {
 		{"DeleteTask", testDeleteTask},
 		{"UpdateTask", testUpdateTask},
 		{"StartTasks", testStartTasks},
+		{"Fence", testFence},
 		{"Races", testRaces},
 		{"ListTasks", testListTasks},
 		{"ListTasksPagination", testListTasksPagination},
@@ -46,6 +47,7 @@ func Run(t *testing.T, newStore func(t *testing.T) taskq.StorageAdapter) {
 		{"OwnerUsage", testOwnerUsage},
 		{"DLQOwnerFair", testDLQOwnerFair},
 		{"TraceContext", testTraceContext},
+		{"PauseQueue", testPauseQueue},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()

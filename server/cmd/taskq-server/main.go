@@ -1,8 +1,9 @@
 // Command taskq-server runs the taskq reference HTTP server. With no
 // configuration it serves on 127.0.0.1:8080 with the in-memory queue and
-// storage; --redis-url and --database-url (or TASKQ_REDIS_URL and
-// TASKQ_DATABASE_URL) switch to Redis and PostgreSQL. Run it with -help
-// for every setting. SIGINT and SIGTERM shut it down gracefully.
+// storage; --database-url alone (TASKQ_DATABASE_URL) runs it on PostgreSQL
+// alone, --redis-url alone (TASKQ_REDIS_URL) on Redis alone, and both on
+// Redis dispatch with PostgreSQL records. Run it with -help for every
+// setting. SIGINT and SIGTERM shut it down gracefully.
 //
 // "taskq-server repair [flags]" runs no server: it opens the configured
 // storage and queue, fixes or deletes the task records the server cannot
