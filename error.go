@@ -27,12 +27,14 @@ const (
 	CodeTaskCancelled       ErrorCode = "task_cancelled"
 	CodeForbidden           ErrorCode = "forbidden"
 	CodeConflict            ErrorCode = "conflict"
+	CodeQuotaExceeded       ErrorCode = "quota_exceeded"
 )
 
 var errorCodes = [...]ErrorCode{
 	CodeUnauthorized, CodeInvalidInput, CodeNotFound, CodeRateLimitExceeded,
 	CodeServiceUnavailable, CodeInternal, CodeNetwork, CodeValidation,
 	CodeTaskExecutionFailed, CodeTaskTimeout, CodeTaskCancelled, CodeForbidden, CodeConflict,
+	CodeQuotaExceeded,
 }
 
 // ErrorCodes returns every code, in a new slice.
@@ -145,6 +147,7 @@ var (
 	ErrTaskTimeout        = &Error{Code: CodeTaskTimeout, Message: "task timed out", Retryable: true}
 	ErrTaskExecution      = &Error{Code: CodeTaskExecutionFailed, Message: "task execution failed", Retryable: true}
 	ErrNetwork            = &Error{Code: CodeNetwork, Message: "network error", Retryable: true}
+	ErrQuotaExceeded      = &Error{Code: CodeQuotaExceeded, Message: "quota exceeded"}
 	ErrDuplicate          = &Error{Code: CodeConflict, Message: "task with this id or idempotency key exists", kind: kindDuplicate}
 	ErrShutdown           = errors.New("taskq: worker shutting down")
 	ErrLeaseLost          = errors.New("taskq: lease lost")

@@ -94,7 +94,7 @@ func TestErrorConstructors(t *testing.T) {
 func TestErrorCodesAreReadOnly(t *testing.T) {
 	t.Parallel()
 	codes := taskq.ErrorCodes()
-	require.Len(t, codes, 13)
+	require.Len(t, codes, 14)
 	for _, c := range codes {
 		require.True(t, c.Valid())
 	}

@@ -14,6 +14,9 @@ type QueueEntry struct {
 	Priority TaskPriority
 	// RunAt is when the task becomes ready; zero or past means now.
 	RunAt time.Time
+	// Token, for Requeue only, is the token of the lease given back: the
+	// requeue then happens only if that lease is still held. Zero: any.
+	Token int64
 }
 
 // Lease is a task id handed to one consumer until Deadline.
@@ -24,6 +27,10 @@ type Lease struct {
 	Priority TaskPriority
 	// Deadline is when the lease expires unless extended.
 	Deadline time.Time
+	// Token fences the lease: it differs from the token of every other
+	// lease of the queue (earlier or later leases of the same id included).
+	// Extend, Ack and Requeue act on a lease only when given its token.
+	Token int64
 }
 
 // LeaseParams selects what Lease takes.

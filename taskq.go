@@ -27,7 +27,10 @@
 // # Delivery
 //
 // Delivery is at-least-once: handlers receive the task with its id and
-// attempt number so that they can be idempotent.
+// attempt number so that they can be idempotent. Delivery is fenced: queue
+// leases carry tokens ([Lease].Token) and outcome writes name their attempt
+// ([StorageAdapter].UpdateAttempt), so an attempt whose lease was lost
+// never overwrites a newer one.
 package taskq
 
 import (
@@ -43,6 +46,13 @@ import (
 // All operations are idempotent by task id: enqueueing an id already present
 // (ready, scheduled or leased) changes nothing; acknowledging or removing an
 // absent id is not an error.
+//
+// Leases are fenced: every lease (Lease or Reap) gets a token that no other
+// lease of the queue ever had, and Extend, Ack and Requeue act only on the
+// lease whose token they are given. A holder cut off from the backend whose
+// lease was reaped meanwhile can therefore neither extend, acknowledge nor
+// requeue the lease of the attempt that replaced it. A zero token matches
+// any lease of the id (tools that hold no lease).
 type Queue interface {
 	// Enqueue adds entries to queue: ready now, or scheduled when RunAt is
 	// in the future. Ids already present are left untouched.
@@ -52,23 +62,29 @@ type Queue interface {
 	// an empty slice, not an error, when nothing is ready. Two consumers
 	// never hold a lease on the same id at once.
 	Lease(ctx context.Context, p LeaseParams) ([]Lease, error)
-	// Extend moves the deadline of the given leased ids to now+ttl. It
-	// returns the ids that are no longer leased (acknowledged, removed by a
-	// cancellation, or reaped after expiry): their holder must stop.
-	Extend(ctx context.Context, queue string, ids []string, ttl time.Duration) (lost []string, err error)
-	// Ack removes leased ids for good (the task is done or dead).
-	Ack(ctx context.Context, queue string, ids ...string) error
+	// Extend moves the deadline of the given leases to now+ttl. It returns
+	// the leases that are no longer held (acknowledged, removed by a
+	// cancellation, or reaped after expiry and leased again under another
+	// token): their holder must stop.
+	Extend(ctx context.Context, queue string, leases []Lease, ttl time.Duration) (lost []Lease, err error)
+	// Ack removes the given leases for good (the task is done or dead). A
+	// lease whose token no longer matches (reaped and leased again) is left
+	// alone.
+	Ack(ctx context.Context, queue string, leases ...Lease) error
 	// Requeue moves a leased id back: ready at once when runAt is not in
-	// the future, scheduled otherwise, keeping its priority. An id that is
-	// not leased is enqueued with the given priority (idempotent).
+	// the future, scheduled otherwise, keeping its priority. With e.Token
+	// set it acts only on the lease with that token, and does nothing
+	// otherwise (the caller's lease was lost). With e.Token zero an id that
+	// is not leased is enqueued with the given priority (idempotent).
 	Requeue(ctx context.Context, queue string, e QueueEntry) error
 	// Remove deletes ids wherever they are (ready, scheduled or leased). A
 	// leased id removed this way is reported lost by the holder's next
 	// Extend, which is how cancellation reaches a running handler.
 	Remove(ctx context.Context, queue string, ids ...string) error
 	// Reap takes up to max leases whose deadline passed and leases them
-	// again to the caller until now+ttl, so the caller can record the lost
-	// attempt. A crash of the caller lets them expire again.
+	// again to the caller until now+ttl, under new tokens, so the caller
+	// can record the lost attempt; the expired holder's token no longer
+	// matches anything. A crash of the caller lets them expire again.
 	Reap(ctx context.Context, queue string, max int, ttl time.Duration) ([]Lease, error)
 	// Wait blocks until entries may be ready in queue (an enqueue, a
 	// requeue, a scheduled entry coming due), ctx ends, or max elapses. It
@@ -108,6 +124,13 @@ type StorageAdapter interface {
 	// It returns ErrNotFound for a missing record and ErrConflict when the
 	// precondition fails, so a late worker cannot move a task backwards.
 	UpdateTask(ctx context.Context, t *Task, expect ...TaskStatus) error
+	// UpdateAttempt records the outcome of attempt number attempt: it
+	// overwrites the mutable fields of record t.ID as UpdateTask does, but
+	// only while the record is running that attempt (status running and
+	// attempts equal to attempt). Otherwise it changes nothing and returns
+	// ErrConflict (ErrNotFound for a missing record), so an attempt whose
+	// lease was lost never overwrites a newer attempt's record.
+	UpdateAttempt(ctx context.Context, t *Task, attempt int) error
 	// StartTasks marks the startable records among ids (status pending,
 	// failed or running) as running at now, increments their attempts, and
 	// returns them. Missing and terminal records are left out.
@@ -126,8 +149,11 @@ type StorageAdapter interface {
 	GetDeadLetterTask(ctx context.Context, id string) (*Task, error)
 	// MoveTaskToDeadLetter stores t (with its error) as dead_letter, entered
 	// at t.DeadLetteredAt (now when nil), unless the record is already
-	// terminal (ErrConflict). When maxSize > 0 and the DLQ would exceed it,
-	// the oldest entries are purged in the same step; their number is
+	// terminal or is running another attempt than t.Attempts (ErrConflict):
+	// a running record belongs to the attempt that started it. When
+	// maxSize > 0 and the DLQ would exceed it, entries are purged in the
+	// same step, each the oldest entry of the owner holding the most (never
+	// t): one owner filling the DLQ evicts its own entries. Their number is
 	// returned.
 	MoveTaskToDeadLetter(ctx context.Context, t *Task, maxSize int) (evicted int, err error)
 	// RemoveFromDeadLetter purges a DLQ entry, or returns ErrNotFound.
@@ -159,8 +185,8 @@ type Worker interface {
 
 // DeadLetterQueue holds tasks that failed for good.
 type DeadLetterQueue interface {
-	// Move puts a task in the DLQ with its final error, evicting the
-	// oldest entries beyond the size cap.
+	// Move puts a task in the DLQ with its final error, evicting beyond
+	// the size cap the oldest entries of the owner holding the most.
 	Move(ctx context.Context, t *Task, cause error) error
 	// List lists entries, oldest first.
 	List(ctx context.Context, f DeadLetterFilter) (TaskPage, error)

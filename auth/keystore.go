@@ -32,7 +32,7 @@ func (k *APIKey) Active(now time.Time) bool {
 }
 
 // KeyStore stores API keys: NewMemoryKeyStore keeps them in the process,
-// package auth/pgkeys in PostgreSQL.
+// package auth/pgkeys in PostgreSQL, package auth/rediskeys in Redis.
 type KeyStore interface {
 	// CreateAPIKey stores a new key; an id or hash already stored gives an
 	// error matching taskq.ErrConflict.

@@ -68,8 +68,11 @@ func New(store taskq.StorageAdapter, queue taskq.Queue, cfg taskq.DeadLetterQueu
 // Config returns the effective configuration.
 func (d *DLQ) Config() taskq.DeadLetterQueueConfig { return d.cfg }
 
-// Move stores t as dead_letter with cause as its error; beyond MaxSize the
-// oldest entries are purged in the same storage step. The caller still
+// Move stores t as dead_letter with cause as its error; beyond MaxSize
+// entries are purged in the same storage step (the oldest of the owner
+// holding the most entries, see taskq.StorageAdapter). Whose entries were
+// evicted goes to an Observer implementing taskq.EvictionObserver when the
+// storage implements taskq.DeadLetterEvictions. The caller still
 // acknowledges the task's lease.
 func (d *DLQ) Move(ctx context.Context, t *taskq.Task, cause error) error {
 	now := d.now().UTC()
@@ -89,10 +92,28 @@ func (d *DLQ) Move(ctx context.Context, t *taskq.Task, cause error) error {
 		return err
 	}
 	if evicted > 0 {
-		d.log.InfoContext(ctx, "dead letter queue full: oldest entries evicted", "evicted", evicted, "max_size", d.cfg.MaxSize)
+		d.log.InfoContext(ctx, "dead letter queue full: entries evicted", "evicted", evicted, "max_size", d.cfg.MaxSize)
+		d.reportEvictions(ctx)
 	}
 	d.obs.DeadLetterMoved(evicted)
 	return nil
+}
+
+// reportEvictions passes whose entries the size cap evicted to the
+// observer, when both the storage and the observer support it.
+func (d *DLQ) reportEvictions(ctx context.Context) {
+	ev, ok := d.store.(taskq.DeadLetterEvictions)
+	if !ok {
+		return
+	}
+	by := ev.TakeDeadLetterEvictions()
+	eo, _ := d.obs.(taskq.EvictionObserver)
+	for owner, n := range by {
+		d.log.InfoContext(ctx, "dead letter entries evicted", "owner", owner, "evicted", n)
+		if eo != nil {
+			eo.DeadLetterEvicted(owner, n)
+		}
+	}
 }
 
 // List lists entries, oldest entry first.

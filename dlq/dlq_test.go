@@ -193,7 +193,7 @@ func TestRetryLimitAndBackoff(t *testing.T) {
 		// The retried task fails again: simulate the worker.
 		_, err = f.queue.Lease(ctx, taskq.LeaseParams{Queue: taskq.DefaultQueue, Max: 1, TTL: time.Minute, Now: got.RunAt})
 		require.NoError(t, err)
-		require.NoError(t, f.queue.Ack(ctx, taskq.DefaultQueue, tk.ID))
+		require.NoError(t, f.queue.Ack(ctx, taskq.DefaultQueue, taskq.Lease{ID: tk.ID}))
 		started, err := f.store.StartTasks(ctx, []string{tk.ID}, got.RunAt)
 		require.NoError(t, err)
 		require.Len(t, started, 1)

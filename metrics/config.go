@@ -79,8 +79,12 @@ type Config struct {
 	// DeadLetterQueue's Size method). Nil: dlq_size is the last value given
 	// to SetDLQSize.
 	DLQSize func(ctx context.Context) (int, error)
-	// ScrapeTimeout bounds the backend calls made by one scrape (Queue and
-	// DLQSize). Default 2s.
+	// Paused, when set, is called at scrape time for queue_paused (pass
+	// the storage's PausedQueues, taskq.QueuePauser). Nil: the family is
+	// not exported.
+	Paused func(ctx context.Context) ([]string, error)
+	// ScrapeTimeout bounds the backend calls made by one scrape (Queue,
+	// DLQSize and Paused). Default 2s.
 	ScrapeTimeout time.Duration
 
 	// TaskTypes are the registered task types, pre-created for

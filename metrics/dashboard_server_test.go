@@ -105,7 +105,7 @@ func TestDashboardsAgainstServer(t *testing.T) {
 		}
 		return ok == len(rules), fmt.Sprintf("%d of %d rules evaluated", ok, len(rules))
 	}, "the alerting rules did not all evaluate")
-	require.Len(t, rules, 7)
+	require.Len(t, rules, 8)
 	for _, r := range rules {
 		require.Equal(t, "alerting", r.Type, r.Name)
 		_, err := prom.query(r.Query)

@@ -35,6 +35,7 @@ type Metrics struct {
 	dlqSize        *dlqSizeCollector
 	dlqCleaned     prometheus.Counter
 	dlqEvicted     prometheus.Counter
+	dlqEvictedBy   *labelSet[prometheus.Counter]
 	dlqRemaining   prometheus.Gauge
 	dlqCleanupDur  prometheus.Histogram
 	dlqCleanupOK   prometheus.Counter
@@ -154,6 +155,12 @@ func New(reg prometheus.Registerer, cfg Config) (*Metrics, error) {
 		Name:      "dlq_tasks_evicted_total",
 		Help:      "Dead letter entries evicted by the size cap (also counted in dlq_tasks_cleaned_total).",
 	})
+	evictedBy := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: cfg.Namespace,
+		Name:      "dlq_tasks_evicted_by_owner_total",
+		Help:      "Dead letter entries evicted by the size cap, by the owner of the entry (" + NoOwner + " for tasks without one).",
+	}, []string{"owner"})
+	m.dlqEvictedBy = newLabelSet(cfg.MaxLabelValues, counterChild(evictedBy), NoOwner)
 	m.dlqRemaining = prometheus.NewGauge(prometheus.GaugeOpts{
 		Namespace: cfg.Namespace,
 		Name:      "dlq_tasks_remaining",
@@ -231,6 +238,7 @@ func New(reg prometheus.Registerer, cfg Config) (*Metrics, error) {
 		{"task_processing_rate", processingRate}, {"task_error_rate", errorRate},
 		{"tasks_recovered_total", recovered}, {"tasks_orphaned_total", m.orphaned}, {"tasks_unhandled_total", unhandled},
 		{"dlq_size", m.dlqSize}, {"dlq_tasks_cleaned_total", m.dlqCleaned}, {"dlq_tasks_evicted_total", m.dlqEvicted},
+		{"dlq_tasks_evicted_by_owner_total", evictedBy},
 		{"dlq_tasks_remaining", m.dlqRemaining}, {"dlq_cleanup_duration_seconds", m.dlqCleanupDur},
 		{"dlq_cleanup_success_total", m.dlqCleanupOK}, {"dlq_cleanup_failure_total", m.dlqCleanupFail},
 		{"rate_limit_exceeded_total", rateLimited}, {"auth_failures_total", authFailures},
@@ -239,6 +247,9 @@ func New(reg prometheus.Registerer, cfg Config) (*Metrics, error) {
 	}
 	if cfg.Queue != nil {
 		fams = append(fams, family{"task_queue_size", newQueueSizeCollector(cfg, m.log)})
+	}
+	if cfg.Paused != nil {
+		fams = append(fams, family{"queue_paused", newPausedCollector(cfg, m.log)})
 	}
 	if len(cfg.Schedules) > 0 {
 		fams = append(fams, m.newScheduleFamilies(cfg)...)

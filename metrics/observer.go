@@ -55,6 +55,24 @@ func (m *Metrics) DeadLetterMoved(evicted int) {
 	}
 }
 
+// NoOwner is the owner label of dlq_tasks_evicted_by_owner_total for
+// tasks without an owner.
+const NoOwner = "_none"
+
+// DeadLetterEvicted implements taskq.EvictionObserver:
+// dlq_tasks_evicted_by_owner_total{owner}. The owner label takes at most
+// Config.MaxLabelValues values; later owners are reported as Other.
+func (m *Metrics) DeadLetterEvicted(owner string, n int) {
+	if n <= 0 {
+		return
+	}
+	if owner == "" {
+		owner = NoOwner
+	}
+	_, c := m.dlqEvictedBy.get(owner)
+	c.Add(float64(n))
+}
+
 // DeadLetterCleanup implements taskq.Observer: it observes
 // dlq_cleanup_duration_seconds, adds cleaned to dlq_tasks_cleaned_total
 // (also after a failure: what was purged is gone), and counts the run in

@@ -54,7 +54,7 @@ func TestPromtoolRules(t *testing.T) {
 	t.Parallel()
 	out, err := promtool(t, "", "check", "rules", "prometheus/alerts.yml")
 	require.NoError(t, err, out)
-	require.Contains(t, out, "SUCCESS: 7 rules found")
+	require.Contains(t, out, "SUCCESS: 8 rules found")
 
 	out, err = promtool(t, "", "test", "rules", "prometheus/alerts_test.yml")
 	require.NoError(t, err, out)
@@ -93,7 +93,7 @@ func TestNamespacedRulesAndDashboard(t *testing.T) {
 	}
 	out, err := promtool(t, "", "check", "rules", filepath.Join(dir, "alerts.yml"))
 	require.NoError(t, err, out)
-	require.Contains(t, out, "SUCCESS: 7 rules found")
+	require.Contains(t, out, "SUCCESS: 8 rules found")
 	out, err = promtool(t, "", "test", "rules", filepath.Join(dir, "alerts_test.yml"))
 	require.NoError(t, err, out)
 	require.Contains(t, out, "SUCCESS")

@@ -20,6 +20,8 @@ type entry struct {
 	key int64
 	// seq orders entries with the same key: the order they got it.
 	seq uint64
+	// token fences the current lease (leased entries only).
+	token int64
 	// prev and next link the ready list holding the entry.
 	prev, next *entry
 	// idx is the position in the heap holding the entry.

@@ -25,7 +25,7 @@ func ExampleNewMemory() {
 	leases, _ := q.Lease(ctx, taskq.LeaseParams{Queue: "emails", Max: 10, TTL: time.Minute})
 	for _, l := range leases {
 		fmt.Println("leased", l.ID, l.Priority)
-		_ = q.Ack(ctx, "emails", l.ID)
+		_ = q.Ack(ctx, "emails", taskq.Lease{ID: l.ID})
 	}
 	// Output:
 	// ready: 2 scheduled: 1

@@ -167,14 +167,14 @@ func (m *Memory) Lease(ctx context.Context, p taskq.LeaseParams) ([]taskq.Lease,
 	for range n {
 		e := q.next(p.Weights)
 		q.lease(e, deadline)
-		out = append(out, taskq.Lease{ID: e.id, Priority: e.priority(), Deadline: dl})
+		out = append(out, taskq.Lease{ID: e.id, Priority: e.priority(), Deadline: dl, Token: e.token})
 	}
 	return out, nil
 }
 
 // Extend implements taskq.Queue. A lease that expired but was not reaped
 // yet is still held and is extended.
-func (m *Memory) Extend(ctx context.Context, queue string, ids []string, ttl time.Duration) ([]string, error) {
+func (m *Memory) Extend(ctx context.Context, queue string, leases []taskq.Lease, ttl time.Duration) ([]taskq.Lease, error) {
 	if err := m.check(ctx); err != nil {
 		return nil, err
 	}
@@ -183,16 +183,16 @@ func (m *Memory) Extend(ctx context.Context, queue string, ids []string, ttl tim
 	}
 	q := m.lookup(queue)
 	if q == nil {
-		return slices.Clone(ids), nil
+		return slices.Clone(leases), nil
 	}
 	deadline := addNanos(m.nowNanos(), ttl)
-	var lost []string
+	var lost []taskq.Lease
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	for _, id := range ids {
-		e := q.entries[id]
-		if e == nil || e.state != stateLeased {
-			lost = append(lost, id)
+	for _, l := range leases {
+		e := q.entries[l.ID]
+		if !holds(e, l.Token) {
+			lost = append(lost, l)
 			continue
 		}
 		e.key = deadline
@@ -202,25 +202,20 @@ func (m *Memory) Extend(ctx context.Context, queue string, ids []string, ttl tim
 	return lost, nil
 }
 
-// Ack implements taskq.Queue. Ids that are not leased (absent, ready or
-// scheduled) are left alone.
-func (m *Memory) Ack(ctx context.Context, queue string, ids ...string) error {
-	return m.delete(ctx, queue, ids, true)
-}
-
-// delete drops ids from queue: only leased ones when leasedOnly.
-func (m *Memory) delete(ctx context.Context, queue string, ids []string, leasedOnly bool) error {
+// Ack implements taskq.Queue. Ids that are not leased under the given
+// token (absent, ready, scheduled or leased again) are left alone.
+func (m *Memory) Ack(ctx context.Context, queue string, leases ...taskq.Lease) error {
 	if err := m.check(ctx); err != nil {
 		return err
 	}
 	q := m.lookup(queue)
-	if q == nil || len(ids) == 0 {
+	if q == nil || len(leases) == 0 {
 		return nil
 	}
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	for _, id := range ids {
-		if e := q.entries[id]; e != nil && (!leasedOnly || e.state == stateLeased) {
+	for _, l := range leases {
+		if e := q.entries[l.ID]; holds(e, l.Token) {
 			q.detach(e)
 			q.drop(e)
 		}
@@ -247,6 +242,8 @@ func (m *Memory) Requeue(ctx context.Context, queue string, e taskq.QueueEntry) 
 	defer q.mu.Unlock()
 	cur := q.entries[e.ID]
 	switch {
+	case e.Token != 0 && !holds(cur, e.Token):
+		return nil // the caller's lease is gone
 	case cur == nil:
 		cur = q.alloc(e.ID, e.Priority)
 	case cur.state == stateLeased:
@@ -261,7 +258,22 @@ func (m *Memory) Requeue(ctx context.Context, queue string, e taskq.QueueEntry) 
 
 // Remove implements taskq.Queue.
 func (m *Memory) Remove(ctx context.Context, queue string, ids ...string) error {
-	return m.delete(ctx, queue, ids, false)
+	if err := m.check(ctx); err != nil {
+		return err
+	}
+	q := m.lookup(queue)
+	if q == nil || len(ids) == 0 {
+		return nil
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for _, id := range ids {
+		if e := q.entries[id]; e != nil {
+			q.detach(e)
+			q.drop(e)
+		}
+	}
+	return nil
 }
 
 // Reap implements taskq.Queue. Expired leases come out earliest deadline
@@ -292,7 +304,7 @@ func (m *Memory) Reap(ctx context.Context, queue string, max int, ttl time.Durat
 	out := make([]taskq.Lease, len(expired))
 	for i, e := range expired {
 		q.lease(e, deadline)
-		out[i] = taskq.Lease{ID: e.id, Priority: e.priority(), Deadline: dl}
+		out[i] = taskq.Lease{ID: e.id, Priority: e.priority(), Deadline: dl, Token: e.token}
 	}
 	return out, nil
 }

@@ -142,7 +142,7 @@ func benchLeaseAck(b *testing.B, depth, batch int, weights []int) {
 		for _, l := range leases {
 			ids = append(ids, l.ID)
 		}
-		if err := m.Ack(ctx, "bench", ids...); err != nil {
+		if err := m.Ack(ctx, "bench", leases...); err != nil {
 			b.Fatal(err)
 		}
 		done += len(leases)
@@ -177,7 +177,7 @@ func BenchmarkLeaseAckParallel(b *testing.B) {
 				}
 				continue
 			}
-			if err := m.Ack(ctx, "bench", leases[0].ID); err != nil {
+			if err := m.Ack(ctx, "bench", taskq.Lease{ID: leases[0].ID}); err != nil {
 				b.Error(err)
 				return
 			}

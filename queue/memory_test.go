@@ -40,19 +40,20 @@ func TestMemoryWithClock(t *testing.T) {
 
 	leases, err := m.Lease(ctx, taskq.LeaseParams{Queue: "q", Max: 10, TTL: 30 * time.Second})
 	require.NoError(t, err)
-	require.Equal(t, []taskq.Lease{{ID: "now", Priority: taskq.PriorityLow, Deadline: clock.Now().Add(30 * time.Second)}}, leases)
+	require.Equal(t, []taskq.Lease{{ID: "now", Priority: taskq.PriorityLow, Deadline: clock.Now().Add(30 * time.Second), Token: 1}}, leases)
 
 	clock.Advance(time.Minute)
 	leases, err = m.Lease(ctx, taskq.LeaseParams{Queue: "q", Max: 10, TTL: 10 * time.Second})
 	require.NoError(t, err)
-	require.Equal(t, []taskq.Lease{{ID: "later", Priority: taskq.PriorityHigh, Deadline: clock.Now().Add(10 * time.Second)}}, leases)
+	require.Equal(t, []taskq.Lease{{ID: "later", Priority: taskq.PriorityHigh, Deadline: clock.Now().Add(10 * time.Second), Token: 2}}, leases)
 
 	// "now" expired 30s after the start, "later" expires 10s from here.
 	reaped, err := m.Reap(ctx, "q", 10, time.Minute)
 	require.NoError(t, err)
-	require.Equal(t, []taskq.Lease{{ID: "now", Priority: taskq.PriorityLow, Deadline: clock.Now().Add(time.Minute)}}, reaped)
+	require.Equal(t, []taskq.Lease{{ID: "now", Priority: taskq.PriorityLow, Deadline: clock.Now().Add(time.Minute), Token: 3}}, reaped)
 
-	lost, err := m.Extend(ctx, "q", []string{"later"}, 5*time.Minute)
+	lostLeases, err := m.Extend(ctx, "q", anyLeases("later"), 5*time.Minute)
+	lost := leaseIDs(lostLeases)
 	require.NoError(t, err)
 	require.Empty(t, lost)
 	clock.Advance(2 * time.Minute)
@@ -100,7 +101,7 @@ func TestMemoryValidation(t *testing.T) {
 	}
 	_, cases["lease max 0"] = m.Lease(ctx, taskq.LeaseParams{Queue: "q", Max: 0, TTL: time.Second})
 	_, cases["lease ttl 0"] = m.Lease(ctx, taskq.LeaseParams{Queue: "q", Max: 1})
-	_, cases["extend ttl 0"] = m.Extend(ctx, "q", []string{"a"}, 0)
+	_, cases["extend ttl 0"] = m.Extend(ctx, "q", anyLeases("a"), 0)
 	_, cases["reap max 0"] = m.Reap(ctx, "q", 0, time.Second)
 	_, cases["reap ttl 0"] = m.Reap(ctx, "q", 1, 0)
 	for name, err := range cases {
@@ -144,9 +145,9 @@ func TestMemoryClose(t *testing.T) {
 	errs = append(errs, m.Enqueue(ctx, "q", taskq.QueueEntry{ID: "b"}))
 	_, err = m.Lease(ctx, taskq.LeaseParams{Queue: "q", Max: 1, TTL: time.Minute})
 	errs = append(errs, err)
-	_, err = m.Extend(ctx, "q", []string{"a"}, time.Minute)
+	_, err = m.Extend(ctx, "q", anyLeases("a"), time.Minute)
 	errs = append(errs, err)
-	errs = append(errs, m.Ack(ctx, "q", "a"), m.Requeue(ctx, "q", taskq.QueueEntry{ID: "a"}),
+	errs = append(errs, m.Ack(ctx, "q", taskq.Lease{ID: "a"}), m.Requeue(ctx, "q", taskq.QueueEntry{ID: "a"}),
 		m.Remove(ctx, "q", "a"), m.Wait(ctx, "q", time.Second), m.Ping(ctx))
 	_, err = m.Reap(ctx, "q", 1, time.Minute)
 	errs = append(errs, err)

@@ -24,6 +24,7 @@ type memQueue struct {
 	sched   entryHeap
 	leased  entryHeap
 	seq     uint64
+	tokens  int64 // the last lease token handed out
 	// wake is closed and cleared to wake waiters; nil when nobody waits.
 	wake chan struct{}
 	free []*entry
@@ -76,8 +77,11 @@ func (q *memQueue) place(e *entry, runAt, now int64) {
 	q.sched.push(e)
 }
 
-// lease puts a detached entry in the leased heap until deadline.
+// lease puts a detached entry in the leased heap until deadline, under a
+// new token.
 func (q *memQueue) lease(e *entry, deadline int64) {
+	q.tokens++
+	e.token = q.tokens
 	e.state = stateLeased
 	e.key = deadline
 	e.seq = q.nextSeq()
@@ -95,6 +99,11 @@ func (q *memQueue) detach(e *entry) {
 		q.leased.remove(int(e.idx))
 	}
 	e.state = 0
+}
+
+// holds reports whether e is leased under token (any lease when zero).
+func holds(e *entry, token int64) bool {
+	return e != nil && e.state == stateLeased && (token == 0 || e.token == token)
 }
 
 // promote makes the scheduled entries due at now ready, in run-at order.

@@ -37,6 +37,8 @@ type deployment struct {
 // deployments are the durable deployments every scenario runs on.
 var deployments = []deployment{
 	{name: "redis+postgres", redis: true, pg: true},
+	{name: "postgres", pg: true},
+	{name: "redis", redis: true},
 }
 
 // backends are the servers of one scenario.

@@ -48,7 +48,9 @@ func TestAbuse(t *testing.T) {
 			deps.TaskTypes = []tasktypes.Type{nulResult}
 			b := setup(t, Config{
 				RateLimit: 1000, RateBurst: 20, AuthRateLimit: 5, AuthFailLimit: 5, AuthBlock: time.Hour,
-				HTTPAllow: []string{"localhost:" + iu.Port()},
+				HTTPAllow:         []string{"localhost:" + iu.Port()},
+				QuotaPendingTasks: 20, QuotaMetadataBytes: 256 << 10,
+				DLQ: taskq.DeadLetterQueueConfig{MaxSize: 6},
 			}, deps, true)
 			ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 			defer cancel()
@@ -139,6 +141,68 @@ func TestAbuse(t *testing.T) {
 			failed := b.waitStatus(ht.ID, taskq.StatusDeadLetter)
 			require.Equal(t, taskq.CodeForbidden, failed.Error.Code, "%+v", failed.Error)
 			require.Zero(t, internalHits.Load(), "the internal service was reached")
+
+			// One user floods tasks scheduled for later: past the pending
+			// quota every creation is 429 quota_exceeded; other users are
+			// served. Then large metadata: the metadata quota.
+			_, flooder, err := b.s.keys.Create(t.Context(), "flooder", auth.RoleUser, nil)
+			require.NoError(t, err)
+			later := time.Now().Add(time.Hour).UTC().Format(time.RFC3339)
+			quota := 0
+			for range 40 {
+				if send(req{method: "POST", path: "/api/tasks", key: flooder, ip: "203.0.113.7",
+					body: map[string]any{"type": "noop", "run_at": later}}) == http.StatusTooManyRequests {
+					quota++
+				}
+			}
+			require.Equal(t, 20, quota, "20 created, 20 refused")
+			_, hoarder, err := b.s.keys.Create(t.Context(), "hoarder", auth.RoleUser, nil)
+			require.NoError(t, err)
+			blob := strings.Repeat("h", 60<<10)
+			refused := 0
+			for range 8 {
+				w := b.do(req{method: "POST", path: "/api/tasks", key: hoarder, ip: "203.0.113.8",
+					body: map[string]any{"type": "noop", "run_at": later, "metadata": map[string]any{"b": blob}}})
+				if w.Code == http.StatusTooManyRequests {
+					requireError(t, w, http.StatusTooManyRequests, taskq.CodeQuotaExceeded)
+					refused++
+				}
+			}
+			require.Equal(t, 4, refused, "four records of 60 KiB fit in 256 KiB")
+
+			// One user fills the DLQ (size 6) with failing tasks: the cap
+			// evicts that user's entries, not the two the admin's tasks
+			// left there above.
+			var failing []string
+			for range 12 {
+				tk := b.createTask(hostileKey, map[string]any{"type": "fail", "max_retries": 0})
+				failing = append(failing, tk.ID)
+			}
+			waitFor(t, 20*time.Second, func() bool {
+				for _, id := range failing {
+					w := b.admin(req{method: "GET", path: "/api/tasks/" + id})
+					if w.Code == http.StatusOK && decode[*taskq.Task](t, w).Status != taskq.StatusDeadLetter {
+						return false
+					}
+				}
+				return true
+			}, func() string { return "the failing tasks did not all reach the DLQ" })
+			dl := decode[listBody](t, b.admin(req{method: "GET", path: "/api/dlq?limit=100"}))
+			require.Len(t, dl.Tasks, 6)
+			var dlIDs []string
+			for _, e := range dl.Tasks {
+				dlIDs = append(dlIDs, e.ID)
+			}
+			require.Contains(t, dlIDs, tk.ID, "the admin's entries survive another owner filling the DLQ")
+			require.Contains(t, dlIDs, ht.ID)
+
+			// A record stored out of range never breaks a listing.
+			bad := b.createTask(testAdminKey, map[string]any{"type": "noop", "run_at": later})
+			corrupt(t, b, bad, "updated")
+			require.Equal(t, http.StatusOK, send(req{method: "GET", path: "/api/tasks?limit=1000", key: testAdminKey, ip: "203.0.113.9"}))
+			w := b.admin(req{method: "POST", path: "/api/admin/repair"})
+			require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+			require.Equal(t, 1, decode[RepairResult](t, w).Repaired)
 
 			// Still serving a well-behaved client; no panic on the way.
 			require.Equal(t, http.StatusOK, b.do(req{method: "GET", path: "/api/tasks", key: testAdminKey, ip: "203.0.113.200"}).Code)

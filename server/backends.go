@@ -14,70 +14,158 @@ import (
 	"github.com/taskq/taskq/queue/redisqueue"
 	"github.com/taskq/taskq/storage"
 	"github.com/taskq/taskq/storage/postgres"
+	"github.com/taskq/taskq/storage/redisstore"
 )
 
 // connectTimeout bounds the first contact with Redis and PostgreSQL.
 const connectTimeout = 15 * time.Second
 
-// OpenBackends opens the queue and storage the configuration names: Redis
-// (cfg.RedisURL) or the in-memory queue, PostgreSQL (cfg.DatabaseURL,
-// migrated on open) or the in-memory storage, and logs which. The
-// returned Deps own the backends: close them with Deps.Close once the
-// Server has stopped. Errors never repeat a password of a URL.
+// OpenBackends opens the backends of the deployment the configuration
+// names and logs which:
+//
+//   - TASKQ_DATABASE_URL only: PostgreSQL alone (postgres): records and
+//     dispatch in one database, a task's record and queue entry written in
+//     one statement (postgres.Config.Dispatch and Store.Queue);
+//   - TASKQ_REDIS_URL only: Redis alone (redis): records in
+//     storage/redisstore, dispatch in queue/redisqueue;
+//   - both: Redis dispatch with the records in PostgreSQL (redis+postgres);
+//   - neither: the process' memory (memory).
+//
+// PostgreSQL is migrated on open. A Redis whose maxmemory-policy evicts
+// keys is refused (an evicted key loses or repeats tasks). The returned
+// Deps own the backends: close them with Deps.Close once the Server has
+// stopped. Errors never repeat a password of a URL.
 func OpenBackends(ctx context.Context, cfg Config, log *slog.Logger) (Deps, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	var d Deps
-	d.Logger = log
-	if cfg.RedisURL == "" {
+	d := Deps{Logger: log}
+	deployment := deploymentOfConfig(cfg)
+	var err error
+	switch deployment {
+	case deployMemory:
 		d.Queue = queue.NewMemory()
-		log.InfoContext(ctx, "using the in-memory queue: tasks waiting in it are lost when the process stops; set TASKQ_REDIS_URL for Redis")
-	} else {
-		q, err := redisqueue.NewFromURL(cfg.RedisURL, redisqueue.Config{Logger: log})
-		if err != nil {
-			return Deps{}, fmt.Errorf("redis %s: %s", redactURL(cfg.RedisURL), redactErr(err, cfg.RedisURL))
-		}
-		pctx, cancel := context.WithTimeout(ctx, connectTimeout)
-		err = q.Ping(pctx)
-		cancel()
-		if err != nil {
-			_ = q.Close()
-			return Deps{}, fmt.Errorf("redis %s does not answer: %s", redactURL(cfg.RedisURL), redactErr(err, cfg.RedisURL))
-		}
-		cctx, cancel := context.WithTimeout(ctx, connectTimeout)
-		policy, err := q.CheckServer(cctx)
-		cancel()
-		if err != nil {
-			_ = q.Close()
-			return Deps{}, fmt.Errorf("redis %s: %s", redactURL(cfg.RedisURL), redactErr(err, cfg.RedisURL))
-		}
-		d.Queue = q
-		log.InfoContext(ctx, "using the Redis queue", "redis", redactURL(cfg.RedisURL), "maxmemory_policy", policy)
-	}
-	if cfg.DatabaseURL == "" {
 		// Finished records of an in-memory run are kept for a day.
-		d.Store = storage.NewMemory(storage.WithRetention(24 * time.Hour))
-		log.InfoContext(ctx, "using the in-memory storage: tasks and API keys are lost when the process stops; set TASKQ_DATABASE_URL for PostgreSQL")
-	} else {
-		octx, cancel := context.WithTimeout(ctx, connectTimeout)
-		st, err := postgres.Open(octx, cfg.DatabaseURL, postgres.Config{Logger: log})
+		d.Store = storage.NewMemory(storage.WithRetention(24*time.Hour), storage.WithLimits(cfg.MemoryMaxTasks, cfg.MemoryMaxBytes))
+		log.InfoContext(ctx, "using the in-memory queue and storage: tasks and API keys are lost when the process stops; set TASKQ_DATABASE_URL and/or TASKQ_REDIS_URL to keep them")
+	case deployPostgres:
+		var st *postgres.Store
+		st, err = openPostgres(ctx, cfg, postgres.Config{Logger: log, Dispatch: true}, log)
 		if err == nil {
-			err = st.Ping(octx)
+			d.Store, d.Queue = st, st.Queue(postgres.QueueConfig{Logger: log})
+		}
+	case deployRedis:
+		var q *redisqueue.Queue
+		q, err = openRedisQueue(ctx, cfg, log)
+		if err == nil {
+			var st *redisstore.Store
+			st, err = openRedisStore(ctx, cfg, q, log)
 			if err != nil {
-				_ = st.Close()
+				_ = q.Close()
+			} else {
+				d.Store, d.Queue = st, q
 			}
 		}
+	case deployRedisPostgres:
+		var q *redisqueue.Queue
+		q, err = openRedisQueue(ctx, cfg, log)
+		if err == nil {
+			var st *postgres.Store
+			st, err = openPostgres(ctx, cfg, postgres.Config{Logger: log}, log)
+			if err != nil {
+				_ = q.Close()
+			} else {
+				d.Store, d.Queue = st, q
+			}
+		}
+	}
+	if err != nil {
+		return Deps{}, err
+	}
+	log.InfoContext(ctx, "backends open", "deployment", deployment)
+	// The queue first: a PostgreSQL queue runs on the store's pool.
+	d.closers = append(d.closers, d.Queue.Close, d.Store.Close)
+	return d, nil
+}
+
+// openRedisQueue opens the Redis queue of cfg and checks that Redis answers
+// and does not evict keys.
+func openRedisQueue(ctx context.Context, cfg Config, log *slog.Logger) (*redisqueue.Queue, error) {
+	q, err := redisqueue.NewFromURL(cfg.RedisURL, redisqueue.Config{Logger: log})
+	if err != nil {
+		return nil, fmt.Errorf("redis %s: %s", redactURL(cfg.RedisURL), redactErr(err, cfg.RedisURL))
+	}
+	pctx, cancel := context.WithTimeout(ctx, connectTimeout)
+	err = q.Ping(pctx)
+	cancel()
+	if err != nil {
+		_ = q.Close()
+		return nil, fmt.Errorf("redis %s does not answer: %s", redactURL(cfg.RedisURL), redactErr(err, cfg.RedisURL))
+	}
+	cctx, cancel := context.WithTimeout(ctx, connectTimeout)
+	policy, err := q.CheckServer(cctx)
+	cancel()
+	if err != nil {
+		_ = q.Close()
+		return nil, fmt.Errorf("redis %s: %s", redactURL(cfg.RedisURL), redactErr(err, cfg.RedisURL))
+	}
+	log.InfoContext(ctx, "using the Redis queue", "redis", redactURL(cfg.RedisURL), "maxmemory_policy", policy)
+	return q, nil
+}
+
+// openRedisStore opens the Redis storage of cfg (Redis alone). The queue q,
+// already checked, tells whether Redis keeps its data across a restart: a
+// warning says so when it does not.
+func openRedisStore(ctx context.Context, cfg Config, q *redisqueue.Queue, log *slog.Logger) (*redisstore.Store, error) {
+	st, err := redisstore.NewFromURL(cfg.RedisURL, redisstore.Config{})
+	if err == nil {
+		pctx, cancel := context.WithTimeout(ctx, connectTimeout)
+		err = st.Ping(pctx)
 		cancel()
 		if err != nil {
-			_ = d.Queue.Close()
-			return Deps{}, fmt.Errorf("postgres %s: %s", redactURL(cfg.DatabaseURL), redactErr(err, cfg.DatabaseURL))
+			_ = st.Close()
 		}
-		d.Store = st
-		log.InfoContext(ctx, "using the PostgreSQL storage (migrations applied)", "database", redactURL(cfg.DatabaseURL), "schema", st.Schema())
 	}
-	d.closers = append(d.closers, d.Store.Close, d.Queue.Close)
-	return d, nil
+	if err != nil {
+		return nil, fmt.Errorf("redis %s: %s", redactURL(cfg.RedisURL), redactErr(err, cfg.RedisURL))
+	}
+	cctx, cancel := context.WithTimeout(ctx, connectTimeout)
+	aof := redisAppendOnly(cctx, q)
+	cancel()
+	if aof != "yes" {
+		log.WarnContext(ctx, "Redis holds the task records and API keys, but its append-only file is off: a restart of Redis loses what changed since its last snapshot; set appendonly yes", "appendonly", aof)
+	}
+	log.InfoContext(ctx, "using the Redis storage", "redis", redactURL(cfg.RedisURL), "key_prefix", st.KeyPrefix(), "appendonly", aof)
+	return st, nil
+}
+
+// redisAppendOnly returns Redis' appendonly setting, or "unknown" when
+// CONFIG GET is refused (managed services).
+func redisAppendOnly(ctx context.Context, q *redisqueue.Queue) string {
+	c := q.Client()
+	m, err := c.Do(ctx, c.B().ConfigGet().Parameter("appendonly").Build()).AsStrMap()
+	if err != nil || m["appendonly"] == "" {
+		return "unknown"
+	}
+	return m["appendonly"]
+}
+
+// openPostgres opens and migrates the PostgreSQL storage of cfg.
+func openPostgres(ctx context.Context, cfg Config, pcfg postgres.Config, log *slog.Logger) (*postgres.Store, error) {
+	octx, cancel := context.WithTimeout(ctx, connectTimeout)
+	defer cancel()
+	st, err := postgres.Open(octx, cfg.DatabaseURL, pcfg)
+	if err == nil {
+		err = st.Ping(octx)
+		if err != nil {
+			_ = st.Close()
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("postgres %s: %s", redactURL(cfg.DatabaseURL), redactErr(err, cfg.DatabaseURL))
+	}
+	log.InfoContext(ctx, "using the PostgreSQL storage (migrations applied)", "database", redactURL(cfg.DatabaseURL), "schema", st.Schema(), "dispatch", pcfg.Dispatch)
+	return st, nil
 }
 
 // Close closes the backends OpenBackends opened (nothing for Deps built

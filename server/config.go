@@ -27,6 +27,17 @@ const (
 	DefaultMaxScheduleAhead = 365 * 24 * time.Hour
 	// MaxBodyBytes bounds request bodies (413 beyond).
 	MaxBodyBytes = 1 << 20
+	// DefaultListMaxBytes is Config.ListMaxBytes' default (4 MiB).
+	DefaultListMaxBytes = 4 << 20
+	// DefaultQuotaPendingTasks is Config.QuotaPendingTasks' default.
+	DefaultQuotaPendingTasks = 10000
+	// DefaultQuotaMetadataBytes is Config.QuotaMetadataBytes' default
+	// (64 MiB).
+	DefaultQuotaMetadataBytes = 64 << 20
+	// DefaultMemoryMaxTasks is Config.MemoryMaxTasks' default.
+	DefaultMemoryMaxTasks = 1_000_000
+	// DefaultMemoryMaxBytes is Config.MemoryMaxBytes' default (1 GiB).
+	DefaultMemoryMaxBytes = 1 << 30
 )
 
 // Config is the server configuration. The zero value works: New fills
@@ -35,11 +46,13 @@ const (
 type Config struct {
 	// Addr is the listen address (TASKQ_ADDR). Default 127.0.0.1:8080.
 	Addr string
-	// RedisURL selects the Redis queue and shared rate limits
-	// (TASKQ_REDIS_URL). Empty: in-memory queue.
-	RedisURL string
-	// DatabaseURL selects the PostgreSQL storage (TASKQ_DATABASE_URL).
-	// Empty: in-memory storage.
+	// RedisURL and DatabaseURL pick the deployment (TASKQ_REDIS_URL,
+	// TASKQ_DATABASE_URL; see OpenBackends and docs/deployment.md): both
+	// set, Redis dispatches the tasks whose records PostgreSQL keeps;
+	// RedisURL alone, Redis keeps both; DatabaseURL alone, PostgreSQL keeps
+	// both; neither, the process' memory does. Redis also shares the rate
+	// limits between replicas.
+	RedisURL    string
 	DatabaseURL string
 	// AdminKey is the bootstrap admin API key (TASKQ_ADMIN_KEY), at least
 	// 16 bytes. Empty: none.
@@ -141,6 +154,30 @@ type Config struct {
 	// (TASKQ_MAX_SCHEDULE_AHEAD); a later run_at is refused with 422.
 	// Default 8760h (one year).
 	MaxScheduleAhead time.Duration
+	// ListMaxBytes bounds the encoded size of one page of GET /api/tasks
+	// and GET /api/dlq (TASKQ_LIST_MAX_BYTES): a page stops early once its
+	// tasks reach it (always holding at least one task), and its
+	// next_cursor continues where it stopped. Default 4 MiB.
+	ListMaxBytes int
+	// QuotaPendingTasks bounds the tasks one owner may have pending,
+	// running or failed (to be retried) (TASKQ_QUOTA_PENDING_TASKS);
+	// creating one more is refused with 429 quota_exceeded. Zero: the
+	// default, 10000; negative: unlimited. Needs a storage implementing
+	// taskq.OwnerUsage (every storage of this module does).
+	QuotaPendingTasks int
+	// QuotaMetadataBytes bounds the metadata one owner may keep stored,
+	// summed over its tasks (terminal ones too, until deleted) as the
+	// storage encodes it (TASKQ_QUOTA_METADATA_BYTES); beyond, creating is
+	// refused with 429 quota_exceeded. Zero: the default, 64 MiB;
+	// negative: unlimited.
+	QuotaMetadataBytes int64
+	// MemoryMaxTasks and MemoryMaxBytes cap the in-memory storage, when no
+	// Deps.Store is given (TASKQ_MEMORY_MAX_TASKS, TASKQ_MEMORY_MAX_BYTES;
+	// see storage.WithLimits): creating beyond is refused with 429
+	// quota_exceeded. Zero: the defaults, 1000000 tasks and 1 GiB;
+	// negative: unlimited.
+	MemoryMaxTasks int
+	MemoryMaxBytes int64
 	// ShutdownTimeout bounds the graceful shutdown: in-flight requests and
 	// running handlers (TASKQ_SHUTDOWN_TIMEOUT). Default 30s.
 	ShutdownTimeout time.Duration
@@ -151,7 +188,8 @@ type Config struct {
 	LogLevel string
 	// Schedules are periodic tasks (TASKQ_SCHEDULES, a JSON array; see
 	// docs/periodic.md): the replicas elect one that enqueues them, on the
-	// PostgreSQL storage, else the Redis queue, else in process memory.
+	// PostgreSQL storage, else Redis (storage or queue), else in process
+	// memory.
 	Schedules []ScheduleConfig
 }
 
@@ -211,6 +249,21 @@ func (c Config) withDefaults() Config {
 	if c.MaxScheduleAhead <= 0 {
 		c.MaxScheduleAhead = DefaultMaxScheduleAhead
 	}
+	if c.ListMaxBytes <= 0 {
+		c.ListMaxBytes = DefaultListMaxBytes
+	}
+	if c.QuotaPendingTasks == 0 {
+		c.QuotaPendingTasks = DefaultQuotaPendingTasks
+	}
+	if c.QuotaMetadataBytes == 0 {
+		c.QuotaMetadataBytes = DefaultQuotaMetadataBytes
+	}
+	if c.MemoryMaxTasks == 0 {
+		c.MemoryMaxTasks = DefaultMemoryMaxTasks
+	}
+	if c.MemoryMaxBytes == 0 {
+		c.MemoryMaxBytes = DefaultMemoryMaxBytes
+	}
 	if c.LogFormat == "" {
 		c.LogFormat = "text"
 	}
@@ -240,12 +293,6 @@ func (c Config) Validate() error {
 		if !names.Valid(q, taskq.MaxQueueNameLength) {
 			bad("TASKQ_QUEUES", "invalid queue name %q", q)
 		}
-	}
-	if c.RedisURL != "" && c.DatabaseURL == "" {
-		// The queue would be shared while the records stay in this
-		// process: another replica, or this one after a restart, would
-		// lease ids whose records it does not have.
-		bad("TASKQ_REDIS_URL", "needs TASKQ_DATABASE_URL: with the Redis queue alone, task records would live in this process' memory and be lost at restart or on another replica (set TASKQ_DATABASE_URL, or unset TASKQ_REDIS_URL for an in-memory run)")
 	}
 	if c.RetryMaxDelay < c.RetryBaseDelay {
 		bad("TASKQ_RETRY_MAX_DELAY", "must not be below TASKQ_RETRY_BASE_DELAY")

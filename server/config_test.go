@@ -166,14 +166,22 @@ func TestAsymmetricJWTKeys(t *testing.T) {
 	requireError(t, b.do(req{method: "GET", path: "/api/keys", bearer: foreign}), 401, taskq.CodeUnauthorized)
 }
 
-// TestRedisWithoutDatabaseRefused: a configuration that would lose tasks
-// (a shared Redis queue with records in process memory) does not start.
-func TestRedisWithoutDatabaseRefused(t *testing.T) {
+// TestDeploymentFromConfig: the URLs configured pick the deployment;
+// Redis alone is one of them (records in Redis), not a refused
+// configuration.
+func TestDeploymentFromConfig(t *testing.T) {
 	t.Parallel()
-	_, err := LoadConfig([]string{"--redis-url", "redis://127.0.0.1:6379"}, func(string) string { return "" })
-	require.ErrorContains(t, err, "TASKQ_REDIS_URL: needs TASKQ_DATABASE_URL")
-	_, err = LoadConfig(nil, func(k string) string {
-		return map[string]string{"TASKQ_REDIS_URL": "redis://127.0.0.1:6379", "TASKQ_DATABASE_URL": "postgres://127.0.0.1/taskq"}[k]
-	})
-	require.NoError(t, err)
+	for _, c := range []struct {
+		env  map[string]string
+		want string
+	}{
+		{map[string]string{}, deployMemory},
+		{map[string]string{"TASKQ_DATABASE_URL": "postgres://127.0.0.1/taskq"}, deployPostgres},
+		{map[string]string{"TASKQ_REDIS_URL": "redis://127.0.0.1:6379"}, deployRedis},
+		{map[string]string{"TASKQ_REDIS_URL": "redis://127.0.0.1:6379", "TASKQ_DATABASE_URL": "postgres://127.0.0.1/taskq"}, deployRedisPostgres},
+	} {
+		cfg, err := LoadConfig(nil, func(k string) string { return c.env[k] })
+		require.NoError(t, err, c.env)
+		require.Equal(t, c.want, deploymentOfConfig(cfg), c.env)
+	}
 }

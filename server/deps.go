@@ -22,7 +22,9 @@ type Deps struct {
 	Store taskq.StorageAdapter
 	// Keys stores API keys. Nil: auth.NewMemoryKeyStore() when Store is a
 	// *storage.Memory, a pgkeys store in the same database and schema when
-	// it is a *postgres.Store (migrated by New); any other Store needs Keys.
+	// it is a *postgres.Store (migrated by New), a rediskeys store under
+	// the same key prefix when it is a *redisstore.Store; any other Store
+	// needs Keys.
 	Keys auth.KeyStore
 	// Redis, when set, shares rate limits between replicas. Nil: the
 	// client of Queue when it is a *redisqueue.Queue, else per-process
@@ -40,8 +42,8 @@ type Deps struct {
 	// replaces a built-in).
 	TaskTypes []tasktypes.Type
 	// Health pings the backends for /health. Nil fields: derived from
-	// Queue (a *redisqueue.Queue is "redis") and Store (a
-	// *postgres.Store is "db"); others are not_configured.
+	// Queue and Store (a *redisqueue.Queue or *redisstore.Store is
+	// "redis", a *postgres.Store is "db"); others are not_configured.
 	Health Health
 	// TracerProvider, when set, traces HTTP requests, enqueues, attempts
 	// and backend calls (package taskqotel); Run sets it from the

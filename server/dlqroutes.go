@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/url"
@@ -23,12 +24,11 @@ func (s *Server) listDLQ(w http.ResponseWriter, r *http.Request, _ auth.Principa
 	if err != nil {
 		return err
 	}
-	page, err := s.dlq.List(r.Context(), f)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, pageBody(page))
-	return nil
+	return s.writePage(w, r, func(ctx context.Context, cursor string, limit int) (taskq.TaskPage, error) {
+		g := f
+		g.Cursor, g.Limit = cursor, limit
+		return s.dlq.List(ctx, g)
+	}, f.Cursor, f.Limit)
 }
 
 // retryDLQ serves POST /api/dlq/{id}/retry.
@@ -40,7 +40,7 @@ func (s *Server) retryDLQ(w http.ResponseWriter, r *http.Request, _ auth.Princip
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, t)
+	s.writeJSON(w, r, http.StatusOK, t)
 	return nil
 }
 
@@ -83,6 +83,6 @@ func (s *Server) cleanupDLQ(w http.ResponseWriter, r *http.Request, _ auth.Princ
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, res)
+	s.writeJSON(w, r, http.StatusOK, res)
 	return nil
 }

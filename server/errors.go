@@ -43,6 +43,10 @@ const (
 // defaultRetryAfter is the Retry-After of a 503 without a better hint.
 const defaultRetryAfter = 5 * time.Second
 
+// quotaRetryAfter is the Retry-After of a 429 quota_exceeded: tasks
+// finishing free a pending quota, not a clock.
+const quotaRetryAfter = 30 * time.Second
+
 // statusOf maps an error code to its HTTP status.
 func statusOf(code taskq.ErrorCode) int {
 	switch code {
@@ -58,7 +62,7 @@ func statusOf(code taskq.ErrorCode) int {
 		return http.StatusNotFound
 	case taskq.CodeConflict:
 		return http.StatusConflict
-	case taskq.CodeRateLimitExceeded:
+	case taskq.CodeRateLimitExceeded, taskq.CodeQuotaExceeded:
 		return http.StatusTooManyRequests
 	case taskq.CodeServiceUnavailable, taskq.CodeNetwork:
 		return http.StatusServiceUnavailable
@@ -110,16 +114,33 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", "Bearer")
 	}
-	writeJSON(w, status, errorBody{Error: d})
+	if te.Code == taskq.CodeQuotaExceeded && status == http.StatusTooManyRequests {
+		ra := te.RetryAfter
+		if ra <= 0 {
+			ra = quotaRetryAfter
+		}
+		w.Header().Set("Retry-After", strconv.Itoa(int((ra+time.Second-1)/time.Second)))
+	}
+	s.writeJSON(w, r, status, errorBody{Error: d})
 }
 
-// writeJSON writes v as the JSON body with status.
-func writeJSON(w http.ResponseWriter, status int, v any) {
+// writeJSON writes v as the JSON body with status. A value that cannot be
+// encoded (a stored time past year 9999, say) is never half-written: the
+// answer is 500 in the error shape, and the failure is logged at ERROR
+// with the request id.
+func (s *Server) writeJSON(w http.ResponseWriter, r *http.Request, status int, v any) {
 	b, err := json.Marshal(v)
 	if err != nil {
+		id := requestID(r.Context())
+		s.log.ErrorContext(r.Context(), "response encoding failed", "request_id", id, "path", r.URL.Path, "error", err)
 		status = http.StatusInternalServerError
-		b = []byte(`{"error":{"code":"internal_error","message":"` + msgInternal + `","request_id":""}}`)
+		b, _ = json.Marshal(errorBody{Error: errorDetail{Code: taskq.CodeInternal, Message: msgInternal, RequestID: id}})
 	}
+	writeRaw(w, status, b)
+}
+
+// writeRaw writes an encoded JSON body with status.
+func writeRaw(w http.ResponseWriter, status int, b []byte) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json; charset=utf-8")
 	h.Del("Content-Length")

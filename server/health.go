@@ -116,24 +116,24 @@ func healthError(err error) string {
 	return "unreachable"
 }
 
-func (s *Server) writeComponent(w http.ResponseWriter, h componentHealth) {
+func (s *Server) writeComponent(w http.ResponseWriter, r *http.Request, h componentHealth) {
 	status := http.StatusOK
 	if h.Status == healthDown {
 		status = http.StatusServiceUnavailable
 		w.Header().Set("Retry-After", "5")
 	}
-	writeJSON(w, status, h)
+	s.writeJSON(w, r, status, h)
 }
 
 // healthRedis serves GET /health/redis.
 func (s *Server) healthRedis(w http.ResponseWriter, r *http.Request, _ auth.Principal) error {
-	s.writeComponent(w, s.check(r.Context(), "redis", s.health.Redis))
+	s.writeComponent(w, r, s.check(r.Context(), "redis", s.health.Redis))
 	return nil
 }
 
 // healthDB serves GET /health/db.
 func (s *Server) healthDB(w http.ResponseWriter, r *http.Request, _ auth.Principal) error {
-	s.writeComponent(w, s.check(r.Context(), "db", s.health.DB))
+	s.writeComponent(w, r, s.check(r.Context(), "db", s.health.DB))
 	return nil
 }
 
@@ -147,6 +147,7 @@ func (s *Server) healthAll(w http.ResponseWriter, r *http.Request, _ auth.Princi
 	wg.Wait()
 	body := map[string]any{
 		"status":     healthOK,
+		"deployment": s.deployment,
 		"components": map[string]string{"redis": redis.Status, "db": db.Status},
 	}
 	status := http.StatusOK
@@ -155,6 +156,6 @@ func (s *Server) healthAll(w http.ResponseWriter, r *http.Request, _ auth.Princi
 		status = http.StatusServiceUnavailable
 		w.Header().Set("Retry-After", "5")
 	}
-	writeJSON(w, status, body)
+	s.writeJSON(w, r, status, body)
 	return nil
 }

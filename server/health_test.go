@@ -16,7 +16,7 @@ func TestHealthMemory(t *testing.T) {
 	b := setup(t, Config{}, Deps{}, false)
 	w := b.do(req{method: "GET", path: "/health"})
 	require.Equal(t, http.StatusOK, w.Code)
-	require.JSONEq(t, `{"status":"ok","components":{"redis":"not_configured","db":"not_configured"}}`, w.Body.String())
+	require.JSONEq(t, `{"status":"ok","deployment":"memory","components":{"redis":"not_configured","db":"not_configured"}}`, w.Body.String())
 	for _, p := range []string{"/health/redis", "/health/db"} {
 		w := b.do(req{method: "GET", path: p})
 		require.Equal(t, http.StatusOK, w.Code)
@@ -26,14 +26,11 @@ func TestHealthMemory(t *testing.T) {
 
 func TestHealthRedisPostgres(t *testing.T) {
 	t.Parallel()
-	bes := backends(t)
-	if len(bes) < 2 {
-		t.Skip("Redis and PostgreSQL are not available")
-	}
-	b := setup(t, Config{}, bes[1].deps(t), false)
+	be := backendNamed(t, deployRedisPostgres)
+	b := setup(t, Config{}, be.deps(t), false)
 	w := b.do(req{method: "GET", path: "/health"})
 	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
-	require.JSONEq(t, `{"status":"ok","components":{"redis":"ok","db":"ok"}}`, w.Body.String())
+	require.JSONEq(t, `{"status":"ok","deployment":"redis+postgres","components":{"redis":"ok","db":"ok"}}`, w.Body.String())
 	for _, p := range []string{"/health/redis", "/health/db"} {
 		h := decode[map[string]any](t, b.do(req{method: "GET", path: p}))
 		require.Equal(t, "ok", h["status"], p)
@@ -45,7 +42,7 @@ func TestHealthRedisPostgres(t *testing.T) {
 	q, err := redisqueue.NewFromURL(r.URL(), redisqueue.Config{})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = q.Close() })
-	deps := bes[1].deps(t)
+	deps := be.deps(t)
 	deps.Queue = q
 	b2 := setup(t, Config{}, deps, false)
 	require.Equal(t, http.StatusOK, b2.do(req{method: "GET", path: "/health/redis"}).Code)
@@ -62,7 +59,7 @@ func TestHealthRedisPostgres(t *testing.T) {
 	require.False(t, strings.Contains(w.Body.String(), "127.0.0.1"), "no driver text: %s", w.Body.String())
 	w = b2.do(req{method: "GET", path: "/health"})
 	require.Equal(t, http.StatusServiceUnavailable, w.Code)
-	require.JSONEq(t, `{"status":"degraded","components":{"redis":"down","db":"ok"}}`, w.Body.String())
+	require.JSONEq(t, `{"status":"degraded","deployment":"redis+postgres","components":{"redis":"down","db":"ok"}}`, w.Body.String())
 	// Redis holds only dispatch state: with PostgreSQL up, the API keeps
 	// working. A task created now is stored (the push to Redis fails and
 	// the worker's reconciler pushes it later), so it is 201; cancelling

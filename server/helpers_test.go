@@ -23,6 +23,7 @@ import (
 	"github.com/taskq/taskq/internal/testenv"
 	"github.com/taskq/taskq/queue/redisqueue"
 	"github.com/taskq/taskq/storage/postgres"
+	"github.com/taskq/taskq/storage/redisstore"
 	"github.com/taskq/taskq/worker"
 	"go.uber.org/goleak"
 )
@@ -42,42 +43,80 @@ type backend struct {
 	deps func(t *testing.T) Deps
 }
 
-// backends returns the in-memory backends and, when redis-server and
-// PostgreSQL are installed, Redis+PostgreSQL (one Redis per top-level
-// test t, a database and key prefix per server).
+// backends returns the deployments the endpoint tests run on: memory and,
+// when redis-server and PostgreSQL are installed, Redis+PostgreSQL,
+// PostgreSQL alone and Redis alone (one Redis per top-level test t, a
+// database and key prefix per server).
 func backends(t *testing.T) []backend {
-	out := []backend{{name: "memory", deps: func(*testing.T) Deps { return Deps{} }}}
+	out := []backend{{name: deployMemory, deps: func(*testing.T) Deps { return Deps{} }}}
 	if testing.Short() {
 		return out
 	}
 	if _, err := exec.LookPath("redis-server"); err != nil && !testenv.IntegrationRequired() {
-		t.Log("redis-server not installed: Redis+PostgreSQL variant skipped")
+		t.Log("redis-server not installed: the Redis and PostgreSQL deployments are skipped")
 		return out
 	}
 	redisURL := testenv.StartRedis(t).URL()
-	out = append(out, backend{name: "redis+postgres", deps: func(st *testing.T) Deps {
-		pg := testenv.SharedPostgres(st)
-		tpl := pg.Template(st, "taskq_server_tpl", func(ctx context.Context, url string) error {
-			s, err := postgres.Open(ctx, url, postgres.Config{})
-			if err != nil {
-				return err
-			}
-			defer s.Close()
-			_, err = pgkeys.New(ctx, s.Pool(), pgkeys.Config{})
-			return err
-		})
-		prefix := "t" + randomHex(6)
+	openRedis := func(st *testing.T, prefix string) *redisqueue.Queue {
 		q, err := redisqueue.NewFromURL(redisURL, redisqueue.Config{KeyPrefix: prefix})
 		require.NoError(st, err)
-		store, err := postgres.Open(context.Background(), pg.NewDatabaseFrom(st, tpl), postgres.Config{SkipMigrations: true})
-		require.NoError(st, err)
-		st.Cleanup(func() {
-			_ = q.Close()
-			_ = store.Close()
-		})
-		return Deps{Queue: q, Store: store, RateLimitPrefix: prefix + ":rl:"}
-	}})
-	return out
+		st.Cleanup(func() { _ = q.Close() })
+		return q
+	}
+	return append(out,
+		backend{name: deployRedisPostgres, deps: func(st *testing.T) Deps {
+			prefix := "t" + randomHex(6)
+			q := openRedis(st, prefix)
+			return Deps{Queue: q, Store: newPostgresStore(st, postgres.Config{}), RateLimitPrefix: prefix + ":rl:"}
+		}},
+		backend{name: deployPostgres, deps: func(st *testing.T) Deps {
+			store := newPostgresStore(st, postgres.Config{Dispatch: true})
+			q := store.Queue(postgres.QueueConfig{})
+			st.Cleanup(func() { _ = q.Close() }) // before the store's (cleanups run last first)
+			return Deps{Queue: q, Store: store}
+		}},
+		backend{name: deployRedis, deps: func(st *testing.T) Deps {
+			prefix := "t" + randomHex(6)
+			store, err := redisstore.NewFromURL(redisURL, redisstore.Config{KeyPrefix: prefix})
+			require.NoError(st, err)
+			st.Cleanup(func() { _ = store.Close() })
+			return Deps{Queue: openRedis(st, prefix), Store: store, RateLimitPrefix: prefix + ":rl:"}
+		}},
+	)
+}
+
+// backendNamed returns the deployment of backends named name, or skips t
+// when it is not available.
+func backendNamed(t *testing.T, name string) backend {
+	t.Helper()
+	for _, be := range backends(t) {
+		if be.name == name {
+			return be
+		}
+	}
+	t.Skipf("the %s deployment is not available", name)
+	return backend{}
+}
+
+// newPostgresStore opens a store with cfg on a new database of the shared
+// PostgreSQL server, copied from a migrated template (API keys included).
+func newPostgresStore(t *testing.T, cfg postgres.Config) *postgres.Store {
+	t.Helper()
+	pg := testenv.SharedPostgres(t)
+	tpl := pg.Template(t, "taskq_server_tpl", func(ctx context.Context, url string) error {
+		s, err := postgres.Open(ctx, url, postgres.Config{})
+		if err != nil {
+			return err
+		}
+		defer s.Close()
+		_, err = pgkeys.New(ctx, s.Pool(), pgkeys.Config{})
+		return err
+	})
+	cfg.SkipMigrations = true
+	store, err := postgres.Open(context.Background(), pg.NewDatabaseFrom(t, tpl), cfg)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = store.Close() })
+	return store
 }
 
 func randomHex(n int) string {
@@ -257,11 +296,12 @@ func (b *bundle) getTask(id string) *taskq.Task {
 	return decode[*taskq.Task](b.t, w)
 }
 
-// waitStatus polls a task until it reaches status, within 10s.
+// waitStatus polls a task until it reaches status, within 30s (a loaded
+// CI machine runs the reliability suite beside these tests).
 func (b *bundle) waitStatus(id string, status taskq.TaskStatus) *taskq.Task {
 	b.t.Helper()
 	var last *taskq.Task
-	waitFor(b.t, 10*time.Second, func() bool {
+	waitFor(b.t, 30*time.Second, func() bool {
 		last = b.getTask(id)
 		return last.Status == status
 	}, func() string { return "task " + id + " stayed " + string(last.Status) + ", want " + string(status) })

@@ -41,7 +41,7 @@ func (s *Server) exchangeToken(w http.ResponseWriter, r *http.Request, _ auth.Pr
 		return err
 	}
 	infoOf(r.Context()).principal = p.ID
-	writeJSON(w, http.StatusOK, tokenResponse{AccessToken: tok, TokenType: "Bearer", ExpiresIn: int64(ttl / time.Second)})
+	s.writeJSON(w, r, http.StatusOK, tokenResponse{AccessToken: tok, TokenType: "Bearer", ExpiresIn: int64(ttl / time.Second)})
 	return nil
 }
 
@@ -84,7 +84,7 @@ func (s *Server) createKey(w http.ResponseWriter, r *http.Request, _ auth.Princi
 		return err
 	}
 	s.log.InfoContext(r.Context(), "API key created", "key_id", k.ID, "role", k.Role, "request_id", requestID(r.Context()))
-	writeJSON(w, http.StatusCreated, keyCreated{ID: k.ID, Name: k.Name, Role: k.Role, Key: secret, Created: k.Created, ExpiresAt: k.ExpiresAt})
+	s.writeJSON(w, r, http.StatusCreated, keyCreated{ID: k.ID, Name: k.Name, Role: k.Role, Key: secret, Created: k.Created, ExpiresAt: k.ExpiresAt})
 	return nil
 }
 
@@ -97,7 +97,7 @@ func (s *Server) listKeys(w http.ResponseWriter, r *http.Request, _ auth.Princip
 	if keys == nil {
 		keys = []*auth.APIKey{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"keys": keys})
+	s.writeJSON(w, r, http.StatusOK, map[string]any{"keys": keys})
 	return nil
 }
 

@@ -233,7 +233,7 @@ func TestErrorBodiesNeverLeak(t *testing.T) {
 		require.JSONEq(t, `{"status":"down","error":"storage unavailable"}`, w.Body.String())
 		w = b.do(req{method: "GET", path: "/health"})
 		require.Equal(t, http.StatusServiceUnavailable, w.Code)
-		require.JSONEq(t, `{"status":"degraded","components":{"redis":"not_configured","db":"down"}}`, w.Body.String())
+		require.JSONEq(t, `{"status":"degraded","deployment":"custom","components":{"redis":"not_configured","db":"down"}}`, w.Body.String())
 	})
 	t.Run("Panic", func(t *testing.T) {
 		t.Parallel()

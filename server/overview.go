@@ -52,7 +52,7 @@ func (s *Server) listQueues(w http.ResponseWriter, r *http.Request, _ auth.Princ
 		out = append(out, queueInfo{Name: name, Size: st.Total(), Pending: ready + st.Scheduled,
 			Ready: ready, Scheduled: st.Scheduled, Running: st.Leased})
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"queues": out})
+	s.writeJSON(w, r, http.StatusOK, map[string]any{"queues": out})
 	return nil
 }
 
@@ -81,7 +81,7 @@ func (s *Server) stats(w http.ResponseWriter, r *http.Request, _ auth.Principal)
 	if processed > 0 {
 		body.ErrorRate = failed / processed
 	}
-	writeJSON(w, http.StatusOK, body)
+	s.writeJSON(w, r, http.StatusOK, body)
 	return nil
 }
 

@@ -17,11 +17,7 @@ import (
 // and cancellations are shared.
 func TestReplicas(t *testing.T) {
 	t.Parallel()
-	bes := backends(t)
-	if len(bes) < 2 {
-		t.Skip("Redis and PostgreSQL are not available")
-	}
-	first := bes[1].deps(t)
+	first := backendNamed(t, deployRedisPostgres).deps(t)
 	rq := first.Queue.(*redisqueue.Queue)
 	pg := first.Store.(*postgres.Store)
 	// The second replica has its own Queue, Store, worker, limiter fallback,

@@ -29,6 +29,7 @@ const (
 	routeOpenAPI     = "GET /api/openapi.json"
 	routeQueues      = "GET /api/queues"
 	routeStats       = "GET /api/stats"
+	routeRepair      = "POST /api/admin/repair"
 )
 
 // routePatterns lists every pattern (pre-created in the HTTP metrics).
@@ -38,7 +39,7 @@ func routePatterns() []string {
 		routeListDLQ, routeRetryDLQ, routeDeleteDLQ, routeCleanupDLQ,
 		routeToken, routeCreateKey, routeListKeys, routeRevokeKey,
 		routeHealth, routeHealthRedis, routeHealthDB, routeMetrics, routeSchedules,
-		routeOpenAPI, routeQueues, routeStats,
+		routeOpenAPI, routeQueues, routeStats, routeRepair,
 	}
 }
 
@@ -58,6 +59,7 @@ func (s *Server) routes() {
 	s.route(routeCreateKey, admin, s.createKey)
 	s.route(routeListKeys, admin, s.listKeys)
 	s.route(routeRevokeKey, admin, s.revokeKey)
+	s.route(routeRepair, admin, s.repair)
 
 	s.route(routeSchedules, user, s.listSchedules)
 	s.route(routeOpenAPI, open, s.serveOpenAPI)

@@ -117,7 +117,7 @@ func serveOn(ctx context.Context, cfg Config, deps Deps, ln net.Listener, onList
 	if cfg.TLSCertFile != "" {
 		scheme = "https"
 	}
-	log.Info("taskq server listening", "addr", ln.Addr().String(), "url", scheme+"://"+ln.Addr().String())
+	log.Info("taskq server listening", "addr", ln.Addr().String(), "url", scheme+"://"+ln.Addr().String(), "deployment", s.deployment)
 
 	var serveErr error
 	select {

@@ -18,6 +18,7 @@ import (
 	"github.com/taskq/taskq/periodic"
 	"github.com/taskq/taskq/queue/redisqueue"
 	"github.com/taskq/taskq/storage/postgres"
+	"github.com/taskq/taskq/storage/redisstore"
 )
 
 // ElectionName is the leader election name of the server's periodic
@@ -104,11 +105,14 @@ func (c Config) scheduleNames() []string {
 }
 
 // leaseStore picks the leader election store of the backends: the
-// PostgreSQL storage, else the Redis queue, else process memory (one
-// replica).
+// PostgreSQL storage, else the Redis storage or queue, else process memory
+// (one replica).
 func leaseStore(store taskq.StorageAdapter, q taskq.Queue) (leader.Store, error) {
-	if st, ok := store.(*postgres.Store); ok {
+	switch st := store.(type) {
+	case *postgres.Store:
 		return pgleader.New(st)
+	case *redisstore.Store:
+		return redisleader.New(st.Client(), redisleader.Config{KeyPrefix: st.KeyPrefix()})
 	}
 	if rq, ok := q.(*redisqueue.Queue); ok {
 		return redisleader.New(rq.Client(), redisleader.Config{})
@@ -184,12 +188,12 @@ func (sc *scheduler) stop(ctx context.Context) error {
 }
 
 // listSchedules serves GET /api/schedules.
-func (s *Server) listSchedules(w http.ResponseWriter, _ *http.Request, _ auth.Principal) error {
+func (s *Server) listSchedules(w http.ResponseWriter, r *http.Request, _ auth.Principal) error {
 	out := map[string]any{"schedules": []periodic.Status{}, "leader": false}
 	if s.sched != nil {
 		_, lead := s.sched.elector.Leader()
 		out["schedules"], out["leader"] = s.sched.sched.Schedules(), lead
 	}
-	writeJSON(w, http.StatusOK, out)
+	s.writeJSON(w, r, http.StatusOK, out)
 	return nil
 }

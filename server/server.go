@@ -15,6 +15,7 @@ import (
 	"github.com/taskq/taskq/alert"
 	"github.com/taskq/taskq/auth"
 	"github.com/taskq/taskq/auth/pgkeys"
+	"github.com/taskq/taskq/auth/rediskeys"
 	"github.com/taskq/taskq/breaker"
 	"github.com/taskq/taskq/dlq"
 	"github.com/taskq/taskq/metrics"
@@ -23,6 +24,7 @@ import (
 	"github.com/taskq/taskq/server/tasktypes"
 	"github.com/taskq/taskq/storage"
 	"github.com/taskq/taskq/storage/postgres"
+	"github.com/taskq/taskq/storage/redisstore"
 	"github.com/taskq/taskq/worker"
 )
 
@@ -61,6 +63,8 @@ type Server struct {
 
 	adminKeyFile string // the file holding a generated admin key, removed at Stop
 
+	deployment string // names the backends (see deploymentOf)
+
 	lifeMu  sync.Mutex
 	started bool
 	stopped bool
@@ -68,7 +72,8 @@ type Server struct {
 
 // defaultKeyStore returns keys, else the key store that goes with store:
 // in memory for the in-memory storage, the api_keys table in the schema of
-// the PostgreSQL storage (migrated here).
+// the PostgreSQL storage (migrated here), keys under the prefix of the
+// Redis storage.
 func defaultKeyStore(keys auth.KeyStore, store taskq.StorageAdapter) (auth.KeyStore, error) {
 	if keys != nil {
 		return keys, nil
@@ -80,6 +85,12 @@ func defaultKeyStore(keys auth.KeyStore, store taskq.StorageAdapter) (auth.KeySt
 		ctx, cancel := context.WithTimeout(context.Background(), connectTimeout)
 		defer cancel()
 		ks, err := pgkeys.New(ctx, st.Pool(), pgkeys.Config{Schema: st.Schema()})
+		if err != nil {
+			return nil, fmt.Errorf("server: API key store: %w", err)
+		}
+		return ks, nil
+	case *redisstore.Store:
+		ks, err := rediskeys.New(st.Client(), rediskeys.Config{KeyPrefix: st.KeyPrefix()})
 		if err != nil {
 			return nil, fmt.Errorf("server: API key store: %w", err)
 		}
@@ -102,7 +113,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		s.queue = queue.NewMemory()
 	}
 	if s.store == nil {
-		s.store = storage.NewMemory()
+		s.store = storage.NewMemory(storage.WithLimits(cfg.MemoryMaxTasks, cfg.MemoryMaxBytes))
 	}
 	keyStore, err := defaultKeyStore(deps.Keys, s.store)
 	if err != nil {
@@ -112,6 +123,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		s.registry = prometheus.NewRegistry()
 		s.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
+	s.deployment = deploymentOf(s.store, s.queue)
 	s.deriveHealth()
 	s.queues = map[string]bool{}
 	for _, q := range cfg.Queues {
@@ -241,6 +253,8 @@ func (s *Server) deriveHealth() {
 	if s.health.Redis == nil {
 		if q, ok := s.queue.(*redisqueue.Queue); ok {
 			s.health.Redis = q.Ping
+		} else if st, ok := s.store.(*redisstore.Store); ok {
+			s.health.Redis = st.Ping
 		}
 	}
 	if s.health.DB == nil {

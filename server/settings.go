@@ -77,8 +77,8 @@ func Usage(w io.Writer) {
 func (c *Config) settings() []setting {
 	return []setting{
 		{"addr", "TASKQ_ADDR", "listen address", str(&c.Addr), DefaultAddr},
-		{"redis-url", "TASKQ_REDIS_URL", "Redis URL; empty = in-memory queue", str(&c.RedisURL), "empty"},
-		{"database-url", "TASKQ_DATABASE_URL", "PostgreSQL URL; empty = in-memory storage", str(&c.DatabaseURL), "empty"},
+		{"redis-url", "TASKQ_REDIS_URL", "Redis URL: alone, Redis keeps tasks and keys; with the database URL, Redis dispatches", str(&c.RedisURL), "empty"},
+		{"database-url", "TASKQ_DATABASE_URL", "PostgreSQL URL: keeps tasks and keys (dispatch too without the Redis URL); neither URL = in memory", str(&c.DatabaseURL), "empty"},
 		{"admin-key", "TASKQ_ADMIN_KEY", "bootstrap admin API key (prefer the variable: flags show in ps)", str(&c.AdminKey), "empty"},
 		{"admin-key-file", "TASKQ_ADMIN_KEY_FILE", "file (0600) receiving a generated admin key when stderr is no terminal", str(&c.AdminKeyFile), "new temp file"},
 		{"jwt-secret", "TASKQ_JWT_SECRET", "HS256 secret, >= 32 bytes", str(&c.JWTSecret), "random per start"},
@@ -94,7 +94,12 @@ func (c *Config) settings() []setting {
 		{"retry-base-delay", "TASKQ_RETRY_BASE_DELAY", "first retry backoff", dur(&c.RetryBaseDelay), "1s"},
 		{"retry-max-delay", "TASKQ_RETRY_MAX_DELAY", "backoff cap", dur(&c.RetryMaxDelay), "1h"},
 		{"max-schedule-ahead", "TASKQ_MAX_SCHEDULE_AHEAD", "how far ahead run_at may lie", dur(&c.MaxScheduleAhead), "8760h"},
-		{"dlq-max-size", "TASKQ_DLQ_MAX_SIZE", "DLQ size cap, oldest evicted; -1 = unbounded", dlqSize(&c.DLQ.MaxSize), "10000"},
+		{"list-max-bytes", "TASKQ_LIST_MAX_BYTES", "encoded bytes of one list page; the page stops early", posInt(&c.ListMaxBytes), "4194304"},
+		{"quota-pending-tasks", "TASKQ_QUOTA_PENDING_TASKS", "pending, running or failed tasks per owner; 0 = unlimited", limitInt(&c.QuotaPendingTasks), "10000"},
+		{"quota-metadata-bytes", "TASKQ_QUOTA_METADATA_BYTES", "stored metadata bytes per owner; 0 = unlimited", limitInt64(&c.QuotaMetadataBytes), "67108864"},
+		{"memory-max-tasks", "TASKQ_MEMORY_MAX_TASKS", "records of the in-memory storage; 0 = unlimited", limitInt(&c.MemoryMaxTasks), "1000000"},
+		{"memory-max-bytes", "TASKQ_MEMORY_MAX_BYTES", "estimated bytes of the in-memory storage; 0 = unlimited", limitInt64(&c.MemoryMaxBytes), "1073741824"},
+		{"dlq-max-size", "TASKQ_DLQ_MAX_SIZE", "DLQ size cap, oldest entry of the largest owner evicted; -1 = unbounded", dlqSize(&c.DLQ.MaxSize), "10000"},
 		{"dlq-retention", "TASKQ_DLQ_RETENTION", "DLQ retention", dur(&c.DLQ.RetentionPeriod), "168h"},
 		{"dlq-cleanup-interval", "TASKQ_DLQ_CLEANUP_INTERVAL", "DLQ cleanup job period", dur(&c.DLQ.CleanupInterval), "1m"},
 		{"dlq-retry-limit", "TASKQ_DLQ_RETRY_LIMIT", "DLQ retries per task", posInt(&c.DLQ.RetryLimit), "3"},
@@ -156,6 +161,37 @@ func dlqSize(p *int) func(string) error {
 		n, err := strconv.Atoi(strings.TrimSpace(v))
 		if err != nil || n == 0 || n < -1 {
 			return fmt.Errorf("invalid value %q: want a positive integer, or -1 for unbounded", v)
+		}
+		*p = n
+		return nil
+	}
+}
+
+// limitInt reads a cap where 0 means unlimited, stored as -1 (a zero
+// Config field means "the default").
+func limitInt(p *int) func(string) error {
+	return func(v string) error {
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil || n < 0 {
+			return fmt.Errorf("invalid value %q: want a positive integer, or 0 for unlimited", v)
+		}
+		if n == 0 {
+			n = -1
+		}
+		*p = n
+		return nil
+	}
+}
+
+// limitInt64 is limitInt for byte counts.
+func limitInt64(p *int64) func(string) error {
+	return func(v string) error {
+		n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+		if err != nil || n < 0 {
+			return fmt.Errorf("invalid value %q: want a positive integer, or 0 for unlimited", v)
+		}
+		if n == 0 {
+			n = -1
 		}
 		*p = n
 		return nil

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/url"
@@ -9,24 +10,6 @@ import (
 	"github.com/taskq/taskq"
 	"github.com/taskq/taskq/auth"
 )
-
-// taskList is the body of GET /api/tasks and GET /api/dlq.
-type taskList struct {
-	Tasks      []*taskq.Task `json:"tasks"`
-	NextCursor *string       `json:"next_cursor"`
-}
-
-func pageBody(p taskq.TaskPage) taskList {
-	out := taskList{Tasks: p.Tasks}
-	if out.Tasks == nil {
-		out.Tasks = []*taskq.Task{}
-	}
-	if p.NextCursor != "" {
-		c := p.NextCursor
-		out.NextCursor = &c
-	}
-	return out
-}
 
 // typeNames returns the registered task types, sorted.
 func (s *Server) typeNames() []string {
@@ -71,6 +54,12 @@ func (s *Server) createTask(w http.ResponseWriter, r *http.Request, p auth.Princ
 	if err != nil {
 		return err
 	}
+	if err := checkStorable(t); err != nil {
+		return err
+	}
+	if err := s.checkQuota(r.Context(), t); err != nil {
+		return err
+	}
 	stored, err := s.client.EnqueueTask(r.Context(), t)
 	switch {
 	case err == nil:
@@ -82,7 +71,7 @@ func (s *Server) createTask(w http.ResponseWriter, r *http.Request, p auth.Princ
 			return apiError(taskq.CodeConflict, "Idempotency-Key was already used with a different request")
 		}
 		w.Header().Set("Location", "/api/tasks/"+url.PathEscape(stored.ID))
-		writeJSON(w, http.StatusOK, stored)
+		s.writeJSON(w, r, http.StatusOK, stored)
 		return nil
 	case stored != nil:
 		// Stored but not queued: the worker's reconciler pushes it, so the
@@ -92,7 +81,7 @@ func (s *Server) createTask(w http.ResponseWriter, r *http.Request, p auth.Princ
 		return err
 	}
 	w.Header().Set("Location", "/api/tasks/"+url.PathEscape(stored.ID))
-	writeJSON(w, http.StatusCreated, stored)
+	s.writeJSON(w, r, http.StatusCreated, stored)
 	return nil
 }
 
@@ -113,12 +102,11 @@ func (s *Server) listTasks(w http.ResponseWriter, r *http.Request, p auth.Princi
 		}
 		f.Owner = p.ID
 	}
-	page, err := s.client.List(r.Context(), f)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, pageBody(page))
-	return nil
+	return s.writePage(w, r, func(ctx context.Context, cursor string, limit int) (taskq.TaskPage, error) {
+		g := f
+		g.Cursor, g.Limit = cursor, limit
+		return s.client.List(ctx, g)
+	}, f.Cursor, f.Limit)
 }
 
 // ownTask returns the task id if p may see it, else errTaskNotFound:
@@ -143,7 +131,7 @@ func (s *Server) getTask(w http.ResponseWriter, r *http.Request, p auth.Principa
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, t)
+	s.writeJSON(w, r, http.StatusOK, t)
 	return nil
 }
 
@@ -160,6 +148,6 @@ func (s *Server) cancelTask(w http.ResponseWriter, r *http.Request, p auth.Princ
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, t)
+	s.writeJSON(w, r, http.StatusOK, t)
 	return nil
 }

@@ -9,12 +9,15 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/taskq/taskq"
+	"github.com/taskq/taskq/internal/ownercount"
 )
 
 // Compile-time checks that Memory implements both interfaces.
 var (
-	_ taskq.StorageAdapter  = (*Memory)(nil)
-	_ taskq.StorageIdentity = (*Memory)(nil)
+	_ taskq.StorageAdapter      = (*Memory)(nil)
+	_ taskq.StorageIdentity     = (*Memory)(nil)
+	_ taskq.OwnerUsage          = (*Memory)(nil)
+	_ taskq.DeadLetterEvictions = (*Memory)(nil)
 )
 
 // Memory is an in-memory [taskq.StorageAdapter] and
@@ -46,6 +49,22 @@ type Memory struct {
 	// records are kept; finished lists them in the order they finished.
 	retention time.Duration
 	finished  []finished
+
+	// usage counts per owner (taskq.OwnerUsage); metaBytes holds the
+	// encoded metadata size of each record that has metadata; bytes is
+	// the estimated size of every record (see recordBytes).
+	usage     map[string]*taskq.Usage
+	metaBytes map[string]int64
+	bytes     int64
+	// maxTasks and maxBytes, when positive, cap what CreateTask and
+	// CreateTasks may add (WithLimits).
+	maxTasks int
+	maxBytes int64
+	// evictions counts DLQ entries evicted per owner.
+	evictions ownercount.Counter
+
+	pauseMu sync.Mutex
+	paused  map[string]bool // paused queues (taskq.QueuePauser)
 }
 
 type idemKey struct{ owner, key string }
@@ -64,13 +83,28 @@ func WithClock(now func() time.Time) MemoryOption {
 	}
 }
 
+// WithLimits caps the store: at most maxTasks records and about maxBytes
+// bytes of records (an estimate: the sizes of the strings, metadata,
+// result and error of each record plus a fixed overhead per record).
+// Zero or negative means no cap. Creating tasks beyond a cap fails with an
+// error matching taskq.ErrQuotaExceeded and stores nothing; updates are
+// never refused, so a result may take the estimate a little beyond
+// maxBytes.
+func WithLimits(maxTasks int, maxBytes int64) MemoryOption {
+	return func(m *Memory) {
+		m.maxTasks, m.maxBytes = maxTasks, maxBytes
+	}
+}
+
 // NewMemory returns an empty in-memory store.
 func NewMemory(opts ...MemoryOption) *Memory {
 	m := &Memory{
-		id:    uuid.NewString(),
-		now:   time.Now,
-		tasks: make(map[string]*taskq.Task),
-		idem:  make(map[idemKey]string),
+		id:        uuid.NewString(),
+		now:       time.Now,
+		tasks:     make(map[string]*taskq.Task),
+		idem:      make(map[idemKey]string),
+		usage:     make(map[string]*taskq.Usage),
+		metaBytes: make(map[string]int64),
 	}
 	for _, o := range opts {
 		o(m)
@@ -124,16 +158,17 @@ func invalid(msg string) error { return taskq.NewError(taskq.CodeInvalidInput, m
 // copied through JSON, numbers as json.Number; nil stays nil), and no
 // monotonic clock readings (so time comparisons in the indexes use wall
 // time only). Metadata that JSON cannot encode is invalid input.
-func stored(t *taskq.Task) (*taskq.Task, error) {
+func stored(t *taskq.Task) (*taskq.Task, int64, error) {
 	shallow := *t
 	shallow.Metadata = nil // replaced below, not worth a deep copy
 	c := shallow.Clone()
+	var size int64
 	if t.Metadata != nil {
-		md, _, err := taskq.NormalizeMetadata(t.Metadata)
+		md, enc, err := taskq.NormalizeMetadata(t.Metadata)
 		if err != nil {
-			return nil, invalid("storage: metadata is not encodable as JSON")
+			return nil, 0, invalid("storage: metadata is not encodable as JSON")
 		}
-		c.Metadata = md
+		c.Metadata, size = md, int64(len(enc))
 	}
 	c.Created = c.Created.Round(0)
 	c.Updated = c.Updated.Round(0)
@@ -142,7 +177,7 @@ func stored(t *taskq.Task) (*taskq.Task, error) {
 	c.Deadline = roundPtr(c.Deadline)
 	c.StartedAt = roundPtr(c.StartedAt)
 	c.DeadLetteredAt = roundPtr(c.DeadLetteredAt)
-	return c, nil
+	return c, size, nil
 }
 
 func roundPtr(p *time.Time) *time.Time {
@@ -153,10 +188,15 @@ func roundPtr(p *time.Time) *time.Time {
 	return &v
 }
 
-// insertLocked adds an owned record and indexes it. The caller holds mu and
-// has checked that the id and idempotency key are free.
-func (m *Memory) insertLocked(t *taskq.Task) {
+// insertLocked adds an owned record (with metadata of size meta) and
+// indexes it. The caller holds mu and has checked that the id and
+// idempotency key are free.
+func (m *Memory) insertLocked(t *taskq.Task, meta int64) {
 	m.tasks[t.ID] = t
+	if meta > 0 {
+		m.metaBytes[t.ID] = meta
+	}
+	m.countLocked(t, 1)
 	if t.IdempotencyKey != "" {
 		m.idem[idemKey{t.Owner, t.IdempotencyKey}] = t.ID
 	}
@@ -169,6 +209,8 @@ func (m *Memory) insertLocked(t *taskq.Task) {
 // purgeLocked removes a record from the map, the idempotency index and
 // (lazily) the order index; the caller removes its DLQ entry.
 func (m *Memory) purgeLocked(t *taskq.Task) {
+	m.countLocked(t, -1)
+	delete(m.metaBytes, t.ID)
 	delete(m.tasks, t.ID)
 	if t.IdempotencyKey != "" {
 		k := idemKey{t.Owner, t.IdempotencyKey}

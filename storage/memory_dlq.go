@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"encoding/base64"
+	"fmt"
 	"slices"
 	"sort"
 	"strconv"
@@ -142,9 +143,12 @@ func (m *Memory) GetDeadLetterTask(ctx context.Context, id string) (*taskq.Task,
 // MoveTaskToDeadLetter overwrites the mutable fields of record t.ID with
 // those of t, as status dead_letter entered at t.DeadLetteredAt (the clock
 // when nil; Updated too when zero). A missing record gives an error
-// matching taskq.ErrNotFound, a terminal one taskq.ErrConflict. When
-// maxSize > 0 and the DLQ then holds more than maxSize entries, the oldest
-// other entries are purged and their number returned.
+// matching taskq.ErrNotFound, a terminal one (or one running another
+// attempt than t.Attempts) taskq.ErrConflict. When maxSize > 0 and the DLQ
+// then holds more than maxSize entries, other entries are purged until it
+// does not, and their number returned: each time the oldest entry of the
+// owner holding the most entries, so one owner filling the DLQ evicts its
+// own entries first.
 func (m *Memory) MoveTaskToDeadLetter(ctx context.Context, t *taskq.Task, maxSize int) (int, error) {
 	if err := m.check(ctx); err != nil {
 		return 0, err
@@ -172,29 +176,60 @@ func (m *Memory) MoveTaskToDeadLetter(ctx context.Context, t *taskq.Task, maxSiz
 	if cur.Status.Terminal() {
 		return 0, &taskq.Error{Code: taskq.CodeConflict, Message: "task " + t.ID + " is already " + string(cur.Status)}
 	}
+	if cur.Status == taskq.StatusRunning && cur.Attempts != t.Attempts {
+		return 0, &taskq.Error{Code: taskq.CodeConflict, Message: fmt.Sprintf("task %s is running attempt %d, not %d", t.ID, cur.Attempts, t.Attempts)}
+	}
 	m.applyLocked(cur, &u)
 	if maxSize <= 0 || len(m.dlq) <= maxSize {
 		return 0, nil
 	}
-	excess := len(m.dlq) - maxSize
-	victims := make([]dlqKey, 0, excess)
-	for _, k := range m.dlq {
-		if len(victims) == excess {
+	evicted := 0
+	for len(m.dlq) > maxSize {
+		k, ok := m.victimLocked(t.ID)
+		if !ok {
 			break
 		}
-		if k.id != t.ID {
-			victims = append(victims, k)
+		v := m.tasks[k.id]
+		m.evictions.Add(v.Owner, 1)
+		m.dlqRemoveLocked(k)
+		m.purgeLocked(v)
+		evicted++
+	}
+	return evicted, nil
+}
+
+// victimLocked picks the entry the size cap evicts: the oldest entry of
+// the owner holding the most entries (ties: the smallest owner), never
+// the entry keep just moved. One owner filling the DLQ so evicts its own
+// entries, not other owners'.
+func (m *Memory) victimLocked(keep string) (dlqKey, bool) {
+	top, most := "", int64(0)
+	for o, u := range m.usage {
+		if u.DeadLetter > most || (u.DeadLetter == most && most > 0 && o < top) {
+			top, most = o, u.DeadLetter
 		}
 	}
-	for _, k := range victims {
-		m.purgeLocked(m.tasks[k.id])
+	var fallback *dlqKey
+	for i, k := range m.dlq {
+		if k.id == keep {
+			continue
+		}
+		if m.tasks[k.id].Owner == top {
+			return k, true
+		}
+		if fallback == nil {
+			fallback = &m.dlq[i]
+		}
 	}
-	m.dlq = slices.DeleteFunc(m.dlq, func(k dlqKey) bool {
-		_, ok := m.tasks[k.id]
-		return !ok
-	})
-	return len(victims), nil
+	if fallback != nil {
+		return *fallback, true
+	}
+	return dlqKey{}, false
 }
+
+// TakeDeadLetterEvictions returns the entries the size cap evicted per
+// owner since the previous call (taskq.DeadLetterEvictions).
+func (m *Memory) TakeDeadLetterEvictions() map[string]int { return m.evictions.Take() }
 
 // RemoveFromDeadLetter purges a dead_letter record, or returns an error
 // matching taskq.ErrNotFound.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"time"
 
@@ -38,7 +39,7 @@ func (m *Memory) CreateTask(ctx context.Context, t *taskq.Task) (*taskq.Task, er
 	if t == nil || t.ID == "" {
 		return nil, invalid("storage: task without id")
 	}
-	c, err := stored(t)
+	c, meta, err := stored(t)
 	if err != nil {
 		return nil, err
 	}
@@ -47,7 +48,10 @@ func (m *Memory) CreateTask(ctx context.Context, t *taskq.Task) (*taskq.Task, er
 	if cur := m.existingLocked(c); cur != nil {
 		return cur.Clone(), duplicate(cur.ID)
 	}
-	m.insertLocked(c)
+	if err := m.roomLocked(1, recordBytes(c, meta)); err != nil {
+		return nil, err
+	}
+	m.insertLocked(c, meta)
 	return c.Clone(), nil
 }
 
@@ -58,6 +62,8 @@ func (m *Memory) CreateTasks(ctx context.Context, ts []*taskq.Task) error {
 		return err
 	}
 	cs := make([]*taskq.Task, len(ts))
+	metas := make([]int64, len(ts))
+	var size int64
 	ids := make(map[string]struct{}, len(ts))
 	keys := make(map[idemKey]struct{})
 	for i, t := range ts {
@@ -75,11 +81,12 @@ func (m *Memory) CreateTasks(ctx context.Context, ts []*taskq.Task) error {
 			}
 			keys[k] = struct{}{}
 		}
-		c, err := stored(t)
+		c, meta, err := stored(t)
 		if err != nil {
 			return err
 		}
-		cs[i] = c
+		cs[i], metas[i] = c, meta
+		size += recordBytes(c, meta)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -88,8 +95,11 @@ func (m *Memory) CreateTasks(ctx context.Context, ts []*taskq.Task) error {
 			return duplicate(cur.ID)
 		}
 	}
-	for _, c := range cs {
-		m.insertLocked(c)
+	if err := m.roomLocked(len(cs), size); err != nil {
+		return err
+	}
+	for i, c := range cs {
+		m.insertLocked(c, metas[i])
 	}
 	return nil
 }
@@ -118,6 +128,24 @@ func (m *Memory) UpdateTask(ctx context.Context, t *taskq.Task, expect ...taskq.
 	if t == nil {
 		return invalid("storage: nil task")
 	}
+	return m.update(t, -1, expect)
+}
+
+// UpdateAttempt overwrites the mutable fields of record t.ID while it is
+// running attempt number attempt; see taskq.StorageAdapter.
+func (m *Memory) UpdateAttempt(ctx context.Context, t *taskq.Task, attempt int) error {
+	if err := m.check(ctx); err != nil {
+		return err
+	}
+	if t == nil {
+		return invalid("storage: nil task")
+	}
+	return m.update(t, attempt, []taskq.TaskStatus{taskq.StatusRunning})
+}
+
+// update writes t when the record's status is one of expect (any when
+// empty) and, when attempt >= 0, the record's attempts equal attempt.
+func (m *Memory) update(t *taskq.Task, attempt int, expect []taskq.TaskStatus) error {
 	u := mutableOf(t)
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -127,6 +155,9 @@ func (m *Memory) UpdateTask(ctx context.Context, t *taskq.Task, expect ...taskq.
 	}
 	if len(expect) > 0 && !slices.Contains(expect, cur.Status) {
 		return &taskq.Error{Code: taskq.CodeConflict, Message: "task " + t.ID + " is " + string(cur.Status)}
+	}
+	if attempt >= 0 && cur.Attempts != attempt {
+		return &taskq.Error{Code: taskq.CodeConflict, Message: fmt.Sprintf("task %s is running attempt %d, not %d", t.ID, cur.Attempts, attempt)}
 	}
 	m.applyLocked(cur, &u)
 	m.noteFinishedLocked(cur)
@@ -168,6 +199,8 @@ func mutableOf(t *taskq.Task) mutable {
 
 // applyLocked writes u onto the record cur and keeps the DLQ index in step.
 func (m *Memory) applyLocked(cur *taskq.Task, u *mutable) {
+	m.countLocked(cur, -1)
+	defer m.countLocked(cur, 1)
 	wasDLQ, oldKey := cur.Status == taskq.StatusDeadLetter, dlqKeyOf(cur)
 	cur.Status = u.status
 	cur.Priority = u.priority

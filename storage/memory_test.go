@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -273,4 +274,42 @@ func TestMemoryStorageID(t *testing.T) {
 	require.Equal(t, idA, again)
 	require.NotEqual(t, idA, idB)
 	require.Len(t, idA, 36, "a UUID")
+}
+
+// TestMemoryLimits fills a capped store: creating beyond a cap fails with
+// ErrQuotaExceeded and stores nothing; deleting makes room again.
+func TestMemoryLimits(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	mk := func(md map[string]any) *taskq.Task {
+		now := time.Now()
+		return &taskq.Task{ID: taskq.NewID(), Type: "t", Status: taskq.StatusPending, Queue: taskq.DefaultQueue,
+			Created: now, Updated: now, RunAt: now, Metadata: md}
+	}
+	m := storage.NewMemory(storage.WithLimits(3, 0))
+	a, b := mk(nil), mk(nil)
+	require.NoError(t, m.CreateTasks(ctx, []*taskq.Task{a, b}))
+	err := m.CreateTasks(ctx, []*taskq.Task{mk(nil), mk(nil)})
+	require.ErrorIs(t, err, taskq.ErrQuotaExceeded)
+	require.Contains(t, err.Error(), "memory store is full (3 tasks)")
+	require.Equal(t, 2, m.Len(), "a batch beyond the cap stores none")
+	_, err = m.CreateTask(ctx, mk(nil))
+	require.NoError(t, err)
+	_, err = m.CreateTask(ctx, mk(nil))
+	require.ErrorIs(t, err, taskq.ErrQuotaExceeded)
+	require.NoError(t, m.DeleteTask(ctx, a.ID))
+	_, err = m.CreateTask(ctx, mk(nil))
+	require.NoError(t, err, "deleting made room")
+
+	big := map[string]any{"blob": strings.Repeat("x", 10_000)}
+	mb := storage.NewMemory(storage.WithLimits(0, 25_000))
+	_, err = mb.CreateTask(ctx, mk(big))
+	require.NoError(t, err)
+	_, err = mb.CreateTask(ctx, mk(big))
+	require.NoError(t, err)
+	_, err = mb.CreateTask(ctx, mk(big))
+	require.ErrorIs(t, err, taskq.ErrQuotaExceeded)
+	require.Contains(t, err.Error(), "25000 bytes")
+	_, err = mb.CreateTask(ctx, mk(nil))
+	require.NoError(t, err, "a small record still fits")
 }

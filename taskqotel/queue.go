@@ -61,16 +61,16 @@ func (q *tracedQueue) Lease(ctx context.Context, p taskq.LeaseParams) (ls []task
 	return q.q.Lease(ctx, p)
 }
 
-func (q *tracedQueue) Extend(ctx context.Context, queue string, ids []string, ttl time.Duration) (lost []string, err error) {
-	ctx, done := q.span(ctx, "Extend", queue, len(ids))
+func (q *tracedQueue) Extend(ctx context.Context, queue string, leases []taskq.Lease, ttl time.Duration) (lost []taskq.Lease, err error) {
+	ctx, done := q.span(ctx, "Extend", queue, len(leases))
 	defer func() { done(err) }()
-	return q.q.Extend(ctx, queue, ids, ttl)
+	return q.q.Extend(ctx, queue, leases, ttl)
 }
 
-func (q *tracedQueue) Ack(ctx context.Context, queue string, ids ...string) (err error) {
-	ctx, done := q.span(ctx, "Ack", queue, len(ids))
+func (q *tracedQueue) Ack(ctx context.Context, queue string, leases ...taskq.Lease) (err error) {
+	ctx, done := q.span(ctx, "Ack", queue, len(leases))
 	defer func() { done(err) }()
-	return q.q.Ack(ctx, queue, ids...)
+	return q.q.Ack(ctx, queue, leases...)
 }
 
 func (q *tracedQueue) Requeue(ctx context.Context, queue string, e taskq.QueueEntry) (err error) {

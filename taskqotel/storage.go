@@ -11,15 +11,29 @@ import (
 )
 
 // Storage returns s with a client span around each call
-// ("taskq.storage.<Method>") except Ping. taskq.StorageIdentity is kept
-// when s has it.
+// ("taskq.storage.<Method>") except Ping. taskq.StorageIdentity and
+// taskq.OutboxRelay are kept when s has them.
 func (t *Tracer) Storage(s taskq.StorageAdapter) taskq.StorageAdapter {
 	base := &tracedStorage{s: s, t: t, backend: fmt.Sprintf("%T", s)}
-	if si, ok := s.(taskq.StorageIdentity); ok {
+	si, ident := s.(taskq.StorageIdentity)
+	or, outbox := s.(taskq.OutboxRelay)
+	switch {
+	case ident && outbox:
+		return struct {
+			*tracedStorage
+			taskq.StorageIdentity
+			taskq.OutboxRelay
+		}{base, si, or}
+	case ident:
 		return struct {
 			*tracedStorage
 			taskq.StorageIdentity
 		}{base, si}
+	case outbox:
+		return struct {
+			*tracedStorage
+			taskq.OutboxRelay
+		}{base, or}
 	}
 	return base
 }
@@ -57,6 +71,12 @@ func (s *tracedStorage) UpdateTask(ctx context.Context, t *taskq.Task, expect ..
 	ctx, done := s.span(ctx, "UpdateTask", AttrTaskID.String(t.ID))
 	defer func() { done(err) }()
 	return s.s.UpdateTask(ctx, t, expect...)
+}
+
+func (s *tracedStorage) UpdateAttempt(ctx context.Context, t *taskq.Task, attempt int) (err error) {
+	ctx, done := s.span(ctx, "UpdateAttempt", AttrTaskID.String(t.ID))
+	defer func() { done(err) }()
+	return s.s.UpdateAttempt(ctx, t, attempt)
 }
 
 func (s *tracedStorage) StartTasks(ctx context.Context, ids []string, now time.Time) (_ []*taskq.Task, err error) {

@@ -1,6 +1,7 @@
 package taskqotel_test
 
 import (
+	"context"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -42,4 +43,43 @@ func TestWrappersKeepCapabilities(t *testing.T) {
 	}
 	require.True(t, names["taskq.queue.Enqueue"])
 	require.True(t, names["taskq.storage.GetTask"])
+}
+
+// relayRecorder is an outbox relay that reports the queue it is run with.
+type relayRecorder chan taskq.Queue
+
+func (r relayRecorder) RelayOutbox(_ context.Context, q taskq.Queue) error {
+	r <- q
+	return nil
+}
+
+// TestStorageWrapperKeepsOutboxRelay: a worker given the traced storage
+// still runs its outbox relay (storage/postgres has one), with or without
+// a storage identity.
+func TestStorageWrapperKeepsOutboxRelay(t *testing.T) {
+	tr := taskqotel.New(taskqotel.Config{TracerProvider: sdktrace.NewTracerProvider()})
+	withIdent := struct {
+		*storage.Memory
+		relayRecorder
+	}{storage.NewMemory(), make(relayRecorder, 1)}
+	withoutIdent := struct {
+		taskq.StorageAdapter
+		relayRecorder
+	}{storage.NewMemory(), make(relayRecorder, 1)}
+	for _, c := range []struct {
+		inner   taskq.StorageAdapter
+		relayed relayRecorder
+		ident   bool
+	}{{withIdent, withIdent.relayRecorder, true}, {withoutIdent, withoutIdent.relayRecorder, false}} {
+		ws := tr.Storage(c.inner)
+		_, wIdent := ws.(taskq.StorageIdentity)
+		require.Equal(t, c.ident, wIdent)
+		r, ok := ws.(taskq.OutboxRelay)
+		require.True(t, ok)
+		q := queue.NewMemory()
+		require.NoError(t, r.RelayOutbox(t.Context(), q))
+		require.Equal(t, taskq.Queue(q), <-c.relayed)
+	}
+	_, ok := tr.Storage(storage.NewMemory()).(taskq.OutboxRelay)
+	require.False(t, ok, "no capability added")
 }

@@ -7,9 +7,10 @@ import (
 	"github.com/taskq/taskq"
 )
 
-// ack queues an acknowledgement; the ack loop sends them in batches.
-func (w *Worker) ack(queue, id string) {
-	w.acks <- ackItem{queue: queue, id: id}
+// ack queues an acknowledgement of lease l; the ack loop sends them in
+// batches. The queue acts on it only while l is still the id's lease.
+func (w *Worker) ack(queue string, l taskq.Lease) {
+	w.acks <- ackItem{queue: queue, lease: l}
 }
 
 // ackLoop batches acknowledgements: one Ack call per queue for everything
@@ -17,14 +18,14 @@ func (w *Worker) ack(queue, id string) {
 // acknowledgements are published once those are sent.
 func (w *Worker) ackLoop() {
 	defer w.ackWG.Done()
-	batch := map[string][]string{}
+	batch := map[string][]taskq.Lease{}
 	var evs []taskq.Event
 	add := func(it ackItem) {
 		if it.ev != nil {
 			evs = append(evs, *it.ev)
 			return
 		}
-		batch[it.queue] = append(batch[it.queue], it.id)
+		batch[it.queue] = append(batch[it.queue], it.lease)
 	}
 	for it := range w.acks {
 		add(it)
@@ -42,8 +43,8 @@ func (w *Worker) ackLoop() {
 				break drain
 			}
 		}
-		for q, ids := range batch {
-			w.ackNow(q, ids)
+		for q, leases := range batch {
+			w.ackNow(q, leases)
 			delete(batch, q)
 		}
 		for i, ev := range evs {
@@ -54,18 +55,18 @@ func (w *Worker) ackLoop() {
 	}
 }
 
-func (w *Worker) ackNow(queue string, ids []string) {
+func (w *Worker) ackNow(queue string, leases []taskq.Lease) {
 	delay := 20 * time.Millisecond
 	for attempt := 1; ; attempt++ {
 		// No timer of our own: the backends bound their calls.
-		err := w.queue.Ack(context.Background(), queue, ids...)
+		err := w.queue.Ack(context.Background(), queue, leases...)
 		if err == nil {
 			return
 		}
 		if attempt == 3 {
 			// The leases expire; the reaper finds the records terminal and
 			// acknowledges them then.
-			w.log.Warn("ack failed; the reaper will settle these leases", "queue", queue, "count", len(ids), "error", err)
+			w.log.Warn("ack failed; the reaper will settle these leases", "queue", queue, "count", len(leases), "error", err)
 			return
 		}
 		time.Sleep(delay)

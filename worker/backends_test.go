@@ -13,6 +13,7 @@ import (
 	"github.com/taskq/taskq/queue/redisqueue"
 	"github.com/taskq/taskq/storage"
 	"github.com/taskq/taskq/storage/postgres"
+	"github.com/taskq/taskq/storage/redisstore"
 	"github.com/taskq/taskq/worker"
 )
 
@@ -34,6 +35,12 @@ func init() {
 				return withRedis(t, url, storage.NewMemory(), cfg)
 			}
 		}},
+		backend{"redis-only", func(parent *testing.T) maker {
+			url := testenv.StartRedis(parent).URL()
+			return func(t *testing.T, cfg worker.Config) *bundle {
+				return withRedisOnly(t, url, cfg)
+			}
+		}},
 		backend{"redis+postgres", func(parent *testing.T) maker {
 			url := testenv.StartRedis(parent).URL()
 			return func(t *testing.T, cfg worker.Config) *bundle {
@@ -50,6 +57,26 @@ var prefixSeq atomic.Int64
 func withRedis(t *testing.T, url string, store taskq.StorageAdapter, cfg worker.Config) *bundle {
 	t.Helper()
 	prefix := fmt.Sprintf("w%d", prefixSeq.Add(1))
+	open := func(t *testing.T) taskq.Queue {
+		q, err := redisqueue.NewFromURL(url, redisqueue.Config{KeyPrefix: prefix})
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = q.Close() })
+		return q
+	}
+	b := setupWith(t, store, open(t), cfg)
+	b.newQueue = open
+	return b
+}
+
+// withRedisOnly builds a bundle on Redis alone: the records in
+// storage/redisstore and the queue in queue/redisqueue, both under one key
+// prefix of the test's own.
+func withRedisOnly(t *testing.T, url string, cfg worker.Config) *bundle {
+	t.Helper()
+	prefix := fmt.Sprintf("w%d", prefixSeq.Add(1))
+	store, err := redisstore.NewFromURL(url, redisstore.Config{KeyPrefix: prefix})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = store.Close() })
 	open := func(t *testing.T) taskq.Queue {
 		q, err := redisqueue.NewFromURL(url, redisqueue.Config{KeyPrefix: prefix})
 		require.NoError(t, err)

@@ -1,6 +1,7 @@
 package worker
 
 import (
+	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"time"
@@ -27,12 +28,30 @@ type Config struct {
 	// Weights switches leasing from strict priority order to weighted
 	// shares, indexed by TaskPriority (e.g. []int{1, 2, 4, 8}). Nil: strict.
 	Weights []int
-	// LeaseTTL is how long a lease lasts without a heartbeat. Default 30s.
+	// PrefetchWait is how long a prefetched task may wait for a handler
+	// slot; past it (or when its lease is about to expire by this worker's
+	// clock) it is given back to the queue, without using a retry, for
+	// another worker to take. Default 5s.
+	PrefetchWait time.Duration
+	// LeaseTTL is how long a lease lasts without a heartbeat. It must be
+	// at least 10 heartbeats plus MaxClockSkew (New fails otherwise).
+	// Default 30s.
 	LeaseTTL time.Duration
 	// HeartbeatInterval is how often leases of running tasks are extended
-	// and checked for cancellation. Default 1s (a cancellation reaches a
-	// running handler within this time).
+	// and their records checked for cancellation. Default 1s, or a tenth
+	// of LeaseTTL minus MaxClockSkew when that is shorter (a cancellation
+	// reaches a running handler within this time).
 	HeartbeatInterval time.Duration
+	// MaxClockSkew is the clock difference between the processes sharing
+	// the backends that leases must tolerate. A worker stops a handler
+	// (context cause taskq.ErrLeaseLost) and records nothing once no
+	// heartbeat succeeded for LeaseTTL minus MaxClockSkew minus one
+	// heartbeat, measured on its own monotonic clock, because another
+	// worker may then take the task. The Redis and PostgreSQL queues time
+	// leases on the server's clock, where skew between workers does not
+	// matter; set it when a queue uses the processes' clocks (such as
+	// redisqueue.Config.Now). Default 0.
+	MaxClockSkew time.Duration
 	// ReapInterval is how often expired leases of lost workers are taken
 	// back. Default 5s.
 	ReapInterval time.Duration
@@ -42,6 +61,12 @@ type Config struct {
 	// ReconcileAfter is how long a record must be unchanged before the
 	// reconciler pushes it. Default 1m.
 	ReconcileAfter time.Duration
+	// NoOutboxRelay keeps the worker from running the storage's outbox
+	// relay (taskq.OutboxRelay: storage/postgres pushes the tasks created
+	// inside its users' transactions to the queue once they commit). By
+	// default every worker runs one and they share the work; set this
+	// where another process runs it (or the reconciler's delay is enough).
+	NoOutboxRelay bool
 	// DefaultTimeout bounds an attempt of a task without its own timeout
 	// nor a task type timeout. Default 30m.
 	DefaultTimeout time.Duration
@@ -136,8 +161,14 @@ func (c Config) withDefaults() Config {
 	if c.LeaseTTL <= 0 {
 		c.LeaseTTL = 30 * time.Second
 	}
+	if c.MaxClockSkew < 0 {
+		c.MaxClockSkew = 0
+	}
 	if c.HeartbeatInterval <= 0 {
-		c.HeartbeatInterval = min(time.Second, c.LeaseTTL/3)
+		c.HeartbeatInterval = max(time.Millisecond, min(time.Second, (c.LeaseTTL-c.MaxClockSkew)/minHeartbeats))
+	}
+	if c.PrefetchWait <= 0 {
+		c.PrefetchWait = 5 * time.Second
 	}
 	if c.ReapInterval <= 0 {
 		c.ReapInterval = min(5*time.Second, c.LeaseTTL)
@@ -174,6 +205,24 @@ func (c Config) withDefaults() Config {
 	}
 	return c
 }
+
+// minHeartbeats is how many heartbeats a lease must last at least, beyond
+// the tolerated clock skew.
+const minHeartbeats = 10
+
+// validate checks a Config with its defaults.
+func (c Config) validate() error {
+	if need := minHeartbeats*c.HeartbeatInterval + c.MaxClockSkew; c.LeaseTTL < need {
+		return fmt.Errorf("worker: LeaseTTL %s is too short: it must be at least %d heartbeats (HeartbeatInterval %s) plus MaxClockSkew %s, that is %s",
+			c.LeaseTTL, minHeartbeats, c.HeartbeatInterval, c.MaxClockSkew, need)
+	}
+	return nil
+}
+
+// fenceMargin is how long before a lease's deadline (counted from the
+// start of the call that set it) the worker considers it lost: the clock
+// skew it tolerates plus one heartbeat, the time its fence check may lag.
+func (c Config) fenceMargin() time.Duration { return c.MaxClockSkew + c.HeartbeatInterval }
 
 // Backoff returns the default delay before retry n (1-based): base doubled
 // n-1 times, capped at max, with "equal jitter" (between half and all of

@@ -9,7 +9,9 @@
 // backoff and jitter, applies per-attempt timeouts and absolute deadlines,
 // recovers panics, moves exhausted or permanent failures to the dead letter
 // queue, cancels handlers of cancelled tasks, re-pushes records missing from
-// the queue, and shuts down without losing a task.
+// the queue, relays the tasks created inside the storage's transactions
+// when the storage has an outbox (taskq.OutboxRelay, Config.NoOutboxRelay),
+// and shuts down without losing a task.
 //
 // # Lifecycle
 //

@@ -17,7 +17,6 @@ func (w *Worker) fetchLoop(queue string) {
 	defer w.fetchWG.Done()
 	ctx := w.fetchCtx
 	errDelay := 50 * time.Millisecond
-	byID := map[string]*taskq.Task{} // reused by dispatch
 	for {
 		select {
 		case <-w.slots:
@@ -34,9 +33,18 @@ func (w *Worker) fetchLoop(queue string) {
 				break grab
 			}
 		}
+		if w.pauses.isPaused(ctx, queue) {
+			w.release(n)
+			if !sleepCtx(ctx, pauseRefresh) {
+				return
+			}
+			continue
+		}
 		// The lease call is not tied to ctx: a lease granted by the server
 		// but lost to a cancelled call would wait for the reaper. The
-		// backends bound the call's time.
+		// backends bound the call's time. The leases are valid from the
+		// start of the call, by this worker's clock.
+		sent := time.Now()
 		leases, err := w.queue.Lease(context.Background(), taskq.LeaseParams{
 			Queue: queue, Max: n, TTL: w.cfg.LeaseTTL, Weights: w.cfg.Weights,
 		})
@@ -55,7 +63,7 @@ func (w *Worker) fetchLoop(queue string) {
 			_ = w.queue.Wait(ctx, queue, w.cfg.PollInterval)
 			continue
 		}
-		w.dispatch(queue, leases, byID)
+		w.dispatch(queue, leases, sent)
 	}
 }
 
@@ -65,66 +73,35 @@ func (w *Worker) release(n int) {
 	}
 }
 
-// dispatch marks the leased records running in one storage call and sends
-// the startable ones to the runners; the rest are acknowledged (their
-// records are terminal, or missing: see orphaned).
-func (w *Worker) dispatch(queue string, leases []taskq.Lease, byID map[string]*taskq.Task) {
-	ids := make([]string, len(leases))
-	for i, l := range leases {
-		ids[i] = l.ID
-	}
-	held := w.held.addAll(queue, ids)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	tasks, err := w.store.StartTasks(ctx, ids, w.now())
-	if err != nil {
-		// Storage is down: give the leases back shortly, without an attempt.
-		w.log.Warn("cannot mark tasks running; giving leases back", "queue", queue, "error", err)
-		runAt := w.now().Add(time.Second)
-		for i, l := range leases {
-			if rerr := w.queue.Requeue(ctx, queue, taskq.QueueEntry{ID: l.ID, Priority: l.Priority, RunAt: runAt}); rerr != nil {
-				w.log.Warn("requeue failed; the lease will expire", "task_id", l.ID, "error", rerr)
-			}
-			w.held.remove(l.ID, held[i])
-		}
-		w.release(len(leases))
-		sleepCtx(w.fetchCtx, time.Second)
-		return
-	}
-	clear(byID)
-	for _, t := range tasks {
-		byID[t.ID] = t
-	}
-	for i, l := range leases {
-		t, ok := byID[l.ID]
-		if !ok {
-			w.held.remove(l.ID, held[i])
-			w.notStartable(ctx, queue, l.ID)
-			w.release(1)
-			continue
-		}
-		w.jobs <- job{task: t, lease: l, queue: queue, held: held[i]}
+// dispatch hands the leases to the runners. Their records are marked
+// running when their handlers start (see start), not here: a prefetched
+// task waiting for a handler slot is not running, and may be given back.
+func (w *Worker) dispatch(queue string, leases []taskq.Lease, sent time.Time) {
+	held := w.held.addAll(queue, leases, sent, sent.Add(w.cfg.LeaseTTL-w.cfg.fenceMargin()))
+	for _, h := range held {
+		w.jobs <- job{queue: queue, held: h}
 	}
 }
 
-// notStartable acknowledges a leased id that StartTasks left out: its
+// notStartable acknowledges a lease whose id StartTasks left out: its
 // record is terminal (cancelled meanwhile, for example) or missing.
-func (w *Worker) notStartable(ctx context.Context, queue, id string) {
-	if _, err := w.store.GetTask(ctx, id); errors.Is(err, taskq.ErrNotFound) {
-		w.orphaned(queue, id)
+func (w *Worker) notStartable(ctx context.Context, queue string, l taskq.Lease) {
+	if _, err := w.store.GetTask(ctx, l.ID); errors.Is(err, taskq.ErrNotFound) {
+		w.orphaned(queue, l)
 		return
 	}
-	w.ack(queue, id)
+	w.ack(queue, l)
 }
 
-// orphaned acknowledges a leased id without a record in the storage. The
-// queue holds ids only, so such ids usually come from another deployment
-// sharing the queue (the same Redis key prefix) with another storage.
-func (w *Worker) orphaned(queue, id string) {
+// orphaned acknowledges a lease of an id without a record in the storage.
+// The queue holds ids only, so such ids usually come from another
+// deployment sharing the queue (the same Redis key prefix) with another
+// storage.
+func (w *Worker) orphaned(queue string, l taskq.Lease) {
 	w.log.Warn("leased task has no record in the storage; dropping it (do two deployments share this queue's key prefix?)",
-		"task_id", id, "queue", queue)
+		"task_id", l.ID, "queue", queue)
 	w.cfg.Observer.TaskOrphaned(queue)
-	w.ack(queue, id)
+	w.ack(queue, l)
 }
 
 // sleepCtx sleeps for d or until ctx ends; it reports whether ctx is live.

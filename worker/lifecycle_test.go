@@ -227,3 +227,24 @@ func TestOrphanedLeaseIsReported(t *testing.T) {
 		return st.Total() == 0
 	})
 }
+
+// TestLeaseTTLTooShort: a lease must last at least 10 heartbeats plus the
+// tolerated clock skew; New says so.
+func TestLeaseTTLTooShort(t *testing.T) {
+	for _, cfg := range []worker.Config{
+		{LeaseTTL: time.Second, HeartbeatInterval: 200 * time.Millisecond},
+		{LeaseTTL: 10 * time.Second, HeartbeatInterval: time.Second, MaxClockSkew: 5 * time.Second},
+	} {
+		_, err := worker.New(storage.NewMemory(), queue.NewMemory(), cfg)
+		require.ErrorContains(t, err, "LeaseTTL")
+		require.ErrorContains(t, err, "10 heartbeats")
+	}
+	for _, cfg := range []worker.Config{
+		{LeaseTTL: 300 * time.Millisecond},                                     // heartbeat derived: 30ms
+		{LeaseTTL: 15 * time.Second, MaxClockSkew: 5 * time.Second},            // heartbeat derived: 1s
+		{LeaseTTL: 2 * time.Second, HeartbeatInterval: 200 * time.Millisecond}, // exactly 10
+	} {
+		_, err := worker.New(storage.NewMemory(), queue.NewMemory(), cfg)
+		require.NoError(t, err, "%+v", cfg)
+	}
+}

@@ -36,20 +36,23 @@ func (w *Worker) runLoop() {
 			<-w.running
 			return
 		}
+		o := w.start(j)
 		ctx, endSpan := context.Background(), func(taskq.Outcome, error) {}
-		if w.cfg.Tracer != nil {
-			ctx, endSpan = w.cfg.Tracer.StartAttempt(ctx, j.task)
+		if o.kind == outRun {
+			if w.cfg.Tracer != nil {
+				ctx, endSpan = w.cfg.Tracer.StartAttempt(ctx, o.t)
+			}
+			o = w.execute(ctx, j, o.a, o.t)
 		}
-		o := w.execute(ctx, j)
 		<-w.running
 		w.slots <- struct{}{}
-		if !w.held.claim(o.held) {
+		if !w.held.claim(j.held) {
 			endSpan(outcomeGivenBack, nil)
-			continue // given back by Stop: the outcome is dropped
+			continue // given back: the outcome is dropped
 		}
 		w.finish(ctx, o)
 		endSpan(o.traced(), o.err)
-		w.held.remove(o.t.ID, o.held)
+		w.held.remove(j.held)
 		w.held.recorded()
 	}
 }
@@ -57,21 +60,42 @@ func (w *Worker) runLoop() {
 type outcomeKind uint8
 
 const (
-	outComplete outcomeKind = iota
+	outRun outcomeKind = iota // started: run the handler
+	outComplete
 	outFail
 	outDeadLetter
 	outPutBack
 	outLeaseLost
 	outCancelled
 	outUnhandled
+	outHandBack // not started: give the lease back, the record untouched
+	outNone     // nothing to record
 )
+
+// attempt names one attempt: the lease it runs under (whose token fences
+// the queue calls) and the attempt number its record got when it started
+// (which fences the storage writes).
+type attempt struct {
+	q      string
+	lease  taskq.Lease
+	number int
+	held   *heldLease // nil for the reaper's attempts
+	until  time.Time  // the reaper's lease validity (held == nil)
+}
+
+// valid is when the attempt's lease expires by this worker's clock.
+func (w *Worker) valid(a *attempt) time.Time {
+	if a.held != nil {
+		return w.held.validUntil(a.held)
+	}
+	return a.until
+}
 
 // outcome is how one attempt ended, to be recorded by its runner once the
 // handler slot is given back.
 type outcome struct {
 	kind  outcomeKind
-	held  *heldLease
-	q     string
+	a     *attempt
 	t     *taskq.Task
 	res   any
 	err   error
@@ -104,6 +128,8 @@ func (o outcome) traced() taskq.Outcome {
 		return outcomeLeaseLost
 	case outCancelled:
 		return taskq.OutcomeCancelled
+	case outHandBack, outNone:
+		return outcomeGivenBack
 	}
 	return outcomeUnhandled
 }
@@ -112,28 +138,63 @@ func (o outcome) traced() taskq.Outcome {
 func (w *Worker) finish(_ context.Context, o outcome) {
 	switch o.kind {
 	case outComplete:
-		w.complete(o.q, o.t, o.res, o.tc, o.dur)
+		w.complete(o.a, o.t, o.res, o.tc, o.dur)
 	case outFail:
-		w.fail(o.q, o.t, o.err, o.tc, o.dur)
+		w.fail(o.a, o.t, o.err, o.tc, o.dur)
 	case outDeadLetter:
-		w.deadLetter(o.q, o.t, o.err, o.dur)
+		w.deadLetter(o.a, o.t, o.err, o.dur)
 	case outPutBack:
-		w.putBack(o.q, o.t, o.delay, o.why)
+		w.putBack(o.a, o.t, o.delay, o.why)
 	case outLeaseLost:
-		w.afterLeaseLost(o.q, o.t)
+		w.afterLeaseLost(o.a, o.t)
 	case outCancelled:
-		w.cancelled(o.q, o.t)
+		w.cancelled(o.a, o.t)
 	case outUnhandled:
-		w.unhandled(o.q, o.t)
+		w.unhandled(o.a, o.t)
+	case outHandBack:
+		w.handBackLease(o.a.q, o.a.lease, o.delay, o.why)
 	}
+}
+
+// start marks the record of a job running as its handler is about to
+// start, unless the lease was lost, expired or given back meanwhile.
+func (w *Worker) start(j job) outcome {
+	a := &attempt{q: j.queue, lease: j.held.lease, held: j.held}
+	o := outcome{a: a}
+	if why := w.held.begin(j.held); why != nil {
+		if errors.Is(why, taskq.ErrShutdown) {
+			o.kind, o.why = outHandBack, "worker shutting down"
+			return o
+		}
+		o.kind = outNone // lost, expired or given back: the record was never touched
+		return o
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	started, err := w.store.StartTasks(ctx, []string{a.lease.ID}, w.now())
+	if err != nil {
+		// Storage is down: give the lease back shortly, without an attempt.
+		w.log.Warn("cannot mark task running; giving its lease back", "task_id", a.lease.ID, "queue", a.q, "error", err)
+		o.kind, o.delay, o.why = outHandBack, time.Second, "storage unavailable"
+		return o
+	}
+	if len(started) == 0 {
+		w.notStartable(ctx, a.q, a.lease)
+		o.kind = outNone
+		return o
+	}
+	t := started[0]
+	a.number = t.Attempts
+	w.held.started(j.held, t.Attempts)
+	o.kind, o.t = outRun, t
+	return o
 }
 
 // execute runs one leased, started task and says how it ended. The
 // handler's context derives from parent (which carries the attempt's span
 // when tracing).
-func (w *Worker) execute(parent context.Context, j job) outcome {
-	t, q := j.task, j.queue
-	o := outcome{q: q, t: t, held: j.held}
+func (w *Worker) execute(parent context.Context, j job, a *attempt, t *taskq.Task) outcome {
+	o := outcome{a: a, t: t}
 	now := w.now()
 	if t.Deadline != nil && !now.Before(*t.Deadline) {
 		o.kind, o.err = outDeadLetter, errDeadline
@@ -217,7 +278,7 @@ func (w *Worker) execute(parent context.Context, j job) outcome {
 	return o
 }
 
-// notStarted says how a job whose handler may not start (see
+// notStarted says how a started job whose handler may not start (see
 // heldSet.setCancel) ends: a cancelled task is settled, a shut down worker
 // gives the task back, a lost lease is someone else's.
 func notStarted(why error) outcomeKind {
@@ -227,7 +288,7 @@ func notStarted(why error) outcomeKind {
 	case errors.Is(why, taskq.ErrShutdown):
 		return outPutBack
 	}
-	return outLeaseLost // lost, or abandoned (its outcome is dropped)
+	return outLeaseLost // lost, expired, or abandoned (its outcome is dropped)
 }
 
 // call runs the handler, turning a panic into a retryable failure.
@@ -289,65 +350,130 @@ func encodeResultJSON(res any) (json.RawMessage, error) {
 }
 
 // Outcome writes use context.Background(): they are not tied to the
-// handler's context (which may be cancelled) and carry no timer of their
-// own, since the backends bound their calls (PostgreSQL's WriteTimeout,
-// rueidis' connection timeouts) and a write that fails leaves the lease to
-// expire.
+// handler's context (which may be cancelled). They are fenced: the record
+// is written only while it runs this attempt (UpdateAttempt, and the DLQ
+// move of a running record), and the queue calls name the attempt's lease
+// token, so an attempt whose lease was reaped and given to another worker
+// changes nothing. A write that finds storage unavailable is retried (see
+// write) rather than left for the lease to expire.
+
+// Bounds of the retries of an outcome write while storage is unavailable.
+const (
+	writeRetryMin = 50 * time.Millisecond
+	writeRetryMax = time.Second
+)
+
+// errLeaseGone says an outcome write was given up because the attempt's
+// lease expired by this worker's clock: another worker may own the task.
+var errLeaseGone = errors.New("lease expired by this worker's clock while storage was unavailable")
+
+// write runs an outcome write of attempt a, retrying it while storage is
+// unavailable as long as the attempt's lease is valid by this worker's
+// clock (the heartbeat keeps extending it), for at most writeRetryFor (one
+// LeaseTTL once the worker is stopping): a storage outage delays the
+// outcome instead of turning it into a lease expiry and a repeated
+// attempt. It returns errLeaseGone, having written nothing more, once the
+// lease is no longer surely ours.
+func (w *Worker) write(a *attempt, op func(ctx context.Context) error) error {
+	delay := writeRetryMin
+	var first time.Time
+	for {
+		if !time.Now().Before(w.valid(a)) {
+			return errLeaseGone
+		}
+		err := op(context.Background())
+		if err == nil || !errors.Is(err, taskq.ErrUnavailable) {
+			return err
+		}
+		now := time.Now()
+		if first.IsZero() {
+			first = now
+			w.log.Warn("storage unavailable while recording a task outcome; retrying while the lease holds", "task_id", a.lease.ID, "error", err)
+		}
+		if d := now.Sub(first); d >= w.writeRetryFor() || d >= w.cfg.LeaseTTL && w.stoppingNow() {
+			return err
+		}
+		time.Sleep(min(delay, max(time.Until(w.valid(a)), time.Millisecond)))
+		delay = min(2*delay, writeRetryMax)
+	}
+}
+
+// writeRetryFor bounds the retries of one outcome write.
+func (w *Worker) writeRetryFor() time.Duration { return max(10*w.cfg.LeaseTTL, time.Minute) }
+
+// stoppingNow reports whether Stop began.
+func (w *Worker) stoppingNow() bool { return w.fetchCtx != nil && w.fetchCtx.Err() != nil }
+
+// updateAttempt writes t as the outcome of attempt a (see write).
+func (w *Worker) updateAttempt(a *attempt, t *taskq.Task) error {
+	return w.write(a, func(ctx context.Context) error { return w.store.UpdateAttempt(ctx, t, a.number) })
+}
+
+// requeue gives the attempt's lease back to the queue, to run at runAt.
+// The queue acts only while the lease is still the attempt's.
+func (w *Worker) requeue(a *attempt, t *taskq.Task, runAt time.Time) error {
+	return w.queue.Requeue(context.Background(), a.q, taskq.QueueEntry{ID: t.ID, Priority: t.Priority, RunAt: runAt, Token: a.lease.Token})
+}
 
 // complete records a success and acknowledges the lease.
-func (w *Worker) complete(q string, t *taskq.Task, res any, tc TypeConfig, dur time.Duration) {
+func (w *Worker) complete(a *attempt, t *taskq.Task, res any, tc TypeConfig, dur time.Duration) {
 	b, err := encodeResult(res)
 	if err != nil {
-		w.fail(q, t, taskq.Permanent(fmt.Errorf("cannot store result: %w", err)), tc, dur)
+		w.fail(a, t, taskq.Permanent(fmt.Errorf("cannot store result: %w", err)), tc, dur)
 		return
 	}
-	ctx := context.Background()
 	now := w.now()
 	t.Status = taskq.StatusCompleted
 	t.Result = b
 	t.Error = nil
 	t.CompletedAt = &now
 	t.Updated = now
-	if err := w.store.UpdateTask(ctx, t, taskq.StatusRunning); err != nil {
-		if w.settled(q, t.ID, err) {
-			w.finished(q, t, taskq.OutcomeCancelled, nil, dur)
+	if err := w.updateAttempt(a, t); err != nil {
+		if w.settled(a, err) {
+			w.finished(a.q, t, taskq.OutcomeCancelled, nil, dur)
 		}
 		return
 	}
-	w.ack(q, t.ID)
-	w.finished(q, t, taskq.OutcomeCompleted, nil, dur)
+	w.ack(a.q, a.lease)
+	w.finished(a.q, t, taskq.OutcomeCompleted, nil, dur)
 }
 
-// settled handles a failed conditional write. When the record is gone or
-// terminal (cancelled meanwhile) the lease is acknowledged and true
-// returned. When it moved on otherwise (the lease was reaped and the task
-// rescheduled, perhaps leased by another worker) it is left alone. When
-// storage failed the lease is left to expire and false returned.
-func (w *Worker) settled(q, id string, err error) bool {
+// settled handles a failed fenced write. When the record is gone or
+// terminal (cancelled meanwhile) the lease is acknowledged (if still
+// ours) and true returned. When it moved on otherwise (the lease was
+// reaped and the task rescheduled, perhaps started by another worker) it
+// is left alone. When storage failed, or the lease expired by this
+// worker's clock, the lease is left to expire and false returned.
+func (w *Worker) settled(a *attempt, err error) bool {
 	if errors.Is(err, taskq.ErrNotFound) {
-		w.ack(q, id)
+		w.ack(a.q, a.lease)
 		return true
 	}
 	if errors.Is(err, taskq.ErrConflict) {
 		ctx := context.Background()
-		cur, gerr := w.store.GetTask(ctx, id)
+		cur, gerr := w.store.GetTask(ctx, a.lease.ID)
 		if errors.Is(gerr, taskq.ErrNotFound) || gerr == nil && cur.Status.Terminal() {
-			w.ack(q, id)
-			return true
+			w.ack(a.q, a.lease)
+			return cur == nil || cur.Status == taskq.StatusCancelled
 		}
+		w.log.Info("task outcome not recorded: a newer attempt owns the task", "task_id", a.lease.ID, "attempt", a.number)
 		return false
 	}
-	w.log.Warn("cannot record task outcome; its lease will expire and it will run again", "task_id", id, "error", err)
+	if errors.Is(err, errLeaseGone) {
+		w.log.Warn("task outcome dropped: its lease expired by this worker's clock; the task will run again", "task_id", a.lease.ID)
+		return false
+	}
+	w.log.Warn("cannot record task outcome; its lease will expire and it will run again", "task_id", a.lease.ID, "error", err)
 	return false
 }
 
 // fail records a failed attempt: a retry with backoff while retries remain
 // and the error is retryable, the dead letter queue otherwise.
-func (w *Worker) fail(q string, t *taskq.Task, err error, tc TypeConfig, dur time.Duration) {
+func (w *Worker) fail(a *attempt, t *taskq.Task, err error, tc TypeConfig, dur time.Duration) {
 	te := taskq.AsError(err)
 	now := w.now()
 	if !te.Retryable || t.RetryCount >= t.MaxRetries {
-		w.deadLetter(q, t, te, dur)
+		w.deadLetter(a, t, te, dur)
 		return
 	}
 	n := t.RetryCount + 1
@@ -360,7 +486,7 @@ func (w *Worker) fail(q string, t *taskq.Task, err error, tc TypeConfig, dur tim
 	delay = max(delay, te.RetryAfter)
 	runAt := now.Add(delay)
 	if t.Deadline != nil && !runAt.Before(*t.Deadline) {
-		w.deadLetter(q, t, &taskq.Error{Code: taskq.CodeTaskTimeout, Message: "no retry possible before the deadline: " + te.Message, Err: te}, dur)
+		w.deadLetter(a, t, &taskq.Error{Code: taskq.CodeTaskTimeout, Message: "no retry possible before the deadline: " + te.Message, Err: te}, dur)
 		return
 	}
 	t.RetryCount = n
@@ -368,66 +494,79 @@ func (w *Worker) fail(q string, t *taskq.Task, err error, tc TypeConfig, dur tim
 	t.Error = taskq.TaskErrorFrom(te)
 	t.RunAt = runAt
 	t.Updated = now
-	ctx := context.Background()
-	if err := w.store.UpdateTask(ctx, t, taskq.StatusRunning); err != nil {
-		w.settled(q, t.ID, err)
+	if err := w.updateAttempt(a, t); err != nil {
+		w.settled(a, err)
 		return
 	}
-	if err := w.queue.Requeue(ctx, q, taskq.QueueEntry{ID: t.ID, Priority: t.Priority, RunAt: runAt}); err != nil {
+	if err := w.requeue(a, t, runAt); err != nil {
 		w.log.Warn("retry recorded but not requeued; the reaper will requeue it", "task_id", t.ID, "error", err)
 	}
 	w.log.Debug("task failed; retry scheduled", "task_id", t.ID, "task_type", t.Type, "retry", n, "run_at", runAt, "error", te)
-	w.finished(q, t, taskq.OutcomeRetry, te, dur)
+	w.finished(a.q, t, taskq.OutcomeRetry, te, dur)
 }
 
-// deadLetter moves a task to the DLQ and acknowledges its lease.
-func (w *Worker) deadLetter(q string, t *taskq.Task, err error, dur time.Duration) {
+// deadLetter moves a task to the DLQ and acknowledges its lease. The move
+// is fenced by the attempt number: the storage refuses it while the record
+// runs another attempt.
+func (w *Worker) deadLetter(a *attempt, t *taskq.Task, err error, dur time.Duration) {
 	te := taskq.AsError(err)
-	if err := w.cfg.DeadLetter.Move(context.Background(), t, te); err != nil {
-		w.settled(q, t.ID, err)
+	t.Attempts = a.number
+	if err := w.write(a, func(ctx context.Context) error { return w.cfg.DeadLetter.Move(ctx, t, te) }); err != nil {
+		w.settled(a, err)
 		return
 	}
 	w.log.Warn("task moved to the dead letter queue", "task_id", t.ID, "task_type", t.Type, "error", te)
-	w.ack(q, t.ID)
-	w.finished(q, t, taskq.OutcomeDeadLetter, te, dur)
+	w.ack(a.q, a.lease)
+	w.finished(a.q, t, taskq.OutcomeDeadLetter, te, dur)
 }
 
 // putBack returns a started task to pending without counting the attempt,
 // ready after delay, and reports it rescheduled.
-func (w *Worker) putBack(q string, t *taskq.Task, delay time.Duration, why string) {
-	ctx := context.Background()
+func (w *Worker) putBack(a *attempt, t *taskq.Task, delay time.Duration, why string) {
 	now := w.now()
 	t.Status = taskq.StatusPending
-	if t.Attempts > 0 {
-		t.Attempts--
-	}
+	t.Attempts = max(a.number-1, 0)
 	t.RunAt = now.Add(delay)
 	t.Updated = now
-	if err := w.store.UpdateTask(ctx, t, taskq.StatusRunning); err != nil {
-		w.settled(q, t.ID, err)
+	if err := w.updateAttempt(a, t); err != nil {
+		w.settled(a, err)
 		return
 	}
-	if err := w.queue.Requeue(ctx, q, taskq.QueueEntry{ID: t.ID, Priority: t.Priority, RunAt: t.RunAt}); err != nil {
+	if err := w.requeue(a, t, t.RunAt); err != nil {
 		w.log.Warn("task put back but not requeued; the reaper will requeue it", "task_id", t.ID, "error", err)
 	}
 	w.log.Debug("task put back", "task_id", t.ID, "reason", why, "run_at", t.RunAt)
-	w.finished(q, t, taskq.OutcomeRescheduled, nil, 0)
+	w.finished(a.q, t, taskq.OutcomeRescheduled, nil, 0)
+}
+
+// handBackLease gives back a lease whose task was not started (its record
+// untouched), ready after delay.
+func (w *Worker) handBackLease(q string, l taskq.Lease, delay time.Duration, why string) {
+	ctx, cancel := context.WithTimeout(context.Background(), giveBackTimeout)
+	defer cancel()
+	if err := w.queue.Requeue(ctx, q, taskq.QueueEntry{ID: l.ID, Priority: l.Priority, RunAt: w.now().Add(delay), Token: l.Token}); err != nil {
+		w.log.Warn("cannot give a lease back; it will expire and its task run again", "task_id", l.ID, "reason", why, "error", err)
+		return
+	}
+	w.log.Debug("lease given back", "task_id", l.ID, "reason", why)
 }
 
 // cancelled settles a task cancelled while this worker held it: its record
 // is already terminal, so only the lease is acknowledged.
-func (w *Worker) cancelled(q string, t *taskq.Task) {
-	w.ack(q, t.ID)
-	w.finished(q, t, taskq.OutcomeCancelled, nil, 0)
+func (w *Worker) cancelled(a *attempt, t *taskq.Task) {
+	w.ack(a.q, a.lease)
+	w.finished(a.q, t, taskq.OutcomeCancelled, nil, 0)
 }
 
-// afterLeaseLost handles a handler stopped because its lease is gone: a
-// cancelled task is reported; otherwise another worker owns it now.
-func (w *Worker) afterLeaseLost(q string, t *taskq.Task) {
+// afterLeaseLost handles a handler stopped because its lease is gone or
+// expired by this worker's clock: it writes nothing. A cancelled task is
+// reported; otherwise another worker owns it now (or will, once the lease
+// is reaped).
+func (w *Worker) afterLeaseLost(a *attempt, t *taskq.Task) {
 	ctx := context.Background()
 	cur, err := w.store.GetTask(ctx, t.ID)
 	if err == nil && cur.Status == taskq.StatusCancelled {
-		w.ack(q, t.ID)
-		w.finished(q, cur, taskq.OutcomeCancelled, nil, 0)
+		w.ack(a.q, a.lease)
+		w.finished(a.q, cur, taskq.OutcomeCancelled, nil, 0)
 	}
 }

@@ -109,7 +109,7 @@ func (w *Worker) abandon() {
 	for range min(len(leases), 8) {
 		wg.Go(func() {
 			for l := range work {
-				w.giveBack(ctx, l.queue, l.id)
+				w.giveBack(ctx, l)
 			}
 		})
 	}
@@ -120,28 +120,34 @@ func (w *Worker) abandon() {
 	wg.Wait()
 }
 
-// giveBack returns the task of an abandoned lease to the queue from its
-// record: a running record goes back to pending without counting the
-// attempt, a pending or failed one is queued again as it is, a terminal or
-// missing one is done.
-func (w *Worker) giveBack(ctx context.Context, q, id string) {
-	t, err := w.store.GetTask(ctx, id)
-	switch {
-	case errors.Is(err, taskq.ErrNotFound):
-		w.ack(q, id)
-		return
-	case err != nil:
-		w.log.Warn("cannot read an abandoned task; its lease will expire and count a failed attempt", "task_id", id, "error", err)
+// giveBack returns the task of an abandoned lease to the queue: a lease
+// whose task was not started goes back as it is; a started one goes back
+// to pending without counting the attempt, if its record still runs that
+// attempt (fenced, as every outcome write). A terminal or missing record
+// is done.
+func (w *Worker) giveBack(ctx context.Context, l abandoned) {
+	if l.attempt == 0 {
+		w.handBackLease(l.queue, l.lease, 0, "worker stopped")
 		return
 	}
+	t, err := w.store.GetTask(ctx, l.lease.ID)
+	switch {
+	case errors.Is(err, taskq.ErrNotFound):
+		w.ack(l.queue, l.lease)
+		return
+	case err != nil:
+		w.log.Warn("cannot read an abandoned task; its lease will expire and count a failed attempt", "task_id", l.lease.ID, "error", err)
+		return
+	}
+	a := &attempt{q: l.queue, lease: l.lease, number: l.attempt, until: time.Now().Add(giveBackTimeout)}
 	switch t.Status {
 	case taskq.StatusRunning:
-		w.putBack(q, t, 0, "worker stopped; its handler was abandoned")
+		w.putBack(a, t, 0, "worker stopped; its handler was abandoned")
 	case taskq.StatusPending, taskq.StatusFailed:
-		if err := w.queue.Requeue(ctx, q, taskq.QueueEntry{ID: t.ID, Priority: t.Priority, RunAt: t.RunAt}); err != nil {
+		if err := w.requeue(a, t, t.RunAt); err != nil {
 			w.log.Warn("cannot requeue an abandoned task; the reaper will", "task_id", t.ID, "error", err)
 		}
 	default:
-		w.ack(q, id)
+		w.ack(l.queue, l.lease)
 	}
 }

@@ -17,11 +17,11 @@ const (
 // Config.UnhandledGrace of the task's creation it is put back without using
 // a retry (during a rolling deploy, a worker that knows the type may take
 // it); after the grace it fails for good.
-func (w *Worker) unhandled(q string, t *taskq.Task) {
+func (w *Worker) unhandled(a *attempt, t *taskq.Task) {
 	age := w.now().Sub(t.Created)
 	left := w.cfg.UnhandledGrace - age
 	if left <= 0 {
-		w.deadLetter(q, t, &taskq.Error{Code: taskq.CodeTaskExecutionFailed,
+		w.deadLetter(a, t, &taskq.Error{Code: taskq.CodeTaskExecutionFailed,
 			Message: "no handler registered for type " + t.Type}, 0)
 		return
 	}
@@ -29,5 +29,5 @@ func (w *Worker) unhandled(q string, t *taskq.Task) {
 	w.log.Warn("no handler registered for this task type; putting the task back without using a retry",
 		"task_type", t.Type, "task_id", t.ID, "retry_in", delay, "fails_in", left.Round(time.Millisecond))
 	w.cfg.Observer.TaskUnhandled(t.Type)
-	w.putBack(q, t, delay, "no handler registered")
+	w.putBack(a, t, delay, "no handler registered")
 }

@@ -28,13 +28,16 @@ type Worker struct {
 	types    map[string]TypeConfig
 	mws      []func(taskq.Handler) taskq.Handler
 
-	held   heldSet  // leases held by this worker, for heartbeats and shutdown
-	ownDLQ *dlq.DLQ // built by New when Config.DeadLetter is nil; its cleanup runs with the worker
+	held   heldSet    // leases held by this worker, for heartbeats and shutdown
+	pauses pauseCache // the storage's paused queues
+	ownDLQ *dlq.DLQ   // built by New when Config.DeadLetter is nil; its cleanup runs with the worker
 
 	events eventHub // subscriptions (events.go)
 
 	reconcileMu sync.Mutex
 	reconcileAt map[string]string // queue -> cursor where the next reconcile pass starts
+
+	reaper reaperState // the reaper's view of the queue backend (background.go)
 
 	slots   chan struct{} // lease budget: Concurrency + Prefetch tasks leased and not yet run
 	running chan struct{} // Concurrency: handlers running at once
@@ -57,16 +60,14 @@ type Worker struct {
 }
 
 type job struct {
-	task  *taskq.Task
-	lease taskq.Lease
 	queue string
 	held  *heldLease
 }
 
 type ackItem struct {
 	queue string
-	id    string
-	ev    *taskq.Event // instead of an id: publish once the earlier acks are sent
+	lease taskq.Lease
+	ev    *taskq.Event // instead of a lease: publish once the earlier acks are sent
 }
 
 // New returns a Worker over store and queue (the same order as
@@ -79,6 +80,9 @@ func New(store taskq.StorageAdapter, queue taskq.Queue, cfg Config) (*Worker, er
 		return nil, errors.New("worker: New needs a taskq.Queue (e.g. queue.NewMemory())")
 	}
 	cfg = cfg.withDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
 	var own *dlq.DLQ
 	if cfg.DeadLetter == nil {
 		d, err := dlq.New(store, queue, cfg.DeadLetterConfig, dlq.Options{Observer: cfg.Observer, Logger: cfg.Logger, Now: cfg.Now})
@@ -110,6 +114,7 @@ func New(store taskq.StorageAdapter, queue taskq.Queue, cfg Config) (*Worker, er
 		acks:     make(chan ackItem, 4*cfg.Concurrency),
 		stopped:  make(chan struct{}),
 	}
+	w.pauses.p, _ = store.(taskq.QueuePauser)
 	for range cfg.Concurrency + cfg.Prefetch {
 		w.slots <- struct{}{}
 	}
@@ -231,12 +236,18 @@ func (w *Worker) Start(ctx context.Context) error {
 			go w.fetchLoop(q)
 		}
 	}
-	w.bgWG.Add(2)
+	w.bgWG.Add(4)
 	go w.every(w.cfg.HeartbeatInterval, w.heartbeat)
+	go w.every(w.cfg.HeartbeatInterval, w.fence)
+	go w.every(w.cfg.HeartbeatInterval, w.checkRecords)
 	go w.every(w.cfg.ReapInterval, w.reapAll)
 	if w.cfg.ReconcileInterval > 0 {
 		w.bgWG.Add(1)
 		go w.every(w.cfg.ReconcileInterval, w.reconcileAll)
+	}
+	if r, ok := w.store.(taskq.OutboxRelay); ok && !w.cfg.NoOutboxRelay {
+		w.bgWG.Add(1)
+		go w.relayOutbox(r)
 	}
 	w.log.InfoContext(ctx, "worker started", "queues", w.cfg.Queues, "concurrency", w.cfg.Concurrency)
 	return nil

@@ -25,8 +25,8 @@ type backend struct {
 }
 
 // backends lists the backend kinds the end-to-end tests run on: memory,
-// PostgreSQL storage, the Redis queue, and Redis + PostgreSQL (see
-// backends_test.go). Without the servers those kinds skip, or fail under
+// PostgreSQL storage, PostgreSQL alone, the Redis queue, Redis alone and
+// Redis + PostgreSQL (see backends_test.go). Without the servers those kinds skip, or fail under
 // TASKQ_REQUIRE_INTEGRATION=1.
 var backends = []backend{
 	{"memory", func(*testing.T) maker { return setup }},
@@ -59,6 +59,7 @@ func TestWorker(t *testing.T) {
 		{"BreakerOpensMidCall", testBreakerOpensMidCall},
 		{"Snooze", testSnooze},
 		{"ManyTasksConcurrently", testManyTasksConcurrently},
+		{"PauseQueue", testPauseQueue},
 	}
 	for _, be := range backends {
 		t.Run(be.name, func(t *testing.T) {
@@ -295,18 +296,18 @@ type faultyQueue struct {
 
 var errDead = &taskq.Error{Code: taskq.CodeServiceUnavailable, Message: "process is dead"}
 
-func (q *faultyQueue) Extend(ctx context.Context, queue string, ids []string, ttl time.Duration) ([]string, error) {
+func (q *faultyQueue) Extend(ctx context.Context, queue string, leases []taskq.Lease, ttl time.Duration) ([]taskq.Lease, error) {
 	if q.dead.Load() {
 		return nil, errDead
 	}
-	return q.Queue.Extend(ctx, queue, ids, ttl)
+	return q.Queue.Extend(ctx, queue, leases, ttl)
 }
 
-func (q *faultyQueue) Ack(ctx context.Context, queue string, ids ...string) error {
+func (q *faultyQueue) Ack(ctx context.Context, queue string, leases ...taskq.Lease) error {
 	if q.dead.Load() {
 		return errDead
 	}
-	return q.Queue.Ack(ctx, queue, ids...)
+	return q.Queue.Ack(ctx, queue, leases...)
 }
 
 func (q *faultyQueue) Requeue(ctx context.Context, queue string, e taskq.QueueEntry) error {
@@ -340,6 +341,13 @@ func (s faultyStore) UpdateTask(ctx context.Context, tk *taskq.Task, expect ...t
 		return errDead
 	}
 	return s.StorageAdapter.UpdateTask(ctx, tk, expect...)
+}
+
+func (s faultyStore) UpdateAttempt(ctx context.Context, tk *taskq.Task, attempt int) error {
+	if s.dead.Load() {
+		return errDead
+	}
+	return s.StorageAdapter.UpdateAttempt(ctx, tk, attempt)
 }
 
 func (s faultyStore) MoveTaskToDeadLetter(ctx context.Context, tk *taskq.Task, maxSize int) (int, error) {

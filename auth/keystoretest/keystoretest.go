@@ -1,6 +1,6 @@
 // Package keystoretest is the conformance suite of auth.KeyStore: the
-// tests of every key store (auth.NewMemoryKeyStore, auth/pgkeys) call
-// [Run] with a factory returning a fresh, empty store.
+// tests of every key store (auth.NewMemoryKeyStore, auth/pgkeys,
+// auth/rediskeys) call [Run] with a factory returning a fresh, empty store.
 package keystoretest
 
 import (

@@ -28,6 +28,9 @@ func startServer(t *testing.T) string {
 	cfg := server.Config{AdminKey: adminKey, ShutdownTimeout: 5 * time.Second,
 		RetryBaseDelay: 10 * time.Millisecond, RetryMaxDelay: 50 * time.Millisecond}
 	cfg.DLQ.Backoff = 10 * time.Millisecond
+	// "tasks wait" polls every 10-20ms: the default per-principal rate
+	// limit (50/s) would answer 429 and end a wait early.
+	cfg.RateLimit, cfg.RateBurst = 100000, 100000
 	// A schedule that never ticks during a test, for "schedules list".
 	cfg.Schedules = []server.ScheduleConfig{{Name: "nightly", Spec: "0 3 * * *", Type: "noop"}}
 	deps := server.Deps{

@@ -111,7 +111,7 @@ func testConcurrency(t *testing.T, newQueue NewQueueFunc) {
 						continue
 					}
 					got.add(ids(leases)...)
-					if err := b.q.Ack(ctx, b.name, ids(leases)...); err != nil {
+					if err := b.q.Ack(ctx, b.name, leases...); err != nil {
 						got.fail(fmt.Errorf("ack: %w", err))
 						return
 					}

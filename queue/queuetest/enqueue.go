@@ -86,7 +86,7 @@ func testEnqueue(t *testing.T, newQueue NewQueueFunc) {
 		b := setup(t, newQueue)
 		b.enqueue(t, entry("a", taskq.PriorityMedium))
 		require.Len(t, b.lease(t, 1), 1)
-		require.NoError(t, b.q.Ack(b.ctx, b.name, "a"))
+		require.NoError(t, b.q.Ack(b.ctx, b.name, taskq.Lease{ID: "a"}))
 		b.enqueue(t, entry("a", taskq.PriorityHigh))
 		leases := b.lease(t, 1)
 		require.Len(t, leases, 1)

@@ -27,7 +27,7 @@ func testExtend(t *testing.T, newQueue NewQueueFunc) {
 		b.enqueueIDs(t, taskq.PriorityMedium, "acked", "removed", "kept")
 		b.enqueue(t, entry("ready", taskq.PriorityLow))
 		require.Len(t, b.lease(t, 3), 3)
-		require.NoError(t, b.q.Ack(b.ctx, b.name, "acked"))
+		require.NoError(t, b.q.Ack(b.ctx, b.name, taskq.Lease{ID: "acked"}))
 		require.NoError(t, b.q.Remove(b.ctx, b.name, "removed"))
 
 		lost := b.extend(t, time.Hour, "acked", "kept", "removed", "ready", "unknown")
@@ -51,7 +51,7 @@ func testExtend(t *testing.T, newQueue NewQueueFunc) {
 		// Another process reaps the expired leases, records the lost
 		// attempt and acks one, requeues the other.
 		require.ElementsMatch(t, []string{"acked", "requeued"}, ids(b.reap(t, 10, time.Hour)))
-		require.NoError(t, b.q.Ack(b.ctx, b.name, "acked"))
+		require.NoError(t, b.q.Ack(b.ctx, b.name, taskq.Lease{ID: "acked"}))
 		require.NoError(t, b.q.Requeue(b.ctx, b.name, entry("requeued", taskq.PriorityHigh)))
 
 		require.ElementsMatch(t, []string{"acked", "requeued"}, b.extend(t, time.Hour, "acked", "requeued"))

@@ -26,7 +26,7 @@ func testIsolation(t *testing.T, newQueue NewQueueFunc) {
 		require.Equal(t, []string{"x"}, ids(lb))
 		require.Equal(t, taskq.PriorityHigh, lb[0].Priority)
 
-		require.NoError(t, a.q.Ack(a.ctx, a.name, "x"))
+		require.NoError(t, a.q.Ack(a.ctx, a.name, taskq.Lease{ID: "x"}))
 		require.Empty(t, b.extend(t, time.Hour, "x"), "Ack in one queue leaves the other's lease")
 		require.Equal(t, []string{"x"}, a.extend(t, time.Hour, "x"))
 		require.NoError(t, a.q.Remove(a.ctx, a.name, "only-a"))

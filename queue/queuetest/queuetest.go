@@ -29,6 +29,7 @@ func Run(t *testing.T, newQueue func(t *testing.T) taskq.Queue) {
 		{"Lease", testLease},
 		{"Extend", testExtend},
 		{"Ack", testAck},
+		{"Fence", testFence},
 		{"Requeue", testRequeue},
 		{"Remove", testRemove},
 		{"Reap", testReap},
@@ -161,11 +162,17 @@ func (b *bundle) stats(t *testing.T) taskq.QueueStats {
 	return s
 }
 
-func (b *bundle) extend(t *testing.T, ttl time.Duration, ids ...string) []string {
+// extend extends the leases of ids whatever their tokens (token zero) and
+// returns the ids lost.
+func (b *bundle) extend(t *testing.T, ttl time.Duration, idList ...string) []string {
 	t.Helper()
-	lost, err := b.q.Extend(b.ctx, b.name, ids, ttl)
+	leases := make([]taskq.Lease, len(idList))
+	for i, id := range idList {
+		leases[i] = taskq.Lease{ID: id}
+	}
+	lost, err := b.q.Extend(b.ctx, b.name, leases, ttl)
 	require.NoError(t, err)
-	return lost
+	return ids(lost)
 }
 
 func (b *bundle) reap(t *testing.T, max int, ttl time.Duration) []taskq.Lease {

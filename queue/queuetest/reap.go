@@ -36,7 +36,7 @@ func testReap(t *testing.T, newQueue NewQueueFunc) {
 		require.Empty(t, b.reap(t, 10, time.Hour), "a reaped id is leased again, not expired")
 		require.Empty(t, b.lease(t, 10), "a reaped id is not ready")
 		require.Empty(t, b.extend(t, time.Hour, "a"), "the reaper holds the lease")
-		require.NoError(t, b.q.Ack(b.ctx, b.name, "a"))
+		require.NoError(t, b.q.Ack(b.ctx, b.name, taskq.Lease{ID: "a"}))
 		require.Zero(t, b.stats(t).Total())
 	})
 

@@ -29,7 +29,7 @@ func testStats(t *testing.T, newQueue NewQueueFunc) {
 		}, 1, 2), s)
 		require.Equal(t, int64(7), s.Total())
 
-		require.NoError(t, b.q.Ack(b.ctx, b.name, "c1"))
+		require.NoError(t, b.q.Ack(b.ctx, b.name, taskq.Lease{ID: "c1"}))
 		require.NoError(t, b.q.Requeue(b.ctx, b.name, entryAt("c2", taskq.PriorityCritical, now.Add(time.Hour))))
 		require.Equal(t, stats(map[taskq.TaskPriority]int64{
 			taskq.PriorityCritical: 1, taskq.PriorityMedium: 1, taskq.PriorityLow: 2,
@@ -57,7 +57,7 @@ func testStats(t *testing.T, newQueue NewQueueFunc) {
 		require.Contains(t, names, other)
 
 		require.Len(t, b.lease(t, 1), 1)
-		require.NoError(t, b.q.Ack(b.ctx, b.name, "a"))
+		require.NoError(t, b.q.Ack(b.ctx, b.name, taskq.Lease{ID: "a"}))
 		names, err = b.q.Queues(b.ctx)
 		require.NoError(t, err)
 		require.Contains(t, names, b.name, "a queue that held entries stays listed")

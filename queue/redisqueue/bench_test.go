@@ -75,7 +75,7 @@ func BenchmarkLeaseAck(b *testing.B) {
 					if err != nil || len(ls) == 0 {
 						return err
 					}
-					if err := q.Ack(ctx, "bench", ids(ls)...); err != nil {
+					if err := q.Ack(ctx, "bench", ls...); err != nil {
 						return err
 					}
 					done.Add(int64(len(ls)))
@@ -121,7 +121,7 @@ func BenchmarkEnqueueToLease(b *testing.B) {
 				continue
 			}
 			got <- time.Now()
-			_ = consumer.Ack(ctx, "lat", ls[0].ID)
+			_ = consumer.Ack(ctx, "lat", taskq.Lease{ID: ls[0].ID})
 		}
 	}()
 	lat := make([]time.Duration, 0, b.N)

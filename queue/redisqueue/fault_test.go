@@ -66,7 +66,7 @@ func TestRestartLosesNothing(t *testing.T) {
 	// ack retries until Ack succeeds: an Ack whose reply was lost may have
 	// been applied, and acknowledging an absent id is not an error.
 	ack := func(ls []taskq.Lease) {
-		for !retry(q.Ack(ctx, name, ids(ls)...)) {
+		for !retry(q.Ack(ctx, name, ls...)) {
 			if ctx.Err() != nil {
 				return
 			}

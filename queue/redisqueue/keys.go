@@ -9,7 +9,9 @@ const (
 	keyLeased    = keyScheduled + 1
 	keyEntries   = keyLeased + 1
 	keyNotify    = keyEntries + 1 // the (shard) pub/sub channel
-	numKeys      = keyNotify + 1
+	keyTokens    = keyNotify + 1  // hash id -> token of the current lease
+	keyTokenSeq  = keyTokens + 1  // counter of the lease tokens handed out
+	numKeys      = keyTokenSeq + 1
 )
 
 // queueKeys are the keys of one queue, in script order. They all carry the
@@ -29,6 +31,8 @@ func newQueueKeys(prefix, queue string) queueKeys {
 	k[keyLeased] = tag + ":leased"
 	k[keyEntries] = tag + ":entries"
 	k[keyNotify] = tag + ":notify"
+	k[keyTokens] = tag + ":tokens"
+	k[keyTokenSeq] = tag + ":tokenseq"
 	return queueKeys{tag: tag, keys: k}
 }
 

@@ -331,14 +331,14 @@ func runAtArg(t time.Time) string {
 	return strconv.FormatInt(m, 10)
 }
 
-// parseLeases reads id, priority pairs followed by the time the script
-// used (ms); the deadline of each lease is that time plus ttl (ms).
+// parseLeases reads id, priority, token triples followed by the time the
+// script used (ms); the deadline of each lease is that time plus ttl (ms).
 func parseLeases(res rueidis.RedisResult, ttl int64) ([]taskq.Lease, error) {
 	arr, err := res.ToArray()
 	if err != nil {
 		return nil, err
 	}
-	if len(arr)%2 != 1 {
+	if len(arr)%3 != 1 {
 		return nil, fmt.Errorf("redisqueue: malformed lease reply of %d elements", len(arr))
 	}
 	nowMs, err := arr[len(arr)-1].AsInt64()
@@ -347,8 +347,8 @@ func parseLeases(res rueidis.RedisResult, ttl int64) ([]taskq.Lease, error) {
 	}
 	deadline := time.UnixMilli(nowMs + ttl)
 	arr = arr[:len(arr)-1]
-	leases := make([]taskq.Lease, 0, len(arr)/2)
-	for i := 0; i+1 < len(arr); i += 2 {
+	leases := make([]taskq.Lease, 0, len(arr)/3)
+	for i := 0; i+2 < len(arr); i += 3 {
 		id, err := arr[i].ToString()
 		if err != nil {
 			return nil, err
@@ -357,45 +357,92 @@ func parseLeases(res rueidis.RedisResult, ttl int64) ([]taskq.Lease, error) {
 		if err != nil {
 			return nil, err
 		}
-		leases = append(leases, taskq.Lease{ID: id, Priority: taskq.TaskPriority(p), Deadline: deadline})
+		tok, err := arr[i+2].AsInt64()
+		if err != nil {
+			return nil, err
+		}
+		leases = append(leases, taskq.Lease{ID: id, Priority: taskq.TaskPriority(p), Deadline: deadline, Token: tok})
 	}
 	return leases, nil
 }
 
-// Extend moves the deadline of the given leased ids to now+ttl in one
-// script call per Config.ScriptBatch ids, and returns the ids that are no
-// longer leased (acknowledged, removed by a cancellation, or requeued after
-// a reap).
-func (q *Queue) Extend(ctx context.Context, queue string, ids []string, ttl time.Duration) ([]string, error) {
+// Extend moves the deadline of the given leases to now+ttl in one script
+// call per Config.ScriptBatch leases, and returns the leases that are no
+// longer held under their token (acknowledged, removed by a cancellation,
+// or requeued or leased again after a reap).
+func (q *Queue) Extend(ctx context.Context, queue string, leases []taskq.Lease, ttl time.Duration) ([]taskq.Lease, error) {
 	k, err := q.keys(queue)
 	if err != nil {
 		return nil, err
 	}
-	if len(ids) == 0 {
+	if len(leases) == 0 {
 		return nil, nil
 	}
 	if ttl <= 0 {
 		return nil, invalid("lease ttl must be positive, got %s", ttl)
 	}
-	out, err := q.execBatches(ctx, luaExtend, k.keys, []string{q.nowArg(), ttlMillis(ttl)}, ids, 1)
+	out, err := q.execBatches(ctx, luaExtend, k.keys, []string{q.nowArg(), ttlMillis(ttl)}, leaseArgs(leases), 2)
 	if err != nil {
 		return nil, mapErr(ctx, "extend", err)
 	}
-	var lost []string
+	var lost []taskq.Lease
 	for _, r := range out {
-		ids, err := r.AsStrSlice()
+		arr, err := r.AsStrSlice()
 		if err != nil {
 			return nil, mapErr(ctx, "extend", err)
 		}
-		lost = append(lost, ids...)
+		for i := 0; i+1 < len(arr); i += 2 {
+			tok, err := strconv.ParseInt(arr[i+1], 10, 64)
+			if err != nil {
+				return nil, mapErr(ctx, "extend", err)
+			}
+			lost = append(lost, taskq.Lease{ID: arr[i], Token: tok})
+		}
+	}
+	// Report the caller's leases (priority, deadline) rather than bare ids.
+	if len(lost) > 0 {
+		type key struct {
+			id  string
+			tok int64
+		}
+		byKey := make(map[key]bool, len(lost))
+		for _, l := range lost {
+			byKey[key{l.ID, l.Token}] = true
+		}
+		lost = lost[:0]
+		for _, l := range leases {
+			if byKey[key{l.ID, l.Token}] {
+				lost = append(lost, l)
+			}
+		}
 	}
 	return lost, nil
 }
 
-// Ack removes leased ids for good, in one script call per
-// Config.ScriptBatch ids. Ids that are not leased are left alone.
-func (q *Queue) Ack(ctx context.Context, queue string, ids ...string) error {
-	return q.idsOp(ctx, "ack", luaAck, queue, ids)
+// leaseArgs flattens leases into id, token pairs.
+func leaseArgs(leases []taskq.Lease) []string {
+	args := make([]string, 0, 2*len(leases))
+	for _, l := range leases {
+		args = append(args, l.ID, strconv.FormatInt(l.Token, 10))
+	}
+	return args
+}
+
+// Ack removes the given leases for good, in one script call per
+// Config.ScriptBatch leases. Ids that are not leased under the given token
+// are left alone.
+func (q *Queue) Ack(ctx context.Context, queue string, leases ...taskq.Lease) error {
+	k, err := q.keys(queue)
+	if err != nil {
+		return err
+	}
+	if len(leases) == 0 {
+		return nil
+	}
+	if _, err := q.execBatches(ctx, luaAck, k.keys, []string{q.nowArg()}, leaseArgs(leases), 2); err != nil {
+		return mapErr(ctx, "ack", err)
+	}
+	return nil
 }
 
 // Remove deletes ids wherever they are (ready, scheduled or leased), in one
@@ -437,7 +484,7 @@ func (q *Queue) Requeue(ctx context.Context, queue string, e taskq.QueueEntry) e
 	if err := q.register(ctx, queue); err != nil {
 		return err
 	}
-	args := []string{q.nowArg(), e.ID, strconv.Itoa(int(e.Priority)), runAtArg(e.RunAt)}
+	args := []string{q.nowArg(), e.ID, strconv.Itoa(int(e.Priority)), runAtArg(e.RunAt), strconv.FormatInt(e.Token, 10)}
 	if err := luaRequeue.lua.Exec(ctx, q.client, k.keys, args).Error(); err != nil {
 		return mapErr(ctx, "requeue", err)
 	}

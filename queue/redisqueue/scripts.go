@@ -14,6 +14,8 @@ import (
 //	KEYS[6]    leased zset (score = lease deadline, ms)
 //	KEYS[7]    entries hash (id -> priority digit): present while queued
 //	KEYS[8]    notification channel (sharded pub/sub when the server has it)
+//	KEYS[9]    tokens hash (id -> token of its current lease): present while leased
+//	KEYS[10]   token counter (INCRBY): every lease gets a token never used before
 //
 // ARGV[1] is always the current time in milliseconds, or 0 to take it from
 // the Redis server (TIME): by default every process reads the one clock of
@@ -84,6 +86,35 @@ local function flush(quiet)
     if type(r) == 'table' and r.err then redis.call('PUBLISH', KEYS[8], '1') end
   end
 end
+local function grant(ids)
+  if #ids == 0 then return {} end
+  local base = redis.call('INCRBY', KEYS[10], #ids) - #ids
+  local set, toks = {}, {}
+  for i, id in ipairs(ids) do
+    toks[i] = base + i
+    set[#set + 1] = id
+    set[#set + 1] = toks[i]
+  end
+  many('HSET', KEYS[9], set, 2)
+  return toks
+end
+local function held(ids, toks)
+  local sc = many('ZMSCORE', KEYS[6], ids, 1)
+  local have = many('HMGET', KEYS[9], ids, 1)
+  local ok = {}
+  for k = 1, #ids do
+    ok[k] = sc[k] and (toks[k] == '0' or have[k] == toks[k]) or false
+  end
+  return ok
+end
+local function pairs2(from)
+  local ids, toks = {}, {}
+  for i = from, #ARGV, 2 do
+    ids[#ids + 1] = ARGV[i]
+    toks[#toks + 1] = ARGV[i + 1]
+  end
+  return ids, toks
+end
 local function rest(from)
   local l = {}
   for i = from, #ARGV do l[#l + 1] = ARGV[i] end
@@ -138,11 +169,17 @@ end
 return #set / 2
 `
 
-// requeueScript: ARGV[2] id, ARGV[3] priority, ARGV[4] run-at (ms). A leased
-// id goes back with its stored priority; an absent id is enqueued; an id
-// already ready or scheduled is left alone. Returns 1 when placed.
+// requeueScript: ARGV[2] id, ARGV[3] priority, ARGV[4] run-at (ms), ARGV[5]
+// lease token ("0": any). A leased id goes back with its stored priority;
+// with a token, only if it is leased under that token (otherwise nothing
+// happens); without one an absent id is enqueued. An id already ready or
+// scheduled is left alone. Returns 1 when placed.
 const requeueScript = prelude + `
-local id, p = ARGV[2], ARGV[3]
+local id, p, tok = ARGV[2], ARGV[3], ARGV[5]
+if tok ~= '0' then
+  if not redis.call('ZSCORE', KEYS[6], id) or redis.call('HGET', KEYS[9], id) ~= tok then return 0 end
+end
+redis.call('HDEL', KEYS[9], id)
 if redis.call('ZREM', KEYS[6], id) == 1 then
   local stored = redis.call('HGET', KEYS[7], id)
   if stored then p = stored else redis.call('HSET', KEYS[7], id, p) end
@@ -160,8 +197,8 @@ return 1
 // pops up to max ready entries (strict: CRITICAL first, FIFO inside a
 // priority; weighted: each slot drawn among non-empty priorities in
 // proportion to their weights, zero-weight priorities only when nothing
-// else is ready) and leases them until now+ttl. Returns id, priority pairs
-// followed by the time used (ms).
+// else is ready) and leases them until now+ttl, each under a new token.
+// Returns id, priority, token triples followed by the time used (ms).
 const leaseScript = prelude + `
 local max, deadline = tonumber(ARGV[2]), now + tonumber(ARGV[3])
 local due = redis.call('ZRANGEBYSCORE', KEYS[5], '-inf', now, 'LIMIT', 0, tonumber(ARGV[4]))
@@ -173,15 +210,14 @@ if #due > 0 then
   many('ZREM', KEYS[5], due, 1)
   flush(true)
 end
-local out, lz = {}, {}
+local got, lz = {}, {}
 local function take(p, n)
   local r = redis.call('LPOP', KEYS[p + 1], n)
   if not r then return 0 end
   for _, id in ipairs(r) do
     lz[#lz + 1] = deadline
     lz[#lz + 1] = id
-    out[#out + 1] = id
-    out[#out + 1] = p
+    got[#got + 1] = {id, p}
   end
   return #r
 end
@@ -227,46 +263,61 @@ else
   end
 end
 if #lz > 0 then many('ZADD', KEYS[6], lz, 2) end
+local ids, out = {}, {}
+for i, g in ipairs(got) do ids[i] = g[1] end
+local toks = grant(ids)
+for i, g in ipairs(got) do
+  out[#out + 1] = g[1]
+  out[#out + 1] = g[2]
+  out[#out + 1] = toks[i]
+end
 out[#out + 1] = now
 return out
 `
 
-// extendScript: ARGV[2] ttl (ms), ARGV[3..] ids. Moves the deadline of
-// leased ids to now+ttl; returns the ids that are not leased.
+// extendScript: ARGV[2] ttl (ms), ARGV[3..] id, token pairs. Moves the
+// deadline of the ids leased under their token ("0": any) to now+ttl;
+// returns the id, token pairs that are not.
 const extendScript = prelude + `
 local deadline = now + tonumber(ARGV[2])
-local ids = rest(3)
-local sc = many('ZMSCORE', KEYS[6], ids, 1)
+local ids, toks = pairs2(3)
+local ok = held(ids, toks)
 local lost, upd = {}, {}
 for k, id in ipairs(ids) do
-  if sc[k] then
+  if ok[k] then
     upd[#upd + 1] = deadline
     upd[#upd + 1] = id
   else
     lost[#lost + 1] = id
+    lost[#lost + 1] = toks[k]
   end
 end
 if #upd > 0 then many('ZADD', KEYS[6], upd, 2) end
 return lost
 `
 
-// ackScript: ARGV[2..] ids. Removes leased ids for good; returns how many.
+// ackScript: ARGV[2..] id, token pairs. Removes the ids leased under their
+// token ("0": any) for good; returns how many.
 const ackScript = `
-if #ARGV == 2 then
-  if redis.call('ZREM', KEYS[6], ARGV[2]) == 0 then return 0 end
-  redis.call('HDEL', KEYS[7], ARGV[2])
+if #ARGV == 3 then
+  local id, tok = ARGV[2], ARGV[3]
+  if tok ~= '0' and redis.call('HGET', KEYS[9], id) ~= tok then return 0 end
+  if redis.call('ZREM', KEYS[6], id) == 0 then return 0 end
+  redis.call('HDEL', KEYS[7], id)
+  redis.call('HDEL', KEYS[9], id)
   return 1
 end
 ` + prelude + `
-local ids = rest(2)
-local sc = many('ZMSCORE', KEYS[6], ids, 1)
+local ids, toks = pairs2(2)
+local ok = held(ids, toks)
 local del = {}
 for k, id in ipairs(ids) do
-  if sc[k] then del[#del + 1] = id end
+  if ok[k] then del[#del + 1] = id end
 end
 if #del > 0 then
   many('ZREM', KEYS[6], del, 1)
   many('HDEL', KEYS[7], del, 1)
+  many('HDEL', KEYS[9], del, 1)
 end
 return #del
 `
@@ -291,23 +342,27 @@ end
 many('ZREM', KEYS[5], del, 1)
 many('ZREM', KEYS[6], del, 1)
 many('HDEL', KEYS[7], del, 1)
+many('HDEL', KEYS[9], del, 1)
 return #del
 `
 
-// reapScript: ARGV[2] max, ARGV[3] ttl (ms). Leases again, until now+ttl,
-// up to max ids whose deadline is not after now (earliest first); returns
-// id, priority pairs followed by the time used (ms).
+// reapScript: ARGV[2] max, ARGV[3] ttl (ms). Leases again, until now+ttl
+// and under new tokens, up to max ids whose deadline is not after now
+// (earliest first); returns id, priority, token triples followed by the
+// time used (ms).
 const reapScript = prelude + `
 local expired = redis.call('ZRANGEBYSCORE', KEYS[6], '-inf', now, 'LIMIT', 0, tonumber(ARGV[2]))
 if #expired == 0 then return {now} end
 local deadline = now + tonumber(ARGV[3])
 local ps = many('HMGET', KEYS[7], expired, 1)
+local toks = grant(expired)
 local upd, out = {}, {}
 for k, id in ipairs(expired) do
   upd[#upd + 1] = deadline
   upd[#upd + 1] = id
   out[#out + 1] = id
   out[#out + 1] = tonumber(ps[k] or '1')
+  out[#out + 1] = toks[k]
 end
 many('ZADD', KEYS[6], upd, 2)
 out[#out + 1] = now

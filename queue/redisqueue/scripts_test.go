@@ -182,10 +182,11 @@ func TestScripts(t *testing.T) {
 		ls, err := q.Lease(ctx, taskq.LeaseParams{Queue: "q", Max: 3, TTL: time.Second})
 		require.NoError(t, err)
 		require.Len(t, ls, 3)
-		require.NoError(t, q.Ack(ctx, "q", "a"))
+		require.NoError(t, q.Ack(ctx, "q", taskq.Lease{ID: "a"}))
 		require.NoError(t, q.Remove(ctx, "q", "b"))
 		c.Advance(900 * time.Millisecond)
-		lost, err := q.Extend(ctx, "q", []string{"a", "b", "c", "never"}, 5*time.Second)
+		lostLeases, err := q.Extend(ctx, "q", anyLeases("a", "b", "c", "never"), 5*time.Second)
+		lost := leaseIDs(lostLeases)
 		require.NoError(t, err)
 		require.ElementsMatch(t, []string{"a", "b", "never"}, lost)
 		// c's deadline moved: not reaped 2s later, reaped after 6s.
@@ -205,8 +206,8 @@ func TestScripts(t *testing.T) {
 		require.NoError(t, q.Enqueue(ctx, "q", entry("a", 1), entry("b", 1)))
 		_, err := q.Lease(ctx, taskq.LeaseParams{Queue: "q", Max: 1, TTL: ttl})
 		require.NoError(t, err)
-		require.NoError(t, q.Ack(ctx, "q", "a", "b", "absent"))
-		require.NoError(t, q.Ack(ctx, "q", "a"))
+		require.NoError(t, q.Ack(ctx, "q", taskq.Lease{ID: "a"}, taskq.Lease{ID: "b"}, taskq.Lease{ID: "absent"}))
+		require.NoError(t, q.Ack(ctx, "q", taskq.Lease{ID: "a"}))
 		st, err := q.Stats(ctx, "q")
 		require.NoError(t, err)
 		require.Equal(t, taskq.QueueStats{Ready: [4]int64{0, 1, 0, 0}}, st)
@@ -236,7 +237,8 @@ func TestScripts(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, taskq.QueueStats{Ready: [4]int64{1, 0, 1, 1}, Scheduled: 1}, st)
 		// Lost for the old holder.
-		lost, err := q.Extend(ctx, "q", []string{"a", "b"}, ttl)
+		lostLeases, err := q.Extend(ctx, "q", anyLeases("a", "b"), ttl)
+		lost := leaseIDs(lostLeases)
 		require.NoError(t, err)
 		require.ElementsMatch(t, []string{"a", "b"}, lost)
 
@@ -259,10 +261,11 @@ func TestScripts(t *testing.T) {
 		st, err := q.Stats(ctx, "q")
 		require.NoError(t, err)
 		require.Equal(t, taskq.QueueStats{}, st)
-		lost, err := q.Extend(ctx, "q", []string{"leased"}, ttl)
+		lostLeases, err := q.Extend(ctx, "q", anyLeases("leased"), ttl)
+		lost := leaseIDs(lostLeases)
 		require.NoError(t, err)
 		require.Equal(t, []string{"leased"}, lost)
-		require.NoError(t, q.Ack(ctx, "q", "leased"))
+		require.NoError(t, q.Ack(ctx, "q", taskq.Lease{ID: "leased"}))
 	})
 
 	t.Run("CancellationAcrossProcesses", func(t *testing.T) {
@@ -276,7 +279,8 @@ func TestScripts(t *testing.T) {
 		require.NoError(t, err)
 		require.Len(t, ls, 2)
 		require.NoError(t, canceller.Remove(ctx, "q", "t1"))
-		lost, err := holder.Extend(ctx, "q", []string{"t1", "t2"}, ttl)
+		lostLeases, err := holder.Extend(ctx, "q", anyLeases("t1", "t2"), ttl)
+		lost := leaseIDs(lostLeases)
 		require.NoError(t, err)
 		require.Equal(t, []string{"t1"}, lost)
 	})
@@ -303,7 +307,7 @@ func TestScripts(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, []string{"b"}, ids(r), "a was leased again until now+ttl")
 		// Reaped leases can be acked.
-		require.NoError(t, q.Ack(ctx, "q", "a", "b"))
+		require.NoError(t, q.Ack(ctx, "q", taskq.Lease{ID: "a"}, taskq.Lease{ID: "b"}))
 		st, err := q.Stats(ctx, "q")
 		require.NoError(t, err)
 		require.Zero(t, st.Total())
@@ -333,7 +337,7 @@ func TestScripts(t *testing.T) {
 						seen[l.ID]++
 					}
 					mu.Unlock()
-					if err := q.Ack(ctx, "q", ids(ls)...); err != nil {
+					if err := q.Ack(ctx, "q", ls...); err != nil {
 						return
 					}
 				}
@@ -362,10 +366,11 @@ func TestScripts(t *testing.T) {
 		ls, err := q.Lease(ctx, taskq.LeaseParams{Queue: "q", Max: 200, TTL: ttl})
 		require.NoError(t, err)
 		require.Equal(t, all, ids(ls))
-		lost, err := q.Extend(ctx, "q", append(slices.Clone(all), "x", "y"), ttl)
+		lostLeases, err := q.Extend(ctx, "q", anyLeases(append(slices.Clone(all), "x", "y")...), ttl)
+		lost := leaseIDs(lostLeases)
 		require.NoError(t, err)
 		require.Equal(t, []string{"x", "y"}, lost)
-		require.NoError(t, q.Ack(ctx, "q", all...))
+		require.NoError(t, q.Ack(ctx, "q", ls...))
 		st, err := q.Stats(ctx, "q")
 		require.NoError(t, err)
 		require.Zero(t, st.Total())
@@ -389,11 +394,12 @@ func TestScripts(t *testing.T) {
 		ls, err := q.Lease(ctx, taskq.LeaseParams{Queue: "q", Max: 10000, TTL: ttl})
 		require.NoError(t, err)
 		require.Equal(t, all, ids(ls))
-		lost, err := q.Extend(ctx, "q", all, ttl)
+		lostLeases, err := q.Extend(ctx, "q", anyLeases(all...), ttl)
+		lost := leaseIDs(lostLeases)
 		require.NoError(t, err)
 		require.Empty(t, lost)
 		require.NoError(t, q.Remove(ctx, "q", all[:4500]...))
-		require.NoError(t, q.Ack(ctx, "q", all...))
+		require.NoError(t, q.Ack(ctx, "q", ls...))
 		st, err := q.Stats(ctx, "q")
 		require.NoError(t, err)
 		require.Zero(t, st.Total())

@@ -17,11 +17,17 @@ import (
 // entriesOfInserted is the CTE that adds the entries of the pending tasks
 // a CTE ins inserted (ready now, or scheduled at their run_at; the record
 // holds it rounded to the nearest microsecond, so a microsecond more
-// keeps the entry from being ready before the task's run time). The
-// queue's insert trigger records the names and notifies listeners.
+// keeps the entry from being ready before the task's run time). A task
+// whose run_at is not after its creation time was enqueued to run at
+// once: its entry is ready now by the database clock, whatever the clock
+// of the process that created it (as Client.Enqueue does for the other
+// queues). The queue's insert trigger records the names and notifies
+// listeners.
 const entriesOfInserted = `entries AS (
 		INSERT INTO {schema}.queue_entries (queue, id, priority, run_at)
-		SELECT queue, id::text, priority, greatest(run_at + interval '1 microsecond', statement_timestamp()) FROM ins
+		SELECT queue, id::text, priority, CASE WHEN run_at > created
+			THEN greatest(run_at + interval '1 microsecond', statement_timestamp())
+			ELSE statement_timestamp() END FROM ins
 		WHERE status = 'pending'
 		ON CONFLICT DO NOTHING)`
 
@@ -34,12 +40,12 @@ const entriesOfFinished = `gone AS (
 
 var (
 	dispatchInsertTaskSQL = `WITH ins AS (` + insertTaskSQL + `
-		RETURNING id, status, queue, priority, run_at),
+		RETURNING id, status, queue, priority, run_at, created),
 	` + entriesOfInserted + `
 	SELECT id FROM ins`
 
 	dispatchInsertTasksSQL = `WITH ins AS (` + insertTasksBase + `
-		RETURNING id, status, queue, priority, run_at),
+		RETURNING id, status, queue, priority, run_at, created),
 	` + entriesOfInserted + `
 	SELECT id FROM ins`
 

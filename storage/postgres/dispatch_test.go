@@ -156,7 +156,8 @@ func TestDispatchFinishedTaskLeavesQueue(t *testing.T) {
 	for _, tk := range tasks {
 		ids = append(ids, tk.ID)
 	}
-	lost, err := q.Extend(ctx, "f", ids, time.Hour)
+	lostLeases, err := q.Extend(ctx, "f", anyLeases(ids...), time.Hour)
+	lost := leaseIDs(lostLeases)
 	require.NoError(t, err)
 	require.Empty(t, lost)
 
@@ -182,7 +183,8 @@ func TestDispatchFinishedTaskLeavesQueue(t *testing.T) {
 	// 5: completed.
 	require.NoError(t, finish(tasks[5], taskq.StatusCompleted, taskq.StatusPending))
 
-	lost, err = q.Extend(ctx, "f", ids, time.Hour)
+	lostLeases, err = q.Extend(ctx, "f", anyLeases(ids...), time.Hour)
+	lost = leaseIDs(lostLeases)
 	require.NoError(t, err)
 	require.ElementsMatch(t, []string{tasks[0].ID, tasks[3].ID, tasks[4].ID, tasks[5].ID}, lost,
 		"terminal and deleted tasks left the queue; the others are still leased")

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -19,15 +20,28 @@ const (
 			completed_at = $5, retry_count = $6, attempts = $7, error = $8, result = $9,
 			dlq_retry_count = $10, dead_lettered_at = $11, updated = $12
 		WHERE id = $1 AND status NOT IN ('completed', 'cancelled', 'dead_letter')
+			AND (status <> 'running' OR attempts = $7)
 		RETURNING 1)
 	SELECT (SELECT count(*) FROM upd), (SELECT status FROM cur)`
 
-	// evictDLQSQL purges the oldest entries other than the one just moved
-	// ($2) while the DLQ holds more than $1.
-	evictDLQSQL = `DELETE FROM {schema}.tasks WHERE id IN (
-		SELECT id FROM {schema}.tasks WHERE rare_status = 'dead_letter' AND id <> $2
-		ORDER BY dead_lettered_at, id
-		LIMIT greatest((SELECT count(*) FROM {schema}.tasks WHERE rare_status = 'dead_letter') - $1, 0))`
+	// dlqExcessSQL is how many entries the DLQ holds beyond $1, from the
+	// owner usage counters (see migrations/0008_owner_usage.sql).
+	dlqExcessSQL = `SELECT greatest(coalesce(sum(dead_letter), 0) - $1, 0) FROM {schema}.owner_usage`
+
+	// evictDLQSQL purges one entry other than the one just moved ($1): the
+	// oldest entry of the owner holding the most entries (ties: the
+	// smallest owner), or the oldest entry when that owner has no other.
+	evictDLQSQL = `WITH top AS (
+		SELECT owner FROM {schema}.owner_usage WHERE dead_letter > 0 ORDER BY dead_letter DESC, owner LIMIT 1),
+	victim AS (
+		(SELECT id, 0 AS pick FROM {schema}.tasks
+		 WHERE rare_status = 'dead_letter' AND id <> $1 AND owner = (SELECT owner FROM top)
+		 ORDER BY owner, dead_lettered_at, id LIMIT 1)
+		UNION ALL
+		(SELECT id, 1 FROM {schema}.tasks WHERE rare_status = 'dead_letter' AND id <> $1
+		 ORDER BY dead_lettered_at, id LIMIT 1)
+		ORDER BY pick LIMIT 1)
+	DELETE FROM {schema}.tasks WHERE id = (SELECT id FROM victim) RETURNING owner`
 
 	getDLQTaskSQL      = `SELECT ` + taskColumns + ` FROM {schema}.tasks WHERE id = $1 AND status = 'dead_letter'`
 	removeDLQTaskSQL   = `DELETE FROM {schema}.tasks WHERE id = $1 AND status = 'dead_letter'`
@@ -87,10 +101,13 @@ func (s *Store) GetDeadLetterTask(ctx context.Context, id string) (*taskq.Task, 
 
 // MoveTaskToDeadLetter stores t (mutable fields and error) as dead_letter,
 // entered at t.DeadLetteredAt (now when nil; Updated is now too when zero),
-// unless the record is already terminal (ErrConflict) or missing
-// (ErrNotFound). When maxSize > 0 and the DLQ then holds more than maxSize
-// entries, the oldest other entries are purged in the same transaction and
-// their number is returned. Moves are serialized by a transaction-scoped
+// unless the record is already terminal or running another attempt than
+// t.Attempts (ErrConflict) or missing (ErrNotFound). When maxSize > 0 and
+// the DLQ then holds more than maxSize entries, other entries are purged in
+// the same transaction until it does not, and their number is returned:
+// each time the oldest entry of the owner holding the most entries, so one
+// owner filling the DLQ evicts its own entries first. Moves are serialized
+// by a transaction-scoped
 // advisory lock so the cap is exact.
 func (s *Store) MoveTaskToDeadLetter(ctx context.Context, t *taskq.Task, maxSize int) (int, error) {
 	const op = "move task to dead letter"
@@ -113,9 +130,9 @@ func (s *Store) MoveTaskToDeadLetter(ctx context.Context, t *taskq.Task, maxSize
 		updated = now
 	}
 	var (
-		moved   int64
-		seen    *string
-		evicted int64
+		moved  int64
+		seen   *string
+		owners = map[string]int{}
 	)
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, dlqAdvisoryLockSQL, s.q.dlqLock); err != nil {
@@ -135,20 +152,52 @@ func (s *Store) MoveTaskToDeadLetter(ctx context.Context, t *taskq.Task, maxSize
 		if maxSize <= 0 {
 			return nil
 		}
-		ct, err := tx.Exec(ctx, s.q.evictDLQ, maxSize, row.uid)
-		evicted = ct.RowsAffected()
-		return err
+		return s.evictDLQ(ctx, tx, maxSize, row.uid, owners)
 	})
 	switch {
 	case err != nil:
 		return 0, mapError(op, err)
 	case moved == 1:
-		return int(evicted), nil
+		evicted := 0
+		for o, n := range owners {
+			s.evictions.Add(o, n)
+			evicted += n
+		}
+		return evicted, nil
 	case seen == nil:
 		return 0, notFound(op)
 	}
+	if *seen == string(taskq.StatusRunning) {
+		return 0, conflict(op, "task is running another attempt")
+	}
 	return 0, conflict(op, "task is already "+*seen)
 }
+
+// evictDLQ purges entries beyond maxSize, other than keep, counting them
+// per owner in owners.
+func (s *Store) evictDLQ(ctx context.Context, tx pgx.Tx, maxSize int, keep any, owners map[string]int) error {
+	var excess int64
+	if err := tx.QueryRow(ctx, s.q.dlqExcess, maxSize).Scan(&excess); err != nil {
+		return err
+	}
+	for range excess {
+		var owner string
+		err := tx.QueryRow(ctx, s.q.evictDLQ, keep).Scan(&owner)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		owners[owner]++
+	}
+	return nil
+}
+
+// TakeDeadLetterEvictions returns the entries the size cap evicted per
+// owner since the previous call (taskq.DeadLetterEvictions), counted by
+// this Store (other processes count their own).
+func (s *Store) TakeDeadLetterEvictions() map[string]int { return s.evictions.Take() }
 
 // RemoveFromDeadLetter purges a DLQ entry, or returns ErrNotFound.
 func (s *Store) RemoveFromDeadLetter(ctx context.Context, id string) error {

@@ -31,6 +31,14 @@
 // no crash can leave a pending task undispatched or a cancelled one
 // leased.
 //
+// [TxEnqueuer] creates tasks inside the caller's own pgx.Tx (transactional
+// enqueue): a task exists if and only if the transaction commits. With
+// Config.Dispatch the transaction writes the task's queue entry too;
+// otherwise it writes a row of the schema's outbox, and a [Relay] (every
+// worker runs one, see taskq.OutboxRelay) pushes the task to the queue
+// (Redis, for example) when notified of the commit, and sweeps the outbox
+// so that a process killed between a commit and its push loses nothing.
+//
 // Errors are mapped to taskq errors (not found, conflict, duplicate,
 // service unavailable); driver errors are kept only as the wrapped cause and
 // SQL text never reaches a message.

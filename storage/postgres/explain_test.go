@@ -51,7 +51,7 @@ func TestExplainHotQueriesUseIndexes(t *testing.T) {
 	for i := 0; i < len(ts); i += 5000 {
 		require.NoError(t, s.CreateTasks(ctx, ts[i:i+5000]))
 	}
-	_, err := s.pool.Exec(ctx, "ANALYZE taskq.tasks")
+	_, err := s.pool.Exec(ctx, "ANALYZE taskq.tasks, taskq.owner_usage")
 	require.NoError(t, err)
 
 	mid := ts[len(ts)/2]
@@ -76,11 +76,13 @@ func TestExplainHotQueriesUseIndexes(t *testing.T) {
 		n := len(ids)
 		statuses, prios, ints := make([]string, n), make([]int16, n), make([]int32, n)
 		times, nulls, blobs, expect := make([]time.Time, n), make([]*time.Time, n), make([][]byte, n), make([]int32, n)
+		fences := make([]int32, n) // the attempt fence: -1 (UpdateTask) or an attempt (UpdateAttempt)
 		for i := range ids {
+			fences[i] = int32(i%3) - 1
 			statuses[i], prios[i], times[i], expect[i] = "completed", 1, at, statusMask([]taskq.TaskStatus{taskq.StatusRunning})
 		}
 		return q{name, s.q.updateTasks, []any{ids, statuses, prios, times, nulls, nulls, ints, ints, blobs, blobs,
-			ints, nulls, times, expect}, "tasks_pkey"}
+			ints, nulls, times, expect, fences}, "tasks_pkey"}
 	}
 	pending, failed := []taskq.TaskStatus{taskq.StatusPending}, []taskq.TaskStatus{taskq.StatusFailed}
 	running, cancelled := []taskq.TaskStatus{taskq.StatusRunning}, []taskq.TaskStatus{taskq.StatusCancelled}
@@ -89,7 +91,7 @@ func TestExplainHotQueriesUseIndexes(t *testing.T) {
 		{"GetTask", s.q.getTask, []any{mid.ID}, "tasks_pkey"},
 		{"CreateTask (idempotency lookup)", s.q.getByIdempotencyKey, []any{"owner-0", "key-100"}, "tasks_owner_idempotency_key_idx"},
 		{"UpdateTask (one call in a batch)", s.q.updateTask, []any{mid.ID, "running", int16(1), base, nil, nil, int32(0),
-			int32(1), nil, nil, int32(0), nil, base, statusMask([]taskq.TaskStatus{taskq.StatusPending})}, "tasks_pkey"},
+			int32(1), nil, nil, int32(0), nil, base, statusMask([]taskq.TaskStatus{taskq.StatusPending}), int32(-1)}, "tasks_pkey"},
 		updateTasks("UpdateTask (3 calls in one statement)", []string{ts[1].ID, ts[2].ID, mid.ID}, base),
 		{"StartTasks", s.q.startTasks, []any{[]string{mid.ID, ts[1].ID, ts[2].ID}, base}, "tasks_pkey"},
 		list("ListTasks newest first", taskq.TaskFilter{}, "", "tasks_pkey"),
@@ -119,7 +121,7 @@ func TestExplainHotQueriesUseIndexes(t *testing.T) {
 		dlq("GetDeadLetterTasks type, next page", taskq.DeadLetterFilter{Type: "type-17"}, *dlqMid.DeadLetteredAt, dlqMid.ID, "tasks_dlq_type_idx"),
 		{"GetDeadLetterTask", s.q.getDLQTask, []any{dlqMid.ID}, "tasks_pkey"},
 		{"CountDeadLetterTasks", s.q.countDLQ, nil, "tasks_dlq_idx"},
-		{"MoveTaskToDeadLetter eviction", s.q.evictDLQ, []any{100, mid.ID}, "tasks_dlq_idx"},
+		{"MoveTaskToDeadLetter eviction", s.q.evictDLQ, []any{mid.ID}, "tasks_dlq_owner_idx"},
 		{"CleanupDeadLetterTasks", s.q.cleanupDLQ, []any{base.Add(time.Hour)}, "tasks_dlq_idx"},
 		{"RemoveFromDeadLetter", s.q.removeDLQTask, []any{dlqMid.ID}, "tasks_pkey"},
 		{"DeleteTask", s.q.deleteTask, []any{mid.ID}, "tasks_pkey"},

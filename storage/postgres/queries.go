@@ -13,7 +13,7 @@ type queries struct {
 	getTask, getByIdempotencyKey, status, startTasks, deleteTask string
 	insertTasks, insertTask, updateTasks, updateTask             string
 	moveToDLQ, evictDLQ, getDLQTask, removeDLQTask               string
-	cleanupDLQ, countDLQ                                         string
+	cleanupDLQ, countDLQ, dlqExcess, ownerUsage                  string
 	insertStorageID, getStorageID                                string
 
 	// dispatch is set when the task statements keep queue entries (see
@@ -40,6 +40,7 @@ func newQueries(schema string) *queries {
 		updateTasks: x(updateTasksSQL), updateTask: x(updateTaskSQL),
 		moveToDLQ: x(moveToDLQSQL), evictDLQ: x(evictDLQSQL), getDLQTask: x(getDLQTaskSQL),
 		removeDLQTask: x(removeDLQTaskSQL), cleanupDLQ: x(cleanupDLQSQL), countDLQ: x(countDLQSQL),
+		dlqExcess: x(dlqExcessSQL), ownerUsage: x(ownerUsageSQL),
 		insertStorageID: x(insertStorageIDSQL), getStorageID: x(getStorageIDSQL),
 		dlqLock: pgschema.LockKey(schema, "dlq"),
 	}

@@ -253,7 +253,7 @@ func (q *Queue) Lease(ctx context.Context, p taskq.LeaseParams) ([]taskq.Lease, 
 		var got []leased
 		var prio int16
 		var r leased
-		_, err = pgx.ForEachRow(rows, []any{&r.l.ID, &prio, &r.l.Deadline, &r.runAt, &r.seq}, func() error {
+		_, err = pgx.ForEachRow(rows, []any{&r.l.ID, &prio, &r.l.Deadline, &r.runAt, &r.seq, &r.l.Token}, func() error {
 			r.l.Priority = taskq.TaskPriority(prio)
 			r.l.Deadline = r.l.Deadline.UTC()
 			got = append(got, r)
@@ -294,7 +294,7 @@ func (q *Queue) Lease(ctx context.Context, p taskq.LeaseParams) ([]taskq.Lease, 
 	var got []leased
 	var prio int16
 	var r leased
-	_, err = pgx.ForEachRow(rows, []any{&r.l.ID, &prio, &r.l.Deadline, &r.ord}, func() error {
+	_, err = pgx.ForEachRow(rows, []any{&r.l.ID, &prio, &r.l.Deadline, &r.ord, &r.l.Token}, func() error {
 		r.l.Priority = taskq.TaskPriority(prio)
 		r.l.Deadline = r.l.Deadline.UTC()
 		got = append(got, r)
@@ -313,7 +313,7 @@ func (q *Queue) Lease(ctx context.Context, p taskq.LeaseParams) ([]taskq.Lease, 
 
 // Extend implements taskq.Queue. A lease that expired but was not reaped
 // yet is still held and is extended.
-func (q *Queue) Extend(ctx context.Context, queue string, ids []string, ttl time.Duration) ([]string, error) {
+func (q *Queue) Extend(ctx context.Context, queue string, leases []taskq.Lease, ttl time.Duration) ([]taskq.Lease, error) {
 	ctx, cancel, err := q.call(ctx)
 	if err != nil {
 		return nil, err
@@ -322,42 +322,62 @@ func (q *Queue) Extend(ctx context.Context, queue string, ids []string, ttl time
 	if ttl <= 0 {
 		return nil, taskq.Errorf(taskq.CodeInvalidInput, "postgres: extend ttl must be positive, got %s", ttl)
 	}
-	if len(ids) == 0 {
+	if len(leases) == 0 {
 		return nil, nil
 	}
-	rows, err := q.pool.Query(ctx, q.sql.extend, queue, ids, micros(ttl))
+	ids, toks := leaseArgs(leases)
+	rows, err := q.pool.Query(ctx, q.sql.extend, queue, ids, micros(ttl), toks)
 	if err != nil {
 		return nil, mapError("queue extend", err)
 	}
-	held, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
+	type key struct {
+		id  string
+		tok int64
+	}
+	kept := make(map[key]bool, len(leases))
+	var k key
+	if _, err := pgx.ForEachRow(rows, []any{&k.id, &k.tok}, func() error {
+		kept[k] = true
+		return nil
+	}); err != nil {
 		return nil, mapError("queue extend", err)
 	}
-	kept := make(map[string]bool, len(held))
-	for _, id := range held {
-		kept[id] = true
-	}
-	var lost []string
-	for _, id := range ids {
-		if !kept[id] {
-			lost = append(lost, id)
+	var lost []taskq.Lease
+	for _, l := range leases {
+		if !kept[key{l.ID, l.Token}] {
+			lost = append(lost, l)
 		}
 	}
 	return lost, nil
 }
 
-// Ack implements taskq.Queue. Ids that are not leased (absent, ready or
-// scheduled) are left alone.
-func (q *Queue) Ack(ctx context.Context, queue string, ids ...string) error {
-	return q.delete(ctx, "queue ack", q.sql.ack, queue, ids)
+// leaseArgs splits leases into ids and tokens.
+func leaseArgs(leases []taskq.Lease) ([]string, []int64) {
+	ids, toks := make([]string, len(leases)), make([]int64, len(leases))
+	for i, l := range leases {
+		ids[i], toks[i] = l.ID, l.Token
+	}
+	return ids, toks
+}
+
+// Ack implements taskq.Queue. Ids that are not leased under the given
+// token (absent, ready, scheduled or leased again) are left alone.
+func (q *Queue) Ack(ctx context.Context, queue string, leases ...taskq.Lease) error {
+	ctx, cancel, err := q.call(ctx)
+	if err != nil {
+		return err
+	}
+	defer cancel()
+	if len(leases) == 0 {
+		return nil
+	}
+	ids, toks := leaseArgs(leases)
+	_, err = q.pool.Exec(ctx, q.sql.ack, queue, ids, toks)
+	return mapError("queue ack", err)
 }
 
 // Remove implements taskq.Queue.
 func (q *Queue) Remove(ctx context.Context, queue string, ids ...string) error {
-	return q.delete(ctx, "queue remove", q.sql.remove, queue, ids)
-}
-
-func (q *Queue) delete(ctx context.Context, op, sql, queue string, ids []string) error {
 	ctx, cancel, err := q.call(ctx)
 	if err != nil {
 		return err
@@ -366,8 +386,8 @@ func (q *Queue) delete(ctx context.Context, op, sql, queue string, ids []string)
 	if len(ids) == 0 {
 		return nil
 	}
-	_, err = q.pool.Exec(ctx, sql, queue, ids)
-	return mapError(op, err)
+	_, err = q.pool.Exec(ctx, q.sql.remove, queue, ids)
+	return mapError("queue remove", err)
 }
 
 // Requeue implements taskq.Queue.
@@ -382,6 +402,10 @@ func (q *Queue) Requeue(ctx context.Context, queue string, e taskq.QueueEntry) e
 	}
 	if err := checkEntry(e); err != nil {
 		return err
+	}
+	if e.Token != 0 {
+		_, err = q.pool.Exec(ctx, q.sql.requeueLease, queue, e.ID, int16(e.Priority), runAtArg(e.RunAt), q.lis.channel, e.Token)
+		return mapError("queue requeue", err)
 	}
 	_, err = q.pool.Exec(ctx, q.sql.requeue, queue, e.ID, int16(e.Priority), runAtArg(e.RunAt), q.lis.channel)
 	return mapError("queue requeue", err)
@@ -408,7 +432,7 @@ func (q *Queue) Reap(ctx context.Context, queue string, max int, ttl time.Durati
 	out := []taskq.Lease{}
 	var l taskq.Lease
 	var prio int16
-	_, err = pgx.ForEachRow(rows, []any{&l.ID, &prio, &l.Deadline}, func() error {
+	_, err = pgx.ForEachRow(rows, []any{&l.ID, &prio, &l.Deadline, &l.Token}, func() error {
 		l.Priority = taskq.TaskPriority(prio)
 		l.Deadline = l.Deadline.UTC()
 		out = append(out, l)

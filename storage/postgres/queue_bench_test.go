@@ -49,7 +49,7 @@ func BenchmarkQueueLeaseAck(b *testing.B) {
 						for i, l := range leases {
 							ids[i] = l.ID
 						}
-						if err := q.Ack(ctx, name, ids...); err != nil {
+						if err := q.Ack(ctx, name, leases...); err != nil {
 							b.Error(err)
 							return
 						}

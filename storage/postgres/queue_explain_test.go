@@ -53,16 +53,18 @@ func TestExplainQueueUsesIndexes(t *testing.T) {
 	require.NoError(t, err)
 
 	ids := []string{"default-00001", "default-00002", "default-04999"}
+	toks := []int64{0, 5, 9}
 	weights := []int32{1, 2, 3, 4}
 	cases := []planCase{
 		{"Lease (strict)", q.sql.leaseStrict, []any{"default", nil, 16, int64(60e6)}, "queue_entries_available_idx"},
 		{"Lease (weighted)", q.sql.leaseWeighted, []any{"default", nil, 16, int64(60e6), weights}, "queue_entries_available_idx"},
 		{"Reap", q.sql.reap, []any{"default", 100, int64(60e6)}, "queue_entries_leased_idx"},
 		{"Wait (earliest run-at)", q.sql.nextDue, []any{"default"}, "queue_entries_available_idx"},
-		{"Extend", q.sql.extend, []any{"default", ids, int64(60e6)}, "queue_entries_pkey"},
-		{"Ack", q.sql.ack, []any{"default", ids}, "queue_entries_pkey"},
+		{"Extend", q.sql.extend, []any{"default", ids, int64(60e6), toks}, "queue_entries_pkey"},
+		{"Ack", q.sql.ack, []any{"default", ids, toks}, "queue_entries_pkey"},
 		{"Remove", q.sql.remove, []any{"default", ids}, "queue_entries_pkey"},
 		{"Requeue", q.sql.requeue, []any{"default", ids[0], int16(1), nil, q.lis.channel}, ""},
+		{"Requeue (fenced)", q.sql.requeueLease, []any{"default", ids[0], int16(1), nil, q.lis.channel, int64(7)}, "queue_entries_pkey"},
 		{"Enqueue", q.sql.enqueue, []any{"default", ids, []int16{1, 1, 1}, []*time.Time{nil, nil, nil}}, ""},
 	}
 	// The statements of a dispatching store that delete entries (their
@@ -75,12 +77,12 @@ func TestExplainQueueUsesIndexes(t *testing.T) {
 	mask := statusMask([]taskq.TaskStatus{taskq.StatusRunning})
 	cases = append(cases,
 		planCase{"UpdateTask with Dispatch (entry deleted)", dq.updateTask, []any{tid, "completed", int16(1), at, nil, at,
-			int32(0), int32(1), nil, nil, int32(0), nil, at, mask}, "queue_entries_pkey"},
+			int32(0), int32(1), nil, nil, int32(0), nil, at, mask, int32(1)}, "queue_entries_pkey"},
 		planCase{"UpdateTask with Dispatch (3 calls in one statement)", dq.updateTasks, []any{[]string{tid, taskq.NewID(), taskq.NewID()},
 			[]string{"completed", "cancelled", "completed"}, []int16{1, 1, 1}, []time.Time{at, at, at},
 			[]*time.Time{nil, nil, nil}, []*time.Time{&at, &at, &at}, []int32{0, 0, 0}, []int32{1, 1, 1},
 			[][]byte{nil, nil, nil}, [][]byte{nil, nil, nil}, []int32{0, 0, 0}, []*time.Time{nil, nil, nil},
-			[]time.Time{at, at, at}, []int32{mask, mask, mask}}, "queue_entries_pkey"},
+			[]time.Time{at, at, at}, []int32{mask, mask, mask}, []int32{1, -1, 1}}, "queue_entries_pkey"},
 		planCase{"MoveTaskToDeadLetter with Dispatch (entry deleted)", dq.deleteEntryOfTask, []any{tid}, "queue_entries_pkey"},
 		planCase{"DeleteTask with Dispatch", dq.deleteTask, []any{tid}, "queue_entries_pkey"},
 	)

@@ -7,6 +7,12 @@ package postgres
 // on entries names one queue, so every plan starts from an index of
 // queue_entries with the queue as leading column (see
 // migrations/0003_queue.sql).
+//
+// Lease tokens: a leased entry's seq is its lease token. Lease and Reap
+// draw a new seq from queue_entries_seq for every lease they grant (the
+// order number only matters while an entry waits, and enqueue and requeue
+// draw a new one too), so a token is never handed out twice, and Extend,
+// Ack and Requeue name the lease by (id, seq).
 
 // usec turns a microsecond count parameter into an interval.
 const usec = `* interval '1 microsecond'`
@@ -49,14 +55,18 @@ const (
 	// database clock) for $4 microseconds.
 	leaseDeadline = `coalesce($2::timestamptz, statement_timestamp()) + $4::int8 ` + usec
 
+	// newToken draws the token of a new lease (see above).
+	newToken = `seq = nextval('{schema}.queue_entries_seq')`
+
 	// leaseStrictSQL leases up to $3 entries in strict priority order: the
 	// nested loop over the priorities stops as soon as $3 rows are found,
 	// so it locks and reads only what it takes. RETURNING comes in no
-	// particular order; the caller sorts by (priority desc, run_at, seq).
-	leaseStrictSQL = `WITH pick AS (SELECT e.queue, e.id FROM ` + candidatesSQL + ` LIMIT $3)
-	UPDATE {schema}.queue_entries q SET deadline = ` + leaseDeadline + `
+	// particular order; the caller sorts by (priority desc, run_at, seq)
+	// with the seq the entry had while it waited; the new seq is the token.
+	leaseStrictSQL = `WITH pick AS (SELECT e.queue, e.id, e.seq FROM ` + candidatesSQL + ` LIMIT $3)
+	UPDATE {schema}.queue_entries q SET deadline = ` + leaseDeadline + `, ` + newToken + `
 	FROM pick WHERE q.queue = pick.queue AND q.id = pick.id
-	RETURNING q.id, q.priority, q.deadline, q.run_at, q.seq`
+	RETURNING q.id, q.priority, q.deadline, q.run_at, pick.seq, q.seq`
 
 	// leaseWeightedSQL leases up to $3 entries with weights $5 (indexed by
 	// priority): of the first $3 candidates of every priority, each
@@ -80,17 +90,20 @@ const (
 		SELECT queue, id, row_number() OVER (ORDER BY grp, t, priority DESC, run_at, seq) AS ord
 		FROM keyed ORDER BY ord LIMIT $3
 	)
-	UPDATE {schema}.queue_entries q SET deadline = ` + leaseDeadline + `
+	UPDATE {schema}.queue_entries q SET deadline = ` + leaseDeadline + `, ` + newToken + `
 	FROM pick WHERE q.queue = pick.queue AND q.id = pick.id
-	RETURNING q.id, q.priority, q.deadline, pick.ord`
+	RETURNING q.id, q.priority, q.deadline, pick.ord, q.seq`
 
-	// extendSQL moves the deadline of the leased ids among $2 to now+$3
-	// microseconds and returns them.
-	extendSQL = `UPDATE {schema}.queue_entries SET deadline = statement_timestamp() + $3::int8 ` + usec + `
-	WHERE queue = $1 AND id = ANY ($2::text[]) AND deadline IS NOT NULL
-	RETURNING id`
+	// extendSQL moves the deadline of the leases ($2 ids, $4 tokens, 0 for
+	// any) to now+$3 microseconds and returns the ids and tokens held.
+	extendSQL = `UPDATE {schema}.queue_entries q SET deadline = statement_timestamp() + $3::int8 ` + usec + `
+	FROM unnest($2::text[], $4::int8[]) AS l(id, tok)
+	WHERE q.queue = $1 AND q.id = l.id AND q.deadline IS NOT NULL AND (l.tok = 0 OR q.seq = l.tok)
+	RETURNING q.id, l.tok`
 
-	ackSQL    = `DELETE FROM {schema}.queue_entries WHERE queue = $1 AND id = ANY ($2::text[]) AND deadline IS NOT NULL`
+	// ackSQL deletes the leases ($2 ids, $3 tokens, 0 for any).
+	ackSQL = `DELETE FROM {schema}.queue_entries q USING unnest($2::text[], $3::int8[]) AS l(id, tok)
+	WHERE q.queue = $1 AND q.id = l.id AND q.deadline IS NOT NULL AND (l.tok = 0 OR q.seq = l.tok)`
 	removeSQL = `DELETE FROM {schema}.queue_entries WHERE queue = $1 AND id = ANY ($2::text[])`
 
 	// requeueSQL enqueues $2 with priority $3 at $4 (NULL: now) unless
@@ -108,9 +121,19 @@ const (
 	)
 	SELECT pg_notify($5, $1) FROM r`
 
-	// reapSQL leases again, until now+$3 microseconds, up to $2 leases of
-	// the queue whose deadline passed, earliest deadline first, skipping
-	// rows other transactions hold.
+	// requeueLeaseSQL moves $2 back from the lease with token $6 to run at
+	// $4 (NULL: now); it does nothing when that lease is no longer held.
+	requeueLeaseSQL = `WITH r AS (
+		UPDATE {schema}.queue_entries SET run_at = greatest($4::timestamptz, statement_timestamp()),
+			seq = nextval('{schema}.queue_entries_seq'), deadline = NULL
+		WHERE queue = $1 AND id = $2 AND deadline IS NOT NULL AND seq = $6::int8 AND $3::int2 IS NOT NULL
+		RETURNING 1
+	)
+	SELECT pg_notify($5, $1) FROM r`
+
+	// reapSQL leases again, until now+$3 microseconds and under new
+	// tokens, up to $2 leases of the queue whose deadline passed, earliest
+	// deadline first, skipping rows other transactions hold.
 	reapSQL = `WITH r AS (
 		SELECT queue, id FROM {schema}.queue_entries
 		WHERE queue = $1 AND deadline IS NOT NULL AND deadline <= statement_timestamp()
@@ -118,9 +141,9 @@ const (
 		LIMIT $2
 		FOR UPDATE SKIP LOCKED
 	)
-	UPDATE {schema}.queue_entries q SET deadline = statement_timestamp() + $3::int8 ` + usec + `
+	UPDATE {schema}.queue_entries q SET deadline = statement_timestamp() + $3::int8 ` + usec + `, ` + newToken + `
 	FROM r WHERE q.queue = r.queue AND q.id = r.id
-	RETURNING q.id, q.priority, q.deadline`
+	RETURNING q.id, q.priority, q.deadline, q.seq`
 
 	// statsSQL counts the entries of a queue by priority and state.
 	statsSQL = `SELECT priority,
@@ -146,14 +169,14 @@ const (
 // queueQueries holds the Queue's statements with the schema filled in.
 type queueQueries struct {
 	enqueue, leaseStrict, leaseWeighted, extend, ack, remove string
-	requeue, reap, stats, queues, nextDue                    string
+	requeue, requeueLease, reap, stats, queues, nextDue      string
 }
 
 func newQueueQueries(q *queries) *queueQueries {
 	x := q.expand
 	return &queueQueries{
 		enqueue: x(enqueueSQL), leaseStrict: x(leaseStrictSQL), leaseWeighted: x(leaseWeightedSQL),
-		extend: x(extendSQL), ack: x(ackSQL), remove: x(removeSQL), requeue: x(requeueSQL),
+		extend: x(extendSQL), ack: x(ackSQL), remove: x(removeSQL), requeue: x(requeueSQL), requeueLease: x(requeueLeaseSQL),
 		reap: x(reapSQL), stats: x(statsSQL), queues: x(queuesSQL), nextDue: x(nextDueSQL),
 	}
 }

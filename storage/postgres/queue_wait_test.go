@@ -64,7 +64,7 @@ func TestQueueWaitLatency(t *testing.T) {
 		leases, err := consumer.Lease(ctx, taskq.LeaseParams{Queue: name, Max: 1, TTL: time.Minute})
 		require.NoError(t, err)
 		require.Len(t, leases, 1)
-		require.NoError(t, consumer.Ack(ctx, name, "x"))
+		require.NoError(t, consumer.Ack(ctx, name, taskq.Lease{ID: "x"}))
 	}
 	slices.Sort(lat)
 	t.Logf("Wait wake-up after an Enqueue from another Queue (Enqueue call start to Wait return), %d rounds: "+

@@ -89,7 +89,7 @@ func TestHotStatementsIgnoreStaleStatusStatistics(t *testing.T) {
 		}{
 			"StartTasks": {s.q.startTasks, []any{ids, now}},
 			"UpdateTask": {s.q.updateTasks, []any{ids, statuses, prios, times, nulls, nulls, ints, ints, blobs, blobs,
-				ints, nulls, times, expect}},
+				ints, nulls, times, expect, ints}},
 		} {
 			err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 				_, err := tx.Exec(ctx, "SET LOCAL plan_cache_mode = "+mode)

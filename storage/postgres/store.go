@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/taskq/taskq"
+	"github.com/taskq/taskq/internal/ownercount"
 )
 
 // Store is a taskq.StorageAdapter (and taskq.StorageIdentity) on
@@ -22,13 +23,17 @@ type Store struct {
 	w         *writer
 	closeOnce sync.Once
 
+	evictions ownercount.Counter
+
 	idMu sync.Mutex
 	id   string // storage identity, once read
 }
 
 var (
-	_ taskq.StorageAdapter  = (*Store)(nil)
-	_ taskq.StorageIdentity = (*Store)(nil)
+	_ taskq.StorageAdapter      = (*Store)(nil)
+	_ taskq.StorageIdentity     = (*Store)(nil)
+	_ taskq.OwnerUsage          = (*Store)(nil)
+	_ taskq.DeadLetterEvictions = (*Store)(nil)
 )
 
 // New returns a Store over pool, after creating cfg.Schema if missing and

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -141,7 +142,17 @@ func (s *Store) GetTask(ctx context.Context, id string) (*taskq.Task, error) {
 // ErrNotFound for a missing record and ErrConflict when the precondition
 // fails.
 func (s *Store) UpdateTask(ctx context.Context, t *taskq.Task, expect ...taskq.TaskStatus) error {
-	const op = "update task"
+	return s.update(ctx, "update task", t, -1, expect)
+}
+
+// UpdateAttempt overwrites the mutable fields of record t.ID while it is
+// running attempt number attempt, through the group-commit writer like
+// UpdateTask; see taskq.StorageAdapter.
+func (s *Store) UpdateAttempt(ctx context.Context, t *taskq.Task, attempt int) error {
+	return s.update(ctx, "update attempt", t, attempt, []taskq.TaskStatus{taskq.StatusRunning})
+}
+
+func (s *Store) update(ctx context.Context, op string, t *taskq.Task, attempt int, expect []taskq.TaskStatus) error {
 	if t == nil {
 		return invalidInput(op, "nil task")
 	}
@@ -153,6 +164,7 @@ func (s *Store) UpdateTask(ctx context.Context, t *taskq.Task, expect ...taskq.T
 		return err
 	}
 	u := newTaskUpdate(row, t, expect)
+	u.attempt = int32(max(attempt, -1))
 	err = s.w.do(ctx, s.w.general, &writeOp{key: row.id, upd: u})
 	switch {
 	case err != nil:
@@ -160,11 +172,14 @@ func (s *Store) UpdateTask(ctx context.Context, t *taskq.Task, expect ...taskq.T
 	case u.applied:
 		return nil
 	}
-	// Nothing matched: the record is missing, or its status is not one of
-	// expect.
+	// Nothing matched: the record is missing, its status is not one of
+	// expect, or it runs another attempt.
 	var status string
 	if err := s.pool.QueryRow(ctx, s.q.status, row.uid).Scan(&status); err != nil {
 		return mapError(op, err)
+	}
+	if attempt >= 0 && status == string(taskq.StatusRunning) {
+		return conflict(op, fmt.Sprintf("task is running another attempt than %d", attempt))
 	}
 	want := make([]string, len(expect))
 	for i, st := range expect {

@@ -49,7 +49,8 @@ var statusBitSQL = func() string {
 
 // updateTasksSQL applies many UpdateTask calls in one statement: row i of
 // the arrays overwrites the mutable fields of task $1[i] if the bit of its
-// status is set in the mask $14[i], and RETURNING names the rows applied by
+// status is set in the mask $14[i] and, when $15[i] >= 0, its attempts
+// equal $15[i] (UpdateAttempt), and RETURNING names the rows applied by
 // their ordinal. The rows arrive sorted by id and the join reads them in
 // array order, a nested loop over the primary key, so concurrent batches
 // lock rows in the same order. The status test reads no index (see
@@ -64,17 +65,17 @@ var updateTasksBase = `UPDATE {schema}.tasks SET status = v.status, priority = v
 		dead_lettered_at = v.dead_lettered_at, updated = v.updated
 	FROM unnest($1::uuid[], $2::text[], $3::int2[], $4::timestamptz[], $5::timestamptz[], $6::timestamptz[],
 		$7::int4[], $8::int4[], $9::jsonb[], $10::jsonb[], $11::int4[], $12::timestamptz[],
-		$13::timestamptz[], $14::int4[])
+		$13::timestamptz[], $14::int4[], $15::int4[])
 		WITH ORDINALITY AS v(id, status, priority, run_at, started_at, completed_at, retry_count,
-			attempts, error, result, dlq_retry_count, dead_lettered_at, updated, expect, ord)
-	WHERE tasks.id = v.id AND (v.expect & ` + statusBitSQL + `) <> 0`
+			attempts, error, result, dlq_retry_count, dead_lettered_at, updated, expect, attempt, ord)
+	WHERE tasks.id = v.id AND (v.expect & ` + statusBitSQL + `) <> 0 AND (v.attempt < 0 OR tasks.attempts = v.attempt)`
 
 // updateTaskSQL is updateTasksSQL for one row (a batch with one
 // UpdateTask call), planned and run a little faster.
 var updateTaskSQL = `UPDATE {schema}.tasks SET status = $2, priority = $3, run_at = $4, started_at = $5,
 		completed_at = $6, retry_count = $7, attempts = $8, error = $9, result = $10,
 		dlq_retry_count = $11, dead_lettered_at = $12, updated = $13
-	WHERE id = $1 AND ($14::int4 & ` + statusBitSQL + `) <> 0`
+	WHERE id = $1 AND ($14::int4 & ` + statusBitSQL + `) <> 0 AND ($15::int4 < 0 OR attempts = $15)`
 
 // taskUpdate is one UpdateTask call: the encoded mutable fields, the
 // expected statuses as a mask (see statusMask), and whether the batch
@@ -91,6 +92,7 @@ type taskUpdate struct {
 	dlqRetryCount        int32
 	errJSON, result      []byte
 	expect               int32
+	attempt              int32 // the attempts the record must have; -1: any
 
 	applied bool
 }
@@ -99,7 +101,7 @@ func newTaskUpdate(row taskRow, t *taskq.Task, expect []taskq.TaskStatus) *taskU
 	return &taskUpdate{id: row.id, uid: row.uid, status: string(t.Status), priority: row.priority, runAt: t.RunAt,
 		updated: t.Updated, started: row.started, completed: row.completed, deadLetter: row.deadLetter,
 		retryCount: int32(t.RetryCount), attempts: int32(t.Attempts), dlqRetryCount: int32(t.DLQRetryCount),
-		errJSON: row.errJSON, result: row.result, expect: statusMask(expect)}
+		errJSON: row.errJSON, result: row.result, expect: statusMask(expect), attempt: -1}
 }
 
 // queueUpdates adds the task updates of ops (sorted by id) to b as
@@ -125,7 +127,7 @@ func queueUpdateStatement(b *pgx.Batch, q *queries, ops []*writeOp) {
 	if n == 1 {
 		u := ops[0].upd
 		b.Queue(q.updateTask, u.uid, u.status, u.priority, u.runAt, u.started, u.completed, u.retryCount,
-			u.attempts, u.errJSON, u.result, u.dlqRetryCount, u.deadLetter, u.updated, u.expect,
+			u.attempts, u.errJSON, u.result, u.dlqRetryCount, u.deadLetter, u.updated, u.expect, u.attempt,
 		).Exec(func(ct pgconn.CommandTag) error {
 			u.applied = ct.RowsAffected() == 1
 			return nil
@@ -140,7 +142,7 @@ func queueUpdateStatement(b *pgx.Batch, q *queries, ops []*writeOp) {
 		starteds, completeds, deadLets = make([]*time.Time, n), make([]*time.Time, n), make([]*time.Time, n)
 		retries, attempts, dlqRetries  = make([]int32, n), make([]int32, n), make([]int32, n)
 		errs, results                  = make([][]byte, n), make([][]byte, n)
-		expects                        = make([]int32, n)
+		expects, fences                = make([]int32, n), make([]int32, n)
 	)
 	for i, op := range ops {
 		u := op.upd
@@ -148,14 +150,14 @@ func queueUpdateStatement(b *pgx.Batch, q *queries, ops []*writeOp) {
 		runAts[i], updateds[i] = u.runAt, u.updated
 		starteds[i], completeds[i], deadLets[i] = u.started, u.completed, u.deadLetter
 		retries[i], attempts[i], dlqRetries[i] = u.retryCount, u.attempts, u.dlqRetryCount
-		errs[i], results[i], expects[i] = u.errJSON, u.result, u.expect
+		errs[i], results[i], expects[i], fences[i] = u.errJSON, u.result, u.expect, u.attempt
 	}
 	// Slices of these element types have pgx's fast (reflection-free)
 	// encoders; FlatArray does the same for the rest.
 	b.Queue(q.updateTasks, ids, statuses, priorities, runAts, pgtype.FlatArray[*time.Time](starteds),
 		pgtype.FlatArray[*time.Time](completeds), retries, attempts, pgtype.FlatArray[[]byte](errs),
 		pgtype.FlatArray[[]byte](results), dlqRetries, pgtype.FlatArray[*time.Time](deadLets), updateds,
-		expects,
+		expects, fences,
 	).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
 			var ord int64

@@ -43,8 +43,9 @@ func (s *Store) GetDeadLetterTask(ctx context.Context, id string) (*taskq.Task, 
 // those of t as status dead_letter, entered at t.DeadLetteredAt (now when
 // nil; Updated too when zero), unless the record is terminal (an error
 // matching taskq.ErrConflict) or missing (taskq.ErrNotFound). When
-// maxSize > 0 and the DLQ then holds more than maxSize entries, the oldest
-// other entries are purged in the same script; their number is returned.
+// maxSize > 0 and the DLQ then holds more than maxSize entries, other
+// entries are purged in the same script, each the oldest entry of the
+// owner holding the most; their number is returned.
 func (s *Store) MoveTaskToDeadLetter(ctx context.Context, t *taskq.Task, maxSize int) (int, error) {
 	if err := s.check(); err != nil {
 		return 0, err

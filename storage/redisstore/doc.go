@@ -15,8 +15,11 @@
 // created together with its index entries and idempotency key (CreateTasks:
 // all of a batch or nothing), UpdateTask checks the expected status and
 // writes in one step (a late worker cannot move a task backwards), and
-// MoveTaskToDeadLetter evicts the oldest entries beyond the size cap in the
-// same step. Nothing is ever read and written back across round trips.
+// MoveTaskToDeadLetter evicts entries beyond the size cap (the oldest of
+// the owner holding the most) in the same step, and the per-owner usage
+// counters (taskq.OwnerUsage) change in the script that changes a record.
+// Counters start with the version that introduced them: a store written
+// by an earlier version counts only the records created since. Nothing is ever read and written back across round trips.
 //
 // Durability is Redis'. A write is acknowledged once Redis applied it in
 // memory; it survives a restart only with the append-only file:
@@ -52,6 +55,7 @@
 //	{taskq}:dlq         DLQ entries: 16 hex digits of the entry time (Unix
 //	                    microseconds, sign bit flipped) followed by the id
 //	{taskq}:storage_id  the store's identity, a UUID set once with SET NX
+//	{taskq}:paused      set of paused queue names (taskq.QueuePauser)
 //
 // Indexes are sorted sets whose members all have score 0, so Redis orders
 // them by their bytes: ids ascending (UUIDv7 ids are time-ordered), DLQ

@@ -17,11 +17,13 @@ type keys struct {
 	all     string // zset of every task id (score 0, lexicographic)
 	dlq     string // zset of DLQ members (score 0): encTime(dead_lettered_at) .. id
 	storage string // the store's identity (a UUID), set once
+	usage   string // per-owner counters (hash, see scripts.go)
+	paused  string // set of paused queue names
 }
 
 func newKeys(prefix string) keys {
 	tag := "{" + prefix + "}"
-	return keys{tag: tag, all: tag + ":all", dlq: tag + ":dlq", storage: tag + ":storage_id"}
+	return keys{tag: tag, all: tag + ":all", dlq: tag + ":dlq", storage: tag + ":storage_id", usage: tag + ":usage", paused: tag + ":paused"}
 }
 
 func (k keys) task(id string) string { return k.tag + ":t:" + id }

@@ -64,8 +64,9 @@ func measureMemory(t *testing.T, size int) {
 	after := usedMemory(t, srv)
 	keys, err := srv.Do("DBSIZE")
 	require.NoError(t, err)
-	// total+1 records, the all, status, type and queue indexes.
-	require.Equal(t, strconv.Itoa(total+1+4), keys)
+	// total+1 records, the all, status, type and queue indexes, the
+	// owner usage counters.
+	require.Equal(t, strconv.Itoa(total+1+5), keys)
 	perTask := float64(after-before) / total
 	page, err := s.ListTasks(ctx, taskq.TaskFilter{Limit: 1})
 	require.NoError(t, err)

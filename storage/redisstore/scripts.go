@@ -14,6 +14,12 @@ import "github.com/redis/rueidis"
 //	{p}:o:<owner>   ids per non-empty owner (zset, score 0)
 //	{p}:idem        hash len(owner):owner..key -> id, for tasks with an idempotency key
 //	{p}:dlq         DLQ members encTime(dead_lettered_at)..id (zset, score 0)
+//	{p}:do:<owner>  the DLQ members of one owner ('' included; zset, score 0)
+//	{p}:dlqown      owners by number of DLQ entries (zset, score = count)
+//	{p}:usage       per-owner counters (hash): a:<owner> tasks pending,
+//	                running or failed; m:<owner> metadata bytes (the stored
+//	                md field); d:<owner> DLQ entries. Zero counters are
+//	                deleted.
 //
 // Index keys are built inside the scripts because they depend on the
 // stored record (a delete does not know the task's type beforehand);
@@ -21,7 +27,27 @@ import "github.com/redis/rueidis"
 const prelude = `
 local tag = ARGV[1]
 local allKey, idemKey, dlqKey = KEYS[1], tag .. ':idem', tag .. ':dlq'
+local usageKey, dlqOwnKey = tag .. ':usage', tag .. ':dlqown'
 local function tkey(id) return tag .. ':t:' .. id end
+local function active(s) return s == 'pending' or s == 'running' or s == 'failed' end
+-- count adds n to counter field ('a', 'm' or 'd') of owner o.
+local function count(field, o, n)
+  if n == 0 then return end
+  local f = field .. ':' .. o
+  if redis.call('HINCRBY', usageKey, f, n) == 0 then redis.call('HDEL', usageKey, f) end
+end
+local function dlqOwnerAdd(o, m)
+  if redis.call('ZADD', tag .. ':do:' .. o, 0, m) == 1 then
+    redis.call('ZINCRBY', dlqOwnKey, 1, o)
+    count('d', o, 1)
+  end
+end
+local function dlqOwnerRem(o, m)
+  if redis.call('ZREM', tag .. ':do:' .. o, m) == 1 then
+    if tonumber(redis.call('ZINCRBY', dlqOwnKey, -1, o)) <= 0 then redis.call('ZREM', dlqOwnKey, o) end
+    count('d', o, -1)
+  end
+end
 local function idem(o, k) return string.len(o) .. ':' .. o .. k end
 local function addIndexes(id, s, y, q, o)
   redis.call('ZADD', allKey, 0, id)
@@ -36,6 +62,8 @@ local function purge(id)
   local f = redis.call('HMGET', key, 's', 'y', 'q', 'o', 'k', 'dk')
   if not f[1] then return false end
   local o = f[4] or ''
+  if active(f[1]) then count('a', o, -1) end
+  count('m', o, -redis.call('HSTRLEN', key, 'md'))
   redis.call('DEL', key)
   redis.call('ZREM', allKey, id)
   redis.call('ZREM', tag .. ':s:' .. f[1], id)
@@ -46,7 +74,10 @@ local function purge(id)
     local m = idem(o, f[5])
     if redis.call('HGET', idemKey, m) == id then redis.call('HDEL', idemKey, m) end
   end
-  if f[6] then redis.call('ZREM', dlqKey, f[6]) end
+  if f[6] then
+    redis.call('ZREM', dlqKey, f[6])
+    dlqOwnerRem(o, f[6])
+  end
   return true
 end
 -- record returns {id, HGETALL} of a task.
@@ -78,28 +109,47 @@ for _, t in ipairs(ts) do
   redis.call('HSET', tkey(t.id), unpack(ARGV, t.from, t.to))
   addIndexes(t.id, t.s, t.y, t.q, t.o)
   if t.k ~= '' then redis.call('HSET', idemKey, idem(t.o, t.k), t.id) end
-  if t.dk ~= '' then redis.call('ZADD', dlqKey, 0, t.dk) end
+  if t.dk ~= '' then
+    redis.call('ZADD', dlqKey, 0, t.dk)
+    dlqOwnerAdd(t.o, t.dk)
+  end
+  if active(t.s) then count('a', t.o, 1) end
+  count('m', t.o, redis.call('HSTRLEN', tkey(t.id), 'md'))
 end
 return {1}
 `
 
 // updateScript overwrites the mutable fields of task ARGV[2]. ARGV[3] is
 // the mode: "u" (UpdateTask: ARGV[4] expected statuses joined by ",", or
-// empty for any) or "m" (MoveTaskToDeadLetter: the record must not be
-// terminal; ARGV[4] is the DLQ size cap, 0 for none). ARGV[5] is the new
-// status, then field pairs (an empty value deletes the field), the last
-// being dk. Returns {0} when missing, {2, status} on a failed
-// precondition, {1, evicted} when done.
+// empty for any), "a" (UpdateAttempt: the record must be running attempt
+// ARGV[4]) or "m" (MoveTaskToDeadLetter: the record must not be terminal,
+// nor running another attempt than the new attempts field; ARGV[4] is the
+// DLQ size cap, 0 for none). ARGV[5] is the new status, then field pairs
+// (an empty value deletes the field), the last being dk. Returns {0} when
+// missing, {2, status} on a failed precondition, {1, evicted, owners of the
+// evicted entries...} when done. The DLQ cap evicts, one at a time, the
+// oldest entry of the owner holding the most entries (never the moved
+// task), or the oldest entry when that owner has no other.
 const updateScript = prelude + `
 local id, mode = ARGV[2], ARGV[3]
 local key = tkey(id)
-local cur = redis.call('HMGET', key, 's', 'dk')
+local cur = redis.call('HMGET', key, 's', 'dk', 'o', 'a')
 local old = cur[1]
 if not old then return {0} end
+local attempts = tonumber(cur[4] or '0')
 if mode == 'u' then
   if ARGV[4] ~= '' and not string.find(',' .. ARGV[4] .. ',', ',' .. old .. ',', 1, true) then return {2, old} end
+elseif mode == 'a' then
+  if old ~= 'running' then return {2, old} end
+  if attempts ~= tonumber(ARGV[4]) then return {2, 'running another attempt'} end
 elseif old == 'completed' or old == 'cancelled' or old == 'dead_letter' then
   return {2, old}
+elseif old == 'running' then
+  local want = 0
+  for i = 6, #ARGV, 2 do
+    if ARGV[i] == 'a' and ARGV[i + 1] ~= '' then want = tonumber(ARGV[i + 1]) end
+  end
+  if attempts ~= want then return {2, 'running another attempt'} end
 end
 local new = ARGV[5]
 local set, del, dk = {}, {}, ''
@@ -110,25 +160,46 @@ for i = 6, #ARGV, 2 do
 end
 if #set > 0 then redis.call('HSET', key, unpack(set)) end
 if #del > 0 then redis.call('HDEL', key, unpack(del)) end
+local owner = cur[3] or ''
 if old ~= new then
   redis.call('ZREM', tag .. ':s:' .. old, id)
   redis.call('ZADD', tag .. ':s:' .. new, 0, id)
+  if active(old) ~= active(new) then count('a', owner, active(new) and 1 or -1) end
 end
-if cur[2] and cur[2] ~= dk then redis.call('ZREM', dlqKey, cur[2]) end
-if dk ~= '' then redis.call('ZADD', dlqKey, 0, dk) end
-local evicted = 0
+if cur[2] and cur[2] ~= dk then
+  redis.call('ZREM', dlqKey, cur[2])
+  dlqOwnerRem(owner, cur[2])
+end
+if dk ~= '' then
+  redis.call('ZADD', dlqKey, 0, dk)
+  dlqOwnerAdd(owner, dk)
+end
+local out = {1, 0}
 if mode == 'm' then
   local max = tonumber(ARGV[4])
   local excess = max > 0 and redis.call('ZCARD', dlqKey) - max or 0
-  if excess > 0 then
-    for _, m in ipairs(redis.call('ZRANGE', dlqKey, 0, excess)) do
-      if evicted == excess then break end
-      local victim = string.sub(m, 17)
-      if victim ~= id and purge(victim) then evicted = evicted + 1 end
+  local function oldestOther(k)
+    for _, m in ipairs(redis.call('ZRANGE', k, 0, 1)) do
+      local v = string.sub(m, 17)
+      if v ~= id then return v end
+    end
+    return nil
+  end
+  while excess > 0 do
+    excess = excess - 1
+    local victim = nil
+    local top = redis.call('ZREVRANGE', dlqOwnKey, 0, 0)[1]
+    if top then victim = oldestOther(tag .. ':do:' .. top) end
+    if not victim then victim = oldestOther(dlqKey) end
+    if not victim then break end
+    local o = redis.call('HGET', tkey(victim), 'o') or ''
+    if purge(victim) then
+      out[2] = out[2] + 1
+      out[#out + 1] = o
     end
   end
 end
-return {1, evicted}
+return out
 `
 
 // startScript marks the startable tasks among ARGV[3..] running at

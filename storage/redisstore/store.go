@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/redis/rueidis"
 	"github.com/taskq/taskq"
+	"github.com/taskq/taskq/internal/ownercount"
 )
 
 // Store is a taskq.StorageAdapter and taskq.StorageIdentity on Redis or
@@ -23,13 +24,17 @@ type Store struct {
 	k      keys
 	closed atomic.Bool
 
+	evictions ownercount.Counter
+
 	idMu sync.Mutex
 	id   string // StorageID, once read
 }
 
 var (
-	_ taskq.StorageAdapter  = (*Store)(nil)
-	_ taskq.StorageIdentity = (*Store)(nil)
+	_ taskq.StorageAdapter      = (*Store)(nil)
+	_ taskq.StorageIdentity     = (*Store)(nil)
+	_ taskq.OwnerUsage          = (*Store)(nil)
+	_ taskq.DeadLetterEvictions = (*Store)(nil)
 )
 
 // New returns a Store on client. The client stays the caller's: Close does

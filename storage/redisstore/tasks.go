@@ -130,7 +130,21 @@ func (s *Store) UpdateTask(ctx context.Context, t *taskq.Task, expect ...taskq.T
 	return err
 }
 
-// update runs the update script in mode "u" or "m" and returns the number
+// UpdateAttempt overwrites the mutable fields of record t.ID while it is
+// running attempt number attempt, in the same script as UpdateTask; see
+// taskq.StorageAdapter.
+func (s *Store) UpdateAttempt(ctx context.Context, t *taskq.Task, attempt int) error {
+	if err := s.check(); err != nil {
+		return err
+	}
+	if t == nil || t.ID == "" {
+		return invalid("task without id")
+	}
+	_, err := s.update(ctx, "update attempt", t, "a", strconv.Itoa(attempt))
+	return err
+}
+
+// update runs the update script in mode "u", "a" or "m" and returns the number
 // of evicted DLQ entries.
 func (s *Store) update(ctx context.Context, op string, t *taskq.Task, mode, cond string) (int, error) {
 	m, err := s.mutableOf(t)
@@ -151,6 +165,10 @@ func (s *Store) update(ctx context.Context, op string, t *taskq.Task, mode, cond
 		return 0, conflict(t.ID, st)
 	}
 	n, _ := res[1].AsInt64()
+	for _, r := range res[2:] {
+		o, _ := r.ToString()
+		s.evictions.Add(o, 1)
+	}
 	return int(n), nil
 }
 

@@ -32,6 +32,7 @@ func Run(t *testing.T, newStore func(t *testing.T) taskq.StorageAdapter) {
 		{"DeleteTask", testDeleteTask},
 		{"UpdateTask", testUpdateTask},
 		{"StartTasks", testStartTasks},
+		{"Fence", testFence},
 		{"Races", testRaces},
 		{"ListTasks", testListTasks},
 		{"ListTasksPagination", testListTasksPagination},
@@ -43,7 +44,10 @@ func Run(t *testing.T, newStore func(t *testing.T) taskq.StorageAdapter) {
 		{"CountDeadLetterTasks", testCountDeadLetterTasks},
 		{"Ping", testPing},
 		{"Metadata", testMetadata},
+		{"OwnerUsage", testOwnerUsage},
+		{"DLQOwnerFair", testDLQOwnerFair},
 		{"TraceContext", testTraceContext},
+		{"PauseQueue", testPauseQueue},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()

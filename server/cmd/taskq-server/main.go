@@ -1,16 +1,23 @@
 // Command taskq-server runs the taskq reference HTTP server. With no
 // configuration it serves on 127.0.0.1:8080 with the in-memory queue and
-// storage; --redis-url and --database-url (or TASKQ_REDIS_URL and
-// TASKQ_DATABASE_URL) switch to Redis and PostgreSQL. Run it with -help
-// for every setting. SIGINT and SIGTERM shut it down gracefully.
+// storage; --database-url alone (TASKQ_DATABASE_URL) runs it on PostgreSQL
+// alone, --redis-url alone (TASKQ_REDIS_URL) on Redis alone, and both on
+// Redis dispatch with PostgreSQL records. Run it with -help for every
+// setting. SIGINT and SIGTERM shut it down gracefully.
+//
+// "taskq-server repair [flags]" runs no server: it opens the configured
+// storage and queue, fixes or deletes the task records the server cannot
+// encode as JSON (see server.Repair), prints what it did as JSON and exits.
 package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
@@ -24,6 +31,10 @@ func main() {
 
 // run is main without the process: it returns the exit code.
 func run(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	repair := len(args) > 0 && args[0] == "repair"
+	if repair {
+		args = args[1:]
+	}
 	cfg, err := server.LoadConfig(args, getenv)
 	if errors.Is(err, flag.ErrHelp) {
 		server.Usage(stdout)
@@ -41,6 +52,9 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if repair {
+		return runRepair(ctx, cfg, log, stdout)
+	}
 	err = server.Run(ctx, cfg, log)
 	switch {
 	case errors.Is(err, server.ErrShutdownTimeout):
@@ -49,6 +63,25 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		log.Warn("shutdown timed out; unfinished tasks were given back to the queue", "error", err)
 	case err != nil:
 		log.Error("taskq-server stopped with an error", "error", err)
+		return 1
+	}
+	return 0
+}
+
+// runRepair is "taskq-server repair": server.Repair on the configured
+// backends, its result printed as JSON on stdout.
+func runRepair(ctx context.Context, cfg server.Config, log *slog.Logger, stdout io.Writer) int {
+	deps, err := server.OpenBackends(ctx, cfg, log)
+	if err != nil {
+		log.Error("taskq-server repair: backends", "error", err)
+		return 1
+	}
+	defer func() { _ = deps.Close() }()
+	res, err := server.Repair(ctx, deps.Store, deps.Queue, log)
+	out, _ := json.Marshal(res)
+	fmt.Fprintln(stdout, string(out))
+	if err != nil {
+		log.Error("taskq-server repair stopped with an error", "error", err)
 		return 1
 	}
 	return 0

@@ -1,0 +1,55 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/taskq/taskq"
+)
+
+// checkStorable refuses a task the server could store but never serve
+// again: its JSON encoding must succeed before it is stored.
+func checkStorable(t *taskq.Task) error {
+	if _, err := json.Marshal(t); err != nil {
+		return validationError([]taskq.FieldError{{Field: "task", Message: "cannot be encoded as JSON: " + clip(err.Error(), 200)}})
+	}
+	return nil
+}
+
+// checkQuota refuses a new task of owner beyond Config.QuotaPendingTasks
+// or Config.QuotaMetadataBytes (429 quota_exceeded). The usage is read
+// from the storage's counters (taskq.OwnerUsage); a storage without them
+// is not limited. The check precedes the creation, so concurrent requests
+// of one owner may each pass it: the overshoot is bounded by their number.
+func (s *Server) checkQuota(ctx context.Context, t *taskq.Task) error {
+	pending, metaMax := s.cfg.QuotaPendingTasks, s.cfg.QuotaMetadataBytes
+	if pending <= 0 && metaMax <= 0 {
+		return nil
+	}
+	ou, ok := s.store.(taskq.OwnerUsage)
+	if !ok {
+		return nil
+	}
+	u, err := ou.Usage(ctx, t.Owner)
+	if err != nil {
+		return err
+	}
+	if pending > 0 && u.Pending >= int64(pending) {
+		return quotaError(fmt.Sprintf("quota exceeded: %d tasks pending, running or failed (at most %d); wait for some to finish or cancel some", u.Pending, pending))
+	}
+	if metaMax > 0 && t.Metadata != nil {
+		md, err := json.Marshal(t.Metadata)
+		if err != nil {
+			return err
+		}
+		if u.MetadataBytes+int64(len(md)) > metaMax {
+			return quotaError(fmt.Sprintf("quota exceeded: stored metadata would exceed %d bytes (%d in use); delete finished tasks to free some", metaMax, u.MetadataBytes))
+		}
+	}
+	return nil
+}
+
+func quotaError(msg string) error {
+	return &taskq.Error{Code: taskq.CodeQuotaExceeded, Message: msg}
+}
