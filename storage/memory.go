@@ -65,6 +65,9 @@ type Memory struct {
 
 	pauseMu sync.Mutex
 	paused  map[string]bool // paused queues (taskq.QueuePauser)
+
+	schedMu sync.Mutex
+	scheds  map[string]taskq.StoredSchedule // taskq.ScheduleStore
 }
 
 type idemKey struct{ owner, key string }
