@@ -83,3 +83,44 @@ func TestStorageWrapperKeepsOutboxRelay(t *testing.T) {
 	_, ok := tr.Storage(storage.NewMemory()).(taskq.OutboxRelay)
 	require.False(t, ok, "no capability added")
 }
+
+// TestStorageWrapperKeepsScheduleStore: the traced storage keeps
+// taskq.ScheduleStore (with the other capabilities of the storage), its
+// calls are spans, and a storage without it does not gain it.
+func TestStorageWrapperKeepsScheduleStore(t *testing.T) {
+	exp := tracetest.NewInMemoryExporter()
+	tr := taskqotel.New(taskqotel.Config{TracerProvider: sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))})
+	withRelay := struct {
+		*storage.Memory
+		relayRecorder
+	}{storage.NewMemory(), make(relayRecorder, 1)}
+	for _, inner := range []taskq.StorageAdapter{storage.NewMemory(), withRelay} {
+		ws := tr.Storage(inner)
+		_, ident := ws.(taskq.StorageIdentity)
+		require.True(t, ident)
+		_, relay := ws.(taskq.OutboxRelay)
+		_, innerRelay := inner.(taskq.OutboxRelay)
+		require.Equal(t, innerRelay, relay)
+		ss, ok := ws.(taskq.ScheduleStore)
+		require.True(t, ok)
+		require.NoError(t, ss.CreateSchedule(t.Context(), taskq.StoredSchedule{Name: "beat", Spec: "@every 1s", Type: "noop"}))
+		got, err := inner.(taskq.ScheduleStore).ListSchedules(t.Context())
+		require.NoError(t, err)
+		require.Len(t, got, 1)
+		got, err = ss.ListSchedules(t.Context())
+		require.NoError(t, err)
+		require.Len(t, got, 1)
+		require.NoError(t, ss.DeleteSchedule(t.Context(), "beat"))
+	}
+	names := map[string]bool{}
+	for _, s := range exp.GetSpans() {
+		names[s.Name] = true
+	}
+	require.True(t, names["taskq.storage.CreateSchedule"])
+	require.True(t, names["taskq.storage.ListSchedules"])
+	require.True(t, names["taskq.storage.DeleteSchedule"])
+
+	bare := struct{ taskq.StorageAdapter }{storage.NewMemory()}
+	_, ok := tr.Storage(bare).(taskq.ScheduleStore)
+	require.False(t, ok, "no capability added")
+}

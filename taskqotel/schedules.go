@@ -1,0 +1,63 @@
+package taskqotel
+
+import (
+	"context"
+
+	"github.com/taskq/taskq"
+)
+
+// tracedSchedules is the taskq.ScheduleStore of a traced storage: a span
+// per call.
+type tracedSchedules struct {
+	s  taskq.ScheduleStore
+	st *tracedStorage
+}
+
+func (s tracedSchedules) CreateSchedule(ctx context.Context, sc taskq.StoredSchedule) (err error) {
+	ctx, done := s.st.span(ctx, "CreateSchedule")
+	defer func() { done(err) }()
+	return s.s.CreateSchedule(ctx, sc)
+}
+
+func (s tracedSchedules) DeleteSchedule(ctx context.Context, name string) (err error) {
+	ctx, done := s.st.span(ctx, "DeleteSchedule")
+	defer func() { done(err) }()
+	return s.s.DeleteSchedule(ctx, name)
+}
+
+func (s tracedSchedules) ListSchedules(ctx context.Context) (_ []taskq.StoredSchedule, err error) {
+	ctx, done := s.st.span(ctx, "ListSchedules")
+	defer func() { done(err) }()
+	return s.s.ListSchedules(ctx)
+}
+
+// withSchedules returns the traced storage base with the capabilities
+// si and or (each nil when absent) and the schedule store ss.
+func withSchedules(base *tracedStorage, si taskq.StorageIdentity, or taskq.OutboxRelay, ss taskq.ScheduleStore) taskq.StorageAdapter {
+	ts := tracedSchedules{s: ss, st: base}
+	switch {
+	case si != nil && or != nil:
+		return struct {
+			*tracedStorage
+			taskq.StorageIdentity
+			taskq.OutboxRelay
+			taskq.ScheduleStore
+		}{base, si, or, ts}
+	case si != nil:
+		return struct {
+			*tracedStorage
+			taskq.StorageIdentity
+			taskq.ScheduleStore
+		}{base, si, ts}
+	case or != nil:
+		return struct {
+			*tracedStorage
+			taskq.OutboxRelay
+			taskq.ScheduleStore
+		}{base, or, ts}
+	}
+	return struct {
+		*tracedStorage
+		taskq.ScheduleStore
+	}{base, ts}
+}
