@@ -251,7 +251,7 @@ func New(reg prometheus.Registerer, cfg Config) (*Metrics, error) {
 	if cfg.Paused != nil {
 		fams = append(fams, family{"queue_paused", newPausedCollector(cfg, m.log)})
 	}
-	if len(cfg.Schedules) > 0 {
+	if cfg.Schedules != nil {
 		fams = append(fams, m.newScheduleFamilies(cfg)...)
 	}
 	if err := m.register(reg, fams); err != nil {

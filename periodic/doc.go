@@ -43,6 +43,28 @@
 // the grace period (or one minute, whichever is longer); the tick is then
 // missed like the others.
 //
+// # Stored schedules
+//
+// Besides Config.Schedules, fixed when the Scheduler is built, a
+// Scheduler reads the schedules of Config.Source: a storage implementing
+// taskq.ScheduleStore, where schedules are created and deleted at run time
+// and shared by every replica. Every replica reads the Source when Run
+// starts and then every Config.ReloadInterval (default 5s), and
+// Scheduler.Reload reads it at once (call it after changing the store from
+// this process). Hence:
+//
+//   - a created schedule is enqueued from its first tick after the leader
+//     read it: within ReloadInterval (at once on the replica that created
+//     it and called Reload, when it leads). A stored schedule enqueues no
+//     tick from before its creation (taskq.StoredSchedule.Created), not
+//     even the grace period's;
+//   - a deleted schedule enqueues no tick once the leader read the Source
+//     again: within ReloadInterval, plus the step in progress.
+//
+// A stored schedule named like one of Config.Schedules, or invalid (a bad
+// spec or time zone, a task the client refuses), is left out and logged.
+// A failed read keeps the schedules of the previous one.
+//
 // # Observability
 //
 // Scheduler.Schedules lists every schedule with its next and last run;

@@ -21,7 +21,8 @@ type Elector interface {
 // Defaults of Config.
 const (
 	DefaultGrace         = 15 * time.Second
-	DefaultRetryInterval = time.Second
+	DefaultRetryInterval  = time.Second
+	DefaultReloadInterval = 5 * time.Second
 )
 
 // maxTicksPerStep bounds the ticks one schedule enqueues in one step.
@@ -36,6 +37,12 @@ type Config struct {
 	Elector Elector
 	// Schedules are the periodic tasks; names must be distinct.
 	Schedules []Schedule
+	// Source, when set, adds the schedules it lists (a storage's
+	// taskq.ScheduleStore), read at Run and every ReloadInterval on every
+	// replica (see "Stored schedules" in the package documentation).
+	Source Source
+	// ReloadInterval is how often Source is read again. Default 5s.
+	ReloadInterval time.Duration
 	// Grace is how late a tick may still be enqueued by a new leader:
 	// when a replica becomes leader, the ticks of the last Grace are
 	// enqueued (those already enqueued are found by their idempotency key
@@ -75,17 +82,25 @@ type Status struct {
 	LastRun *time.Time `json:"last_run,omitempty"`
 	// LastError is the last enqueue failure, cleared by a success.
 	LastError string `json:"last_error,omitempty"`
+	// Stored is true for a schedule of Config.Source, false for one of
+	// Config.Schedules.
+	Stored bool `json:"stored"`
 }
 
 // Scheduler enqueues the tasks of periodic schedules while its replica is
 // the leader. Create it with New and call Run.
 type Scheduler struct {
-	cfg     Config
-	log     *slog.Logger
-	obs     Observer
-	entries []*entry
+	cfg Config
+	log *slog.Logger
+	obs Observer
 
-	mu sync.Mutex // guards the status fields of entries
+	mu      sync.Mutex // guards entries and the status fields of entries
+	entries []*entry   // the Config's schedules, then the Source's
+
+	static   map[string]bool // names of the Config's schedules
+	wake     chan struct{}   // a reload changed the schedules
+	reloadMu sync.Mutex      // serializes reloads; guards skipped
+	skipped  map[string]string
 }
 
 // entry is one schedule and its state.
@@ -93,6 +108,8 @@ type entry struct {
 	Schedule
 	tk      ticker
 	typ     string
+	stored  *taskq.StoredSchedule // the Source's definition; nil for the Config's schedules
+	since   time.Time             // no tick before it (a stored schedule's creation)
 	cursor  time.Time // earliest tick not enqueued yet in this term; zero before the term's first step
 	catchUp time.Time // a missed tick to enqueue once (CatchUpOnce)
 	next    time.Time
@@ -123,45 +140,73 @@ func New(cfg Config) (*Scheduler, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Scheduler{cfg: cfg, log: log.With("component", "periodic"), obs: cfg.Observer}
+	if cfg.ReloadInterval <= 0 {
+		cfg.ReloadInterval = DefaultReloadInterval
+	}
+	s := &Scheduler{cfg: cfg, log: log.With("component", "periodic"), obs: cfg.Observer,
+		static: map[string]bool{}, wake: make(chan struct{}, 1), skipped: map[string]string{}}
 	if s.obs == nil {
 		s.obs = nopObserver{}
 	}
-	seen := map[string]bool{}
 	now := cfg.Now()
 	for _, sc := range cfg.Schedules {
-		tk, err := sc.parse()
+		if s.static[sc.Name] {
+			return nil, fmt.Errorf("periodic: two schedules named %s", sc.Name)
+		}
+		e, err := s.newEntry(sc, now)
 		if err != nil {
 			return nil, err
 		}
-		if seen[sc.Name] {
-			return nil, fmt.Errorf("periodic: two schedules named %s", sc.Name)
-		}
-		seen[sc.Name] = true
-		if sc.Missed == "" {
-			sc.Missed = Skip
-		}
-		e := &entry{Schedule: sc, tk: tk, typ: sc.Type}
-		if sc.Args != nil {
-			e.typ = sc.Args.Kind()
-		}
-		if _, err := s.newTask(e, now); err != nil {
-			return nil, fmt.Errorf("periodic: schedule %s: %w", sc.Name, err)
-		}
-		e.next = tk.next(now)
-		if e.next.IsZero() {
-			return nil, fmt.Errorf("periodic: schedule %s: %w", sc.Name, errNoTicks)
-		}
+		s.static[sc.Name] = true
 		s.obs.PeriodicNext(sc.Name, e.next)
 		s.entries = append(s.entries, e)
 	}
 	return s, nil
 }
 
+// newEntry validates sc (spec, zone, task) and returns its entry.
+func (s *Scheduler) newEntry(sc Schedule, now time.Time) (*entry, error) {
+	tk, err := sc.parse()
+	if err != nil {
+		return nil, err
+	}
+	if sc.Missed == "" {
+		sc.Missed = Skip
+	}
+	e := &entry{Schedule: sc, tk: tk, typ: sc.Type}
+	if sc.Args != nil {
+		e.typ = sc.Args.Kind()
+	}
+	if _, err := s.newTask(e, now); err != nil {
+		return nil, fmt.Errorf("periodic: schedule %s: %w", sc.Name, err)
+	}
+	e.next = tk.next(now)
+	if e.next.IsZero() {
+		return nil, fmt.Errorf("periodic: schedule %s: %w", sc.Name, errNoTicks)
+	}
+	return e, nil
+}
+
+// snapshot returns the current entries.
+func (s *Scheduler) snapshot() []*entry {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.entries
+}
+
 // Run campaigns for leadership through the elector and, while leader,
 // enqueues the task of every tick. It returns when ctx ends.
 func (s *Scheduler) Run(ctx context.Context) error {
-	return s.cfg.Elector.Run(ctx, s.lead)
+	if s.cfg.Source == nil {
+		return s.cfg.Elector.Run(ctx, s.lead)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Go(func() { s.reloadLoop(ctx) })
+	err := s.cfg.Elector.Run(ctx, s.lead)
+	cancel()
+	wg.Wait()
+	return err
 }
 
 // lead runs one leadership term.
@@ -177,6 +222,8 @@ func (s *Scheduler) lead(ctx context.Context, term leader.Term) {
 			t.Stop()
 			return
 		case <-t.C:
+		case <-s.wake:
+			t.Stop()
 		}
 	}
 }
@@ -184,7 +231,7 @@ func (s *Scheduler) lead(ctx context.Context, term leader.Term) {
 // startTerm forgets the cursors of an earlier term: the ticks done
 // meanwhile are the previous leader's.
 func (s *Scheduler) startTerm() {
-	for _, e := range s.entries {
+	for _, e := range s.snapshot() {
 		e.cursor, e.catchUp = time.Time{}, time.Time{}
 	}
 }
@@ -193,7 +240,7 @@ func (s *Scheduler) startTerm() {
 // it should run again.
 func (s *Scheduler) step(ctx context.Context, now time.Time) time.Time {
 	wake := now.Add(time.Minute)
-	for _, e := range s.entries {
+	for _, e := range s.snapshot() {
 		w := s.stepEntry(ctx, e, now)
 		if ctx.Err() != nil {
 			return now
@@ -222,9 +269,12 @@ func (e *entry) advance(now time.Time, grace time.Duration) {
 			return
 		}
 	}
+	if floor := e.since.Add(-time.Nanosecond); horizon.Before(floor) {
+		horizon = floor
+	}
 	first := e.tk.next(horizon)
 	if e.Missed == CatchUpOnce {
-		if p, ok := prev(e.tk, first); ok && (e.cursor.IsZero() || !p.Before(e.cursor)) {
+		if p, ok := prev(e.tk, first); ok && !p.Before(e.since) && (e.cursor.IsZero() || !p.Before(e.cursor)) {
 			e.catchUp = p
 		}
 	}
@@ -315,7 +365,8 @@ func (s *Scheduler) enqueue(ctx context.Context, e *entry, tick time.Time) error
 	return err
 }
 
-// Schedules returns the state of every schedule, in configuration order.
+// Schedules returns the state of every schedule: those of
+// Config.Schedules in their order, then those of Config.Source by name.
 // Next runs are computed from now when this replica is not leading.
 func (s *Scheduler) Schedules() []Status {
 	now := s.cfg.Now()
@@ -323,7 +374,8 @@ func (s *Scheduler) Schedules() []Status {
 	defer s.mu.Unlock()
 	out := make([]Status, len(s.entries))
 	for i, e := range s.entries {
-		st := Status{Name: e.Name, Spec: e.Spec, TimeZone: e.TimeZone, Type: e.typ, Missed: e.Missed, LastError: e.lastErr}
+		st := Status{Name: e.Name, Spec: e.Spec, TimeZone: e.TimeZone, Type: e.typ, Missed: e.Missed, LastError: e.lastErr,
+			Stored: e.stored != nil}
 		next := e.next
 		if next.IsZero() || next.Before(now) {
 			next = e.tk.next(now)
