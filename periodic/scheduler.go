@@ -20,7 +20,7 @@ type Elector interface {
 
 // Defaults of Config.
 const (
-	DefaultGrace         = 15 * time.Second
+	DefaultGrace          = 15 * time.Second
 	DefaultRetryInterval  = time.Second
 	DefaultReloadInterval = 5 * time.Second
 )
@@ -110,8 +110,8 @@ type entry struct {
 	typ     string
 	stored  *taskq.StoredSchedule // the Source's definition; nil for the Config's schedules
 	since   time.Time             // no tick before it (a stored schedule's creation)
-	cursor  time.Time // earliest tick not enqueued yet in this term; zero before the term's first step
-	catchUp time.Time // a missed tick to enqueue once (CatchUpOnce)
+	cursor  time.Time             // earliest tick not enqueued yet in this term; zero before the term's first step
+	catchUp time.Time             // a missed tick to enqueue once (CatchUpOnce)
 	next    time.Time
 	lastRun time.Time
 	lastErr string
