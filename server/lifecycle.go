@@ -11,7 +11,8 @@ import (
 )
 
 // Start starts the worker, the DLQ cleanup job, the metrics sampler and
-// the periodic scheduler (when schedules are configured).
+// the periodic scheduler (when schedules are configured or the storage
+// can store them).
 // It returns once they run; a second Start does nothing.
 func (s *Server) Start(ctx context.Context) error {
 	s.lifeMu.Lock()
@@ -40,7 +41,7 @@ func (s *Server) Start(ctx context.Context) error {
 		s.metrics.Stop()
 		return err
 	}
-	s.sched.start()
+	s.sched.start(s.log)
 	s.started = true
 	return nil
 }

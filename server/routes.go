@@ -26,6 +26,8 @@ const (
 	routeHealthDB    = "GET /health/db"
 	routeMetrics     = "GET /metrics"
 	routeSchedules   = "GET /api/schedules"
+	routeCreateSched = "POST /api/schedules"
+	routeDeleteSched = "DELETE /api/schedules/{name}"
 	routeOpenAPI     = "GET /api/openapi.json"
 	routeQueues      = "GET /api/queues"
 	routeStats       = "GET /api/stats"
@@ -40,6 +42,7 @@ func routePatterns() []string {
 		routeToken, routeCreateKey, routeListKeys, routeRevokeKey,
 		routeHealth, routeHealthRedis, routeHealthDB, routeMetrics, routeSchedules,
 		routeOpenAPI, routeQueues, routeStats, routeRepair,
+		routeCreateSched, routeDeleteSched,
 	}
 }
 
@@ -62,6 +65,8 @@ func (s *Server) routes() {
 	s.route(routeRepair, admin, s.repair)
 
 	s.route(routeSchedules, user, s.listSchedules)
+	s.route(routeCreateSched, admin, s.createSchedule)
+	s.route(routeDeleteSched, admin, s.deleteSchedule)
 	s.route(routeOpenAPI, open, s.serveOpenAPI)
 	s.route(routeQueues, admin, s.listQueues)
 	s.route(routeStats, admin, s.stats)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"slices"
 	"sync"
@@ -104,6 +105,17 @@ func (c Config) scheduleNames() []string {
 	return out
 }
 
+// metricSchedules returns the schedule names pre-created in the metrics:
+// the configured ones, and a non-nil list (the families exported) when
+// the storage can store schedules.
+func metricSchedules(c Config, store taskq.StorageAdapter) []string {
+	names := c.scheduleNames()
+	if _, ok := store.(taskq.ScheduleStore); ok && names == nil {
+		names = []string{}
+	}
+	return names
+}
+
 // leaseStore picks the leader election store of the backends: the
 // PostgreSQL storage, else the Redis storage or queue, else process memory
 // (one replica).
@@ -129,10 +141,13 @@ type scheduler struct {
 	once    sync.Once
 }
 
-// newScheduler builds the scheduler of the configured schedules (nil when
-// there are none). Every schedule's type must have a handler.
+// newScheduler builds the scheduler of the configured schedules and of
+// those stored in the storage (taskq.ScheduleStore); nil when there are
+// no configured schedules and the storage cannot store any. Every
+// configured schedule's type must have a handler.
 func (s *Server) newScheduler() error {
-	if len(s.cfg.Schedules) == 0 {
+	source, stored := s.store.(taskq.ScheduleStore)
+	if len(s.cfg.Schedules) == 0 && !stored {
 		return nil
 	}
 	var scheds []periodic.Schedule
@@ -150,8 +165,11 @@ func (s *Server) newScheduler() error {
 	if err != nil {
 		return err
 	}
-	p, err := periodic.New(periodic.Config{Client: s.client, Elector: e, Schedules: scheds,
-		Observer: s.metrics, Logger: s.log})
+	pcfg := periodic.Config{Client: s.client, Elector: e, Schedules: scheds, Observer: s.metrics, Logger: s.log}
+	if stored {
+		pcfg.Source = source
+	}
+	p, err := periodic.New(pcfg)
 	if err != nil {
 		return fmt.Errorf("server: %w", err)
 	}
@@ -159,11 +177,17 @@ func (s *Server) newScheduler() error {
 	return nil
 }
 
-// start runs the scheduler in the background.
-func (sc *scheduler) start() {
+// start reads the stored schedules (so that they are listed at once) and
+// runs the scheduler in the background.
+func (sc *scheduler) start(log *slog.Logger) {
 	if sc == nil {
 		return
 	}
+	rctx, rcancel := context.WithTimeout(context.Background(), connectTimeout)
+	if err := sc.sched.Reload(rctx); err != nil {
+		log.Warn("cannot read the stored schedules; retrying in the background", "error", err)
+	}
+	rcancel()
 	ctx, cancel := context.WithCancel(context.Background())
 	sc.cancel, sc.done = cancel, make(chan struct{})
 	go func() {

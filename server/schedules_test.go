@@ -9,7 +9,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/taskq/taskq"
+	"github.com/taskq/taskq/auth"
 	"github.com/taskq/taskq/periodic"
+	"github.com/taskq/taskq/storage"
 )
 
 func TestSchedulesSetting(t *testing.T) {
@@ -87,9 +89,26 @@ func TestSchedulesEndpoint(t *testing.T) {
 	}
 	t.Run("none", func(t *testing.T) {
 		t.Parallel()
-		b := setup(t, Config{}, Deps{}, true)
+		// A storage that cannot keep schedules, none configured: no
+		// scheduler.
+		bare := struct{ taskq.StorageAdapter }{storage.NewMemory()}
+		b := setup(t, Config{}, Deps{Store: bare, Keys: auth.NewMemoryKeyStore()}, true)
 		w := b.admin(req{method: http.MethodGet, path: "/api/schedules"})
 		require.Equal(t, http.StatusOK, w.Code)
 		require.JSONEq(t, `{"schedules":[],"leader":false}`, w.Body.String())
+		e := requireError(t, b.admin(req{method: http.MethodPost, path: "/api/schedules",
+			body: map[string]any{"name": "x", "spec": "@hourly", "type": "noop"}}), http.StatusUnprocessableEntity, taskq.CodeValidation)
+		require.Contains(t, e.Error.Message, "cannot keep schedules")
+	})
+	t.Run("storable", func(t *testing.T) {
+		t.Parallel()
+		// None configured, but the storage keeps schedules: the scheduler
+		// runs, ready for created ones.
+		b := setup(t, Config{}, Deps{}, true)
+		waitFor(t, 20*time.Second, func() bool {
+			w := b.admin(req{method: http.MethodGet, path: "/api/schedules"})
+			require.Equal(t, http.StatusOK, w.Code)
+			return w.Body.String() == `{"leader":true,"schedules":[]}`+"\n"
+		}, func() string { return "the scheduler leads, with no schedule" })
 	})
 }

@@ -50,7 +50,7 @@ type Server struct {
 	breakers *breaker.Registry
 	types    map[string]tasktypes.Type
 	health   Health
-	sched    *scheduler // nil without schedules
+	sched    *scheduler // nil without schedules (configured or storable)
 	tracing  *tracing   // nil when tracing is off
 	mux      *http.ServeMux
 	handler  http.Handler
@@ -156,7 +156,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		Routes:      append(routePatterns(), routeConsole),
 		Breakers:    breakerNames,
 		AuthReasons: append(slices.Clone(metrics.DefaultAuthReasons), reasonIPDenied),
-		Schedules:   cfg.scheduleNames(),
+		Schedules:   metricSchedules(cfg, s.store),
 		Logger:      s.log,
 	})
 	if err != nil {
