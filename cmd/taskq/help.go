@@ -29,7 +29,7 @@ var commands = map[string]group{
 	"dlq":       {"list": dlqList, "retry": dlqRetry, "delete": dlqDelete, "cleanup": dlqCleanup},
 	"keys":      {"create": keysCreate, "list": keysList, "revoke": keysRevoke},
 	"queues":    {"list": queuesList, "pause": queuesPause, "resume": queuesResume},
-	"schedules": {"list": schedulesList},
+	"schedules": {"list": schedulesList, "create": schedulesCreate, "delete": schedulesDelete},
 }
 
 const helpText = `taskq operates a taskq server over its HTTP API.
@@ -53,6 +53,9 @@ Commands:
   keys revoke     ID                                                      (admin)
   queues list | pause NAME | resume NAME                                  (admin)
   schedules list
+  schedules create NAME --cron EXPR|--every DUR --type T [--timezone TZ] [--metadata JSON|@FILE]
+                  [--queue Q] [--priority P] [--missed skip|catch_up_once]        (admin)
+  schedules delete NAME                                                   (admin)
   help
 
 Global flags (also accepted after the subcommand):
@@ -74,7 +77,8 @@ Exit codes:
   2  usage: bad command line or configuration
   3  not found (404): no such task, DLQ entry or key
   4  authentication or permission (401, 403): missing, wrong or revoked key; not an admin
-  5  conflict (409): task already terminal, DLQ retry limit reached, Idempotency-Key reused
+  5  conflict (409): task already terminal, DLQ retry limit reached, Idempotency-Key reused,
+     schedule name taken (or a schedule of the server settings)
   6  invalid input (400, 413, 422): the server refused the values given
   7  timeout: tasks wait gave up before the task was terminal
   8  not supported: the server does not have this endpoint (404 no such route)
