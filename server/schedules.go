@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/taskq/taskq"
 	"github.com/taskq/taskq/auth"
@@ -183,7 +184,7 @@ func (sc *scheduler) start(log *slog.Logger) {
 	if sc == nil {
 		return
 	}
-	rctx, rcancel := context.WithTimeout(context.Background(), connectTimeout)
+	rctx, rcancel := context.WithTimeout(context.Background(), 5*time.Second)
 	if err := sc.sched.Reload(rctx); err != nil {
 		log.Warn("cannot read the stored schedules; retrying in the background", "error", err)
 	}
