@@ -61,7 +61,10 @@ func TestMetricsNamespace(t *testing.T) {
 	require.ErrorContains(t, err, "http_requests_total: ")
 	require.ErrorContains(t, err, "Config.Namespace")
 
-	b := setup(t, Config{MetricsNamespace: "taskq", HTTPAllow: []string{"api.example.com"}}, Deps{Registry: reg}, true)
+	// A schedule gives the periodic_* families a series (they have none
+	// while no schedule exists).
+	b := setup(t, Config{MetricsNamespace: "taskq", HTTPAllow: []string{"api.example.com"},
+		Schedules: []ScheduleConfig{{Name: "nightly", Spec: "0 3 * * *", Type: "noop"}}}, Deps{Registry: reg}, true)
 	tk := b.createTask(testAdminKey, map[string]any{"type": "noop"})
 	b.waitStatus(tk.ID, taskq.StatusCompleted)
 	w := b.do(req{method: "GET", path: "/metrics"})
