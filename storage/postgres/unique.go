@@ -21,7 +21,15 @@ var (
 	ON CONFLICT (key) DO NOTHING`
 	lockUniqueSQL = `SELECT task_id, states FROM {schema}.task_unique WHERE key = $1 FOR UPDATE`
 	takeUniqueSQL = `UPDATE {schema}.task_unique SET task_id = $2, states = $3 WHERE key = $1`
+	// heldBySQL reads the task holding key $1, if any, without a lock:
+	// the fast path of a duplicate.
+	// (No column of task_unique shares a name with one of tasks.)
+	heldBySQL = `SELECT ` + taskColumns + ` FROM {schema}.task_unique u JOIN {schema}.tasks t ON t.id = u.task_id
+	WHERE u.key = $1 AND t.status = ANY (u.states)`
 )
+
+// errRollback ends a transaction that changed nothing worth a commit.
+var errRollback = errors.New("rollback")
 
 func uniqueDuplicate(id string) error {
 	return taskq.NewUniqueError("task "+id+" holds the unique key", nil)
@@ -119,22 +127,42 @@ func execRows(ctx context.Context, tx pgx.Tx, sql string, args []any) (int64, er
 }
 
 // createUnique is CreateTask for a task with a unique key: one
-// transaction of its own.
+// transaction of its own, after a look without a lock: a key held at that
+// moment is a duplicate at once (one round trip, nothing to commit).
 func (s *Store) createUnique(ctx context.Context, row taskRow, t *taskq.Task) (*taskq.Task, error) {
+	const op = "create task"
+	holder, err := scanTask(s.pool.QueryRow(ctx, s.q.expand(heldBySQL), t.UniqueKey))
+	switch {
+	case err == nil:
+		// A duplicate id or idempotency key comes first.
+		existing, err := s.existing(ctx, row.id, t)
+		if err == nil {
+			return existing, duplicate(nil)
+		}
+		if !errors.Is(err, taskq.ErrNotFound) {
+			return nil, err
+		}
+		return holder, uniqueDuplicate(holder.ID)
+	case !errors.Is(err, pgx.ErrNoRows):
+		return nil, mapError(op, err)
+	}
 	var existing *taskq.Task
 	var dupErr error
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		existing, dupErr = insertUniqueIn(ctx, tx, s.q, s.q.insertTask, row, t)
-		if existing == nil {
+		switch {
+		case existing != nil:
+			return errRollback // the savepoint undid everything
+		case dupErr != nil:
 			return dupErr
 		}
 		return nil
 	})
-	if err != nil {
-		return nil, mapError("create task", err)
-	}
 	if existing != nil {
 		return existing, dupErr
+	}
+	if err != nil {
+		return nil, mapError(op, err)
 	}
 	return createdCopy(row, t), nil
 }
