@@ -147,11 +147,16 @@ func New(cfg Config, deps Deps) (*Server, error) {
 			typeNames = append(typeNames, t.Name)
 		}
 	}
+	var paused func(context.Context) ([]string, error)
+	if p, ok := s.store.(taskq.QueuePauser); ok {
+		paused = p.PausedQueues
+	}
 	s.metrics, err = metrics.New(s.registry, metrics.Config{
 		Namespace:   cfg.MetricsNamespace,
 		Queue:       s.queue,
 		Queues:      cfg.Queues,
 		DLQSize:     func(ctx context.Context) (int, error) { return s.store.CountDeadLetterTasks(ctx) },
+		Paused:      paused,
 		TaskTypes:   typeNames,
 		Routes:      append(routePatterns(), routeConsole),
 		Breakers:    breakerNames,
