@@ -1,6 +1,7 @@
 package metrics_test
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -133,7 +134,9 @@ func defaultFamilies(t *testing.T) []string {
 	t.Helper()
 	q := queue.NewMemory()
 	t.Cleanup(func() { _ = q.Close() })
-	m, err := metrics.New(prometheus.NewRegistry(), metrics.Config{Queue: q, Schedules: []string{"beat"}})
+	m, err := metrics.New(prometheus.NewRegistry(), metrics.Config{Queue: q, Schedules: []string{"beat"},
+		Paused:  func(context.Context) ([]string, error) { return nil, nil },
+		Leaders: func() map[string]bool { return nil }})
 	require.NoError(t, err)
 	return m.FamilyNames()
 }
@@ -154,7 +157,7 @@ func TestDashboardsCoverEveryFamily(t *testing.T) {
 		require.True(t, used[n], "no dashboard panel shows %s", n)
 	}
 	// Every name that looks like one of ours is one of ours (no typos).
-	prefixes := []string{"task", "dlq_", "system_", "http_", "auth_", "rate_limit", "circuit_", "periodic_"}
+	prefixes := []string{"task", "dlq_", "system_", "http_", "auth_", "rate_limit", "circuit_", "periodic_", "queue_", "leader_", "quota_"}
 	for id := range used {
 		if slices.ContainsFunc(prefixes, func(p string) bool { return strings.HasPrefix(id, p) }) {
 			require.Contains(t, families, id, "dashboard uses an unknown metric")

@@ -17,6 +17,18 @@ import (
 // pending: past the worker's refresh of the paused set (one second).
 const pauseWindow = 1500 * time.Millisecond
 
+// sample returns the value of the one sample of /metrics that re (a
+// multi-line regexp with one group for the value) matches, or "" when
+// none does.
+func (b *bundle) sample(re string) string {
+	b.t.Helper()
+	m := regexp.MustCompile(re).FindStringSubmatch(b.do(req{method: "GET", path: "/metrics"}).Body.String())
+	if m == nil {
+		return ""
+	}
+	return m[1]
+}
+
 // queuePausedSample matches the queue_paused sample of a queue in a
 // scrape.
 func queuePausedSample(queue string) *regexp.Regexp {
