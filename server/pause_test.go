@@ -11,6 +11,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/taskq/taskq"
 	"github.com/taskq/taskq/internal/testenv"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 )
 
 // pauseWindow is how long a pause test watches a paused queue's task stay
@@ -167,4 +169,32 @@ func TestQueuePauseSurvivesRestart(t *testing.T) {
 			second.waitCompleted(heldID)
 		})
 	}
+}
+
+// TestQueuePauseTraced: with tracing on, the server's client and worker
+// use the traced storage, which keeps the pause capability: the pause
+// works (and is a span), and the worker, started after it, leaves the
+// paused queue's task pending until the queue is resumed.
+func TestQueuePauseTraced(t *testing.T) {
+	t.Parallel()
+	exp := tracetest.NewInMemoryExporter()
+	b := setup(t, Config{Queues: []string{"default", "bulk"}},
+		Deps{TracerProvider: sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))}, false)
+	w := b.admin(req{method: "POST", path: "/api/queues/bulk/pause"})
+	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+	held := b.createTask(testAdminKey, map[string]any{"type": "noop", "queue": "bulk"})
+	require.NoError(t, b.s.Start(context.Background()))
+	for end := time.Now().Add(pauseWindow); time.Now().Before(end); {
+		tk := b.createTask(testAdminKey, map[string]any{"type": "noop"})
+		b.waitStatus(tk.ID, taskq.StatusCompleted)
+		require.Equal(t, taskq.StatusPending, b.getTask(held.ID).Status, "no task of a paused queue starts")
+	}
+	require.Equal(t, http.StatusOK, b.admin(req{method: "POST", path: "/api/queues/bulk/resume"}).Code)
+	b.waitStatus(held.ID, taskq.StatusCompleted)
+	names := map[string]bool{}
+	for _, s := range exp.GetSpans() {
+		names[s.Name] = true
+	}
+	require.True(t, names["taskq.storage.PauseQueue"], "spans: %v", names)
+	require.True(t, names["taskq.storage.PausedQueues"], "spans: %v", names)
 }
