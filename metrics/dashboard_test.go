@@ -42,7 +42,13 @@ type panel struct {
 	GridPos     struct{ H, W, X, Y int } `json:"gridPos"`
 	FieldConfig struct {
 		Defaults struct {
-			Unit string `json:"unit"`
+			Unit     string `json:"unit"`
+			Mappings []struct {
+				Options map[string]struct {
+					Text  string `json:"text"`
+					Color string `json:"color"`
+				} `json:"options"`
+			} `json:"mappings"`
 		} `json:"defaults"`
 	} `json:"fieldConfig"`
 	Targets []struct {
@@ -111,6 +117,14 @@ func TestDashboardStructure(t *testing.T) {
 			require.LessOrEqual(t, p.GridPos.X+p.GridPos.W, 24, p.Title)
 			if p.Type == "row" {
 				continue
+			}
+			if p.Type == "state-timeline" {
+				require.NotEmpty(t, timelineStates(p), "%s: a state timeline maps its values 0, 1, ... to names", p.Title)
+				for _, m := range p.FieldConfig.Defaults.Mappings {
+					for v, o := range m.Options {
+						require.Contains(t, stateColors, o.Color, "%s: value %s: a colour the renderer knows", p.Title, v)
+					}
+				}
 			}
 			require.NotNil(t, p.Datasource, p.Title)
 			require.Equal(t, "${datasource}", p.Datasource.UID, p.Title)
