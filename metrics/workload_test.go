@@ -49,7 +49,7 @@ func workloadConfig(failing *httptest.Server) server.Config {
 		ShutdownTimeout: 10 * time.Second,
 		Schedules:       []server.ScheduleConfig{{Name: "beat", Spec: "@every 1s", Type: "noop"}},
 		// Room for the workload's tasks, not for one oversized metadata.
-		QuotaMetadataBytes: 8 << 10,
+		QuotaMetadataBytes: 48 << 10,
 	}
 	cfg.DLQ.Backoff = 10 * time.Millisecond
 	return cfg
@@ -130,7 +130,7 @@ func runWorkload(t *testing.T, s *taskqServer, failing *httptest.Server) {
 	s.do(http.StatusOK, http.MethodPost, "/api/queues/mail/pause", adminKey, nil)
 	eventually(t, 10*time.Second, func() (bool, string) {
 		code, body := s.raw(http.MethodPost, "/api/tasks", user,
-			map[string]any{"type": "noop", "metadata": map[string]any{"blob": strings.Repeat("x", 10<<10)}})
+			map[string]any{"type": "noop", "metadata": map[string]any{"blob": strings.Repeat("x", 50<<10)}})
 		return code == http.StatusTooManyRequests && strings.Contains(string(body), `"quota_exceeded"`), string(body)
 	}, "the task over the metadata quota was not refused")
 
