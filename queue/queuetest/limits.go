@@ -39,6 +39,21 @@ func testLimits(t *testing.T, newQueue NewQueueFunc) {
 		require.Equal(t, []string{"s3"}, ids(b.leaseLimited(t, 10, l)))
 	})
 
+	t.Run("SkipsManyCappedInOrder", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t, newQueue)
+		l := &taskq.Limits{TypeConcurrency: map[string]int{"a": 1}}
+		all := idList("a", 150)
+		entries := make([]taskq.QueueEntry, 0, len(all)+1)
+		for _, id := range all {
+			entries = append(entries, typed(id, "a", taskq.PriorityMedium))
+		}
+		b.enqueue(t, append(entries, typed("b", "b", taskq.PriorityMedium))...)
+		require.Equal(t, []string{"a-0000", "b"}, ids(b.leaseLimited(t, 3, l)), "b is found behind 149 capped entries")
+		require.Empty(t, b.leaseLimited(t, 3, l))
+		require.Equal(t, all[1:], ids(b.lease(t, 200)), "the capped entries kept their order")
+	})
+
 	t.Run("QueueCap", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t, newQueue)
