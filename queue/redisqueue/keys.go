@@ -8,9 +8,9 @@ const (
 	keyScheduled = taskq.NumPriorities
 	keyLeased    = keyScheduled + 1
 	keyEntries   = keyLeased + 1
-	keyNotify    = keyEntries + 1 // the (shard) pub/sub channel
-	keyTokens    = keyNotify + 1  // hash id -> token of the current lease
-	keyTokenSeq  = keyTokens + 1  // counter of the lease tokens handed out
+	keyNotify    = keyEntries + 1  // the (shard) pub/sub channel
+	keyTokens    = keyNotify + 1   // hash id -> token of the current lease
+	keyTokenSeq  = keyTokens + 1   // counter of the lease tokens handed out
 	keyTypes     = keyTokenSeq + 1 // hash id -> task type (typed entries only)
 	keyBusy      = keyTypes + 1    // hash type -> number of leased entries
 	keyRate      = keyBusy + 1     // hash of the start-rate token buckets

@@ -139,7 +139,7 @@ local function rest(from)
 end
 `
 
-// enqueueScript: ARGV[2..] = id, priority, run-at (ms), type ('' for
+// enqueueScript: ARGV[2..] = id, priority, run-at (ms), type (empty for
 // none) quadruples. Ids already present (or repeated in the call) are left
 // untouched. Returns the number added. A single entry takes a short path
 // before the prelude (whose closures cost as much as a command): HSETNX,
@@ -194,7 +194,7 @@ return #set / 2
 `
 
 // requeueScript: ARGV[2] id, ARGV[3] priority, ARGV[4] run-at (ms), ARGV[5]
-// lease token ("0": any), ARGV[6] type ('' for none; recorded only for an
+// lease token ("0": any), ARGV[6] type (empty for none; recorded only for an
 // id enqueued here). A leased id goes back with its stored priority;
 // with a token, only if it is leased under that token (otherwise nothing
 // happens); without one an absent id is enqueued. An id already ready or
