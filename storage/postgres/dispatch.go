@@ -108,7 +108,7 @@ func (s *Store) copyTasksDispatching(ctx context.Context, rows [][]any, e copied
 type copiedEntries struct {
 	queues, ids, types []string
 	prios              []int16
-	runAts      []*time.Time // nil: now
+	runAts             []*time.Time // nil: now
 }
 
 func (e *copiedEntries) add(row taskRow, t *taskq.Task) {
