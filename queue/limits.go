@@ -24,10 +24,27 @@ type limiter struct {
 	l      *taskq.Limits
 	now    int64
 	tokens map[string]float64 // available tokens of the rated types seen
+	// refused memoizes the types refused during the call.
+	refused map[string]bool
 }
 
 // allowed reports whether an entry of type typ may be leased now.
 func (m *limiter) allowed(typ string) bool {
+	if typ == "" {
+		return true
+	}
+	if m.refused[typ] {
+		return false
+	}
+	if !m.check(typ) {
+		m.refused[typ] = true
+		return false
+	}
+	return true
+}
+
+// check is allowed without the memo of refused types.
+func (m *limiter) check(typ string) bool {
 	if c := flow.TypeCap(m.l, typ); c > 0 && m.q.busy[typ] >= c {
 		return false
 	}
@@ -70,7 +87,7 @@ func (q *memQueue) leaseLimited(p taskq.LeaseParams, now, deadline int64) []task
 	if room <= 0 {
 		return out
 	}
-	m := &limiter{q: q, l: p.Limits, now: now, tokens: map[string]float64{}}
+	m := &limiter{q: q, l: p.Limits, now: now, tokens: map[string]float64{}, refused: map[string]bool{}}
 	var cur [taskq.NumPriorities]*entry
 	for i := range cur {
 		cur[i] = q.ready[i].head

@@ -12,9 +12,9 @@ package redisqueue
 // ready entries in the same order, skipping the ones whose type is at its
 // cap (busy hash) or out of start tokens (rate hash), and stops when the
 // leased zset holds the queue's cap. The ready lists are read in chunks
-// from their heads (LRANGE); the entries taken are cut out of the part
-// read (LPOP it, LPUSH back what stays), so skipped entries keep their
-// places. A bucket is written (its refilled tokens less the starts, at
+// from their heads (LRANGE, in chunks doubling from 64); the entries
+// taken are cut out (LPOP for those at the head, LREM for the others: ids
+// are unique in a queue), so skipped entries keep their places. A bucket is written (its refilled tokens less the starts, at
 // now) only when it was drawn from. A busy hash left with counts while nothing is leased (a key
 // edited by hand, say) is reset. Returns what leaseScript returns.
 const leaseLimitedScript = prelude + `
@@ -65,10 +65,9 @@ local function allowed(ty)
 end
 local cand, types, pos, done = {}, {}, {}, {}
 for p = 0, 3 do cand[p], types[p], pos[p], done[p] = {}, {}, 1, false end
-local chunk = math.max(64, room)
 local function more(p)
   local from = #cand[p]
-  local n = math.min(chunk, scan - from)
+  local n = math.min(math.max(64, room, from), scan - from)
   if done[p] or n <= 0 then done[p] = true; return false end
   local r = redis.call('LRANGE', KEYS[p + 1], from, from + n - 1)
   if #r < n then done[p] = true end
@@ -134,13 +133,11 @@ while #got < room do
   end
 end
 for p = 0, 3 do
-  if last[p] > 0 then
-    redis.call('LPOP', KEYS[p + 1], last[p])
-    local back = {}
-    for i = last[p], 1, -1 do
-      if not taken[p][i] then back[#back + 1] = cand[p][i] end
-    end
-    if #back > 0 then many('LPUSH', KEYS[p + 1], back, 1) end
+  local k = 0
+  while taken[p][k + 1] do k = k + 1 end
+  if k > 0 then redis.call('LPOP', KEYS[p + 1], k) end
+  for i = k + 1, last[p] do
+    if taken[p][i] then redis.call('LREM', KEYS[p + 1], 1, cand[p][i]) end
   end
 end
 if #lz > 0 then many('ZADD', KEYS[6], lz, 2) end
