@@ -223,6 +223,7 @@ func (s *Server) newWorker(deps Deps, allow tasktypes.AllowList, store taskq.Sto
 	wcfg := worker.Config{
 		Queues:         s.cfg.Queues,
 		Concurrency:    s.cfg.Concurrency,
+		Limits:         s.cfg.workerLimits(),
 		RetryBaseDelay: s.cfg.RetryBaseDelay,
 		RetryMaxDelay:  s.cfg.RetryMaxDelay,
 		DeadLetter:     s.dlq,
