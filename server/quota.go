@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/taskq/taskq"
+	"github.com/taskq/taskq/metrics"
 )
 
 // checkStorable refuses a task the server could store but never serve
@@ -36,6 +37,7 @@ func (s *Server) checkQuota(ctx context.Context, t *taskq.Task) error {
 		return err
 	}
 	if pending > 0 && u.Pending >= int64(pending) {
+		s.metrics.QuotaExceeded(metrics.QuotaPendingTasks)
 		return quotaError(fmt.Sprintf("quota exceeded: %d tasks pending, running or failed (at most %d); wait for some to finish or cancel some", u.Pending, pending))
 	}
 	if metaMax > 0 && t.Metadata != nil {
@@ -44,6 +46,7 @@ func (s *Server) checkQuota(ctx context.Context, t *taskq.Task) error {
 			return err
 		}
 		if u.MetadataBytes+int64(len(md)) > metaMax {
+			s.metrics.QuotaExceeded(metrics.QuotaMetadataBytes)
 			return quotaError(fmt.Sprintf("quota exceeded: stored metadata would exceed %d bytes (%d in use); delete finished tasks to free some", metaMax, u.MetadataBytes))
 		}
 	}

@@ -30,6 +30,8 @@ const (
 	routeDeleteSched = "DELETE /api/schedules/{name}"
 	routeOpenAPI     = "GET /api/openapi.json"
 	routeQueues      = "GET /api/queues"
+	routePauseQueue  = "POST /api/queues/{name}/pause"
+	routeResumeQueue = "POST /api/queues/{name}/resume"
 	routeStats       = "GET /api/stats"
 	routeRepair      = "POST /api/admin/repair"
 )
@@ -41,7 +43,7 @@ func routePatterns() []string {
 		routeListDLQ, routeRetryDLQ, routeDeleteDLQ, routeCleanupDLQ,
 		routeToken, routeCreateKey, routeListKeys, routeRevokeKey,
 		routeHealth, routeHealthRedis, routeHealthDB, routeMetrics, routeSchedules,
-		routeOpenAPI, routeQueues, routeStats, routeRepair,
+		routeOpenAPI, routeQueues, routePauseQueue, routeResumeQueue, routeStats, routeRepair,
 		routeCreateSched, routeDeleteSched,
 	}
 }
@@ -69,6 +71,8 @@ func (s *Server) routes() {
 	s.route(routeDeleteSched, admin, s.deleteSchedule)
 	s.route(routeOpenAPI, open, s.serveOpenAPI)
 	s.route(routeQueues, admin, s.listQueues)
+	s.route(routePauseQueue, admin, s.pauseQueue)
+	s.route(routeResumeQueue, admin, s.resumeQueue)
 	s.route(routeStats, admin, s.stats)
 	s.consoleRoutes()
 

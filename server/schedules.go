@@ -178,6 +178,18 @@ func (s *Server) newScheduler() error {
 	return nil
 }
 
+// leaders reports the leader elections this server campaigns in, for
+// leader_is_leader: the periodic scheduler's when schedules are
+// configured or the storage can keep them.
+func (s *Server) leaders() map[string]bool {
+	out := map[string]bool{}
+	if s.sched != nil {
+		_, lead := s.sched.elector.Leader()
+		out[ElectionName] = lead
+	}
+	return out
+}
+
 // start reads the stored schedules (so that they are listed at once) and
 // runs the scheduler in the background.
 func (sc *scheduler) start(log *slog.Logger) {

@@ -30,34 +30,3 @@ func (s tracedSchedules) ListSchedules(ctx context.Context) (_ []taskq.StoredSch
 	defer func() { done(err) }()
 	return s.s.ListSchedules(ctx)
 }
-
-// withSchedules returns the traced storage base with the capabilities
-// si and or (each nil when absent) and the schedule store ss.
-func withSchedules(base *tracedStorage, si taskq.StorageIdentity, or taskq.OutboxRelay, ss taskq.ScheduleStore) taskq.StorageAdapter {
-	ts := tracedSchedules{s: ss, st: base}
-	switch {
-	case si != nil && or != nil:
-		return struct {
-			*tracedStorage
-			taskq.StorageIdentity
-			taskq.OutboxRelay
-			taskq.ScheduleStore
-		}{base, si, or, ts}
-	case si != nil:
-		return struct {
-			*tracedStorage
-			taskq.StorageIdentity
-			taskq.ScheduleStore
-		}{base, si, ts}
-	case or != nil:
-		return struct {
-			*tracedStorage
-			taskq.OutboxRelay
-			taskq.ScheduleStore
-		}{base, or, ts}
-	}
-	return struct {
-		*tracedStorage
-		taskq.ScheduleStore
-	}{base, ts}
-}

@@ -12,33 +12,39 @@ import (
 
 // Storage returns s with a client span around each call
 // ("taskq.storage.<Method>") except Ping. taskq.StorageIdentity,
-// taskq.OutboxRelay and taskq.ScheduleStore are kept when s has them.
+// taskq.OutboxRelay, taskq.QueuePauser and taskq.ScheduleStore (the last
+// two traced too) are kept when s has them.
 func (t *Tracer) Storage(s taskq.StorageAdapter) taskq.StorageAdapter {
 	base := &tracedStorage{s: s, t: t, backend: fmt.Sprintf("%T", s)}
-	si, ident := s.(taskq.StorageIdentity)
-	or, outbox := s.(taskq.OutboxRelay)
-	if ss, ok := s.(taskq.ScheduleStore); ok {
-		return withSchedules(base, si, or, ss)
-	}
-	switch {
-	case ident && outbox:
-		return struct {
-			*tracedStorage
-			taskq.StorageIdentity
-			taskq.OutboxRelay
-		}{base, si, or}
-	case ident:
-		return struct {
-			*tracedStorage
-			taskq.StorageIdentity
-		}{base, si}
-	case outbox:
-		return struct {
-			*tracedStorage
-			taskq.OutboxRelay
-		}{base, or}
-	}
-	return base
+	si, _ := s.(taskq.StorageIdentity)
+	or, _ := s.(taskq.OutboxRelay)
+	qp, _ := s.(taskq.QueuePauser)
+	ss, _ := s.(taskq.ScheduleStore)
+	return compose(base, si, or, qp, ss)
+}
+
+// pauserStorage traces the taskq.QueuePauser calls of a storage.
+type pauserStorage struct {
+	ts *tracedStorage
+	p  taskq.QueuePauser
+}
+
+func (s pauserStorage) PauseQueue(ctx context.Context, queue string) (err error) {
+	ctx, done := s.ts.span(ctx, "PauseQueue", AttrQueue.String(queue))
+	defer func() { done(err) }()
+	return s.p.PauseQueue(ctx, queue)
+}
+
+func (s pauserStorage) ResumeQueue(ctx context.Context, queue string) (err error) {
+	ctx, done := s.ts.span(ctx, "ResumeQueue", AttrQueue.String(queue))
+	defer func() { done(err) }()
+	return s.p.ResumeQueue(ctx, queue)
+}
+
+func (s pauserStorage) PausedQueues(ctx context.Context) (_ []string, err error) {
+	ctx, done := s.ts.span(ctx, "PausedQueues")
+	defer func() { done(err) }()
+	return s.p.PausedQueues(ctx)
 }
 
 type tracedStorage struct {

@@ -4,7 +4,9 @@
 // A Worker registers one handler per task type (Handle, like
 // http.ServeMux), runs up to Config.Concurrency handlers at once, leases
 // tasks in strict priority order (FIFO inside a priority) or by weights,
-// extends leases while handlers run, reaps the leases of lost workers
+// under cluster-wide caps per queue and type and start rates per type
+// enforced by the queue backend (Config.Limits; a capped task waits in the
+// queue without using a retry), extends leases while handlers run, reaps the leases of lost workers
 // (counted as a failed attempt), retries retryable errors with exponential
 // backoff and jitter, applies per-attempt timeouts and absolute deadlines,
 // recovers panics, moves exhausted or permanent failures to the dead letter
