@@ -39,18 +39,24 @@ func checkJSON(b []byte, v any) error {
 		if s.i >= len(s.b) {
 			break
 		}
-		if err := s.value(0); err != nil {
-			if err == errMalformed {
-				return nil // the decoder reports it
-			}
+		if err := s.value(0); err == errTruncated {
+			break // the decoder reports it, once the keys read are checked
+		} else if err == errMalformed {
+			return nil // the decoder reports it
+		} else if err != nil {
 			return err
 		}
 	}
 	return checkFieldCase(s.top, v)
 }
 
-// errMalformed stops the walk at malformed JSON.
-var errMalformed = errors.New("malformed JSON")
+// errMalformed stops the walk at malformed JSON; errTruncated at the end
+// of a body cut between two tokens (encoding/json's token reader sees the
+// end of its input there, not an error).
+var (
+	errMalformed = errors.New("malformed JSON")
+	errTruncated = errors.New("truncated JSON")
+)
 
 // jsonScanner is the state of one checkJSON walk, pooled with its buffers.
 type jsonScanner struct {
@@ -87,7 +93,7 @@ func (s *jsonScanner) skipSpace() {
 // value checks the value at s.i; depth is the number of open containers.
 func (s *jsonScanner) value(depth int) error {
 	if s.i >= len(s.b) {
-		return errMalformed
+		return errTruncated
 	}
 	switch c := s.b[s.i]; {
 	case c == '{' || c == '[':
@@ -236,7 +242,10 @@ func (s *jsonScanner) object(depth int) error {
 		return nil
 	}
 	for {
-		if s.i >= len(s.b) || s.b[s.i] != '"' {
+		if s.i >= len(s.b) {
+			return errTruncated
+		}
+		if s.b[s.i] != '"' {
 			return errMalformed
 		}
 		key, nul, err := s.str()
@@ -254,7 +263,10 @@ func (s *jsonScanner) object(depth int) error {
 			s.field = key
 		}
 		s.skipSpace()
-		if s.i >= len(s.b) || s.b[s.i] != ':' {
+		if s.i >= len(s.b) {
+			return errTruncated
+		}
+		if s.b[s.i] != ':' {
 			return errMalformed
 		}
 		s.i++
@@ -264,7 +276,7 @@ func (s *jsonScanner) object(depth int) error {
 		}
 		s.skipSpace()
 		if s.i >= len(s.b) {
-			return errMalformed
+			return errTruncated
 		}
 		switch s.b[s.i] {
 		case ',':
@@ -322,7 +334,7 @@ func (s *jsonScanner) array(depth int) error {
 		}
 		s.skipSpace()
 		if s.i >= len(s.b) {
-			return errMalformed
+			return errTruncated
 		}
 		switch s.b[s.i] {
 		case ',':
