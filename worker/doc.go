@@ -35,10 +35,13 @@
 //
 // # Throughput
 //
-// The fetcher leases in batches of up to Concurrency + Prefetch tasks and
-// marks each batch running with one StartTasks call; runners give their
-// handler slot back as soon as the handler returns and then record the
-// outcome, so durable writes (group commits) never hold handlers; acks go
-// out in batches from one loop. Prefetched tasks wait locally, marked
+// The fetcher leases in batches of up to Concurrency + Prefetch tasks.
+// A record is marked running when its handler is about to start; the
+// starts of runners starting at the same time share one StartTasks call
+// (a lone start goes out at once; starts arriving while a call is in
+// flight go out together when it returns). Runners give their handler
+// slot back as soon as the handler returns and then record the outcome,
+// so durable writes (group commits) never hold handlers; acks go out in
+// batches from one loop. Prefetched tasks wait locally, not yet marked
 // running, with their leases extended like the running ones'.
 package worker
