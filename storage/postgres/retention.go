@@ -1,0 +1,36 @@
+package postgres
+
+import (
+	"context"
+	"time"
+
+	"github.com/taskq/taskq"
+)
+
+var _ taskq.FinishedDeleter = (*Store)(nil)
+
+// deleteFinishedSQL deletes one batch of finished tasks, oldest first. The
+// batch walks tasks_finished_idx (migration 0009) and skips rows locked by
+// a concurrent update, so it never waits for a writer, and inserts take no
+// lock a delete holds. The batch is materialized once: a LIMIT subquery
+// under IN may be rescanned and, with SKIP LOCKED, return other rows. The
+// rows it locked cannot change before the DELETE.
+const deleteFinishedSQL = `WITH batch AS MATERIALIZED (
+    SELECT id FROM {schema}.tasks
+    WHERE NOT active AND (rare_status IS NULL OR rare_status = 'cancelled') AND completed_at < $1
+    ORDER BY completed_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+DELETE FROM {schema}.tasks t USING batch WHERE t.id = batch.id`
+
+// DeleteFinished implements taskq.FinishedDeleter: one DELETE statement of
+// at most limit completed or cancelled tasks finished before before, its
+// own short transaction. The owner usage triggers count the deletion in it.
+func (s *Store) DeleteFinished(ctx context.Context, before time.Time, limit int) (int, error) {
+	if limit <= 0 {
+		return 0, nil
+	}
+	ct, err := s.pool.Exec(ctx, s.q.expand(deleteFinishedSQL), before, limit)
+	if err != nil {
+		return 0, mapError("delete finished tasks", err)
+	}
+	return int(ct.RowsAffected()), nil
+}
