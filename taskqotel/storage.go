@@ -11,12 +11,15 @@ import (
 )
 
 // Storage returns s with a client span around each call
-// ("taskq.storage.<Method>") except Ping. taskq.StorageIdentity and
-// taskq.OutboxRelay are kept when s has them.
+// ("taskq.storage.<Method>") except Ping. taskq.StorageIdentity,
+// taskq.OutboxRelay and taskq.FinishedDeleter are kept when s has them.
 func (t *Tracer) Storage(s taskq.StorageAdapter) taskq.StorageAdapter {
 	base := &tracedStorage{s: s, t: t, backend: fmt.Sprintf("%T", s)}
 	si, ident := s.(taskq.StorageIdentity)
 	or, outbox := s.(taskq.OutboxRelay)
+	if fd, ok := s.(taskq.FinishedDeleter); ok {
+		return withFinished(base, tracedFinished{base, fd}, si, ident, or, outbox)
+	}
 	switch {
 	case ident && outbox:
 		return struct {

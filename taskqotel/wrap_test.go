@@ -3,6 +3,7 @@ package taskqotel_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -33,9 +34,14 @@ func TestWrappersKeepCapabilities(t *testing.T) {
 	ws := tr.Storage(ms)
 	_, wIdent := ws.(taskq.StorageIdentity)
 	require.Equal(t, ident, wIdent)
+	fd, ok := ws.(taskq.FinishedDeleter)
+	require.True(t, ok, "the memory storage deletes finished tasks; the wrapper keeps it")
+	n, err := fd.DeleteFinished(t.Context(), time.Now(), 10)
+	require.NoError(t, err)
+	require.Zero(t, n)
 
 	require.NoError(t, wq.Enqueue(t.Context(), "q", taskq.QueueEntry{ID: taskq.NewID()}))
-	_, err := ws.GetTask(t.Context(), taskq.NewID())
+	_, err = ws.GetTask(t.Context(), taskq.NewID())
 	require.ErrorIs(t, err, taskq.ErrNotFound)
 	names := map[string]bool{}
 	for _, s := range exp.GetSpans() {
@@ -43,6 +49,7 @@ func TestWrappersKeepCapabilities(t *testing.T) {
 	}
 	require.True(t, names["taskq.queue.Enqueue"])
 	require.True(t, names["taskq.storage.GetTask"])
+	require.True(t, names["taskq.storage.DeleteFinished"])
 }
 
 // relayRecorder is an outbox relay that reports the queue it is run with.
