@@ -34,6 +34,8 @@ const (
 	// DefaultQuotaMetadataBytes is Config.QuotaMetadataBytes' default
 	// (64 MiB).
 	DefaultQuotaMetadataBytes = 64 << 20
+	// DefaultTaskRetention is Config.TaskRetention's default (7 days).
+	DefaultTaskRetention = 7 * 24 * time.Hour
 	// DefaultMemoryMaxTasks is Config.MemoryMaxTasks' default.
 	DefaultMemoryMaxTasks = 1_000_000
 	// DefaultMemoryMaxBytes is Config.MemoryMaxBytes' default (1 GiB).
@@ -171,6 +173,12 @@ type Config struct {
 	// refused with 429 quota_exceeded. Zero: the default, 64 MiB;
 	// negative: unlimited.
 	QuotaMetadataBytes int64
+	// TaskRetention is how long completed and cancelled tasks are kept
+	// after they finish (TASKQ_TASK_RETENTION): the replica elected for
+	// maintenance deletes older ones in batches every minute. Zero: the
+	// default, 7 days; negative: kept forever. Dead letter entries follow
+	// DLQ.RetentionPeriod instead.
+	TaskRetention time.Duration
 	// MemoryMaxTasks and MemoryMaxBytes cap the in-memory storage, when no
 	// Deps.Store is given (TASKQ_MEMORY_MAX_TASKS, TASKQ_MEMORY_MAX_BYTES;
 	// see storage.WithLimits): creating beyond is refused with 429
@@ -211,6 +219,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.RetryBaseDelay <= 0 {
 		c.RetryBaseDelay = time.Second
+	}
+	if c.TaskRetention == 0 {
+		c.TaskRetention = DefaultTaskRetention
 	}
 	if c.RetryMaxDelay <= 0 {
 		c.RetryMaxDelay = time.Hour
