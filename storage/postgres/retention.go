@@ -12,14 +12,14 @@ var _ taskq.FinishedDeleter = (*Store)(nil)
 // deleteFinishedSQL deletes one batch of finished tasks, oldest first. The
 // batch walks tasks_finished_idx (migration 0009) and skips rows locked by
 // a concurrent update, so it never waits for a writer, and inserts take no
-// lock a delete holds. The batch is materialized once: a LIMIT subquery
-// under IN may be rescanned and, with SKIP LOCKED, return other rows. The
-// rows it locked cannot change before the DELETE.
-const deleteFinishedSQL = `WITH batch AS MATERIALIZED (
+// lock a delete holds. ARRAY(...) is evaluated once, before the delete
+// (an IN subquery with LIMIT may be rescanned and, with SKIP LOCKED,
+// return other rows), and the delete then reads the primary key. The rows
+// the batch locked cannot change before the DELETE.
+const deleteFinishedSQL = `DELETE FROM {schema}.tasks WHERE id = ANY (ARRAY(
     SELECT id FROM {schema}.tasks
     WHERE NOT active AND (rare_status IS NULL OR rare_status = 'cancelled') AND completed_at < $1
-    ORDER BY completed_at LIMIT $2 FOR UPDATE SKIP LOCKED)
-DELETE FROM {schema}.tasks t USING batch WHERE t.id = batch.id`
+    ORDER BY completed_at LIMIT $2 FOR UPDATE SKIP LOCKED))`
 
 // DeleteFinished implements taskq.FinishedDeleter: one DELETE statement of
 // at most limit completed or cancelled tasks finished before before, its
