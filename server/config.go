@@ -11,6 +11,7 @@ import (
 	"github.com/taskq/taskq/alert"
 	"github.com/taskq/taskq/auth"
 	"github.com/taskq/taskq/internal/names"
+	"github.com/taskq/taskq/leader"
 	"github.com/taskq/taskq/metrics"
 	"github.com/taskq/taskq/server/tasktypes"
 )
@@ -179,6 +180,11 @@ type Config struct {
 	// default, 7 days; negative: kept forever. Dead letter entries follow
 	// DLQ.RetentionPeriod instead.
 	TaskRetention time.Duration
+	// ElectionTTL is the lease of the leader elections of the replicas
+	// (maintenance and periodic scheduler; TASKQ_ELECTION_TTL): renewed
+	// every third of it, it bounds failover to TTL plus a third of it
+	// after the elected replica dies. Default 10s; at least 10ms.
+	ElectionTTL time.Duration
 	// MemoryMaxTasks and MemoryMaxBytes cap the in-memory storage, when no
 	// Deps.Store is given (TASKQ_MEMORY_MAX_TASKS, TASKQ_MEMORY_MAX_BYTES;
 	// see storage.WithLimits): creating beyond is refused with 429
@@ -222,6 +228,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.TaskRetention == 0 {
 		c.TaskRetention = DefaultTaskRetention
+	}
+	if c.ElectionTTL <= 0 {
+		c.ElectionTTL = leader.DefaultTTL
 	}
 	if c.RetryMaxDelay <= 0 {
 		c.RetryMaxDelay = time.Hour
@@ -293,6 +302,9 @@ func (c Config) Validate() error {
 	}
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		bad("TASKQ_ADDR", "%q is not host:port", c.Addr)
+	}
+	if c.ElectionTTL > 0 && c.ElectionTTL < 10*time.Millisecond {
+		bad("TASKQ_ELECTION_TTL", "must be at least 10ms")
 	}
 	if c.AdminKey != "" && len(c.AdminKey) < auth.MinAdminKeyLen {
 		bad("TASKQ_ADMIN_KEY", "must be at least %d bytes", auth.MinAdminKeyLen)

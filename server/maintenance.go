@@ -16,13 +16,14 @@ const MaintenanceElectionName = "taskq-server-maintenance"
 // the deployment (PostgreSQL, else Redis, else process memory: one
 // replica), with the task retention and the DLQ cleanup job. A replica
 // that dies while elected is replaced within the election's TTL plus its
-// retry interval: 10s + 3.3s with the defaults of package leader.
+// retry interval (a third of the TTL): 10s + 3.3s by default
+// (TASKQ_ELECTION_TTL).
 func (s *Server) maintenance(wcfg *worker.Config) error {
 	ls, err := leaseStore(s.store, s.queue)
 	if err != nil {
 		return err
 	}
-	e, err := leader.New(ls, leader.Config{Name: MaintenanceElectionName, Logger: s.log})
+	e, err := leader.New(ls, leader.Config{Name: MaintenanceElectionName, TTL: s.cfg.ElectionTTL, Logger: s.log})
 	if err != nil {
 		return err
 	}
