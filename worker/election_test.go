@@ -95,24 +95,23 @@ const (
 
 var electionSeq atomic.Int64
 
-// TestMaintenanceFailover kills the elected worker on every backend kind:
-// two workers share the backends and an election (PostgreSQL, Redis or
-// memory lease store, as the server picks it). Only the leader reaps.
-// Worker A leads and runs a task; then A crashes: its connections to the
-// queue and the lease store fail, it neither resigns nor gives the task
-// back. B is elected within the lease TTL plus the retry interval (plus
-// scheduling slack), reaps the task A left once its lease expires, counts
-// the lost attempt and completes it.
-func TestMaintenanceFailover(t *testing.T) {
+// TestMaintenance runs the maintenance cases on every backend kind.
+func TestMaintenance(t *testing.T) {
 	t.Parallel()
-	for _, be := range backends {
-		t.Run(be.name, func(t *testing.T) {
-			t.Parallel()
-			testMaintenanceFailover(t, be.prepare(t))
-		})
-	}
+	runOnBackends(t, []backendCase{
+		{"Failover", testMaintenanceFailover},
+		{"FinishedRetention", testFinishedRetention},
+	})
 }
 
+// testMaintenanceFailover kills the elected worker: two workers share the
+// backends and an election (PostgreSQL, Redis or memory lease store, as
+// the server picks it). Only the leader reaps. Worker A leads and runs a
+// task; then A crashes: its connections to the queue and the lease store
+// fail, it neither resigns nor gives the task back. B is elected within
+// the lease TTL plus the retry interval (plus scheduling slack), reaps the
+// task A left once its lease expires, counts the lost attempt and
+// completes it.
 func testMaintenanceFailover(t *testing.T, mk maker) {
 	ctx := context.Background()
 	cfg := shortLeases()
@@ -185,50 +184,43 @@ func testMaintenanceFailover(t *testing.T, mk maker) {
 	require.Positive(t, qb.reaps.Load())
 }
 
-// TestFinishedRetention: a worker deletes completed and cancelled records
-// once they are older than TaskRetention, on every backend kind, and
-// reports the count; other records stay.
-func TestFinishedRetention(t *testing.T) {
-	t.Parallel()
-	for _, be := range backends {
-		t.Run(be.name, func(t *testing.T) {
-			t.Parallel()
-			mk := be.prepare(t)
-			cfg := fastConfig()
-			cfg.TaskRetention, cfg.RetentionInterval = 200*time.Millisecond, 50*time.Millisecond
-			b := mk(t, cfg)
-			obs := &retentionObserver{}
-			cfg.Observer = obs
-			ctx := context.Background()
-			w, err := worker.New(b.store, b.otherQueue(t), cfg)
-			require.NoError(t, err)
-			w.HandleFunc("job", func(context.Context, *taskq.Task) (any, error) { return nil, nil })
-			var ids []string
-			for range 5 {
-				tk, err := b.client.Enqueue(ctx, "job", nil)
-				require.NoError(t, err)
-				ids = append(ids, tk.ID)
-			}
-			cancelled, err := b.client.Enqueue(ctx, "job", nil, taskq.WithDelay(time.Hour))
-			require.NoError(t, err)
-			_, err = b.client.Cancel(ctx, cancelled.ID)
-			require.NoError(t, err)
-			later, err := b.client.Enqueue(ctx, "other", nil, taskq.WithDelay(time.Hour))
-			require.NoError(t, err)
-			require.NoError(t, w.Start(ctx))
-			t.Cleanup(func() { _ = w.Stop(context.Background()) })
-			for _, id := range append(ids, cancelled.ID) {
-				waitFor(t, 15*time.Second, "finished task "+id+" deleted", func() bool {
-					_, err := b.store.GetTask(ctx, id)
-					return errors.Is(err, taskq.ErrNotFound)
-				})
-			}
-			require.GreaterOrEqual(t, obs.deleted.Load(), int64(6))
-			got, err := b.store.GetTask(ctx, later.ID)
-			require.NoError(t, err)
-			require.Equal(t, taskq.StatusPending, got.Status)
+// testFinishedRetention: a worker deletes completed and cancelled records
+// once they are older than TaskRetention and reports the count; other
+// records stay.
+func testFinishedRetention(t *testing.T, mk maker) {
+	cfg := fastConfig()
+	cfg.TaskRetention, cfg.RetentionInterval = 200*time.Millisecond, 50*time.Millisecond
+	b := mk(t, cfg)
+	obs := &retentionObserver{}
+	cfg.Observer = obs
+	ctx := context.Background()
+	w, err := worker.New(b.store, b.otherQueue(t), cfg)
+	require.NoError(t, err)
+	w.HandleFunc("job", func(context.Context, *taskq.Task) (any, error) { return nil, nil })
+	var ids []string
+	for range 5 {
+		tk, err := b.client.Enqueue(ctx, "job", nil)
+		require.NoError(t, err)
+		ids = append(ids, tk.ID)
+	}
+	cancelled, err := b.client.Enqueue(ctx, "job", nil, taskq.WithDelay(time.Hour))
+	require.NoError(t, err)
+	_, err = b.client.Cancel(ctx, cancelled.ID)
+	require.NoError(t, err)
+	later, err := b.client.Enqueue(ctx, "other", nil, taskq.WithDelay(time.Hour))
+	require.NoError(t, err)
+	require.NoError(t, w.Start(ctx))
+	t.Cleanup(func() { _ = w.Stop(context.Background()) })
+	for _, id := range append(ids, cancelled.ID) {
+		waitFor(t, 15*time.Second, "finished task "+id+" deleted", func() bool {
+			_, err := b.store.GetTask(ctx, id)
+			return errors.Is(err, taskq.ErrNotFound)
 		})
 	}
+	require.GreaterOrEqual(t, obs.deleted.Load(), int64(6))
+	got, err := b.store.GetTask(ctx, later.ID)
+	require.NoError(t, err)
+	require.Equal(t, taskq.StatusPending, got.Status)
 }
 
 // retentionObserver counts deleted finished records.
