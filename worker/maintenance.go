@@ -84,12 +84,16 @@ const retentionBatch = 1000
 // ago, in batches, until none is left or ctx ends.
 func (w *Worker) deleteFinished(ctx context.Context, fd taskq.FinishedDeleter) {
 	before := w.now().Add(-w.cfg.TaskRetention)
+	o, _ := w.cfg.Observer.(taskq.RetentionObserver)
 	total := 0
 	for ctx.Err() == nil {
 		cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		n, err := fd.DeleteFinished(cctx, before, retentionBatch)
 		cancel()
 		total += n
+		if o != nil && n > 0 {
+			o.FinishedDeleted(n)
+		}
 		if err != nil {
 			if ctx.Err() == nil {
 				w.log.Warn("deleting finished tasks failed", "error", err)
@@ -102,9 +106,6 @@ func (w *Worker) deleteFinished(ctx context.Context, fd taskq.FinishedDeleter) {
 	}
 	if total == 0 {
 		return
-	}
-	if o, ok := w.cfg.Observer.(taskq.RetentionObserver); ok {
-		o.FinishedDeleted(total)
 	}
 	w.log.Info("deleted finished tasks past their retention", "count", total, "retention", w.cfg.TaskRetention)
 }
