@@ -75,6 +75,55 @@ func (s *cutLeaseStore) Release(ctx context.Context, name, holder string, token 
 	return s.Store.Release(ctx, name, holder, token)
 }
 
+// crashStore is a worker's connection to the storage that a test can cut,
+// as a crash does: while cut, reads and writes fail.
+type crashStore struct {
+	taskq.StorageAdapter
+	cut atomic.Bool
+}
+
+func (s *crashStore) GetTask(ctx context.Context, id string) (*taskq.Task, error) {
+	if s.cut.Load() {
+		return nil, errCut
+	}
+	return s.StorageAdapter.GetTask(ctx, id)
+}
+
+func (s *crashStore) StartTasks(ctx context.Context, ids []string, now time.Time) ([]*taskq.Task, error) {
+	if s.cut.Load() {
+		return nil, errCut
+	}
+	return s.StorageAdapter.StartTasks(ctx, ids, now)
+}
+
+func (s *crashStore) UpdateTask(ctx context.Context, t *taskq.Task, expect ...taskq.TaskStatus) error {
+	if s.cut.Load() {
+		return errCut
+	}
+	return s.StorageAdapter.UpdateTask(ctx, t, expect...)
+}
+
+func (s *crashStore) UpdateAttempt(ctx context.Context, t *taskq.Task, attempt int) error {
+	if s.cut.Load() {
+		return errCut
+	}
+	return s.StorageAdapter.UpdateAttempt(ctx, t, attempt)
+}
+
+func (s *crashStore) MoveTaskToDeadLetter(ctx context.Context, t *taskq.Task, maxSize int) (int, error) {
+	if s.cut.Load() {
+		return 0, errCut
+	}
+	return s.StorageAdapter.MoveTaskToDeadLetter(ctx, t, maxSize)
+}
+
+func (s *crashStore) ListTasks(ctx context.Context, f taskq.TaskFilter) (taskq.TaskPage, error) {
+	if s.cut.Load() {
+		return taskq.TaskPage{}, errCut
+	}
+	return s.StorageAdapter.ListTasks(ctx, f)
+}
+
 // reapCounter counts a worker's Reap calls.
 type reapCounter struct {
 	*cutQueue
@@ -107,8 +156,8 @@ func TestMaintenance(t *testing.T) {
 // testMaintenanceFailover kills the elected worker: two workers share the
 // backends and an election (PostgreSQL, Redis or memory lease store, as
 // the server picks it). Only the leader reaps. Worker A leads and runs a
-// task; then A crashes: its connections to the queue and the lease store
-// fail, it neither resigns nor gives the task back. B is elected within
+// task; then A crashes: its connections to the queue, the storage and the
+// lease store fail, it neither resigns nor gives the task back. B is elected within
 // the lease TTL plus the retry interval (plus scheduling slack), reaps the
 // task A left once its lease expires, counts the lost attempt and
 // completes it.
@@ -119,25 +168,26 @@ func testMaintenanceFailover(t *testing.T, mk maker) {
 	ls := electionStore(t, b, leader.NewMemoryStore(nil))
 	name := fmt.Sprintf("maint-%d", electionSeq.Add(1))
 
-	newWorker := func(holder string) (*worker.Worker, *reapCounter, *cutLeaseStore, *leader.Elector, *countingObserver) {
+	newWorker := func(holder string) (*worker.Worker, *reapCounter, *cutLeaseStore, *crashStore, *leader.Elector, *countingObserver) {
 		cls := &cutLeaseStore{Store: ls}
+		cs := &crashStore{StorageAdapter: b.store}
 		e, err := leader.New(cls, leader.Config{Name: name, Holder: holder, TTL: electTTL, RenewInterval: electRenew})
 		require.NoError(t, err)
 		q := &reapCounter{cutQueue: &cutQueue{Queue: b.otherQueue(t)}}
 		obs := &countingObserver{}
 		c := cfg
 		c.Elector, c.Observer = e, obs
-		w, err := worker.New(b.store, q, c)
+		w, err := worker.New(cs, q, c)
 		require.NoError(t, err)
 		t.Cleanup(func() {
 			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
 			_ = w.StopAndCancel(sctx)
 		})
-		return w, q, cls, e, obs
+		return w, q, cls, cs, e, obs
 	}
 
-	a, qa, lsa, ea, _ := newWorker("A")
+	a, qa, lsa, sa, ea, _ := newWorker("A")
 	started := make(chan string, 1)
 	a.HandleFunc("job", func(ctx context.Context, tk *taskq.Task) (any, error) {
 		started <- tk.ID
@@ -155,7 +205,7 @@ func testMaintenanceFailover(t *testing.T, mk maker) {
 		t.Fatal("A did not start the task")
 	}
 
-	bw, qb, lsb, eb, obsB := newWorker("B")
+	bw, qb, lsb, _, eb, obsB := newWorker("B")
 	bw.HandleFunc("job", func(context.Context, *taskq.Task) (any, error) { return "by B", nil })
 	require.NoError(t, bw.Start(ctx))
 	waitFor(t, 5*time.Second, "B to campaign a few times", func() bool { return lsb.attempts.Load() >= 3 })
@@ -164,10 +214,11 @@ func testMaintenanceFailover(t *testing.T, mk maker) {
 	require.Zero(t, qb.reaps.Load(), "a follower does not reap")
 	require.Positive(t, qa.reaps.Load(), "the leader reaps")
 
-	// A crashes: no resignation, no give-back.
+	// A crashes: no resignation, no give-back, no write.
 	crashed := time.Now()
 	qa.cut.Store(true)
 	lsa.cut.Store(true)
+	sa.cut.Store(true)
 
 	waitFor(t, 10*time.Second, "B elected", func() bool { _, ok := eb.Leader(); return ok })
 	took := time.Since(crashed)
