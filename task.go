@@ -3,6 +3,7 @@ package taskq
 import (
 	"encoding/json"
 	"maps"
+	"slices"
 	"time"
 )
 
@@ -62,6 +63,13 @@ type Task struct {
 	Owner string `json:"owner,omitempty"`
 	// IdempotencyKey deduplicates creation per owner.
 	IdempotencyKey string `json:"idempotency_key,omitempty"`
+	// UniqueKey, when set, makes the creation unique (see UniqueOpts): a
+	// digest of the task's unique dimensions, computed by the Client. It
+	// is read by CreateTask and CreateTasks, which keep it in the
+	// storage's uniqueness index; records read back do not carry it.
+	UniqueKey string `json:"-"`
+	// UniqueStates are the statuses in which the task holds UniqueKey.
+	UniqueStates []TaskStatus `json:"-"`
 	// TraceContext carries the trace of the enqueue (W3C traceparent and
 	// tracestate, or whatever the propagator writes), stored with the task
 	// so that its attempts continue the trace in any process. It is set
@@ -112,6 +120,9 @@ func (t *Task) Clone() *Task {
 	}
 	if t.TraceContext != nil {
 		c.TraceContext = maps.Clone(t.TraceContext)
+	}
+	if t.UniqueStates != nil {
+		c.UniqueStates = slices.Clone(t.UniqueStates)
 	}
 	c.CompletedAt = cloneTime(t.CompletedAt)
 	c.Deadline = cloneTime(t.Deadline)

@@ -31,6 +31,9 @@ type Metrics struct {
 	recovered    *labelSet[prometheus.Counter]
 	orphaned     prometheus.Counter
 	unhandled    *labelSet[prometheus.Counter]
+	// uniqueConflicts counts unique enqueues answered with the existing
+	// task (unique.go).
+	uniqueConflicts prometheus.Counter
 
 	retentionDeleted prometheus.Counter
 
@@ -258,6 +261,7 @@ func New(reg prometheus.Registerer, cfg Config) (*Metrics, error) {
 	if len(cfg.Schedules) > 0 {
 		fams = append(fams, m.newScheduleFamilies(cfg)...)
 	}
+	fams = append(fams, m.newUniqueFamilies(cfg)...)
 	if err := m.register(reg, fams); err != nil {
 		return nil, err
 	}

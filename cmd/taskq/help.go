@@ -42,6 +42,8 @@ Commands:
   tasks get       ID
   tasks enqueue   TYPE [--metadata JSON|@FILE] [--description D] [--priority P] [--max-retries N]
                   [--queue Q] [--run-at TIME] [--deadline TIME] [--attempt-timeout DUR] [--idempotency-key K]
+                  [--unique] [--unique-by-args] [--unique-fields F[,F]] [--unique-by-queue] [--unique-key K]
+                  [--unique-period DUR] [--unique-states S[,S]]
   tasks cancel    ID
   tasks wait      ID [--timeout 5m] [--interval 500ms]
   dlq list        [--type T] [--limit N] [--cursor C] [--all]            (admin)

@@ -136,6 +136,17 @@ func TestCommandsAgainstServer(t *testing.T) {
 	require.Equal(t, tk.ID, again.ID, "the replay returns the same task")
 	cli(t, user, "tasks", "enqueue", "sleep", "--metadata", `{"duration_ms":99}`, "--idempotency-key", "welcome-1").exit(t, exitConflict)
 
+	// A unique task (the admin's: the user's tasks are counted below): the
+	// second enqueue prints the first task.
+	later := time.Now().Add(time.Hour).UTC().Format(time.RFC3339)
+	u1 := jsonOf[task](t, cli(t, admin, "tasks", "enqueue", "noop", "--run-at", later, "--unique-key", "nightly",
+		"--unique-states", "pending,running", "-o", "json").ok(t))
+	u2 := jsonOf[task](t, cli(t, admin, "tasks", "enqueue", "noop", "--run-at", later, "--unique-key", "nightly",
+		"--unique-states", "pending,running", "-o", "json").ok(t))
+	require.Equal(t, u1.ID, u2.ID, "the unique task exists: it is returned")
+	cli(t, admin, "tasks", "enqueue", "noop", "--unique-states", "done").exit(t, exitInvalid)
+	cli(t, admin, "tasks", "cancel", u1.ID).ok(t)
+
 	// tasks wait until completed, then get as a table and as JSON.
 	waited := cli(t, user, "tasks", "wait", tk.ID, "--timeout", "10s", "--interval", "20ms").ok(t)
 	require.Regexp(t, `(?m)^status\s+completed$`, waited.stdout)
