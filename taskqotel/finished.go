@@ -22,8 +22,30 @@ func (f tracedFinished) DeleteFinished(ctx context.Context, before time.Time, li
 // withFinished composes a traced storage that keeps taskq.FinishedDeleter
 // with the other capabilities s has.
 func withFinished(base *tracedStorage, fd tracedFinished, si taskq.StorageIdentity, ident bool,
-	or taskq.OutboxRelay, outbox bool) taskq.StorageAdapter {
+	or taskq.OutboxRelay, outbox bool, p pauserStorage, pause bool) taskq.StorageAdapter {
 	switch {
+	case ident && outbox && pause:
+		return struct {
+			*tracedStorage
+			tracedFinished
+			taskq.StorageIdentity
+			taskq.OutboxRelay
+			pauserStorage
+		}{base, fd, si, or, p}
+	case outbox && pause:
+		return struct {
+			*tracedStorage
+			tracedFinished
+			taskq.OutboxRelay
+			pauserStorage
+		}{base, fd, or, p}
+	case ident && pause:
+		return struct {
+			*tracedStorage
+			tracedFinished
+			taskq.StorageIdentity
+			pauserStorage
+		}{base, fd, si, p}
 	case ident && outbox:
 		return struct {
 			*tracedStorage
@@ -31,18 +53,24 @@ func withFinished(base *tracedStorage, fd tracedFinished, si taskq.StorageIdenti
 			taskq.StorageIdentity
 			taskq.OutboxRelay
 		}{base, fd, si, or}
-	case ident:
+	case pause:
 		return struct {
 			*tracedStorage
 			tracedFinished
-			taskq.StorageIdentity
-		}{base, fd, si}
+			pauserStorage
+		}{base, fd, p}
 	case outbox:
 		return struct {
 			*tracedStorage
 			tracedFinished
 			taskq.OutboxRelay
 		}{base, fd, or}
+	case ident:
+		return struct {
+			*tracedStorage
+			tracedFinished
+			taskq.StorageIdentity
+		}{base, fd, si}
 	}
 	return struct {
 		*tracedStorage

@@ -31,6 +31,8 @@ func TestWrappersKeepCapabilities(t *testing.T) {
 
 	ms := storage.NewMemory()
 	_, ident := taskq.StorageAdapter(ms).(taskq.StorageIdentity)
+	_, pauser := taskq.StorageAdapter(ms).(taskq.QueuePauser)
+	require.True(t, pauser)
 	ws := tr.Storage(ms)
 	_, wIdent := ws.(taskq.StorageIdentity)
 	require.Equal(t, ident, wIdent)
@@ -39,6 +41,20 @@ func TestWrappersKeepCapabilities(t *testing.T) {
 	n, err := fd.DeleteFinished(t.Context(), time.Now(), 10)
 	require.NoError(t, err)
 	require.Zero(t, n)
+	wp, wPauser := ws.(taskq.QueuePauser)
+	require.Equal(t, pauser, wPauser)
+	require.NoError(t, wp.PauseQueue(t.Context(), "bulk"))
+	paused, err := ms.PausedQueues(t.Context())
+	require.NoError(t, err)
+	require.Equal(t, []string{"bulk"}, paused, "the pause reaches the wrapped storage")
+	paused, err = wp.PausedQueues(t.Context())
+	require.NoError(t, err)
+	require.Equal(t, []string{"bulk"}, paused)
+	require.NoError(t, wp.ResumeQueue(t.Context(), "bulk"))
+	_, ok = tr.Storage(struct{ taskq.StorageAdapter }{ms}).(taskq.QueuePauser)
+	require.False(t, ok, "no capability added")
+	_, ok = tr.Storage(struct{ taskq.StorageAdapter }{ms}).(taskq.FinishedDeleter)
+	require.False(t, ok, "no capability added")
 
 	require.NoError(t, wq.Enqueue(t.Context(), "q", taskq.QueueEntry{ID: taskq.NewID()}))
 	_, err = ws.GetTask(t.Context(), taskq.NewID())
@@ -50,6 +66,7 @@ func TestWrappersKeepCapabilities(t *testing.T) {
 	require.True(t, names["taskq.queue.Enqueue"])
 	require.True(t, names["taskq.storage.GetTask"])
 	require.True(t, names["taskq.storage.DeleteFinished"])
+	require.True(t, names["taskq.storage.PauseQueue"])
 }
 
 // relayRecorder is an outbox relay that reports the queue it is run with.

@@ -28,9 +28,10 @@ type Worker struct {
 	types    map[string]TypeConfig
 	mws      []func(taskq.Handler) taskq.Handler
 
-	held   heldSet    // leases held by this worker, for heartbeats and shutdown
-	pauses pauseCache // the storage's paused queues
-	ownDLQ *dlq.DLQ   // built by New when Config.DeadLetter is nil; its cleanup runs with the worker
+	held    heldSet    // leases held by this worker, for heartbeats and shutdown
+	starter starter    // batches the record starts of concurrent runners
+	pauses  pauseCache // the storage's paused queues
+	ownDLQ  *dlq.DLQ   // built by New when Config.DeadLetter is nil; its cleanup runs with the worker
 
 	events eventHub // subscriptions (events.go)
 
@@ -115,6 +116,7 @@ func New(store taskq.StorageAdapter, queue taskq.Queue, cfg Config) (*Worker, er
 		stopped:  make(chan struct{}),
 	}
 	w.pauses.p, _ = store.(taskq.QueuePauser)
+	w.starter.w = w
 	for range cfg.Concurrency + cfg.Prefetch {
 		w.slots <- struct{}{}
 	}

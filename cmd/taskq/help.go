@@ -74,7 +74,7 @@ Exit codes:
   1  any other failure: network, server error (5xx), rate limited (429), malformed answer;
      tasks wait: the task ended cancelled or dead-lettered
   2  usage: bad command line or configuration
-  3  not found (404): no such task, DLQ entry or key
+  3  not found (404): no such task, DLQ entry, key or queue
   4  authentication or permission (401, 403): missing, wrong or revoked key; not an admin
   5  conflict (409): task already terminal, DLQ retry limit reached, Idempotency-Key reused
   6  invalid input (400, 413, 422): the server refused the values given
