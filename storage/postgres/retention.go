@@ -10,7 +10,7 @@ import (
 var _ taskq.FinishedDeleter = (*Store)(nil)
 
 // deleteFinishedSQL deletes one batch of finished tasks, oldest first. The
-// batch walks tasks_finished_idx (migration 0010) and skips rows locked by
+// batch walks tasks_finished_idx (migration 0011) and skips rows locked by
 // a concurrent update, so it never waits for a writer, and inserts take no
 // lock a delete holds. ARRAY(...) is evaluated once, before the delete
 // (an IN subquery with LIMIT may be rescanned and, with SKIP LOCKED,

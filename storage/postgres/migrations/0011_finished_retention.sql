@@ -1,4 +1,4 @@
--- 0010: retention of finished tasks (taskq.FinishedDeleter). Completed
+-- 0011: retention of finished tasks (taskq.FinishedDeleter). Completed
 -- and cancelled tasks by completion time, so that the retention job finds
 -- the oldest ones with a range scan and deletes them in small batches.
 --
