@@ -12,15 +12,17 @@ import (
 
 // Storage returns s with a client span around each call
 // ("taskq.storage.<Method>") except Ping. taskq.StorageIdentity,
-// taskq.OutboxRelay, taskq.QueuePauser and taskq.ScheduleStore (the last
-// two traced too) are kept when s has them.
+// taskq.OutboxRelay, taskq.QueuePauser, taskq.FinishedDeleter and
+// taskq.ScheduleStore (the last three traced too) are kept when s has
+// them.
 func (t *Tracer) Storage(s taskq.StorageAdapter) taskq.StorageAdapter {
 	base := &tracedStorage{s: s, t: t, backend: fmt.Sprintf("%T", s)}
 	si, _ := s.(taskq.StorageIdentity)
 	or, _ := s.(taskq.OutboxRelay)
 	qp, _ := s.(taskq.QueuePauser)
+	fd, _ := s.(taskq.FinishedDeleter)
 	ss, _ := s.(taskq.ScheduleStore)
-	return compose(base, si, or, qp, ss)
+	return compose(base, si, or, qp, fd, ss)
 }
 
 // pauserStorage traces the taskq.QueuePauser calls of a storage.

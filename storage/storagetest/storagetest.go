@@ -49,6 +49,7 @@ func Run(t *testing.T, newStore func(t *testing.T) taskq.StorageAdapter) {
 		{"TraceContext", testTraceContext},
 		{"PauseQueue", testPauseQueue},
 		{"Schedules", testSchedules},
+		{"DeleteFinished", testDeleteFinished},
 		{"Unique", testUnique},
 	} {
 		t.Run(c.name, func(t *testing.T) {
