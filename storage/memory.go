@@ -18,6 +18,7 @@ var (
 	_ taskq.StorageIdentity     = (*Memory)(nil)
 	_ taskq.OwnerUsage          = (*Memory)(nil)
 	_ taskq.DeadLetterEvictions = (*Memory)(nil)
+	_ taskq.StatusCounter       = (*Memory)(nil)
 )
 
 // Memory is an in-memory [taskq.StorageAdapter] and
@@ -65,6 +66,9 @@ type Memory struct {
 
 	pauseMu sync.Mutex
 	paused  map[string]bool // paused queues (taskq.QueuePauser)
+
+	// stat counts records by queue, type and status (taskq.StatusCounter).
+	stat statusCounts
 }
 
 type idemKey struct{ owner, key string }

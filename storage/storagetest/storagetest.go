@@ -48,6 +48,7 @@ func Run(t *testing.T, newStore func(t *testing.T) taskq.StorageAdapter) {
 		{"DLQOwnerFair", testDLQOwnerFair},
 		{"TraceContext", testTraceContext},
 		{"PauseQueue", testPauseQueue},
+		{"CountTasks", testCountTasks},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
