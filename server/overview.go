@@ -22,6 +22,9 @@ type queueInfo struct {
 	Ready     int64  `json:"ready"`
 	Scheduled int64  `json:"scheduled"`
 	Running   int64  `json:"running"`
+	// Tasks counts the queue's stored tasks (queuecounts.go); nil when
+	// the storage cannot count.
+	Tasks *queueTasks `json:"tasks,omitempty"`
 }
 
 // noQuery refuses any query parameter.
@@ -36,7 +39,12 @@ func noQuery(r *http.Request) error {
 
 // listQueues serves GET /api/queues: the configured queues, in order.
 func (s *Server) listQueues(w http.ResponseWriter, r *http.Request, _ auth.Principal) error {
-	if err := noQuery(r); err != nil {
+	byType, err := queuesQuery(r)
+	if err != nil {
+		return err
+	}
+	counts, err := s.queueTaskCounts(r.Context(), byType)
+	if err != nil {
 		return err
 	}
 	out := make([]queueInfo, 0, len(s.cfg.Queues))
@@ -51,6 +59,11 @@ func (s *Server) listQueues(w http.ResponseWriter, r *http.Request, _ auth.Princ
 		}
 		out = append(out, queueInfo{Name: name, Size: st.Total(), Pending: ready + st.Scheduled,
 			Ready: ready, Scheduled: st.Scheduled, Running: st.Leased})
+		if counts != nil {
+			if out[len(out)-1].Tasks = counts[name]; counts[name] == nil {
+				out[len(out)-1].Tasks = emptyQueueTasks(byType)
+			}
+		}
 	}
 	s.writeJSON(w, r, http.StatusOK, map[string]any{"queues": out})
 	return nil

@@ -30,7 +30,7 @@ func TestQueuesAndStats(t *testing.T) {
 			_, userKey := b.newKey("reader", "user")
 
 			got := decode[queuesBody](t, b.admin(req{method: "GET", path: "/api/queues"}))
-			require.Equal(t, []queueInfo{{Name: "default"}, {Name: "bulk"}}, got.Queues)
+			require.Equal(t, []queueInfo{{Name: "default"}, {Name: "bulk"}}, withoutTasks(got.Queues))
 
 			later := time.Now().Add(time.Hour).UTC().Format(time.RFC3339)
 			b.createTask(testAdminKey, map[string]any{"type": "noop", "queue": "bulk", "run_at": later})
@@ -46,7 +46,7 @@ func TestQueuesAndStats(t *testing.T) {
 			require.Equal(t, []queueInfo{
 				{Name: "default", Size: 1, Running: 1},
 				{Name: "bulk", Size: 2, Pending: 2, Scheduled: 2},
-			}, got.Queues)
+			}, withoutTasks(got.Queues))
 
 			w := b.admin(req{method: "GET", path: "/api/stats"})
 			require.Equal(t, http.StatusOK, w.Code, w.Body.String())

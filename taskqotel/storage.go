@@ -12,7 +12,10 @@ import (
 
 // Storage returns s with a client span around each call
 // ("taskq.storage.<Method>") except Ping. taskq.StorageIdentity and
-// taskq.OutboxRelay are kept when s has them.
+// taskq.OutboxRelay are kept when s has them. The result always
+// implements taskq.StatusCounter: for a storage that cannot count it
+// answers taskq.ErrNoCounts, which is what taskq.Client.QueueStats
+// answers for such a storage itself.
 func (t *Tracer) Storage(s taskq.StorageAdapter) taskq.StorageAdapter {
 	base := &tracedStorage{s: s, t: t, backend: fmt.Sprintf("%T", s)}
 	si, ident := s.(taskq.StorageIdentity)

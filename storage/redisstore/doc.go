@@ -56,6 +56,10 @@
 //	                    microseconds, sign bit flipped) followed by the id
 //	{taskq}:storage_id  the store's identity, a UUID set once with SET NX
 //	{taskq}:paused      set of paused queue names (taskq.QueuePauser)
+//	{taskq}:counts      record counts by queue, type and status
+//	                    (taskq.StatusCounter)
+//	{taskq}:pq:<queue>  pending ids of a queue scored by run-at, for the
+//	                    oldest due pending task
 //
 // Indexes are sorted sets whose members all have score 0, so Redis orders
 // them by their bytes: ids ascending (UUIDv7 ids are time-ordered), DLQ
