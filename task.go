@@ -62,6 +62,11 @@ type Task struct {
 	Owner string `json:"owner,omitempty"`
 	// IdempotencyKey deduplicates creation per owner.
 	IdempotencyKey string `json:"idempotency_key,omitempty"`
+	// Progress is what the handler last reported (ReportProgress), nil
+	// until it reports. Storages set it only through
+	// ProgressWriter.SetProgress: creating or updating a task leaves it
+	// alone.
+	Progress *Progress `json:"progress,omitempty"`
 	// TraceContext carries the trace of the enqueue (W3C traceparent and
 	// tracestate, or whatever the propagator writes), stored with the task
 	// so that its attempts continue the trace in any process. It is set
@@ -112,6 +117,10 @@ func (t *Task) Clone() *Task {
 	}
 	if t.TraceContext != nil {
 		c.TraceContext = maps.Clone(t.TraceContext)
+	}
+	if t.Progress != nil {
+		p := *t.Progress
+		c.Progress = &p
 	}
 	c.CompletedAt = cloneTime(t.CompletedAt)
 	c.Deadline = cloneTime(t.Deadline)

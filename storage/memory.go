@@ -19,6 +19,7 @@ var (
 	_ taskq.OwnerUsage          = (*Memory)(nil)
 	_ taskq.DeadLetterEvictions = (*Memory)(nil)
 	_ taskq.StatusCounter       = (*Memory)(nil)
+	_ taskq.ProgressWriter      = (*Memory)(nil)
 )
 
 // Memory is an in-memory [taskq.StorageAdapter] and
@@ -196,6 +197,7 @@ func roundPtr(p *time.Time) *time.Time {
 // indexes it. The caller holds mu and has checked that the id and
 // idempotency key are free.
 func (m *Memory) insertLocked(t *taskq.Task, meta int64) {
+	t.Progress = nil // set by SetProgress only
 	m.tasks[t.ID] = t
 	if meta > 0 {
 		m.metaBytes[t.ID] = meta

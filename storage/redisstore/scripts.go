@@ -375,14 +375,27 @@ end
 return out
 `
 
+// progressScript stores progress JSON ARGV[4] (field pg) on task ARGV[2]
+// while it runs attempt ARGV[3]. Returns {1} when stored, {0} when the
+// task is missing, {2, status, attempts} otherwise.
+const progressScript = `
+local key = ARGV[1] .. ':t:' .. ARGV[2]
+local f = redis.call('HMGET', key, 's', 'a')
+if not f[1] then return {0} end
+if f[1] ~= 'running' or tonumber(f[2] or '0') ~= tonumber(ARGV[3]) then return {2, f[1], f[2] or '0'} end
+redis.call('HSET', key, 'pg', ARGV[4])
+return {1}
+`
+
 // The scripts, sent with EVALSHA and, after NOSCRIPT (a restarted or new
 // server), EVAL, which rueidis does. None is retried by the client.
 var (
-	luaCreate  = rueidis.NewLuaScript(createScript)
-	luaUpdate  = rueidis.NewLuaScript(updateScript)
-	luaStart   = rueidis.NewLuaScript(startScript)
-	luaDelete  = rueidis.NewLuaScript(deleteScript)
-	luaCleanup = rueidis.NewLuaScript(cleanupScript)
-	luaList    = rueidis.NewLuaScript(listScript)
-	luaDLQList = rueidis.NewLuaScript(dlqListScript)
+	luaCreate   = rueidis.NewLuaScript(createScript)
+	luaUpdate   = rueidis.NewLuaScript(updateScript)
+	luaStart    = rueidis.NewLuaScript(startScript)
+	luaDelete   = rueidis.NewLuaScript(deleteScript)
+	luaCleanup  = rueidis.NewLuaScript(cleanupScript)
+	luaList     = rueidis.NewLuaScript(listScript)
+	luaDLQList  = rueidis.NewLuaScript(dlqListScript)
+	luaProgress = rueidis.NewLuaScript(progressScript)
 )

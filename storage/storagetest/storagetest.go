@@ -49,6 +49,7 @@ func Run(t *testing.T, newStore func(t *testing.T) taskq.StorageAdapter) {
 		{"TraceContext", testTraceContext},
 		{"PauseQueue", testPauseQueue},
 		{"CountTasks", testCountTasks},
+		{"SetProgress", testSetProgress},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
