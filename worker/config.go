@@ -78,6 +78,12 @@ type Config struct {
 	// PollInterval bounds how long the fetcher waits for a queue
 	// notification before looking again. Default 1s.
 	PollInterval time.Duration
+	// ProgressInterval is the least time between two writes of one
+	// attempt's progress (taskq.ReportProgress): reports in between are
+	// coalesced, the latest written when the interval has passed, and the
+	// last one is written before the attempt's outcome. Default 1s;
+	// negative: progress is not stored (ReportProgress does nothing).
+	ProgressInterval time.Duration
 	// DeadLetter receives failed tasks. Nil: a dlq.DLQ over the worker's
 	// storage and queue configured by DeadLetterConfig, whose retention
 	// cleanup job runs while the worker runs (Start starts it, Stop stops
@@ -190,6 +196,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.RetryMaxDelay <= 0 {
 		c.RetryMaxDelay = time.Hour
+	}
+	if c.ProgressInterval == 0 {
+		c.ProgressInterval = time.Second
 	}
 	if c.PollInterval <= 0 {
 		c.PollInterval = time.Second

@@ -30,6 +30,9 @@ type Worker struct {
 
 	held   heldSet    // leases held by this worker, for heartbeats and shutdown
 	pauses pauseCache // the storage's paused queues
+	// progressW stores handlers' progress (progress.go); nil when the
+	// storage cannot.
+	progressW taskq.ProgressWriter
 	ownDLQ *dlq.DLQ   // built by New when Config.DeadLetter is nil; its cleanup runs with the worker
 
 	events eventHub // subscriptions (events.go)
@@ -115,6 +118,7 @@ func New(store taskq.StorageAdapter, queue taskq.Queue, cfg Config) (*Worker, er
 		stopped:  make(chan struct{}),
 	}
 	w.pauses.p, _ = store.(taskq.QueuePauser)
+	w.progressW, _ = store.(taskq.ProgressWriter)
 	for range cfg.Concurrency + cfg.Prefetch {
 		w.slots <- struct{}{}
 	}
