@@ -33,7 +33,7 @@ type Worker struct {
 	// progressW stores handlers' progress (progress.go); nil when the
 	// storage cannot.
 	progressW taskq.ProgressWriter
-	ownDLQ *dlq.DLQ   // built by New when Config.DeadLetter is nil; its cleanup runs with the worker
+	ownDLQ    *dlq.DLQ // built by New when Config.DeadLetter is nil; its cleanup runs with the worker
 
 	events eventHub // subscriptions (events.go)
 
