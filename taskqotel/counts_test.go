@@ -3,6 +3,7 @@ package taskqotel_test
 import (
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -46,4 +47,34 @@ func TestStorageWrapperCountsTasks(t *testing.T) {
 		require.ErrorIs(t, err, taskq.ErrNoCounts)
 		require.True(t, errors.Is(err, errors.ErrUnsupported))
 	}
+}
+
+// TestStorageWrapperSetsProgress: progress written through the traced
+// storage is stored (with a span); a traced storage that cannot store
+// progress says so with errors.ErrUnsupported.
+func TestStorageWrapperSetsProgress(t *testing.T) {
+	exp := tracetest.NewInMemoryExporter()
+	tr := taskqotel.New(taskqotel.Config{TracerProvider: sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))})
+	ms := storage.NewMemory()
+	ws := tr.Storage(ms)
+	c, err := taskq.NewClient(ws, queue.NewMemory(), taskq.ClientConfig{})
+	require.NoError(t, err)
+	tk, err := c.Enqueue(t.Context(), "mail", nil)
+	require.NoError(t, err)
+	_, err = ws.StartTasks(t.Context(), []string{tk.ID}, time.Time{})
+	require.NoError(t, err)
+	pw := ws.(taskq.ProgressWriter)
+	require.NoError(t, pw.SetProgress(t.Context(), tk.ID, taskq.Progress{Percent: 30, Message: "m", Attempt: 1}))
+	got, err := ms.GetTask(t.Context(), tk.ID)
+	require.NoError(t, err)
+	require.Equal(t, 30, got.Progress.Percent)
+	require.ErrorIs(t, pw.SetProgress(t.Context(), tk.ID, taskq.Progress{Attempt: 2}), taskq.ErrConflict)
+	found := false
+	for _, s := range exp.GetSpans() {
+		found = found || s.Name == "taskq.storage.SetProgress"
+	}
+	require.True(t, found, "a SetProgress span")
+
+	plain := tr.Storage(struct{ taskq.StorageAdapter }{storage.NewMemory()})
+	require.ErrorIs(t, plain.(taskq.ProgressWriter).SetProgress(t.Context(), tk.ID, taskq.Progress{}), errors.ErrUnsupported)
 }
