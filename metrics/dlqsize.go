@@ -38,11 +38,8 @@ func (c *dlqSizeCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
 func (c *dlqSizeCollector) Collect(ch chan<- prometheus.Metric) {
 	n := c.last.Load()
 	if c.fn != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
-		v, err := c.fn(ctx)
-		cancel()
-		if err != nil {
-			c.log.Warn("dlq_size: reading the DLQ size failed; sample skipped", "err", err)
+		v, ok := readAtScrape(c.log, c.timeout, "dlq_size", "the DLQ size", c.fn)
+		if !ok {
 			return
 		}
 		n = int64(v)

@@ -33,11 +33,8 @@ func (c *pausedCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
 // Collect implements prometheus.Collector. A failing read is logged and
 // the samples skipped.
 func (c *pausedCollector) Collect(ch chan<- prometheus.Metric) {
-	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
-	paused, err := c.fn(ctx)
-	cancel()
-	if err != nil {
-		c.log.Warn("queue_paused: reading the paused queues failed; samples skipped", "err", err)
+	paused, ok := readAtScrape(c.log, c.timeout, "queue_paused", "the paused queues", c.fn)
+	if !ok {
 		return
 	}
 	names := slices.Clone(c.queues)

@@ -172,6 +172,7 @@ func TestBackendOutages(t *testing.T) {
 				require.Zero(t, missing, "records lost")
 				require.Equal(t, n, got[taskq.StatusCompleted], "every task completed: %v", got)
 				require.Zero(t, neverRan)
+				require.Zero(t, retries, "the outage burned retries: no worker died")
 			})
 		}
 	}

@@ -235,9 +235,6 @@ func (b *bundle) do(r req) *httptest.ResponseRecorder {
 	if r.bearer != "" {
 		hr.Header.Set("Authorization", "Bearer "+r.bearer)
 	}
-	if r.body != nil {
-		hr.Header.Set("Content-Type", "application/json")
-	}
 	for k, v := range r.header {
 		hr.Header.Set(k, v)
 	}

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -12,11 +13,13 @@ import (
 
 	"github.com/taskq/taskq"
 	"github.com/taskq/taskq/storage/postgres"
+	"github.com/taskq/taskq/storage/redisstore"
 )
 
 // corrupt stores out-of-range times the server cannot encode: on
-// PostgreSQL by SQL (timestamptz holds years past 9999), on the in-memory
-// storage by writing the record directly. field is "updated" (an update
+// PostgreSQL by SQL (timestamptz holds years past 9999), on the Redis
+// storage by writing the hash field, on the in-memory storage by writing
+// the record directly. field is "updated" (an update
 // may fix it) or "created" (none may).
 func corrupt(t *testing.T, b *bundle, tk *taskq.Task, field string) {
 	t.Helper()
@@ -26,9 +29,18 @@ func corrupt(t *testing.T, b *bundle, tk *taskq.Task, field string) {
 		require.NoError(t, err)
 		return
 	}
+	y10k := time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)
+	if rs, ok := b.s.store.(*redisstore.Store); ok {
+		// The store's time encoding: Unix microseconds, sign bit flipped,
+		// 16 hex digits; fields c (created) and u (updated).
+		f := map[string]string{"created": "c", "updated": "u"}[field]
+		enc := fmt.Sprintf("%016x", uint64(y10k.UnixMicro())^1<<63)
+		key := "{" + rs.KeyPrefix() + "}:t:" + tk.ID
+		require.NoError(t, rs.Client().Do(ctx, rs.Client().B().Hset().Key(key).FieldValue().FieldValue(f, enc).Build()).Error())
+		return
+	}
 	require.NoError(t, b.s.store.DeleteTask(ctx, tk.ID))
 	bad := tk.Clone()
-	y10k := time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)
 	if field == "created" {
 		bad.Created = y10k
 	} else {

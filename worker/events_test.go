@@ -16,27 +16,13 @@ import (
 // TestEvents runs the subscription cases on every backend kind.
 func TestEvents(t *testing.T) {
 	t.Parallel()
-	cases := []struct {
-		name string
-		fn   func(t *testing.T, mk maker)
-	}{
+	cases := []backendCase{
 		{"Completed", testEventCompleted},
 		{"FailedThenDeadLettered", testEventFailedThenDeadLettered},
 		{"Cancelled", testEventCancelled},
 		{"Rescheduled", testEventRescheduled},
 	}
-	for _, be := range backends {
-		t.Run(be.name, func(t *testing.T) {
-			t.Parallel()
-			mk := be.prepare(t)
-			for _, c := range cases {
-				t.Run(c.name, func(t *testing.T) {
-					t.Parallel()
-					c.fn(t, mk)
-				})
-			}
-		})
-	}
+	runOnBackends(t, cases)
 }
 
 // nextEvent returns the next event on ch, failing after timeout.

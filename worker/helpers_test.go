@@ -165,3 +165,27 @@ func (o *countingObserver) TaskUnhandled(string) { o.unhandled.Add(1) }
 func (o *countingObserver) TaskOrphaned(string) { o.orphaned.Add(1) }
 
 func (o *countingObserver) unhandledCount() int64 { return o.unhandled.Load() }
+
+// backendCase is one end-to-end case run on every backend kind.
+type backendCase struct {
+	name string
+	fn   func(t *testing.T, mk maker)
+}
+
+// runOnBackends runs every case on every backend kind of backends, in
+// parallel, each backend prepared once for all its cases.
+func runOnBackends(t *testing.T, cases []backendCase) {
+	t.Helper()
+	for _, be := range backends {
+		t.Run(be.name, func(t *testing.T) {
+			t.Parallel()
+			mk := be.prepare(t)
+			for _, c := range cases {
+				t.Run(c.name, func(t *testing.T) {
+					t.Parallel()
+					c.fn(t, mk)
+				})
+			}
+		})
+	}
+}

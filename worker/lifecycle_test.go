@@ -18,27 +18,13 @@ import (
 // TestLifecycle runs the lifecycle cases on every backend kind.
 func TestLifecycle(t *testing.T) {
 	t.Parallel()
-	cases := []struct {
-		name string
-		fn   func(t *testing.T, mk maker)
-	}{
+	cases := []backendCase{
 		{"StopReturnsWhenCtxEnds", testStopReturnsWhenCtxEnds},
 		{"StopAndCancel", testStopAndCancel},
 		{"CancelCause", testCancelCause},
 		{"DLQRetentionRuns", testDLQRetentionRuns},
 	}
-	for _, be := range backends {
-		t.Run(be.name, func(t *testing.T) {
-			t.Parallel()
-			mk := be.prepare(t)
-			for _, c := range cases {
-				t.Run(c.name, func(t *testing.T) {
-					t.Parallel()
-					c.fn(t, mk)
-				})
-			}
-		})
-	}
+	runOnBackends(t, cases)
 }
 
 // testStopReturnsWhenCtxEnds: a handler that ignores its context does not

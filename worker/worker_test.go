@@ -35,10 +35,7 @@ var backends = []backend{
 // TestWorker runs every end-to-end case on every backend kind.
 func TestWorker(t *testing.T) {
 	t.Parallel()
-	cases := []struct {
-		name string
-		fn   func(t *testing.T, mk maker)
-	}{
+	cases := []backendCase{
 		{"PriorityOrder", testPriorityOrder},
 		{"RetryThenSuccess", testRetryThenSuccess},
 		{"RetriesExhausted", testRetriesExhausted},
@@ -61,18 +58,7 @@ func TestWorker(t *testing.T) {
 		{"ManyTasksConcurrently", testManyTasksConcurrently},
 		{"PauseQueue", testPauseQueue},
 	}
-	for _, be := range backends {
-		t.Run(be.name, func(t *testing.T) {
-			t.Parallel()
-			mk := be.prepare(t)
-			for _, c := range cases {
-				t.Run(c.name, func(t *testing.T) {
-					t.Parallel()
-					c.fn(t, mk)
-				})
-			}
-		})
-	}
+	runOnBackends(t, cases)
 }
 
 func testPriorityOrder(t *testing.T, mk maker) {

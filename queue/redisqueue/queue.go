@@ -8,7 +8,6 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -16,6 +15,7 @@ import (
 	"github.com/redis/rueidis"
 	"github.com/taskq/taskq"
 	"github.com/taskq/taskq/internal/names"
+	"github.com/taskq/taskq/internal/redisconn"
 )
 
 // Queue is a taskq.Queue on Redis or Redis Cluster. It is safe for
@@ -84,24 +84,9 @@ func New(client rueidis.Client, cfg Config) (*Queue, error) {
 // An empty url, or options left without an address, is an error naming the
 // missing setting (TASKQ_REDIS_URL for taskq-server).
 func NewFromURL(url string, cfg Config) (*Queue, error) {
-	if strings.TrimSpace(url) == "" {
-		return nil, errNoAddress
-	}
-	opt, err := rueidis.ParseURL(url)
+	client, err := redisconn.Open("redisqueue", url, cfg.ClientOption)
 	if err != nil {
-		return nil, &taskq.Error{Code: taskq.CodeInvalidInput, Message: "redisqueue: invalid redis URL", Err: err}
-	}
-	opt.DisableCache = true
-	opt.RetryDelay = boundedRetryDelay
-	if cfg.ClientOption != nil {
-		cfg.ClientOption(&opt)
-	}
-	if len(opt.InitAddress) == 0 || slices.Contains(opt.InitAddress, "") {
-		return nil, errNoAddress
-	}
-	client, err := rueidis.NewClient(opt)
-	if err != nil {
-		return nil, mapErr(context.Background(), "connect", err)
+		return nil, err
 	}
 	q, err := New(client, cfg)
 	if err != nil {
@@ -110,15 +95,6 @@ func NewFromURL(url string, cfg Config) (*Queue, error) {
 	}
 	q.own = true
 	return q, nil
-}
-
-// boundedRetryDelay gives up after three attempts (rueidis retries only
-// read-only commands and subscriptions on connection errors).
-func boundedRetryDelay(attempts int, _ rueidis.Completed, _ error) time.Duration {
-	if attempts > 3 {
-		return -1
-	}
-	return time.Duration(attempts*attempts) * 10 * time.Millisecond
 }
 
 // Client returns the underlying rueidis client.

@@ -364,6 +364,9 @@ func TestConsoleInBrowser(t *testing.T) {
 	b.screenshot("dlq")
 	b.do("retry", chromedp.Click(chromedp.CSS(row(dead[0])+" button.retry")))
 	b.waitJS("retried", `document.getElementById('bulk-status').textContent.startsWith('Retried')`, wait)
+	// The list reloads after the retry: wait for the new rows before
+	// pressing a button in them.
+	b.waitJS("reloaded", fmt.Sprintf(`document.querySelector('%s') === null`, row(dead[0])), wait)
 	b.do("delete", chromedp.Click(chromedp.CSS(row(dead[2])+" button.delete")))
 	require.Equal(t, "Confirm delete", b.text(row(dead[2])+" button.delete"))
 	b.do("confirm delete", chromedp.Click(chromedp.CSS(row(dead[2])+" button.delete")))

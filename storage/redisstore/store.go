@@ -3,8 +3,6 @@ package redisstore
 import (
 	"context"
 	"errors"
-	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -13,6 +11,7 @@ import (
 	"github.com/redis/rueidis"
 	"github.com/taskq/taskq"
 	"github.com/taskq/taskq/internal/ownercount"
+	"github.com/taskq/taskq/internal/redisconn"
 )
 
 // Store is a taskq.StorageAdapter and taskq.StorageIdentity on Redis or
@@ -62,27 +61,12 @@ func New(client rueidis.Client, cfg Config) (*Store, error) {
 // An empty url, or options left without an address, is an error naming the
 // missing setting (TASKQ_REDIS_URL for taskq-server).
 func NewFromURL(url string, cfg Config) (*Store, error) {
-	if strings.TrimSpace(url) == "" {
-		return nil, errNoAddress
-	}
 	if _, err := cfg.withDefaults(); err != nil {
 		return nil, err
 	}
-	opt, err := rueidis.ParseURL(url)
+	client, err := redisconn.Open("redisstore", url, cfg.ClientOption)
 	if err != nil {
-		return nil, &taskq.Error{Code: taskq.CodeInvalidInput, Message: "redisstore: invalid redis URL", Err: err}
-	}
-	opt.DisableCache = true
-	opt.RetryDelay = boundedRetryDelay
-	if cfg.ClientOption != nil {
-		cfg.ClientOption(&opt)
-	}
-	if len(opt.InitAddress) == 0 || slices.Contains(opt.InitAddress, "") {
-		return nil, errNoAddress
-	}
-	client, err := rueidis.NewClient(opt)
-	if err != nil {
-		return nil, mapErr(context.Background(), "connect", err)
+		return nil, err
 	}
 	s, err := New(client, cfg)
 	if err != nil {
@@ -91,15 +75,6 @@ func NewFromURL(url string, cfg Config) (*Store, error) {
 	}
 	s.own = true
 	return s, nil
-}
-
-// boundedRetryDelay gives up after three attempts (rueidis retries only
-// read-only commands on connection errors).
-func boundedRetryDelay(attempts int, _ rueidis.Completed, _ error) time.Duration {
-	if attempts > 3 {
-		return -1
-	}
-	return time.Duration(attempts*attempts) * 10 * time.Millisecond
 }
 
 // Client returns the underlying rueidis client.
