@@ -18,12 +18,7 @@ import (
 // while it runs, and the last report is on it once it completed.
 func TestProgress(t *testing.T) {
 	t.Parallel()
-	for _, be := range backends {
-		t.Run(be.name, func(t *testing.T) {
-			t.Parallel()
-			testProgressVisible(t, be.prepare(t))
-		})
-	}
+	runOnBackends(t, []backendCase{{"Visible", testProgressVisible}})
 }
 
 func testProgressVisible(t *testing.T, mk maker) {
