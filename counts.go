@@ -94,12 +94,12 @@ func (c *Client) QueueStats(ctx context.Context) ([]QueueTaskStats, error) {
 	if err != nil {
 		return nil, err
 	}
-	return GroupCounts(tc, now), nil
+	return groupCounts(tc, now), nil
 }
 
-// GroupCounts groups counts by queue as [Client.QueueStats] returns them;
+// groupCounts groups counts by queue as [Client.QueueStats] returns them;
 // now gives the oldest pending task's age.
-func GroupCounts(tc TaskCounts, now time.Time) []QueueTaskStats {
+func groupCounts(tc TaskCounts, now time.Time) []QueueTaskStats {
 	byQueue := map[string]*QueueTaskStats{}
 	var names []string
 	get := func(q string) *QueueTaskStats {

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/taskq/taskq"
@@ -39,16 +40,11 @@ func queuesQuery(r *http.Request) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	switch p["by"] {
-	case "":
-		if _, set := p["by"]; set {
-			return false, badQuery("by must be \"type\"")
-		}
-		return false, nil
-	case "type":
-		return true, nil
+	by, set := p["by"]
+	if set && by != "type" {
+		return false, badQuery("by must be \"type\"")
 	}
-	return false, badQuery("by must be \"type\"")
+	return set, nil
 }
 
 // queueTaskCounts counts the stored tasks of every queue; nil (and no
@@ -63,7 +59,7 @@ func (s *Server) queueTaskCounts(ctx context.Context, byType bool) (map[string]*
 	}
 	out := make(map[string]*queueTasks, len(st))
 	for _, q := range st {
-		qt := &queueTasks{Counts: q.Counts, OldestPendingAt: q.OldestPending}
+		qt := &queueTasks{Counts: q.Counts}
 		if q.OldestPending != nil {
 			at := q.OldestPending.UTC()
 			qt.OldestPendingAt = &at
@@ -74,15 +70,7 @@ func (s *Server) queueTaskCounts(ctx context.Context, byType bool) (map[string]*
 			for ty, c := range q.Types {
 				qt.Types = append(qt.Types, typeTasks{Type: ty, Counts: c})
 			}
-			slices.SortFunc(qt.Types, func(a, b typeTasks) int {
-				if a.Type < b.Type {
-					return -1
-				}
-				if a.Type > b.Type {
-					return 1
-				}
-				return 0
-			})
+			slices.SortFunc(qt.Types, func(a, b typeTasks) int { return strings.Compare(a.Type, b.Type) })
 		}
 		out[q.Queue] = qt
 	}
