@@ -9,30 +9,31 @@ import (
 
 // The route patterns, one per endpoint of docs/api.md.
 const (
-	routeCreateTask = "POST /api/tasks"
-	routeListTasks  = "GET /api/tasks"
-	routeGetTask    = "GET /api/tasks/{id}"
-	routeCancelTask = "DELETE /api/tasks/{id}"
-	routeListDLQ    = "GET /api/dlq"
-	routeRetryDLQ   = "POST /api/dlq/{id}/retry"
-	routeDeleteDLQ  = "DELETE /api/dlq/{id}"
-	routeCleanupDLQ = "POST /api/dlq/cleanup"
-	// routeRetryDLQBulk replays the dead letter entries matching a filter.
-	routeRetryDLQBulk = "POST /api/dlq/retry"
-	routeToken        = "POST /api/auth/token"
-	routeCreateKey    = "POST /api/keys"
-	routeListKeys     = "GET /api/keys"
-	routeRevokeKey    = "DELETE /api/keys/{id}"
-	routeHealth       = "GET /health"
-	routeHealthRedis  = "GET /health/redis"
-	routeHealthDB     = "GET /health/db"
-	routeMetrics      = "GET /metrics"
-	routeSchedules    = "GET /api/schedules"
-	routeOpenAPI      = "GET /api/openapi.json"
-	routeQueues       = "GET /api/queues"
-	routeStats        = "GET /api/stats"
-	routeRepair       = "POST /api/admin/repair"
+	routeCreateTask  = "POST /api/tasks"
+	routeListTasks   = "GET /api/tasks"
+	routeGetTask     = "GET /api/tasks/{id}"
+	routeCancelTask  = "DELETE /api/tasks/{id}"
+	routeListDLQ     = "GET /api/dlq"
+	routeRetryDLQ    = "POST /api/dlq/{id}/retry"
+	routeDeleteDLQ   = "DELETE /api/dlq/{id}"
+	routeCleanupDLQ  = "POST /api/dlq/cleanup"
+	routeToken       = "POST /api/auth/token"
+	routeCreateKey   = "POST /api/keys"
+	routeListKeys    = "GET /api/keys"
+	routeRevokeKey   = "DELETE /api/keys/{id}"
+	routeHealth      = "GET /health"
+	routeHealthRedis = "GET /health/redis"
+	routeHealthDB    = "GET /health/db"
+	routeMetrics     = "GET /metrics"
+	routeSchedules   = "GET /api/schedules"
+	routeOpenAPI     = "GET /api/openapi.json"
+	routeQueues      = "GET /api/queues"
+	routeStats       = "GET /api/stats"
+	routeRepair      = "POST /api/admin/repair"
 )
+
+// routeRetryDLQBulk replays the dead letter entries matching a filter.
+const routeRetryDLQBulk = "POST /api/dlq/retry"
 
 // routePatterns lists every pattern (pre-created in the HTTP metrics).
 func routePatterns() []string {
