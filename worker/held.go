@@ -139,6 +139,14 @@ func (h *heldSet) claim(l *heldLease) bool {
 func (h *heldSet) recorded() { h.recording.Done() }
 
 // validUntil is when lease l expires by this worker's clock.
+// selfFenced reports whether l expired by this worker's clock (no
+// heartbeat succeeded in time), rather than being found lost by the queue.
+func (h *heldSet) selfFenced(l *heldLease) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return l.lost == errSelfFenced || l.lost == nil && !time.Now().Before(l.valid)
+}
+
 func (h *heldSet) validUntil(l *heldLease) time.Time {
 	h.mu.Lock()
 	defer h.mu.Unlock()

@@ -468,6 +468,11 @@ func (w *Worker) settled(a *attempt, err error) bool {
 	}
 	if errors.Is(err, errLeaseGone) {
 		w.log.Warn("task outcome dropped: its lease expired by this worker's clock; the task will run again", "task_id", a.lease.ID)
+		ctx, cancel := context.WithTimeout(context.Background(), giveBackTimeout)
+		defer cancel()
+		if cur, gerr := w.store.GetTask(ctx, a.lease.ID); gerr == nil {
+			w.giveBackFenced(ctx, a, cur)
+		}
 		return false
 	}
 	w.log.Warn("cannot record task outcome; its lease will expire and it will run again", "task_id", a.lease.ID, "error", err)
@@ -566,14 +571,43 @@ func (w *Worker) cancelled(a *attempt, t *taskq.Task) {
 }
 
 // afterLeaseLost handles a handler stopped because its lease is gone or
-// expired by this worker's clock: it writes nothing. A cancelled task is
-// reported; otherwise another worker owns it now (or will, once the lease
-// is reaped).
+// expired by this worker's clock. A cancelled task is reported. A lease
+// this worker fenced by its own clock is given back without counting the
+// attempt (giveBackFenced). Otherwise it writes nothing: another worker
+// owns the task now (or will, once the lease is reaped).
 func (w *Worker) afterLeaseLost(a *attempt, t *taskq.Task) {
-	ctx := context.Background()
+	ctx, cancel := context.WithTimeout(context.Background(), giveBackTimeout)
+	defer cancel()
 	cur, err := w.store.GetTask(ctx, t.ID)
 	if err == nil && cur.Status == taskq.StatusCancelled {
 		w.ack(a.q, a.lease)
 		w.finished(a.q, cur, taskq.OutcomeCancelled, nil, 0)
+		return
 	}
+	if err == nil {
+		w.giveBackFenced(ctx, a, cur)
+	}
+}
+
+// giveBackFenced returns the record of an attempt that this worker fenced
+// by its own clock to pending, without counting the attempt: the worker
+// is alive, it only could not reach the queue (a partition, an outage)
+// and stopped the handler itself. Written once, fenced by the attempt
+// number: when a reaper already settled the expired lease, or another
+// attempt started, the write changes nothing. The queue entry is left to
+// the reapers (the lease is no longer this worker's to give back).
+func (w *Worker) giveBackFenced(ctx context.Context, a *attempt, t *taskq.Task) {
+	if t.Status != taskq.StatusRunning || t.Attempts != a.number || a.held == nil || !w.held.selfFenced(a.held) {
+		return
+	}
+	now := w.now()
+	t.Status = taskq.StatusPending
+	t.Attempts = max(a.number-1, 0)
+	t.RunAt = now
+	t.Updated = now
+	if err := w.store.UpdateAttempt(ctx, t, a.number); err != nil {
+		w.log.Info("lease expired by this worker's clock; the record was not given back", "task_id", t.ID, "attempt", a.number, "error", err)
+		return
+	}
+	w.log.Warn("lease expired by this worker's clock (queue unreachable): task given back without counting the attempt", "task_id", t.ID, "task_type", t.Type)
 }
