@@ -91,11 +91,14 @@ type EnqueueRequest struct {
 }
 
 // NewArgsTask builds and validates the record of a typed task without
-// storing it.
+// storing it. A UniqueArgs is unique by default (see UniqueArgs).
 func (c *Client) NewArgsTask(args Args, opts ...EnqueueOption) (*Task, error) {
 	m, err := argsMetadata(args)
 	if err != nil {
 		return nil, err
+	}
+	if u, ok := args.(UniqueArgs); ok {
+		opts = append([]EnqueueOption{WithUnique(u.Unique())}, opts...)
 	}
 	return c.NewTask(args.Kind(), m, opts...)
 }
@@ -160,6 +163,11 @@ func (c *Client) NewTask(taskType string, metadata map[string]any, opts ...Enque
 	if err := ValidateTask(t, now); err != nil {
 		return nil, err
 	}
+	if o.unique != nil {
+		if d := applyUnique(t, o.unique); len(d) > 0 {
+			return nil, &Error{Code: CodeValidation, Message: d[0].Field + " " + d[0].Message, Details: d}
+		}
+	}
 	if ahead := c.cfg.MaxScheduleAhead; ahead > 0 && t.RunAt.Sub(now) > ahead {
 		msg := "must be at most " + ahead.String() + " ahead"
 		return nil, &Error{Code: CodeValidation, Message: "run_at " + msg,
@@ -170,7 +178,8 @@ func (c *Client) NewTask(taskType string, metadata map[string]any, opts ...Enque
 
 // Enqueue creates a task and pushes it on its queue. With an idempotency key
 // already used by the same owner it returns the existing task and an error
-// matching ErrDuplicate.
+// matching ErrDuplicate; so does a unique task (WithUnique) whose key an
+// existing task holds, with an error matching ErrUniqueExists as well.
 func (c *Client) Enqueue(ctx context.Context, taskType string, metadata map[string]any, opts ...EnqueueOption) (*Task, error) {
 	t, err := c.NewTask(taskType, metadata, opts...)
 	if err != nil {
@@ -295,7 +304,7 @@ func (c *Client) Cancel(ctx context.Context, id string) (*Task, error) {
 // carries no run-at, so that the queue makes it ready by its own clock: a
 // producer whose clock runs ahead must not delay it.
 func queueEntry(t *Task) QueueEntry {
-	e := QueueEntry{ID: t.ID, Priority: t.Priority}
+	e := QueueEntry{ID: t.ID, Priority: t.Priority, Type: t.Type}
 	if t.RunAt.After(t.Created) {
 		e.RunAt = t.RunAt
 	}

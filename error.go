@@ -54,7 +54,8 @@ func (c ErrorCode) Valid() bool {
 // errors.Is(err, ErrNotFound) holds for any *Error with CodeNotFound in the
 // chain. A few sentinels refine a code with a kind of their own and match
 // only errors of that kind: ErrDuplicate (code conflict) matches duplicate
-// creations and nothing else, and ErrConflict does not match them.
+// creations and nothing else (ErrUniqueExists only those of unique tasks),
+// and ErrConflict does not match them.
 type Error struct {
 	// Code classifies the error.
 	Code ErrorCode
@@ -112,10 +113,11 @@ func (e *Error) text() string {
 // Unwrap returns the cause.
 func (e *Error) Unwrap() error { return e.Err }
 
-// Is matches another *Error with the same code and kind.
+// Is matches another *Error with the same code and kind; a unique
+// creation's duplicate (ErrUniqueExists) also matches ErrDuplicate.
 func (e *Error) Is(target error) bool {
 	t, ok := target.(*Error)
-	return ok && t.Code == e.Code && t.kind == e.kind
+	return ok && t.Code == e.Code && (t.kind == e.kind || t.kind == kindDuplicate && e.kind == kindUnique)
 }
 
 // kindDuplicate marks the conflict of a creation that found an existing

@@ -16,6 +16,8 @@ type enqueueOptions struct {
 	description    string
 	idempotencyKey string
 	owner          string
+	unique         *UniqueOpts
+	uniqueSet      bool // WithUnique or WithoutUnique was given
 }
 
 // WithPriority sets the priority (default MEDIUM).

@@ -14,6 +14,10 @@ type QueueEntry struct {
 	Priority TaskPriority
 	// RunAt is when the task becomes ready; zero or past means now.
 	RunAt time.Time
+	// Type is the task type, which Lease needs to enforce the caps of
+	// LeaseParams.Limits by type; empty entries are capped by queue only.
+	// A Requeue of a held lease keeps the type recorded at enqueue.
+	Type string
 	// Token, for Requeue only, is the token of the lease given back: the
 	// requeue then happens only if that lease is still held. Zero: any.
 	Token int64
@@ -48,6 +52,9 @@ type LeaseParams struct {
 	Weights []int
 	// Now fixes the current time (tests); zero means time.Now().
 	Now time.Time
+	// Limits, when set, caps the leases of the queue and of task types
+	// (see Limits): entries over a cap are left ready in place.
+	Limits *Limits
 }
 
 // QueueStats counts a queue's entries.

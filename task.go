@@ -3,6 +3,7 @@ package taskq
 import (
 	"encoding/json"
 	"maps"
+	"slices"
 	"time"
 )
 
@@ -67,6 +68,13 @@ type Task struct {
 	// ProgressWriter.SetProgress: creating or updating a task leaves it
 	// alone.
 	Progress *Progress `json:"progress,omitempty"`
+	// UniqueKey, when set, makes the creation unique (see UniqueOpts): a
+	// digest of the task's unique dimensions, computed by the Client. It
+	// is read by CreateTask and CreateTasks, which keep it in the
+	// storage's uniqueness index; records read back do not carry it.
+	UniqueKey string `json:"-"`
+	// UniqueStates are the statuses in which the task holds UniqueKey.
+	UniqueStates []TaskStatus `json:"-"`
 	// TraceContext carries the trace of the enqueue (W3C traceparent and
 	// tracestate, or whatever the propagator writes), stored with the task
 	// so that its attempts continue the trace in any process. It is set
@@ -121,6 +129,9 @@ func (t *Task) Clone() *Task {
 	if t.Progress != nil {
 		p := *t.Progress
 		c.Progress = &p
+	}
+	if t.UniqueStates != nil {
+		c.UniqueStates = slices.Clone(t.UniqueStates)
 	}
 	c.CompletedAt = cloneTime(t.CompletedAt)
 	c.Deadline = cloneTime(t.Deadline)

@@ -109,11 +109,16 @@ type StorageAdapter interface {
 	// CreateTask stores a new record. When t.IdempotencyKey is set and a
 	// task with the same (Owner, IdempotencyKey) exists, or the id exists,
 	// it stores nothing and returns the existing task with an error
-	// matching ErrDuplicate (code conflict).
+	// matching ErrDuplicate (code conflict). Otherwise, when t.UniqueKey
+	// is set and the last task created with that key is in one of its
+	// UniqueStates, it stores nothing and returns that task with an error
+	// matching ErrUniqueExists (see NewUniqueError); checking and storing
+	// are one atomic step. Records read back do not carry UniqueKey.
 	CreateTask(ctx context.Context, t *Task) (*Task, error)
 	// CreateTasks stores many new records in one step, all or nothing: a
 	// duplicate id or idempotency key fails the whole batch with an error
-	// matching ErrDuplicate.
+	// matching ErrDuplicate, a held unique key (or one key on two tasks of
+	// the batch) with one matching ErrUniqueExists.
 	CreateTasks(ctx context.Context, ts []*Task) error
 	// GetTask returns the record, or ErrNotFound.
 	GetTask(ctx context.Context, id string) (*Task, error)

@@ -102,9 +102,11 @@ func (d Decision) RetryAfterSeconds() int {
 // SetHeaders writes RateLimit-Limit, RateLimit-Remaining and
 // RateLimit-Reset (integer seconds), plus Retry-After when denied.
 func (d Decision) SetHeaders(h http.Header) {
-	h.Set("RateLimit-Limit", strconv.Itoa(d.Limit))
-	h.Set("RateLimit-Remaining", strconv.Itoa(d.Remaining))
-	h.Set("RateLimit-Reset", strconv.Itoa(d.ResetSeconds()))
+	// The keys in their canonical form (textproto.CanonicalMIMEHeaderKey),
+	// so that Set need not build it for every response.
+	h.Set("Ratelimit-Limit", strconv.Itoa(d.Limit))
+	h.Set("Ratelimit-Remaining", strconv.Itoa(d.Remaining))
+	h.Set("Ratelimit-Reset", strconv.Itoa(d.ResetSeconds()))
 	if !d.Allowed {
 		h.Set("Retry-After", strconv.Itoa(d.RetryAfterSeconds()))
 	}

@@ -2,11 +2,13 @@ package auth_test
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/redis/rueidis"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/taskq/taskq"
 	"github.com/taskq/taskq/auth"
@@ -148,4 +150,120 @@ func TestRedisLimiterOutage(t *testing.T) {
 
 	_, err = auth.NewRedisLimiter(nil, auth.RedisLimiterConfig{})
 	require.Error(t, err)
+}
+
+// TestRedisLimiterCoalesces: Allow calls of one key arriving while one is
+// in flight share one script call, and each gets the decision it would
+// have got alone, in order: with the clock standing still exactly the
+// burst passes, each allowed call sees a different remaining count, and
+// the denied ones are told when to retry. Redis is paused (CLIENT PAUSE)
+// under the first call so that the others surely queue behind it.
+func TestRedisLimiterCoalesces(t *testing.T) {
+	t.Parallel()
+	r := testenv.StartRedis(t)
+	clock := newClock()
+	l := newRedisLimiter(t, newRedisClient(t, r), auth.RedisLimiterConfig{Prefix: "c:", Now: clock.Now})
+	other := newRedisLimiter(t, newRedisClient(t, r), auth.RedisLimiterConfig{Prefix: "c:", Now: clock.Now})
+	ctx := context.Background()
+	lim := auth.PerSecond(1, 5)
+	// Another replica takes one event of the burst first.
+	d, err := other.Allow(ctx, "user:u", lim)
+	require.NoError(t, err)
+	require.True(t, d.Allowed)
+	calls0 := evalCalls(t, r)
+
+	_, err = r.Do("CLIENT", "PAUSE", "10000", "WRITE")
+	require.NoError(t, err)
+	unpaused := false
+	unpause := func() {
+		if !unpaused {
+			unpaused = true
+			_, err := r.Do("CLIENT", "UNPAUSE")
+			require.NoError(t, err)
+		}
+	}
+	defer unpause()
+	const n = 9
+	results := make(chan auth.Decision, n)
+	go func() {
+		d, err := l.Allow(ctx, "user:u", lim)
+		assert.NoError(t, err)
+		results <- d
+	}()
+	waitUntil(t, func() bool { return evalCalls(t, r) > calls0 || pausedClients(t, r) }) // the first call reached Redis
+	for range n - 1 {
+		go func() {
+			d, err := l.Allow(ctx, "user:u", lim)
+			assert.NoError(t, err)
+			results <- d
+		}()
+	}
+	waitUntil(t, func() bool { return l.Waiting("user:u", lim) == n-1 })
+	unpause()
+
+	remaining := map[int]bool{}
+	allowed := 0
+	for range n {
+		d := <-results
+		if d.Allowed {
+			allowed++
+			remaining[d.Remaining] = true
+			require.Zero(t, d.RetryAfter)
+		} else {
+			require.Equal(t, time.Second, d.RetryAfter)
+			require.Equal(t, 5, d.Limit)
+		}
+	}
+	require.Equal(t, 4, allowed, "the burst of 5 less the other replica's event")
+	require.Equal(t, map[int]bool{0: true, 1: true, 2: true, 3: true}, remaining)
+	require.Equal(t, int64(2), evalCalls(t, r)-calls0, "the waiting calls shared one script call")
+
+	d, err = other.Allow(ctx, "user:u", lim)
+	require.NoError(t, err)
+	require.False(t, d.Allowed, "the other replica sees the burst spent")
+	clock.Advance(time.Second)
+	d, err = other.Allow(ctx, "user:u", lim)
+	require.NoError(t, err)
+	require.True(t, d.Allowed)
+}
+
+// evalCalls is the number of EVALSHA and EVAL calls the server ran.
+func evalCalls(t *testing.T, r *testenv.Redis) int64 {
+	t.Helper()
+	info, err := r.Do("INFO", "commandstats")
+	require.NoError(t, err)
+	var total int64
+	for _, line := range strings.Split(info, "\n") {
+		for _, cmd := range []string{"cmdstat_evalsha:calls=", "cmdstat_eval:calls="} {
+			if rest, ok := strings.CutPrefix(strings.TrimSpace(line), cmd); ok {
+				n, err := strconv.ParseInt(rest[:strings.IndexByte(rest, ',')], 10, 64)
+				require.NoError(t, err)
+				total += n
+			}
+		}
+	}
+	return total
+}
+
+// pausedClients reports whether a client waits on the server's pause.
+func pausedClients(t *testing.T, r *testenv.Redis) bool {
+	t.Helper()
+	info, err := r.Do("INFO", "clients")
+	require.NoError(t, err)
+	for _, line := range strings.Split(info, "\n") {
+		if rest, ok := strings.CutPrefix(strings.TrimSpace(line), "blocked_clients:"); ok {
+			return rest != "0"
+		}
+	}
+	return false
+}
+
+// waitUntil polls cond every millisecond, for 10s at most.
+func waitUntil(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		require.True(t, time.Now().Before(deadline), "condition not met within 10s")
+		time.Sleep(time.Millisecond)
+	}
 }

@@ -56,6 +56,18 @@ var DefaultAuthReasons = []string{
 	"invalid_issuer", "invalid_audience", "invalid_claims", "unknown_key", "revoked", "key_expired",
 }
 
+// Quota limits as counted by quota_exceeded_total{limit}.
+const (
+	// QuotaPendingTasks: an owner's pending, running or failed tasks.
+	QuotaPendingTasks = "pending_tasks"
+	// QuotaMetadataBytes: the metadata bytes an owner's tasks store.
+	QuotaMetadataBytes = "metadata_bytes"
+)
+
+// DefaultQuotaLimits are the limits pre-created when Config.QuotaLimits is
+// nil.
+var DefaultQuotaLimits = []string{QuotaPendingTasks, QuotaMetadataBytes}
+
 // Config configures Metrics. The zero value works; each field names its
 // default.
 type Config struct {
@@ -83,6 +95,11 @@ type Config struct {
 	// the storage's PausedQueues, taskq.QueuePauser). Nil: the family is
 	// not exported.
 	Paused func(ctx context.Context) ([]string, error)
+	// Leaders, when set, is called at scrape time for
+	// leader_is_leader{name}: the leader elections this process campaigns
+	// in, by name, each with whether it leads now (leader.Elector.Leader).
+	// It must not block. Nil: the family is not exported.
+	Leaders func() map[string]bool
 	// ScrapeTimeout bounds the backend calls made by one scrape (Queue,
 	// DLQSize and Paused). Default 2s.
 	ScrapeTimeout time.Duration
@@ -110,6 +127,9 @@ type Config struct {
 	// AuthReasons are pre-created for auth_failures_total.
 	// Nil: DefaultAuthReasons.
 	AuthReasons []string
+	// QuotaLimits are pre-created for quota_exceeded_total. Nil:
+	// DefaultQuotaLimits.
+	QuotaLimits []string
 	// MaxLabelValues caps the distinct values of each dynamic label (task
 	// type, route, breaker, scope, reason, queue); values beyond it are
 	// reported as Other. Pre-created values count towards the cap but are
@@ -173,6 +193,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.AuthReasons == nil {
 		c.AuthReasons = DefaultAuthReasons
+	}
+	if c.QuotaLimits == nil {
+		c.QuotaLimits = DefaultQuotaLimits
 	}
 	if c.MaxLabelValues <= 0 {
 		c.MaxLabelValues = 100

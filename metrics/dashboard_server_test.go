@@ -176,6 +176,12 @@ var workloadProofs = []string{
 	// The breaker of the failing host tripped and is open.
 	`sum(circuit_breaker_trips_total{breaker="http:127.0.0.1"}) >= 1`,
 	`max(circuit_breaker_state{breaker="http:127.0.0.1"}) == 2`,
+	// Operations: the paused queue, the scheduler's leader, the quota.
+	`max(queue_paused{queue="mail"}) == 1`,
+	`max(queue_paused{queue="default"}) == 0`,
+	`sum(leader_is_leader{name="taskq-server-periodic"}) == 1`,
+	`sum(quota_exceeded_total{limit="metadata_bytes"}) >= 1`,
+	`sum(changes(periodic_last_run_timestamp_seconds{schedule="beat"}[1m])) >= 1`,
 	// System.
 	`max(system_memory_usage_bytes) > 0`,
 	`count(system_cpu_usage) == 1`,

@@ -1,6 +1,7 @@
 package metrics_test
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -41,7 +42,13 @@ type panel struct {
 	GridPos     struct{ H, W, X, Y int } `json:"gridPos"`
 	FieldConfig struct {
 		Defaults struct {
-			Unit string `json:"unit"`
+			Unit     string `json:"unit"`
+			Mappings []struct {
+				Options map[string]struct {
+					Text  string `json:"text"`
+					Color string `json:"color"`
+				} `json:"options"`
+			} `json:"mappings"`
 		} `json:"defaults"`
 	} `json:"fieldConfig"`
 	Targets []struct {
@@ -111,6 +118,14 @@ func TestDashboardStructure(t *testing.T) {
 			if p.Type == "row" {
 				continue
 			}
+			if p.Type == "state-timeline" {
+				require.NotEmpty(t, timelineStates(p), "%s: a state timeline maps its values 0, 1, ... to names", p.Title)
+				for _, m := range p.FieldConfig.Defaults.Mappings {
+					for v, o := range m.Options {
+						require.Contains(t, stateColors, o.Color, "%s: value %s: a colour the renderer knows", p.Title, v)
+					}
+				}
+			}
 			require.NotNil(t, p.Datasource, p.Title)
 			require.Equal(t, "${datasource}", p.Datasource.UID, p.Title)
 			require.NotEmpty(t, p.Targets, p.Title)
@@ -133,7 +148,9 @@ func defaultFamilies(t *testing.T) []string {
 	t.Helper()
 	q := queue.NewMemory()
 	t.Cleanup(func() { _ = q.Close() })
-	m, err := metrics.New(prometheus.NewRegistry(), metrics.Config{Queue: q, Schedules: []string{"beat"}})
+	m, err := metrics.New(prometheus.NewRegistry(), metrics.Config{Queue: q, Schedules: []string{"beat"},
+		Paused:  func(context.Context) ([]string, error) { return nil, nil },
+		Leaders: func() map[string]bool { return nil }})
 	require.NoError(t, err)
 	return m.FamilyNames()
 }
@@ -154,7 +171,7 @@ func TestDashboardsCoverEveryFamily(t *testing.T) {
 		require.True(t, used[n], "no dashboard panel shows %s", n)
 	}
 	// Every name that looks like one of ours is one of ours (no typos).
-	prefixes := []string{"task", "dlq_", "system_", "http_", "auth_", "rate_limit", "circuit_", "periodic_"}
+	prefixes := []string{"task", "dlq_", "system_", "http_", "auth_", "rate_limit", "circuit_", "periodic_", "queue_", "leader_", "quota_"}
 	for id := range used {
 		if slices.ContainsFunc(prefixes, func(p string) bool { return strings.HasPrefix(id, p) }) {
 			require.Contains(t, families, id, "dashboard uses an unknown metric")

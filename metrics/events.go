@@ -7,6 +7,14 @@ func (m *Metrics) RateLimitExceeded(scope string) {
 	c.Inc()
 }
 
+// QuotaExceeded counts a task refused because its owner's quota of limit
+// (QuotaPendingTasks, QuotaMetadataBytes) is used up, in
+// quota_exceeded_total{limit}.
+func (m *Metrics) QuotaExceeded(limit string) {
+	_, c := m.quotas.get(limit)
+	c.Inc()
+}
+
 // AuthFailure counts a failed authentication in
 // auth_failures_total{reason}; reason is auth.ReasonOf(err) of package
 // auth (see DefaultAuthReasons).

@@ -31,6 +31,9 @@ type Metrics struct {
 	recovered    *labelSet[prometheus.Counter]
 	orphaned     prometheus.Counter
 	unhandled    *labelSet[prometheus.Counter]
+	// uniqueConflicts counts unique enqueues answered with the existing
+	// task (unique.go).
+	uniqueConflicts prometheus.Counter
 
 	dlqSize        *dlqSizeCollector
 	dlqCleaned     prometheus.Counter
@@ -42,6 +45,7 @@ type Metrics struct {
 	dlqCleanupFail prometheus.Counter
 
 	rateLimited  *labelSet[prometheus.Counter]
+	quotas       *labelSet[prometheus.Counter]
 	authFailures *labelSet[prometheus.Counter]
 	breakers     *labelSet[breakerChildren]
 
@@ -189,6 +193,12 @@ func New(reg prometheus.Registerer, cfg Config) (*Metrics, error) {
 		Help:      "Requests refused by a rate limit or a temporary IP block, by scope.",
 	}, []string{"scope"})
 	m.rateLimited = newLabelSet(cfg.MaxLabelValues, counterChild(rateLimited), cfg.RateLimitScopes...)
+	quotas := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: cfg.Namespace,
+		Name:      "quota_exceeded_total",
+		Help:      "Tasks refused because their owner's quota is used up, by limit (pending_tasks, metadata_bytes).",
+	}, []string{"limit"})
+	m.quotas = newLabelSet(cfg.MaxLabelValues, counterChild(quotas), cfg.QuotaLimits...)
 	authFailures := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: cfg.Namespace,
 		Name:      "auth_failures_total",
@@ -241,7 +251,7 @@ func New(reg prometheus.Registerer, cfg Config) (*Metrics, error) {
 		{"dlq_tasks_evicted_by_owner_total", evictedBy},
 		{"dlq_tasks_remaining", m.dlqRemaining}, {"dlq_cleanup_duration_seconds", m.dlqCleanupDur},
 		{"dlq_cleanup_success_total", m.dlqCleanupOK}, {"dlq_cleanup_failure_total", m.dlqCleanupFail},
-		{"rate_limit_exceeded_total", rateLimited}, {"auth_failures_total", authFailures},
+		{"rate_limit_exceeded_total", rateLimited}, {"quota_exceeded_total", quotas}, {"auth_failures_total", authFailures},
 		{"circuit_breaker_trips_total", trips}, {"circuit_breaker_state", state},
 		{"http_requests_total", m.httpRequests}, {"http_request_duration_seconds", m.httpDuration},
 	}
@@ -251,9 +261,13 @@ func New(reg prometheus.Registerer, cfg Config) (*Metrics, error) {
 	if cfg.Paused != nil {
 		fams = append(fams, family{"queue_paused", newPausedCollector(cfg, m.log)})
 	}
+	if cfg.Leaders != nil {
+		fams = append(fams, family{"leader_is_leader", newLeaderCollector(cfg)})
+	}
 	if len(cfg.Schedules) > 0 {
 		fams = append(fams, m.newScheduleFamilies(cfg)...)
 	}
+	fams = append(fams, m.newUniqueFamilies(cfg)...)
 	if err := m.register(reg, fams); err != nil {
 		return nil, err
 	}

@@ -67,7 +67,7 @@ func TestPromtoolRules(t *testing.T) {
 
 // namespaceRewrite is the substitution docs/monitoring.md gives for
 // adapting the alerting rules and the dashboard to a Config.Namespace.
-var namespaceRewrite = regexp.MustCompile(`\b(system_|tasks?_|dlq_|http_request|rate_limit_|auth_failures_|circuit_breaker_)`)
+var namespaceRewrite = regexp.MustCompile(`\b(system_|tasks?_|dlq_|http_request|rate_limit_|auth_failures_|circuit_breaker_|quota_exceeded_total|queue_paused|leader_is_leader|periodic_)`)
 
 // TestNamespacedRulesAndDashboard checks that recipe: with every name
 // prefixed, the rules still pass promtool's checks and unit tests, and the
@@ -78,7 +78,9 @@ func TestNamespacedRulesAndDashboard(t *testing.T) {
 	const ns = "taskq"
 	q := queue.NewMemory()
 	t.Cleanup(func() { _ = q.Close() })
-	m, err := New(prometheus.NewRegistry(), Config{Namespace: ns, Queue: q})
+	m, err := New(prometheus.NewRegistry(), Config{Namespace: ns, Queue: q, Schedules: []string{"beat"},
+		Paused:  func(context.Context) ([]string, error) { return nil, nil },
+		Leaders: func() map[string]bool { return nil }})
 	require.NoError(t, err)
 	families := m.FamilyNames()
 

@@ -10,6 +10,7 @@ import (
 	"os"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -47,8 +48,12 @@ var (
 		{0x8a, 0xb8, 0xff, 0xff}, {0x96, 0xd9, 0x8d, 0xff}, {0xff, 0xb3, 0x57, 0xff},
 		{0xca, 0x95, 0xe5, 0xff}, {0x5a, 0xa6, 0x4b, 0xff}, {0xe0, 0xb4, 0x00, 0xff},
 	}
-	// stateColors colour circuit_breaker_state 0, 1, 2.
-	stateColors = []color.RGBA{{0x73, 0xbf, 0x69, 0xff}, {0xfa, 0xde, 0x2a, 0xff}, {0xf2, 0x49, 0x5c, 0xff}}
+	// stateColors are Grafana's named colours of the state timelines'
+	// value mappings.
+	stateColors = map[string]color.RGBA{
+		"green": {0x73, 0xbf, 0x69, 0xff}, "yellow": {0xfa, 0xde, 0x2a, 0xff}, "red": {0xf2, 0x49, 0x5c, 0xff},
+		"orange": {0xff, 0x98, 0x30, 0xff}, "transparent": {0x30, 0x33, 0x38, 0xff},
+	}
 )
 
 // renderVars sets the dashboard variables for range queries: a rate
@@ -204,7 +209,7 @@ func renderDashboard(prom *promServer, d dashboard, path string, start, end time
 		case "stat":
 			c.drawStat(body, data, unit)
 		case "state-timeline":
-			c.drawTimeline(body, data, start, end)
+			c.drawTimeline(body, data, timelineStates(p), start, end)
 		default:
 			c.drawTimeseries(body, data, unit, start, end)
 		}
@@ -244,24 +249,49 @@ func (c canvas) drawStat(r image.Rectangle, data []series, unit string) {
 	c.text(r.Min.X+(r.Dx()-textWidth(text, scale))/2, r.Min.Y+(r.Dy()-7*scale)/2, text, palette[0], scale)
 }
 
-func (c canvas) drawTimeline(r image.Rectangle, data []series, start, end time.Time) {
-	legend := []string{"0 closed", "1 half-open", "2 open"}
+// timelineState is one value of a state timeline: its text and colour.
+type timelineState struct {
+	text  string
+	color color.RGBA
+}
+
+// timelineStates reads the value mappings of a state timeline panel,
+// indexed by value (0, 1, ...).
+func timelineStates(p panel) []timelineState {
+	var out []timelineState
+	for _, m := range p.FieldConfig.Defaults.Mappings {
+		for v := 0; ; v++ {
+			o, ok := m.Options[strconv.Itoa(v)]
+			if !ok {
+				break
+			}
+			out = append(out, timelineState{fmt.Sprint(v, " ", o.Text), stateColors[o.Color]})
+		}
+	}
+	return out
+}
+
+func (c canvas) drawTimeline(r image.Rectangle, data []series, states []timelineState, start, end time.Time) {
 	x := r.Min.X
-	for i, l := range legend {
-		c.fill(image.Rect(x, r.Max.Y-8, x+8, r.Max.Y), stateColors[i])
-		x += 12 + c.text(x+12, r.Max.Y-8, l, dimColor, 1) + 12
+	for _, st := range states {
+		c.fill(image.Rect(x, r.Max.Y-8, x+8, r.Max.Y), st.color)
+		x += 12 + c.text(x+12, r.Max.Y-8, st.text, dimColor, 1) + 12
 	}
 	if len(data) == 0 {
 		return
 	}
-	plot := image.Rect(r.Min.X+textWidth("http:127.0.0.1", 1)+8, r.Min.Y, r.Max.X, r.Max.Y-20)
+	labelW := 0
+	for _, s := range data {
+		labelW = max(labelW, textWidth(s.label, 1))
+	}
+	plot := image.Rect(r.Min.X+min(labelW, r.Dx()/3)+8, r.Min.Y, r.Max.X, r.Max.Y-20)
 	band := min(28, plot.Dy()/len(data))
 	t0, t1 := float64(start.Unix()), float64(end.Unix())
 	for i, s := range data {
 		y := plot.Min.Y + i*band
 		for j := range s.ts {
 			v := s.vs[j]
-			if math.IsNaN(v) || v < 0 || int(v) >= len(stateColors) {
+			if math.IsNaN(v) || v < 0 || int(v) >= len(states) {
 				continue
 			}
 			next := t1
@@ -270,7 +300,7 @@ func (c canvas) drawTimeline(r image.Rectangle, data []series, start, end time.T
 			}
 			x0 := plot.Min.X + int(float64(plot.Dx())*(s.ts[j]-t0)/(t1-t0))
 			x1 := plot.Min.X + int(float64(plot.Dx())*(next-t0)/(t1-t0))
-			c.fill(image.Rect(x0, y+2, max(x1, x0+1), y+band-2), stateColors[int(v)])
+			c.fill(image.Rect(x0, y+2, max(x1, x0+1), y+band-2), states[int(v)].color)
 		}
 		c.text(r.Min.X, y+band/2-3, fit(s.label, plot.Min.X-r.Min.X-4, 1), textColor, 1)
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -47,6 +48,8 @@ func workloadConfig(failing *httptest.Server) server.Config {
 		HTTPAllow:       []string{failing.Listener.Addr().String()},
 		ShutdownTimeout: 10 * time.Second,
 		Schedules:       []server.ScheduleConfig{{Name: "beat", Spec: "@every 1s", Type: "noop"}},
+		// Room for the workload's tasks, not for one oversized metadata.
+		QuotaMetadataBytes: 48 << 10,
 	}
 	cfg.DLQ.Backoff = 10 * time.Millisecond
 	return cfg
@@ -56,8 +59,8 @@ func workloadConfig(failing *httptest.Server) server.Config {
 // everything the dashboards show: every built-in task type (with
 // completions, retries, dead letters, a cancellation and a breaker-open
 // reschedule), listing, a DLQ retry, delete and cleanup, failed
-// authentications of several reasons, a burst over the rate limit, 404s
-// and a validation error.
+// authentications of several reasons, a burst over the rate limit, 404s,
+// a validation error, a paused queue and a quota refusal.
 func runWorkload(t *testing.T, s *taskqServer, failing *httptest.Server) {
 	t.Helper()
 	_, user := s.newKey("workload", auth.RoleUser)
@@ -120,6 +123,16 @@ func runWorkload(t *testing.T, s *taskqServer, failing *httptest.Server) {
 	require.Equal(t, map[string]int{"cleaned": 3, "remaining": 0}, res)
 	last := s.create(user, map[string]any{"type": "fail", "metadata": map[string]any{"retryable": false}})
 	s.waitStatus(user, last.ID, taskq.StatusDeadLetter)
+
+	// The mail queue paused (its scheduled task waits anyway); a task
+	// over the owner's metadata quota refused.
+	s.do(http.StatusForbidden, http.MethodPost, "/api/queues/mail/pause", user, nil)
+	s.do(http.StatusOK, http.MethodPost, "/api/queues/mail/pause", adminKey, nil)
+	eventually(t, 10*time.Second, func() (bool, string) {
+		code, body := s.raw(http.MethodPost, "/api/tasks", user,
+			map[string]any{"type": "noop", "metadata": map[string]any{"blob": strings.Repeat("x", 50<<10)}})
+		return code == http.StatusTooManyRequests && strings.Contains(string(body), `"quota_exceeded"`), string(body)
+	}, "the task over the metadata quota was not refused")
 
 	// Failed authentications: unknown, malformed and revoked keys, a bad
 	// bearer token; and a request without credentials (401, not a failure).
@@ -219,6 +232,12 @@ func backgroundTraffic(t *testing.T, s *taskqServer, failing *httptest.Server, d
 		if i%100 == 90 {
 			s.raw(http.MethodPost, "/api/dlq/cleanup", adminKey,
 				map[string]any{"older_than": time.Now().Add(-10 * time.Second).UTC().Format(time.RFC3339Nano)})
+		}
+		if i%80 == 40 { // the mail queue paused for 5s now and then
+			s.raw(http.MethodPost, "/api/queues/mail/pause", adminKey, nil)
+		}
+		if i%80 == 60 {
+			s.raw(http.MethodPost, "/api/queues/mail/resume", adminKey, nil)
 		}
 		if i%120 == 60 {
 			create(user, map[string]any{"type": "http", "max_retries": 20, "metadata": map[string]any{"url": failing.URL + "/hook"}})

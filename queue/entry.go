@@ -15,6 +15,8 @@ const (
 // lists, the scheduled heap or the leased heap, as state says.
 type entry struct {
 	id string
+	// typ is the task type (for the caps of taskq.Limits); may be empty.
+	typ string
 	// key is the run-at (scheduled) or the lease deadline (leased), in Unix
 	// nanoseconds.
 	key int64

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/taskq/taskq"
+	"github.com/taskq/taskq/internal/flow"
 	"github.com/taskq/taskq/internal/names"
 )
 
@@ -123,7 +124,7 @@ func (m *Memory) EnqueueNew(ctx context.Context, queue string, entries ...taskq.
 		if _, ok := q.entries[e.ID]; ok {
 			continue
 		}
-		q.place(q.alloc(e.ID, e.Priority), runAtNanos(e, now), now)
+		q.place(q.alloc(e.ID, e.Priority, e.Type), runAtNanos(e, now), now)
 		added++
 	}
 	if added > 0 {
@@ -162,6 +163,9 @@ func (m *Memory) Lease(ctx context.Context, p taskq.LeaseParams) ([]taskq.Lease,
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	q.promote(now)
+	if flow.Active(p.Limits, p.Queue) {
+		return q.leaseLimited(p, now, deadline), nil
+	}
 	n := min(p.Max, q.readyCount())
 	out := make([]taskq.Lease, 0, n)
 	for range n {
@@ -245,7 +249,7 @@ func (m *Memory) Requeue(ctx context.Context, queue string, e taskq.QueueEntry) 
 	case e.Token != 0 && !holds(cur, e.Token):
 		return nil // the caller's lease is gone
 	case cur == nil:
-		cur = q.alloc(e.ID, e.Priority)
+		cur = q.alloc(e.ID, e.Priority, e.Type)
 	case cur.state == stateLeased:
 		q.detach(cur)
 	default:

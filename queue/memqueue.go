@@ -28,6 +28,10 @@ type memQueue struct {
 	// wake is closed and cleared to wake waiters; nil when nobody waits.
 	wake chan struct{}
 	free []*entry
+	// busy counts the leased entries by type (non-empty types only).
+	busy map[string]int
+	// buckets holds the start-rate token buckets by type.
+	buckets map[string]bucket
 }
 
 func newMemQueue(name string) *memQueue {
@@ -40,7 +44,7 @@ func (q *memQueue) nextSeq() uint64 {
 	return q.seq
 }
 
-func (q *memQueue) alloc(id string, prio taskq.TaskPriority) *entry {
+func (q *memQueue) alloc(id string, prio taskq.TaskPriority, typ string) *entry {
 	var e *entry
 	if n := len(q.free); n > 0 {
 		e = q.free[n-1]
@@ -49,7 +53,7 @@ func (q *memQueue) alloc(id string, prio taskq.TaskPriority) *entry {
 	} else {
 		e = new(entry)
 	}
-	e.id, e.prio = id, int8(prio)
+	e.id, e.prio, e.typ = id, int8(prio), typ
 	q.entries[id] = e
 	return e
 }
@@ -80,6 +84,12 @@ func (q *memQueue) place(e *entry, runAt, now int64) {
 // lease puts a detached entry in the leased heap until deadline, under a
 // new token.
 func (q *memQueue) lease(e *entry, deadline int64) {
+	if e.state != stateLeased && e.typ != "" {
+		if q.busy == nil {
+			q.busy = make(map[string]int)
+		}
+		q.busy[e.typ]++
+	}
 	q.tokens++
 	e.token = q.tokens
 	e.state = stateLeased
@@ -97,6 +107,11 @@ func (q *memQueue) detach(e *entry) {
 		q.sched.remove(int(e.idx))
 	case stateLeased:
 		q.leased.remove(int(e.idx))
+		if e.typ != "" {
+			if q.busy[e.typ]--; q.busy[e.typ] <= 0 {
+				delete(q.busy, e.typ)
+			}
+		}
 	}
 	e.state = 0
 }

@@ -87,6 +87,11 @@ type Config struct {
 	// Queues are the queues the worker serves and tasks may name
 	// (TASKQ_QUEUES). Default ["default"].
 	Queues []string
+	// Limits caps running tasks per queue and per type, and start rates
+	// per type, across every server sharing the backend
+	// (TASKQ_QUEUE_CONCURRENCY, TASKQ_TYPE_CONCURRENCY, TASKQ_TYPE_RATE;
+	// see taskq.Limits and docs/limits.md). Empty: no caps.
+	Limits taskq.Limits
 	// RetryBaseDelay and RetryMaxDelay bound the exponential backoff
 	// between attempts (TASKQ_RETRY_BASE_DELAY, TASKQ_RETRY_MAX_DELAY).
 	// Default 1s and 1h.
@@ -288,6 +293,9 @@ func (c Config) Validate() error {
 	}
 	if c.JWTSecret != "" && len(c.JWTSecret) < auth.MinSecretLen {
 		bad("TASKQ_JWT_SECRET", "must be at least %d bytes", auth.MinSecretLen)
+	}
+	if err := c.Limits.Validate(); err != nil {
+		bad("TASKQ_TYPE_CONCURRENCY", "%v", err)
 	}
 	for _, q := range c.Queues {
 		if !names.Valid(q, taskq.MaxQueueNameLength) {

@@ -129,7 +129,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 // answer is 500 in the error shape, and the failure is logged at ERROR
 // with the request id.
 func (s *Server) writeJSON(w http.ResponseWriter, r *http.Request, status int, v any) {
-	b, err := json.Marshal(v)
+	b, err := encodeBody(v)
 	if err != nil {
 		id := requestID(r.Context())
 		s.log.ErrorContext(r.Context(), "response encoding failed", "request_id", id, "path", r.URL.Path, "error", err)
@@ -137,6 +137,16 @@ func (s *Server) writeJSON(w http.ResponseWriter, r *http.Request, status int, v
 		b, _ = json.Marshal(errorBody{Error: errorDetail{Code: taskq.CodeInternal, Message: msgInternal, RequestID: id}})
 	}
 	writeRaw(w, status, b)
+}
+
+// encodeBody encodes v as json.Marshal does. A task is encoded by its own
+// MarshalJSON, whose output (json.Marshal's, compact and HTML-escaped) is
+// what json.Marshal would return after checking and compacting it again.
+func encodeBody(v any) ([]byte, error) {
+	if t, ok := v.(*taskq.Task); ok && t != nil {
+		return t.MarshalJSON()
+	}
+	return json.Marshal(v)
 }
 
 // writeRaw writes an encoded JSON body with status.

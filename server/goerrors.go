@@ -58,7 +58,7 @@ func rewriteGoError(b []byte) ([]byte, bool) {
 	out.WriteString("Content-Length: " + strconv.Itoa(len(body)) + "\r\n")
 	out.WriteString("Connection: close\r\n")
 	for _, h := range securityHeaderList {
-		out.WriteString(h[0] + ": " + h[1] + "\r\n")
+		out.WriteString(h.key + ": " + h.value[0] + "\r\n")
 	}
 	out.WriteString("\r\n")
 	out.Write(body)

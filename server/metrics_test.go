@@ -30,7 +30,7 @@ func TestMetricsEndpoint(t *testing.T) {
 		"dlq_cleanup_success_total", "dlq_cleanup_failure_total", "rate_limit_exceeded_total", "auth_failures_total",
 		"circuit_breaker_trips_total", "circuit_breaker_state", "http_requests_total", "http_request_duration_seconds",
 		"tasks_recovered_total", "dlq_tasks_evicted_total", "dlq_tasks_evicted_by_owner_total", "tasks_orphaned_total",
-		"tasks_unhandled_total",
+		"tasks_unhandled_total", "tasks_unique_conflicts_total",
 	} {
 		require.Contains(t, body, "# TYPE "+family+" ", family)
 	}

@@ -3,6 +3,7 @@ package server
 import (
 	"net/http"
 	"net/url"
+	"slices"
 
 	"github.com/taskq/taskq"
 	"github.com/taskq/taskq/auth"
@@ -12,8 +13,8 @@ import (
 
 // queueInfo is one queue of GET /api/queues: the queue backend's counts.
 // Pending is Ready + Scheduled (retries waiting for their backoff are
-// scheduled); Running counts leased entries; Size all of them. Queues
-// cannot be paused yet, so Paused is always false.
+// scheduled); Running counts leased entries; Size all of them. Paused is
+// the storage's pause state (taskq.QueuePauser).
 type queueInfo struct {
 	Name      string `json:"name"`
 	Paused    bool   `json:"paused"`
@@ -47,18 +48,17 @@ func (s *Server) listQueues(w http.ResponseWriter, r *http.Request, _ auth.Princ
 	if err != nil {
 		return err
 	}
+	paused, err := s.client.PausedQueues(r.Context())
+	if err != nil {
+		return err
+	}
 	out := make([]queueInfo, 0, len(s.cfg.Queues))
 	for _, name := range s.cfg.Queues {
-		st, err := s.queue.Stats(r.Context(), name)
+		qi, err := s.queueInfo(r, name, slices.Contains(paused, name))
 		if err != nil {
 			return err
 		}
-		var ready int64
-		for _, n := range st.Ready {
-			ready += n
-		}
-		out = append(out, queueInfo{Name: name, Size: st.Total(), Pending: ready + st.Scheduled,
-			Ready: ready, Scheduled: st.Scheduled, Running: st.Leased})
+		out = append(out, qi)
 		if counts != nil {
 			if out[len(out)-1].Tasks = counts[name]; counts[name] == nil {
 				out[len(out)-1].Tasks = emptyQueueTasks(byType)
@@ -67,6 +67,20 @@ func (s *Server) listQueues(w http.ResponseWriter, r *http.Request, _ auth.Princ
 	}
 	s.writeJSON(w, r, http.StatusOK, map[string]any{"queues": out})
 	return nil
+}
+
+// queueInfo reads the counts of one queue.
+func (s *Server) queueInfo(r *http.Request, name string, paused bool) (queueInfo, error) {
+	st, err := s.queue.Stats(r.Context(), name)
+	if err != nil {
+		return queueInfo{}, err
+	}
+	var ready int64
+	for _, n := range st.Ready {
+		ready += n
+	}
+	return queueInfo{Name: name, Paused: paused, Size: st.Total(), Pending: ready + st.Scheduled,
+		Ready: ready, Scheduled: st.Scheduled, Running: st.Leased}, nil
 }
 
 // statsBody is the body of GET /api/stats.

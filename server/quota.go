@@ -6,12 +6,19 @@ import (
 	"fmt"
 
 	"github.com/taskq/taskq"
+	"github.com/taskq/taskq/metrics"
 )
 
 // checkStorable refuses a task the server could store but never serve
-// again: its JSON encoding must succeed before it is stored.
+// again: its JSON encoding must succeed before it is stored. The metadata
+// of a task built by Client.NewTask is already known to encode (NewTask
+// refuses metadata that does not, and keeps its decoded JSON values), so
+// the task is encoded without it: the rest (a time past year 9999, say)
+// is what may still fail, and the metadata is the bulk of the work.
 func checkStorable(t *taskq.Task) error {
-	if _, err := json.Marshal(t); err != nil {
+	c := *t
+	c.Metadata = nil
+	if _, err := json.Marshal(&c); err != nil {
 		return validationError([]taskq.FieldError{{Field: "task", Message: "cannot be encoded as JSON: " + clip(err.Error(), 200)}})
 	}
 	return nil
@@ -36,6 +43,7 @@ func (s *Server) checkQuota(ctx context.Context, t *taskq.Task) error {
 		return err
 	}
 	if pending > 0 && u.Pending >= int64(pending) {
+		s.metrics.QuotaExceeded(metrics.QuotaPendingTasks)
 		return quotaError(fmt.Sprintf("quota exceeded: %d tasks pending, running or failed (at most %d); wait for some to finish or cancel some", u.Pending, pending))
 	}
 	if metaMax > 0 && t.Metadata != nil {
@@ -44,6 +52,7 @@ func (s *Server) checkQuota(ctx context.Context, t *taskq.Task) error {
 			return err
 		}
 		if u.MetadataBytes+int64(len(md)) > metaMax {
+			s.metrics.QuotaExceeded(metrics.QuotaMetadataBytes)
 			return quotaError(fmt.Sprintf("quota exceeded: stored metadata would exceed %d bytes (%d in use); delete finished tasks to free some", metaMax, u.MetadataBytes))
 		}
 	}

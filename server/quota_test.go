@@ -40,6 +40,8 @@ func TestQuotaPendingTasks(t *testing.T) {
 			b.createTask(alice, map[string]any{"type": "noop"})
 			requireError(t, b.do(req{method: "POST", path: "/api/tasks", key: alice, body: map[string]any{"type": "noop"}}),
 				http.StatusTooManyRequests, taskq.CodeQuotaExceeded)
+			require.Equal(t, "2", b.sample(`(?m)^quota_exceeded_total\{limit="pending_tasks"\} (\S+)$`))
+			require.Equal(t, "0", b.sample(`(?m)^quota_exceeded_total\{limit="metadata_bytes"\} (\S+)$`))
 		})
 	}
 }
@@ -63,6 +65,8 @@ func TestQuotaMetadataBytes(t *testing.T) {
 			// Small metadata still fits; another user is not affected.
 			b.createTask(alice, map[string]any{"type": "noop", "metadata": map[string]any{"a": 1}})
 			b.createTask(bob, map[string]any{"type": "noop", "metadata": md})
+			require.Equal(t, "1", b.sample(`(?m)^quota_exceeded_total\{limit="metadata_bytes"\} (\S+)$`))
+			require.Equal(t, "0", b.sample(`(?m)^quota_exceeded_total\{limit="pending_tasks"\} (\S+)$`))
 		})
 	}
 }

@@ -28,6 +28,8 @@ const (
 	routeSchedules   = "GET /api/schedules"
 	routeOpenAPI     = "GET /api/openapi.json"
 	routeQueues      = "GET /api/queues"
+	routePauseQueue  = "POST /api/queues/{name}/pause"
+	routeResumeQueue = "POST /api/queues/{name}/resume"
 	routeStats       = "GET /api/stats"
 	routeRepair      = "POST /api/admin/repair"
 )
@@ -42,7 +44,7 @@ func routePatterns() []string {
 		routeListDLQ, routeRetryDLQ, routeDeleteDLQ, routeCleanupDLQ, routeRetryDLQBulk,
 		routeToken, routeCreateKey, routeListKeys, routeRevokeKey,
 		routeHealth, routeHealthRedis, routeHealthDB, routeMetrics, routeSchedules,
-		routeOpenAPI, routeQueues, routeStats, routeRepair,
+		routeOpenAPI, routeQueues, routePauseQueue, routeResumeQueue, routeStats, routeRepair,
 	}
 }
 
@@ -68,6 +70,8 @@ func (s *Server) routes() {
 	s.route(routeSchedules, user, s.listSchedules)
 	s.route(routeOpenAPI, open, s.serveOpenAPI)
 	s.route(routeQueues, admin, s.listQueues)
+	s.route(routePauseQueue, admin, s.pauseQueue)
+	s.route(routeResumeQueue, admin, s.resumeQueue)
 	s.route(routeStats, admin, s.stats)
 	s.consoleRoutes()
 

@@ -159,6 +159,18 @@ func (s *Server) newScheduler() error {
 	return nil
 }
 
+// leaders reports the leader elections this server campaigns in, for
+// leader_is_leader: the periodic scheduler's when schedules are
+// configured.
+func (s *Server) leaders() map[string]bool {
+	out := map[string]bool{}
+	if s.sched != nil {
+		_, lead := s.sched.elector.Leader()
+		out[ElectionName] = lead
+	}
+	return out
+}
+
 // start runs the scheduler in the background.
 func (sc *scheduler) start() {
 	if sc == nil {

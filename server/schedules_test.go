@@ -60,6 +60,7 @@ func TestSchedulesEndpoint(t *testing.T) {
 				got = decode[listing](t, w)
 				return got.Leader && len(got.Schedules) == 1 && got.Schedules[0].LastRun != nil
 			}, func() string { return "the single replica leads and runs the schedule" })
+			require.Equal(t, "1", b.sample(`(?m)^leader_is_leader\{name="`+ElectionName+`"\} (\S+)$`), "the metric shows the leadership")
 			st := got.Schedules[0]
 			require.Equal(t, "beat", st.Name)
 			require.Equal(t, "@every 1s", st.Spec)
@@ -91,5 +92,6 @@ func TestSchedulesEndpoint(t *testing.T) {
 		w := b.admin(req{method: http.MethodGet, path: "/api/schedules"})
 		require.Equal(t, http.StatusOK, w.Code)
 		require.JSONEq(t, `{"schedules":[],"leader":false}`, w.Body.String())
+		require.NotContains(t, b.do(req{method: http.MethodGet, path: "/metrics"}).Body.String(), "leader_is_leader{", "no election, no sample")
 	})
 }

@@ -147,11 +147,21 @@ func New(cfg Config, deps Deps) (*Server, error) {
 			typeNames = append(typeNames, t.Name)
 		}
 	}
+	var paused func(context.Context) ([]string, error)
+	if p, ok := s.store.(taskq.QueuePauser); ok {
+		paused = p.PausedQueues
+	}
+	var leaders func() map[string]bool
+	if len(cfg.Schedules) > 0 { // the scheduler's elector (newScheduler)
+		leaders = s.leaders
+	}
 	s.metrics, err = metrics.New(s.registry, metrics.Config{
 		Namespace:   cfg.MetricsNamespace,
 		Queue:       s.queue,
 		Queues:      cfg.Queues,
 		DLQSize:     func(ctx context.Context) (int, error) { return s.store.CountDeadLetterTasks(ctx) },
+		Paused:      paused,
+		Leaders:     leaders,
 		TaskTypes:   typeNames,
 		Routes:      append(routePatterns(), routeConsole),
 		Breakers:    breakerNames,
@@ -213,6 +223,7 @@ func (s *Server) newWorker(deps Deps, allow tasktypes.AllowList, store taskq.Sto
 	wcfg := worker.Config{
 		Queues:         s.cfg.Queues,
 		Concurrency:    s.cfg.Concurrency,
+		Limits:         s.cfg.workerLimits(),
 		RetryBaseDelay: s.cfg.RetryBaseDelay,
 		RetryMaxDelay:  s.cfg.RetryMaxDelay,
 		DeadLetter:     s.dlq,

@@ -75,7 +75,7 @@ func Usage(w io.Writer) {
 }
 
 func (c *Config) settings() []setting {
-	return []setting{
+	return append([]setting{
 		{"addr", "TASKQ_ADDR", "listen address", str(&c.Addr), DefaultAddr},
 		{"redis-url", "TASKQ_REDIS_URL", "Redis URL: alone, Redis keeps tasks and keys; with the database URL, Redis dispatches", str(&c.RedisURL), "empty"},
 		{"database-url", "TASKQ_DATABASE_URL", "PostgreSQL URL: keeps tasks and keys (dispatch too without the Redis URL); neither URL = in memory", str(&c.DatabaseURL), "empty"},
@@ -127,7 +127,7 @@ func (c *Config) settings() []setting {
 		{"log-format", "TASKQ_LOG_FORMAT", "text or json", str(&c.LogFormat), "text"},
 		{"log-level", "TASKQ_LOG_LEVEL", "debug, info, warn or error", str(&c.LogLevel), "info"},
 		{"schedules", "TASKQ_SCHEDULES", "periodic tasks, a JSON array (docs/periodic.md)", schedulesSetting(&c.Schedules), "empty"},
-	}
+	}, c.limitSettings()...)
 }
 
 func str(p *string) func(string) error {

@@ -27,6 +27,7 @@ type createTaskRequest struct {
 	TimeoutMS   *int64          `json:"timeout_ms"`
 	Metadata    json.RawMessage `json:"metadata"`
 	Queue       *string         `json:"queue"`
+	Unique      *uniqueRequest  `json:"unique"`
 }
 
 // decodeCreateTask decodes the body of POST /api/tasks strictly (see
@@ -116,6 +117,11 @@ func (s *Server) parseCreateTask(req createTaskRequest) (taskSpec, []taskq.Field
 		} else if err := json.Unmarshal(m, &spec.metadata); err != nil {
 			add("metadata", "must be a JSON object")
 		}
+	}
+	if req.Unique != nil {
+		opt, ud := uniqueOption(req.Unique)
+		d = append(d, ud...)
+		spec.opts = append(spec.opts, opt)
 	}
 	if known && typ.Validate != nil {
 		md := spec.metadata

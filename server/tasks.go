@@ -63,6 +63,13 @@ func (s *Server) createTask(w http.ResponseWriter, r *http.Request, p auth.Princ
 	stored, err := s.client.EnqueueTask(r.Context(), t)
 	switch {
 	case err == nil:
+	case errors.Is(err, taskq.ErrUniqueExists) && stored != nil && p.CanAccessTask(stored.Owner):
+		// A unique task (the owner is part of its key) that exists: the
+		// request is served by it, as an Idempotency-Key replay is.
+		s.metrics.UniqueConflict()
+		w.Header().Set("Location", "/api/tasks/"+url.PathEscape(stored.ID))
+		s.writeJSON(w, r, http.StatusOK, stored)
+		return nil
 	case errors.Is(err, taskq.ErrDuplicate) && stored != nil:
 		if key == "" || !p.CanAccessTask(stored.Owner) {
 			return apiError(taskq.CodeConflict, "a task with this id exists")

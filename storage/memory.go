@@ -44,6 +44,10 @@ type Memory struct {
 	order []string
 	stale int
 	idem  map[idemKey]string
+	// uniq maps a unique key to its last task, uniqOf a task id to the
+	// key it was created with (memory_unique.go); nil until first used.
+	uniq   map[string]uniqueHolder
+	uniqOf map[string]string
 	// dlq holds the dead letter entries ascending by (DeadLetteredAt, ID).
 	dlq []dlqKey
 
@@ -206,6 +210,7 @@ func (m *Memory) insertLocked(t *taskq.Task, meta int64) {
 	if t.IdempotencyKey != "" {
 		m.idem[idemKey{t.Owner, t.IdempotencyKey}] = t.ID
 	}
+	m.takeUniqueLocked(t)
 	m.addOrderLocked(t.ID)
 	if t.Status == taskq.StatusDeadLetter {
 		m.dlqInsertLocked(dlqKeyOf(t))
@@ -224,6 +229,7 @@ func (m *Memory) purgeLocked(t *taskq.Task) {
 			delete(m.idem, k)
 		}
 	}
+	m.dropUniqueLocked(t.ID)
 	m.stale++
 	m.compactLocked()
 }

@@ -48,6 +48,11 @@ func (m *Memory) CreateTask(ctx context.Context, t *taskq.Task) (*taskq.Task, er
 	if cur := m.existingLocked(c); cur != nil {
 		return cur.Clone(), duplicate(cur.ID)
 	}
+	if c.UniqueKey != "" {
+		if cur := m.uniqueHolderLocked(c.UniqueKey); cur != nil {
+			return cur.Clone(), uniqueDuplicate(cur.ID)
+		}
+	}
 	if err := m.roomLocked(1, recordBytes(c, meta)); err != nil {
 		return nil, err
 	}
@@ -66,6 +71,7 @@ func (m *Memory) CreateTasks(ctx context.Context, ts []*taskq.Task) error {
 	var size int64
 	ids := make(map[string]struct{}, len(ts))
 	keys := make(map[idemKey]struct{})
+	uniq := make(map[string]struct{})
 	for i, t := range ts {
 		if t == nil || t.ID == "" {
 			return invalid("storage: task without id")
@@ -81,6 +87,12 @@ func (m *Memory) CreateTasks(ctx context.Context, ts []*taskq.Task) error {
 			}
 			keys[k] = struct{}{}
 		}
+		if t.UniqueKey != "" {
+			if _, dup := uniq[t.UniqueKey]; dup {
+				return uniqueDuplicate(t.ID)
+			}
+			uniq[t.UniqueKey] = struct{}{}
+		}
 		c, meta, err := stored(t)
 		if err != nil {
 			return err
@@ -93,6 +105,11 @@ func (m *Memory) CreateTasks(ctx context.Context, ts []*taskq.Task) error {
 	for _, c := range cs {
 		if cur := m.existingLocked(c); cur != nil {
 			return duplicate(cur.ID)
+		}
+		if c.UniqueKey != "" {
+			if cur := m.uniqueHolderLocked(c.UniqueKey); cur != nil {
+				return uniqueDuplicate(cur.ID)
+			}
 		}
 	}
 	if err := m.roomLocked(len(cs), size); err != nil {

@@ -11,25 +11,47 @@ import (
 )
 
 // Storage returns s with a client span around each call
-// ("taskq.storage.<Method>") except Ping. taskq.StorageIdentity and
-// taskq.OutboxRelay are kept when s has them. The result always
-// implements taskq.StatusCounter: for a storage that cannot count it
-// answers taskq.ErrNoCounts, which is what taskq.Client.QueueStats
-// answers for such a storage itself. It always implements
-// taskq.ProgressWriter too: for a storage that cannot store progress it
-// answers an error matching errors.ErrUnsupported, on which workers stop
-// writing the attempt's progress.
+// ("taskq.storage.<Method>") except Ping. taskq.StorageIdentity,
+// taskq.OutboxRelay and taskq.QueuePauser (traced too) are kept when s
+// has them.
+// The result always implements taskq.StatusCounter: for a storage that
+// cannot count it answers taskq.ErrNoCounts, which is what
+// taskq.Client.QueueStats answers for such a storage itself. It always
+// implements taskq.ProgressWriter too: for a storage that cannot store
+// progress it answers an error matching errors.ErrUnsupported, on which
+// workers stop writing the attempt's progress.
 func (t *Tracer) Storage(s taskq.StorageAdapter) taskq.StorageAdapter {
 	base := &tracedStorage{s: s, t: t, backend: fmt.Sprintf("%T", s)}
 	si, ident := s.(taskq.StorageIdentity)
 	or, outbox := s.(taskq.OutboxRelay)
+	qp, pause := s.(taskq.QueuePauser)
+	p := pauserStorage{base, qp}
 	switch {
+	case ident && outbox && pause:
+		return struct {
+			*tracedStorage
+			taskq.StorageIdentity
+			taskq.OutboxRelay
+			pauserStorage
+		}{base, si, or, p}
 	case ident && outbox:
 		return struct {
 			*tracedStorage
 			taskq.StorageIdentity
 			taskq.OutboxRelay
 		}{base, si, or}
+	case ident && pause:
+		return struct {
+			*tracedStorage
+			taskq.StorageIdentity
+			pauserStorage
+		}{base, si, p}
+	case outbox && pause:
+		return struct {
+			*tracedStorage
+			taskq.OutboxRelay
+			pauserStorage
+		}{base, or, p}
 	case ident:
 		return struct {
 			*tracedStorage
@@ -40,8 +62,37 @@ func (t *Tracer) Storage(s taskq.StorageAdapter) taskq.StorageAdapter {
 			*tracedStorage
 			taskq.OutboxRelay
 		}{base, or}
+	case pause:
+		return struct {
+			*tracedStorage
+			pauserStorage
+		}{base, p}
 	}
 	return base
+}
+
+// pauserStorage traces the taskq.QueuePauser calls of a storage.
+type pauserStorage struct {
+	ts *tracedStorage
+	p  taskq.QueuePauser
+}
+
+func (s pauserStorage) PauseQueue(ctx context.Context, queue string) (err error) {
+	ctx, done := s.ts.span(ctx, "PauseQueue", AttrQueue.String(queue))
+	defer func() { done(err) }()
+	return s.p.PauseQueue(ctx, queue)
+}
+
+func (s pauserStorage) ResumeQueue(ctx context.Context, queue string) (err error) {
+	ctx, done := s.ts.span(ctx, "ResumeQueue", AttrQueue.String(queue))
+	defer func() { done(err) }()
+	return s.p.ResumeQueue(ctx, queue)
+}
+
+func (s pauserStorage) PausedQueues(ctx context.Context) (_ []string, err error) {
+	ctx, done := s.ts.span(ctx, "PausedQueues")
+	defer func() { done(err) }()
+	return s.p.PausedQueues(ctx)
 }
 
 type tracedStorage struct {

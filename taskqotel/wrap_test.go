@@ -30,12 +30,26 @@ func TestWrappersKeepCapabilities(t *testing.T) {
 
 	ms := storage.NewMemory()
 	_, ident := taskq.StorageAdapter(ms).(taskq.StorageIdentity)
+	_, pauser := taskq.StorageAdapter(ms).(taskq.QueuePauser)
+	require.True(t, pauser)
 	ws := tr.Storage(ms)
 	_, wIdent := ws.(taskq.StorageIdentity)
 	require.Equal(t, ident, wIdent)
+	wp, wPauser := ws.(taskq.QueuePauser)
+	require.Equal(t, pauser, wPauser)
+	require.NoError(t, wp.PauseQueue(t.Context(), "bulk"))
+	paused, err := ms.PausedQueues(t.Context())
+	require.NoError(t, err)
+	require.Equal(t, []string{"bulk"}, paused, "the pause reaches the wrapped storage")
+	paused, err = wp.PausedQueues(t.Context())
+	require.NoError(t, err)
+	require.Equal(t, []string{"bulk"}, paused)
+	require.NoError(t, wp.ResumeQueue(t.Context(), "bulk"))
+	_, ok := tr.Storage(struct{ taskq.StorageAdapter }{ms}).(taskq.QueuePauser)
+	require.False(t, ok, "no capability added")
 
 	require.NoError(t, wq.Enqueue(t.Context(), "q", taskq.QueueEntry{ID: taskq.NewID()}))
-	_, err := ws.GetTask(t.Context(), taskq.NewID())
+	_, err = ws.GetTask(t.Context(), taskq.NewID())
 	require.ErrorIs(t, err, taskq.ErrNotFound)
 	names := map[string]bool{}
 	for _, s := range exp.GetSpans() {
@@ -43,6 +57,7 @@ func TestWrappersKeepCapabilities(t *testing.T) {
 	}
 	require.True(t, names["taskq.queue.Enqueue"])
 	require.True(t, names["taskq.storage.GetTask"])
+	require.True(t, names["taskq.storage.PauseQueue"])
 }
 
 // relayRecorder is an outbox relay that reports the queue it is run with.

@@ -11,8 +11,10 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"github.com/taskq/taskq"
+	"github.com/taskq/taskq/internal/testenv"
 	"github.com/taskq/taskq/queue"
 	"github.com/taskq/taskq/storage"
+	"github.com/taskq/taskq/storage/postgres"
 	"github.com/taskq/taskq/worker"
 )
 
@@ -29,6 +31,12 @@ func BenchmarkDrain(b *testing.B) {
 }
 
 func benchDrain(b *testing.B, store taskq.StorageAdapter, q taskq.Queue, conc int) {
+	benchDrainWith(b, store, q, conc, nil)
+}
+
+// benchDrainWith is benchDrain; dbCPU, when set, reads the database
+// server's CPU time, reported per task as db-cpu-ns/task.
+func benchDrainWith(b *testing.B, store taskq.StorageAdapter, q taskq.Queue, conc int, dbCPU func() time.Duration) {
 	obs := &doneCounter{}
 	w, err := worker.New(store, q, worker.Config{Concurrency: conc, Observer: obs, Fetchers: benchFetchers, Prefetch: benchPrefetch})
 	require.NoError(b, err)
@@ -47,6 +55,10 @@ func benchDrain(b *testing.B, store taskq.StorageAdapter, q taskq.Queue, conc in
 		require.NoError(b, err)
 	}
 	b.ResetTimer()
+	var db0 time.Duration
+	if dbCPU != nil {
+		db0 = dbCPU()
+	}
 	cpu0 := processCPU()
 	start := time.Now()
 	require.NoError(b, w.Start(ctx))
@@ -55,6 +67,9 @@ func benchDrain(b *testing.B, store taskq.StorageAdapter, q taskq.Queue, conc in
 	}
 	elapsed := time.Since(start)
 	cpu := processCPU() - cpu0
+	if dbCPU != nil {
+		b.ReportMetric(float64((dbCPU()-db0).Nanoseconds())/float64(b.N), "db-cpu-ns/task")
+	}
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "tasks/s")
 	// CPU time per task of this process: on a shared machine wall time
@@ -92,13 +107,33 @@ func BenchmarkDrainPostgres(b *testing.B) {
 	for _, conc := range []int{32, 100} {
 		b.Run("concurrency="+itoa(conc), func(b *testing.B) {
 			store := newPostgresStoreTB(b)
-			benchDrain(b, store, queue.NewMemory(), conc)
-			st := store.WriterStats()
-			if st.Batches > 0 {
-				b.ReportMetric(float64(st.Statements)/float64(st.Batches), "stmts/batch")
-			}
+			benchDrainWith(b, store, queue.NewMemory(), conc, testenv.SharedPostgres(b).CPUTime)
+			reportWriter(b, store)
 		})
 	}
+}
+
+// BenchmarkDrainPostgresOnly is BenchmarkDrain on PostgreSQL alone: the
+// store keeps its tasks' queue entries (Config.Dispatch) and the worker
+// leases from the store's Queue.
+func BenchmarkDrainPostgresOnly(b *testing.B) {
+	for _, conc := range []int{32, 100} {
+		b.Run("concurrency="+itoa(conc), func(b *testing.B) {
+			store := newPostgresStoreWith(b, postgres.Config{Dispatch: true})
+			q := store.Queue(postgres.QueueConfig{})
+			b.Cleanup(func() { _ = q.Close() })
+			benchDrainWith(b, store, q, conc, testenv.SharedPostgres(b).CPUTime)
+			reportWriter(b, store)
+		})
+	}
+}
+
+// reportWriter reports the store's group-commit round trips and
+// statements per task.
+func reportWriter(b *testing.B, store *postgres.Store) {
+	st := store.WriterStats()
+	b.ReportMetric(float64(st.Batches)/float64(b.N), "writes/task")
+	b.ReportMetric(float64(st.Statements)/float64(b.N), "stmts/task")
 }
 
 // processCPU is the user+system CPU time used by this process so far.

@@ -84,6 +84,17 @@ type Config struct {
 	// last one is written before the attempt's outcome. Default 1s;
 	// negative: progress is not stored (ReportProgress does nothing).
 	ProgressInterval time.Duration
+	// Limits caps leases cluster-wide: per queue and per task type
+	// concurrency, and start rates per type (see taskq.Limits). The queue
+	// backend enforces them when it leases, against counts shared by every
+	// worker of the backend, so give every worker the same Limits. A task
+	// over a cap stays queued, in its place, without using a retry. Nil:
+	// no caps.
+	Limits *taskq.Limits
+	// LimitPoll is how long a fetcher whose queue has ready tasks that the
+	// Limits hold back waits before looking again (slots freed by other
+	// workers are not announced). Default 100ms.
+	LimitPoll time.Duration
 	// DeadLetter receives failed tasks. Nil: a dlq.DLQ over the worker's
 	// storage and queue configured by DeadLetterConfig, whose retention
 	// cleanup job runs while the worker runs (Start starts it, Stop stops
@@ -203,6 +214,9 @@ func (c Config) withDefaults() Config {
 	if c.PollInterval <= 0 {
 		c.PollInterval = time.Second
 	}
+	if c.LimitPoll <= 0 {
+		c.LimitPoll = 100 * time.Millisecond
+	}
 	if c.Observer == nil {
 		c.Observer = taskq.NopObserver{}
 	}
@@ -221,6 +235,9 @@ const minHeartbeats = 10
 
 // validate checks a Config with its defaults.
 func (c Config) validate() error {
+	if err := c.Limits.Validate(); err != nil {
+		return err
+	}
 	if need := minHeartbeats*c.HeartbeatInterval + c.MaxClockSkew; c.LeaseTTL < need {
 		return fmt.Errorf("worker: LeaseTTL %s is too short: it must be at least %d heartbeats (HeartbeatInterval %s) plus MaxClockSkew %s, that is %s",
 			c.LeaseTTL, minHeartbeats, c.HeartbeatInterval, c.MaxClockSkew, need)

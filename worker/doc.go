@@ -4,7 +4,9 @@
 // A Worker registers one handler per task type (Handle, like
 // http.ServeMux), runs up to Config.Concurrency handlers at once, leases
 // tasks in strict priority order (FIFO inside a priority) or by weights,
-// extends leases while handlers run, reaps the leases of lost workers
+// under cluster-wide caps per queue and type and start rates per type
+// enforced by the queue backend (Config.Limits; a capped task waits in the
+// queue without using a retry), extends leases while handlers run, reaps the leases of lost workers
 // (counted as a failed attempt), retries retryable errors with exponential
 // backoff and jitter, applies per-attempt timeouts and absolute deadlines,
 // recovers panics, moves exhausted or permanent failures to the dead letter
@@ -38,10 +40,13 @@
 //
 // # Throughput
 //
-// The fetcher leases in batches of up to Concurrency + Prefetch tasks and
-// marks each batch running with one StartTasks call; runners give their
-// handler slot back as soon as the handler returns and then record the
-// outcome, so durable writes (group commits) never hold handlers; acks go
-// out in batches from one loop. Prefetched tasks wait locally, marked
+// The fetcher leases in batches of up to Concurrency + Prefetch tasks.
+// A record is marked running when its handler is about to start; the
+// starts of runners starting at the same time share one StartTasks call
+// (a lone start goes out at once; starts arriving while a call is in
+// flight go out together when it returns). Runners give their handler
+// slot back as soon as the handler returns and then record the outcome,
+// so durable writes (group commits) never hold handlers; acks go out in
+// batches from one loop. Prefetched tasks wait locally, not yet marked
 // running, with their leases extended like the running ones'.
 package worker

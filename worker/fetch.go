@@ -47,6 +47,7 @@ func (w *Worker) fetchLoop(queue string) {
 		sent := time.Now()
 		leases, err := w.queue.Lease(context.Background(), taskq.LeaseParams{
 			Queue: queue, Max: n, TTL: w.cfg.LeaseTTL, Weights: w.cfg.Weights,
+			Limits: w.cfg.Limits,
 		})
 		if err != nil {
 			w.release(n)
@@ -60,7 +61,7 @@ func (w *Worker) fetchLoop(queue string) {
 		errDelay = 50 * time.Millisecond
 		w.release(n - len(leases))
 		if len(leases) == 0 {
-			_ = w.queue.Wait(ctx, queue, w.cfg.PollInterval)
+			w.idle(ctx, queue)
 			continue
 		}
 		w.dispatch(queue, leases, sent)

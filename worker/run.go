@@ -157,7 +157,8 @@ func (w *Worker) finish(_ context.Context, o outcome) {
 }
 
 // start marks the record of a job running as its handler is about to
-// start, unless the lease was lost, expired or given back meanwhile.
+// start, unless the lease was lost, expired or given back meanwhile. The
+// starter batches the starts of concurrent runners.
 func (w *Worker) start(j job) outcome {
 	a := &attempt{q: j.queue, lease: j.held.lease, held: j.held}
 	o := outcome{a: a}
@@ -169,21 +170,31 @@ func (w *Worker) start(j job) outcome {
 		o.kind = outNone // lost, expired or given back: the record was never touched
 		return o
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	started, err := w.store.StartTasks(ctx, []string{a.lease.ID}, w.now())
-	if err != nil {
+	c := w.starter.start(j.held)
+	if why := c.refused; why != nil {
+		// Lost, expired or given back while waiting for its batch: the
+		// record was not touched.
+		if errors.Is(why, taskq.ErrShutdown) {
+			o.kind, o.why = outHandBack, "worker shutting down"
+			return o
+		}
+		o.kind = outNone
+		return o
+	}
+	if err := c.err; err != nil {
 		// Storage is down: give the lease back shortly, without an attempt.
 		w.log.Warn("cannot mark task running; giving its lease back", "task_id", a.lease.ID, "queue", a.q, "error", err)
 		o.kind, o.delay, o.why = outHandBack, time.Second, "storage unavailable"
 		return o
 	}
-	if len(started) == 0 {
+	t := c.task
+	if t == nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
 		w.notStartable(ctx, a.q, a.lease)
 		o.kind = outNone
 		return o
 	}
-	t := started[0]
 	a.number = t.Attempts
 	w.held.started(j.held, t.Attempts)
 	o.kind, o.t = outRun, t
@@ -419,7 +430,7 @@ func (w *Worker) updateAttempt(a *attempt, t *taskq.Task) error {
 // requeue gives the attempt's lease back to the queue, to run at runAt.
 // The queue acts only while the lease is still the attempt's.
 func (w *Worker) requeue(a *attempt, t *taskq.Task, runAt time.Time) error {
-	return w.queue.Requeue(context.Background(), a.q, taskq.QueueEntry{ID: t.ID, Priority: t.Priority, RunAt: runAt, Token: a.lease.Token})
+	return w.queue.Requeue(context.Background(), a.q, taskq.QueueEntry{ID: t.ID, Priority: t.Priority, RunAt: runAt, Token: a.lease.Token, Type: t.Type})
 }
 
 // complete records a success and acknowledges the lease.

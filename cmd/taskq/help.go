@@ -42,6 +42,8 @@ Commands:
   tasks get       ID
   tasks enqueue   TYPE [--metadata JSON|@FILE] [--description D] [--priority P] [--max-retries N]
                   [--queue Q] [--run-at TIME] [--deadline TIME] [--attempt-timeout DUR] [--idempotency-key K]
+                  [--unique] [--unique-by-args] [--unique-fields F[,F]] [--unique-by-queue] [--unique-key K]
+                  [--unique-period DUR] [--unique-states S[,S]]
   tasks cancel    ID
   tasks wait      ID [--timeout 5m] [--interval 500ms]
   dlq list        [--type T] [--limit N] [--cursor C] [--all]            (admin)
@@ -73,7 +75,7 @@ Exit codes:
   1  any other failure: network, server error (5xx), rate limited (429), malformed answer;
      tasks wait: the task ended cancelled or dead-lettered
   2  usage: bad command line or configuration
-  3  not found (404): no such task, DLQ entry or key
+  3  not found (404): no such task, DLQ entry, key or queue
   4  authentication or permission (401, 403): missing, wrong or revoked key; not an admin
   5  conflict (409): task already terminal, DLQ retry limit reached, Idempotency-Key reused
   6  invalid input (400, 413, 422): the server refused the values given

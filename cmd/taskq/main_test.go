@@ -136,6 +136,17 @@ func TestCommandsAgainstServer(t *testing.T) {
 	require.Equal(t, tk.ID, again.ID, "the replay returns the same task")
 	cli(t, user, "tasks", "enqueue", "sleep", "--metadata", `{"duration_ms":99}`, "--idempotency-key", "welcome-1").exit(t, exitConflict)
 
+	// A unique task (the admin's: the user's tasks are counted below): the
+	// second enqueue prints the first task.
+	later := time.Now().Add(time.Hour).UTC().Format(time.RFC3339)
+	u1 := jsonOf[task](t, cli(t, admin, "tasks", "enqueue", "noop", "--run-at", later, "--unique-key", "nightly",
+		"--unique-states", "pending,running", "-o", "json").ok(t))
+	u2 := jsonOf[task](t, cli(t, admin, "tasks", "enqueue", "noop", "--run-at", later, "--unique-key", "nightly",
+		"--unique-states", "pending,running", "-o", "json").ok(t))
+	require.Equal(t, u1.ID, u2.ID, "the unique task exists: it is returned")
+	cli(t, admin, "tasks", "enqueue", "noop", "--unique-states", "done").exit(t, exitInvalid)
+	cli(t, admin, "tasks", "cancel", u1.ID).ok(t)
+
 	// tasks wait until completed, then get as a table and as JSON.
 	waited := cli(t, user, "tasks", "wait", tk.ID, "--timeout", "10s", "--interval", "20ms").ok(t)
 	require.Regexp(t, `(?m)^status\s+completed$`, waited.stdout)
@@ -290,10 +301,15 @@ func TestWaitTimesOut(t *testing.T) {
 	cli(t, env, "tasks", "cancel", tk.ID).ok(t)
 }
 
-// TestQueuesUnsupported: queues list shows the server's queues with
-// their counts; pause and resume, which the server does not have, are
-// reported clearly, with exit code 8.
-func TestQueuesUnsupported(t *testing.T) {
+// TestQueues: queues list shows the server's queues with their counts
+// and paused flag; pause and resume (idempotent) print the queue as a
+// one-row table or as JSON, and the list follows; a paused queue accepts
+// a task, run once it is resumed (that the worker starts none meanwhile is
+// the server's tests' business: the worker's view of a pause may lag by
+// up to a second). An unknown queue is exit code 3, a
+// user key exit code 4, and a server without the endpoints (here: the
+// URL of a real server under a path it does not serve) exit code 8.
+func TestQueues(t *testing.T) {
 	t.Parallel()
 	base := startServer(t)
 	env := map[string]string{"TASKQ_URL": base, "TASKQ_API_KEY": adminKey}
@@ -301,6 +317,13 @@ func TestQueuesUnsupported(t *testing.T) {
 	require.Equal(t, []string{"NAME", "PAUSED", "SIZE", "PENDING", "RUNNING", "READY", "SCHEDULED",
 		"FAILED", "DEAD_LETTER", "OLDEST_PENDING"}, header(t, r.stdout))
 	require.Regexp(t, `(?m)^default\s+false\s+0\s+0\s+0\s+0\s+0\s+0\s+0\s+-$`, r.stdout)
+
+	for range 2 {
+		r = cli(t, env, "queues", "pause", "default").ok(t)
+		require.Equal(t, []string{"NAME", "PAUSED", "SIZE", "PENDING", "RUNNING", "READY", "SCHEDULED"}, header(t, r.stdout))
+		require.Regexp(t, `(?m)^default\s+true\s+0\s+0\s+0\s+0\s+0$`, r.stdout)
+	}
+	tk := jsonOf[task](t, cli(t, env, "-o", "json", "tasks", "enqueue", "noop").ok(t))
 	r = cli(t, env, "queues", "list", "-o", "json").ok(t)
 	var out struct {
 		Queues []map[string]any `json:"queues"`
@@ -308,8 +331,25 @@ func TestQueuesUnsupported(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(r.stdout), &out))
 	require.Len(t, out.Queues, 1)
 	require.Equal(t, "default", out.Queues[0]["name"])
-	for _, args := range [][]string{{"queues", "pause", "default"}, {"queues", "resume", "default"}} {
-		r := cli(t, env, args...).exit(t, exitUnsupported)
+	require.Equal(t, true, out.Queues[0]["paused"])
+
+	resumed := jsonOf[map[string]any](t, cli(t, env, "queues", "resume", "default", "-o", "json").ok(t))
+	require.Equal(t, "default", resumed["name"])
+	require.Equal(t, false, resumed["paused"])
+	cli(t, env, "queues", "resume", "default").ok(t)
+	cli(t, env, "tasks", "wait", tk.ID, "--timeout", "10s", "--interval", "20ms").ok(t)
+
+	r = cli(t, env, "queues", "pause", "nosuch").exit(t, exitNotFound)
+	require.Contains(t, r.stderr, "no such queue")
+	require.Empty(t, r.stdout)
+	created := jsonOf[map[string]any](t, cli(t, env, "keys", "create", "u", "--role", "user", "-o", "json").ok(t))
+	user := map[string]string{"TASKQ_URL": base, "TASKQ_API_KEY": created["key"].(string)}
+	cli(t, user, "queues", "pause", "default").exit(t, exitAuth)
+	cli(t, user, "queues", "list").exit(t, exitAuth)
+
+	older := map[string]string{"TASKQ_URL": base + "/older", "TASKQ_API_KEY": adminKey}
+	for _, args := range [][]string{{"queues", "pause", "default"}, {"queues", "resume", "default"}, {"queues", "list"}} {
+		r := cli(t, older, args...).exit(t, exitUnsupported)
 		require.Contains(t, r.stderr, "server does not support this (404)", args)
 		require.Empty(t, r.stdout)
 	}

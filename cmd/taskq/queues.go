@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 )
 
 // The queue and schedule endpoints: GET /api/queues, POST
-// /api/queues/{name}/pause and /resume, GET /api/schedules. A server
-// without them answers 404 "no such route", reported as not supported
-// (exit code 8).
+// /api/queues/{name}/pause and /resume, GET /api/schedules. An older
+// server without them answers 404 "no such route", reported as not
+// supported (exit code 8); an unknown queue is 404 not_found (exit code
+// 3).
 
 // listObjects prints the list under key of the answer of GET path.
 func (c *cmdContext) listObjects(path, key string, preferred ...string) error {
@@ -43,33 +45,41 @@ func (c *cmdContext) listObjectsWith(path, key string, flatten func(map[string]j
 	return genericTable(c.stdout, rows, preferred...)
 }
 
+// queueColumns are the columns of the queue tables, in order.
+var queueColumns = []string{"name", "paused", "size", "pending", "running"}
+
 func queuesList(c *cmdContext, args []string) error {
 	if _, err := c.setup(c.flags(), args, 0, 0, ""); err != nil {
 		return err
 	}
 	return c.listObjectsWith("/api/queues", "queues", flattenQueueTasks,
-		"name", "paused", "size", "pending", "running", "ready", "scheduled", "failed", "dead_letter", "oldest_pending")
+		slices.Concat(queueColumns, []string{"ready", "scheduled", "failed", "dead_letter", "oldest_pending"})...)
 }
 
-func queueAction(c *cmdContext, args []string, action, done string) error {
+// queueAction pauses or resumes a queue and prints the queue the server
+// answers, as a one-row table like "queues list" or as JSON.
+func queueAction(c *cmdContext, args []string, action string) error {
 	pos, err := c.setup(c.flags(), args, 1, 1, "NAME")
 	if err != nil {
 		return err
 	}
-	raw, err := c.api.do(c.ctx(), request{method: http.MethodPost, path: "/api/queues/" + url.PathEscape(pos[0]) + "/" + action})
+	path := "/api/queues/" + url.PathEscape(pos[0]) + "/" + action
+	raw, err := c.api.do(c.ctx(), request{method: http.MethodPost, path: path})
 	if err != nil {
 		return err
 	}
-	if c.json() && raw != nil {
+	if c.json() {
 		return printJSON(c.stdout, raw)
 	}
-	return c.printDone(pos[0], done, done+" queue "+pos[0])
+	var row map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &row); err != nil {
+		return fmt.Errorf("POST %s: unexpected answer: %w", path, err)
+	}
+	return genericTable(c.stdout, []map[string]json.RawMessage{row}, queueColumns...)
 }
 
-func queuesPause(c *cmdContext, args []string) error { return queueAction(c, args, "pause", "paused") }
-func queuesResume(c *cmdContext, args []string) error {
-	return queueAction(c, args, "resume", "resumed")
-}
+func queuesPause(c *cmdContext, args []string) error  { return queueAction(c, args, "pause") }
+func queuesResume(c *cmdContext, args []string) error { return queueAction(c, args, "resume") }
 
 func schedulesList(c *cmdContext, args []string) error {
 	if _, err := c.setup(c.flags(), args, 0, 0, ""); err != nil {

@@ -224,6 +224,7 @@ func tasksEnqueue(c *cmdContext, args []string) error {
 	deadline := fs.String("deadline", "", "RFC 3339 time after which the task is not started")
 	attemptTimeout := fs.Duration("attempt-timeout", 0, "bound of one attempt")
 	idem := fs.String("idempotency-key", "", "Idempotency-Key: the same key and request return the same task")
+	uniq := addUniqueFlags(fs)
 	pos, err := c.setup(fs, args, 0, 1, "TYPE")
 	if err != nil {
 		return err
@@ -276,6 +277,11 @@ func tasksEnqueue(c *cmdContext, args []string) error {
 	}
 	if *attemptTimeout > 0 {
 		body["timeout_ms"] = attemptTimeout.Milliseconds()
+	}
+	if u, err := uniq.body(); err != nil {
+		return err
+	} else if u != nil {
+		body["unique"] = u
 	}
 	r := request{method: http.MethodPost, path: "/api/tasks", body: body}
 	if *idem != "" {

@@ -38,6 +38,7 @@ func Run(t *testing.T, newQueue func(t *testing.T) taskq.Queue) {
 		{"Isolation", testIsolation},
 		{"Concurrency", testConcurrency},
 		{"EnqueueCounter", testEnqueueCounter},
+		{"Limits", testLimits},
 	}
 	for _, a := range areas {
 		t.Run(a.name, func(t *testing.T) {

@@ -21,6 +21,10 @@ const DefaultPromoteBatch = 1000
 // Config.ScriptBatch is zero.
 const DefaultScriptBatch = 1000
 
+// DefaultLimitScan is how many ready entries per priority a Lease under
+// taskq.Limits looks at, at most, when Config.LimitScan is zero.
+const DefaultLimitScan = 1000
+
 // Config configures a Queue. The zero value works.
 type Config struct {
 	// KeyPrefix starts every key, so several applications can share one
@@ -39,6 +43,12 @@ type Config struct {
 	// larger calls are split into several script calls pipelined in one
 	// round trip. Default 1000.
 	ScriptBatch int
+	// LimitScan bounds how many ready entries of each priority, from the
+	// head, one Lease under taskq.Limits looks at to find entries whose
+	// type is not at its cap, so that the Lua script never blocks Redis
+	// for long: an entry behind more than LimitScan capped entries of its
+	// priority waits until they move. Default 1000.
+	LimitScan int
 	// Now, when set, replaces the Redis server's clock (tests): it is then
 	// the time of every operation whose LeaseParams.Now is zero. Default
 	// nil: the scripts read the server's clock (TIME), so promotion of
@@ -68,6 +78,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.ScriptBatch <= 0 {
 		c.ScriptBatch = DefaultScriptBatch
+	}
+	if c.LimitScan <= 0 {
+		c.LimitScan = DefaultLimitScan
 	}
 	return c, nil
 }

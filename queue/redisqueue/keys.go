@@ -8,10 +8,13 @@ const (
 	keyScheduled = taskq.NumPriorities
 	keyLeased    = keyScheduled + 1
 	keyEntries   = keyLeased + 1
-	keyNotify    = keyEntries + 1 // the (shard) pub/sub channel
-	keyTokens    = keyNotify + 1  // hash id -> token of the current lease
-	keyTokenSeq  = keyTokens + 1  // counter of the lease tokens handed out
-	numKeys      = keyTokenSeq + 1
+	keyNotify    = keyEntries + 1  // the (shard) pub/sub channel
+	keyTokens    = keyNotify + 1   // hash id -> token of the current lease
+	keyTokenSeq  = keyTokens + 1   // counter of the lease tokens handed out
+	keyTypes     = keyTokenSeq + 1 // hash id -> task type (typed entries only)
+	keyBusy      = keyTypes + 1    // hash type -> number of leased entries
+	keyRate      = keyBusy + 1     // hash of the start-rate token buckets
+	numKeys      = keyRate + 1
 )
 
 // queueKeys are the keys of one queue, in script order. They all carry the
@@ -33,6 +36,9 @@ func newQueueKeys(prefix, queue string) queueKeys {
 	k[keyNotify] = tag + ":notify"
 	k[keyTokens] = tag + ":tokens"
 	k[keyTokenSeq] = tag + ":tokenseq"
+	k[keyTypes] = tag + ":types"
+	k[keyBusy] = tag + ":busy"
+	k[keyRate] = tag + ":rate"
 	return queueKeys{tag: tag, keys: k}
 }
 

@@ -14,6 +14,7 @@ import (
 
 	"github.com/redis/rueidis"
 	"github.com/taskq/taskq"
+	"github.com/taskq/taskq/internal/flow"
 	"github.com/taskq/taskq/internal/names"
 	"github.com/taskq/taskq/internal/redisconn"
 )
@@ -195,7 +196,7 @@ func (q *Queue) Enqueue(ctx context.Context, queue string, entries ...taskq.Queu
 		return err
 	}
 	if len(entries) >= q.cfg.ScriptBatch {
-		if _, err := q.execBatches(ctx, luaEnqueue, k.keys, []string{q.nowArg()}, args, 3); err != nil {
+		if _, err := q.execBatches(ctx, luaEnqueue, k.keys, []string{q.nowArg()}, args, 4); err != nil {
 			return mapErr(ctx, "enqueue", err)
 		}
 		return nil
@@ -210,7 +211,7 @@ func (q *Queue) EnqueueNew(ctx context.Context, queue string, entries ...taskq.Q
 	if err != nil || len(args) == 0 {
 		return 0, err
 	}
-	out, err := q.execBatches(ctx, luaEnqueue, k.keys, []string{q.nowArg()}, args, 3)
+	out, err := q.execBatches(ctx, luaEnqueue, k.keys, []string{q.nowArg()}, args, 4)
 	if err != nil {
 		return 0, mapErr(ctx, "enqueue", err)
 	}
@@ -226,7 +227,7 @@ func (q *Queue) EnqueueNew(ctx context.Context, queue string, entries ...taskq.Q
 }
 
 // enqueueArgs validates entries and returns the queue's keys and the
-// script arguments (id, priority, run-at triples), registering the queue
+// script arguments (id, priority, run-at, type quadruples), registering the queue
 // name on first use.
 func (q *Queue) enqueueArgs(ctx context.Context, queue string, entries []taskq.QueueEntry) (queueKeys, []string, error) {
 	k, err := q.keys(queue)
@@ -244,7 +245,7 @@ func (q *Queue) enqueueArgs(ctx context.Context, queue string, entries []taskq.Q
 		if !e.Priority.Valid() {
 			return k, nil, invalid("priority %d of %q must be between 0 and 3", e.Priority, e.ID)
 		}
-		args = append(args, e.ID, strconv.Itoa(int(e.Priority)), runAtArg(e.RunAt))
+		args = append(args, e.ID, strconv.Itoa(int(e.Priority)), runAtArg(e.RunAt), e.Type)
 	}
 	if err := q.register(ctx, queue); err != nil {
 		return k, nil, err
@@ -274,6 +275,9 @@ func (q *Queue) Lease(ctx context.Context, p taskq.LeaseParams) ([]taskq.Lease, 
 		now = ms(p.Now)
 	}
 	ttl := max(1, p.TTL.Milliseconds())
+	if flow.Active(p.Limits, p.Queue) {
+		return q.leaseLimited(ctx, k, p, now, ttl)
+	}
 	args := []string{now, strconv.Itoa(p.Max), strconv.FormatInt(ttl, 10),
 		strconv.Itoa(q.cfg.PromoteBatch), strconv.FormatInt(1+rand.Int64N(2147483646), 10)}
 	if p.Weights != nil {
@@ -460,7 +464,7 @@ func (q *Queue) Requeue(ctx context.Context, queue string, e taskq.QueueEntry) e
 	if err := q.register(ctx, queue); err != nil {
 		return err
 	}
-	args := []string{q.nowArg(), e.ID, strconv.Itoa(int(e.Priority)), runAtArg(e.RunAt), strconv.FormatInt(e.Token, 10)}
+	args := []string{q.nowArg(), e.ID, strconv.Itoa(int(e.Priority)), runAtArg(e.RunAt), strconv.FormatInt(e.Token, 10), e.Type}
 	if err := luaRequeue.lua.Exec(ctx, q.client, k.keys, args).Error(); err != nil {
 		return mapErr(ctx, "requeue", err)
 	}

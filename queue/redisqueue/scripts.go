@@ -16,6 +16,9 @@ import (
 //	KEYS[8]    notification channel (sharded pub/sub when the server has it)
 //	KEYS[9]    tokens hash (id -> token of its current lease): present while leased
 //	KEYS[10]   token counter (INCRBY): every lease gets a token never used before
+//	KEYS[11]   types hash (id -> task type): present while queued, for typed entries
+//	KEYS[12]   busy hash (type -> number of leased entries of the type)
+//	KEYS[13]   rate hash ('t:'type -> tokens, 'a:'type -> ms of the last start)
 //
 // ARGV[1] is always the current time in milliseconds, or 0 to take it from
 // the Redis server (TIME): by default every process reads the one clock of
@@ -107,6 +110,20 @@ local function held(ids, toks)
   end
   return ok
 end
+local function busy(ids)
+  if #ids == 0 then return end
+  local ts = many('HMGET', KEYS[11], ids, 1)
+  for k = 1, #ids do
+    if ts[k] then redis.call('HINCRBY', KEYS[12], ts[k], 1) end
+  end
+end
+local function unbusy(ids)
+  if #ids == 0 then return end
+  local ts = many('HMGET', KEYS[11], ids, 1)
+  for k = 1, #ids do
+    if ts[k] and redis.call('HINCRBY', KEYS[12], ts[k], -1) <= 0 then redis.call('HDEL', KEYS[12], ts[k]) end
+  end
+end
 local function pairs2(from)
   local ids, toks = {}, {}
   for i = from, #ARGV, 2 do
@@ -122,14 +139,16 @@ local function rest(from)
 end
 `
 
-// enqueueScript: ARGV[2..] = id, priority, run-at (ms) triples. Ids already
-// present (or repeated in the call) are left untouched. Returns the number
-// added. A single entry takes a short path before the prelude (whose
-// closures cost as much as a command): HSETNX, then RPUSH or ZADD.
+// enqueueScript: ARGV[2..] = id, priority, run-at (ms), type (empty for
+// none) quadruples. Ids already present (or repeated in the call) are left
+// untouched. Returns the number added. A single entry takes a short path
+// before the prelude (whose closures cost as much as a command): HSETNX,
+// then RPUSH or ZADD.
 const enqueueScript = `
-if #ARGV == 4 then
+if #ARGV == 5 then
   local id, p, at = ARGV[2], ARGV[3], tonumber(ARGV[4])
   if redis.call('HSETNX', KEYS[7], id, p) == 0 then return 0 end
+  if ARGV[5] ~= '' then redis.call('HSET', KEYS[11], id, ARGV[5]) end
   local wake, now = nil, tonumber(ARGV[1])
   if now <= 0 then
     local t = redis.call('TIME')
@@ -150,27 +169,33 @@ if #ARGV == 4 then
 end
 ` + prelude + `
 local ids = {}
-for i = 2, #ARGV, 3 do ids[#ids + 1] = ARGV[i] end
+for i = 2, #ARGV, 4 do ids[#ids + 1] = ARGV[i] end
 local have = many('HMGET', KEYS[7], ids, 1)
-local set, seen = {}, {}
+local set, ts, seen = {}, {}, {}
 for k, id in ipairs(ids) do
   if not have[k] and not seen[id] then
     seen[id] = true
-    local i = 3 * k - 1
+    local i = 4 * k - 2
     set[#set + 1] = id
     set[#set + 1] = ARGV[i + 1]
+    if ARGV[i + 3] ~= '' then
+      ts[#ts + 1] = id
+      ts[#ts + 1] = ARGV[i + 3]
+    end
     place(id, tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2]))
   end
 end
 if #set > 0 then
   many('HSET', KEYS[7], set, 2)
+  if #ts > 0 then many('HSET', KEYS[11], ts, 2) end
   flush(false)
 end
 return #set / 2
 `
 
 // requeueScript: ARGV[2] id, ARGV[3] priority, ARGV[4] run-at (ms), ARGV[5]
-// lease token ("0": any). A leased id goes back with its stored priority;
+// lease token ("0": any), ARGV[6] type (empty for none; recorded only for an
+// id enqueued here). A leased id goes back with its stored priority;
 // with a token, only if it is leased under that token (otherwise nothing
 // happens); without one an absent id is enqueued. An id already ready or
 // scheduled is left alone. Returns 1 when placed.
@@ -180,11 +205,15 @@ if tok ~= '0' then
   if not redis.call('ZSCORE', KEYS[6], id) or redis.call('HGET', KEYS[9], id) ~= tok then return 0 end
 end
 redis.call('HDEL', KEYS[9], id)
-if redis.call('ZREM', KEYS[6], id) == 1 then
+if redis.call('ZSCORE', KEYS[6], id) then
+  unbusy({id})
+  redis.call('ZREM', KEYS[6], id)
   local stored = redis.call('HGET', KEYS[7], id)
   if stored then p = stored else redis.call('HSET', KEYS[7], id, p) end
 elseif redis.call('HSETNX', KEYS[7], id, p) == 0 then
   return 0
+elseif ARGV[6] ~= '' then
+  redis.call('HSET', KEYS[11], id, ARGV[6])
 end
 place(id, tonumber(p), tonumber(ARGV[4]))
 flush(false)
@@ -265,6 +294,7 @@ end
 if #lz > 0 then many('ZADD', KEYS[6], lz, 2) end
 local ids, out = {}, {}
 for i, g in ipairs(got) do ids[i] = g[1] end
+busy(ids)
 local toks = grant(ids)
 for i, g in ipairs(got) do
   out[#out + 1] = g[1]
@@ -305,6 +335,11 @@ if #ARGV == 3 then
   if redis.call('ZREM', KEYS[6], id) == 0 then return 0 end
   redis.call('HDEL', KEYS[7], id)
   redis.call('HDEL', KEYS[9], id)
+  local ty = redis.call('HGET', KEYS[11], id)
+  if ty then
+    redis.call('HDEL', KEYS[11], id)
+    if redis.call('HINCRBY', KEYS[12], ty, -1) <= 0 then redis.call('HDEL', KEYS[12], ty) end
+  end
   return 1
 end
 ` + prelude + `
@@ -315,9 +350,11 @@ for k, id in ipairs(ids) do
   if ok[k] then del[#del + 1] = id end
 end
 if #del > 0 then
+  unbusy(del)
   many('ZREM', KEYS[6], del, 1)
   many('HDEL', KEYS[7], del, 1)
   many('HDEL', KEYS[9], del, 1)
+  many('HDEL', KEYS[11], del, 1)
 end
 return #del
 `
@@ -339,10 +376,16 @@ if #del == 0 then return 0 end
 for p = 0, 3 do
   for _, id in ipairs(byp[p]) do redis.call('LREM', KEYS[p + 1], 1, id) end
 end
+local sc, held = many('ZMSCORE', KEYS[6], del, 1), {}
+for k, id in ipairs(del) do
+  if sc[k] then held[#held + 1] = id end
+end
+unbusy(held)
 many('ZREM', KEYS[5], del, 1)
 many('ZREM', KEYS[6], del, 1)
 many('HDEL', KEYS[7], del, 1)
 many('HDEL', KEYS[9], del, 1)
+many('HDEL', KEYS[11], del, 1)
 return #del
 `
 
@@ -392,4 +435,6 @@ var (
 	luaAck     = newScript(ackScript)
 	luaRemove  = newScript(removeScript)
 	luaReap    = newScript(reapScript)
+
+	luaLeaseLimited = newScript(leaseLimitedScript)
 )

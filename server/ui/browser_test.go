@@ -286,7 +286,8 @@ func (b *browser) signIn(key string) {
 // TestConsoleInBrowser drives the console in headless Chromium: sign-in
 // (a wrong key, then the admin key; the token in memory only), the
 // overview, a task enqueued through the API appearing in the list by
-// auto-refresh, its detail and cancellation, the DLQ and a retry, the
+// auto-refresh, its detail and cancellation, the DLQ and a retry, pausing
+// and resuming a queue from the keyboard (the API agreeing), the
 // user role's narrower console, keyboard focus, and the CSP blocking
 // inline script. It writes the screenshots of docs/screenshots when
 // TASKQ_UPDATE_SCREENSHOTS=1.
@@ -308,8 +309,8 @@ func TestConsoleInBrowser(t *testing.T) {
 	b.waitJS("wrong key", `document.getElementById('signin-error').textContent.includes('Sign-in failed')`, wait)
 	require.Equal(t, "true", eval[string](b, `document.getElementById('api-key').getAttribute('aria-invalid')`))
 
-	// The admin key: the overview, heading focused, no pause control (the
-	// server cannot pause queues).
+	// The admin key: the overview, heading focused, every queue active
+	// with a pause button named for its queue.
 	eval[bool](b, `(document.getElementById("api-key").value = "") === ""`)
 	b.signIn(adminKey)
 	b.do("overview", chromedp.WaitVisible(chromedp.CSS(`#queue-rows a[href="#/tasks?queue=default"]`)))
@@ -317,7 +318,8 @@ func TestConsoleInBrowser(t *testing.T) {
 	require.Equal(t, "H1", activeID(b), "the view's heading has focus")
 	require.Contains(t, b.text("#who"), "admin")
 	require.Equal(t, "0", b.text("#dlq-size"))
-	require.False(t, eval[bool](b, `!!document.querySelector('[id^="pause"], button.pause')`))
+	require.Equal(t, "Pause queue bulk", eval[string](b, `document.getElementById('queue-toggle-bulk').getAttribute('aria-label')`))
+	require.Equal(t, "Pause", b.text("#queue-toggle-bulk"))
 	require.Equal(t, "", eval[string](b, `document.cookie`))
 	require.Equal(t, 0, eval[int](b, `localStorage.length + sessionStorage.length`), "the token is in memory only")
 
@@ -365,9 +367,9 @@ func TestConsoleInBrowser(t *testing.T) {
 	b.do("retry", chromedp.Click(chromedp.CSS(row(dead[0])+" button.retry")))
 	b.waitJS("retried", `document.getElementById('bulk-status').textContent.startsWith('Retried')`, wait)
 	// The list reloads after the retry: wait for the new rows before
-	// pressing a button in them. The retried task may already have failed
-	// again (the DLQ backoff is 10ms): then it is back, with one DLQ retry.
-	b.waitJS("reloaded", fmt.Sprintf(`(r => r === null || r.children[5].textContent === '1')(document.querySelector('%s'))`, row(dead[0])), wait)
+	// pressing a button in them. The retried task is either gone from the
+	// list (pending again) or back with one DLQ retry (it failed again).
+	b.waitJS("reloaded", fmt.Sprintf(`(r => r === null || r.cells[5].textContent === '1')(document.querySelector('%s'))`, row(dead[0])), wait)
 	b.do("delete", chromedp.Click(chromedp.CSS(row(dead[2])+" button.delete")))
 	require.Equal(t, "Confirm delete", b.text(row(dead[2])+" button.delete"))
 	b.do("confirm delete", chromedp.Click(chromedp.CSS(row(dead[2])+" button.delete")))
@@ -389,7 +391,35 @@ func TestConsoleInBrowser(t *testing.T) {
 	// and a queue holding a scheduled task.
 	b.do("overview again", chromedp.Click(chromedp.CSS("#nav-overview")), chromedp.WaitVisible(chromedp.CSS(`#queue-rows a[href="#/tasks?queue=bulk"]`)))
 	b.waitJS("figures", `document.getElementById('throughput').textContent !== '0 / min' && document.getElementById('dlq-size').textContent !== '0'`, wait)
-	require.Regexp(t, `^bulk\s+1\s+1\s+0\s+1\s+0$`, strings.Join(strings.Fields(b.text(`#queue-rows tr:nth-child(2)`)), " "))
+	require.Regexp(t, `^bulk active 1 1 0 1 0 Pause$`, strings.Join(strings.Fields(b.text(`#queue-rows tr:nth-child(2)`)), " "))
+
+	// Pause bulk from the keyboard (Tab to its button, Enter): the row
+	// says paused, the button becomes Resume and keeps the focus, the
+	// change is announced, and the API agrees.
+	queueState := func(name string) any {
+		code, out := api.call("GET", "/api/queues", adminKey, nil)
+		require.Equal(t, http.StatusOK, code, out)
+		for _, q := range out["queues"].([]any) {
+			if q := q.(map[string]any); q["name"] == name {
+				return q["paused"]
+			}
+		}
+		t.Fatalf("queue %s not listed: %v", name, out)
+		return nil
+	}
+	b.do("focus pause", chromedp.Focus(chromedp.CSS(`#queue-rows a[href="#/tasks?queue=bulk"]`)), chromedp.KeyEvent(kb.Tab))
+	require.Equal(t, "queue-toggle-bulk", activeID(b), "Tab moves from the queue's link to its button")
+	b.do("pause", chromedp.KeyEvent(kb.Enter))
+	b.waitJS("paused", `document.querySelector('#queue-rows tr[data-queue="bulk"] .status').textContent === 'paused' && document.getElementById('queue-toggle-bulk').textContent === 'Resume'`, wait)
+	require.Equal(t, "queue-toggle-bulk", activeID(b), "the button keeps the focus")
+	require.Equal(t, "Resume queue bulk", eval[string](b, `document.getElementById('queue-toggle-bulk').getAttribute('aria-label')`))
+	b.waitJS("pause announced", `document.getElementById('announce').textContent.startsWith('Queue bulk paused')`, wait)
+	require.Contains(t, b.text("#queue-status"), "Queue bulk paused")
+	require.Equal(t, true, queueState("bulk"))
+	require.Equal(t, false, queueState("default"))
+	b.do("refresh", chromedp.Click(chromedp.CSS("#refresh-now")))
+	b.waitJS("still paused", `document.getElementById('updated').textContent.startsWith('Updated') && document.getElementById('queue-toggle-bulk').textContent === 'Resume'`, wait)
+	b.do("blur", chromedp.Focus(chromedp.CSS("h1")))
 	b.screenshot("overview")
 	if os.Getenv(updateScreenshotsEnv) == "1" {
 		b.do("dark", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
@@ -399,6 +429,13 @@ func TestConsoleInBrowser(t *testing.T) {
 		}))
 		b.screenshot("overview-dark")
 	}
+
+	// Resume it with the space bar: active again, here and in the API.
+	b.do("focus resume", chromedp.Focus(chromedp.CSS("#queue-toggle-bulk")), chromedp.KeyEvent(" "))
+	b.waitJS("resumed", `document.querySelector('#queue-rows tr[data-queue="bulk"] .status').textContent === 'active' && document.getElementById('queue-toggle-bulk').textContent === 'Pause'`, wait)
+	b.waitJS("resume announced", `document.getElementById('announce').textContent.startsWith('Queue bulk resumed')`, wait)
+	require.Equal(t, "queue-toggle-bulk", activeID(b))
+	require.Equal(t, false, queueState("bulk"))
 
 	// A user's console: no overview, no DLQ, own tasks only, cancel only.
 	_, key := api.call("POST", "/api/keys", adminKey, map[string]any{"name": "operator", "role": "user"})

@@ -24,10 +24,10 @@ import (
 // queues). The queue's insert trigger records the names and notifies
 // listeners.
 const entriesOfInserted = `entries AS (
-		INSERT INTO {schema}.queue_entries (queue, id, priority, run_at)
+		INSERT INTO {schema}.queue_entries (queue, id, priority, run_at, type)
 		SELECT queue, id::text, priority, CASE WHEN run_at > created
 			THEN greatest(run_at + interval '1 microsecond', statement_timestamp())
-			ELSE statement_timestamp() END FROM ins
+			ELSE statement_timestamp() END, type FROM ins
 		WHERE status = 'pending'
 		ON CONFLICT DO NOTHING)`
 
@@ -40,12 +40,12 @@ const entriesOfFinished = `gone AS (
 
 var (
 	dispatchInsertTaskSQL = `WITH ins AS (` + insertTaskSQL + `
-		RETURNING id, status, queue, priority, run_at, created),
+		RETURNING id, status, queue, priority, run_at, created, type),
 	` + entriesOfInserted + `
 	SELECT id FROM ins`
 
 	dispatchInsertTasksSQL = `WITH ins AS (` + insertTasksBase + `
-		RETURNING id, status, queue, priority, run_at, created),
+		RETURNING id, status, queue, priority, run_at, created, type),
 	` + entriesOfInserted + `
 	SELECT id FROM ins`
 
@@ -70,9 +70,9 @@ var (
 
 	// entriesOfCopiedSQL adds the entries of tasks stored by COPY
 	// (CreateTasks), in array order.
-	entriesOfCopiedSQL = `INSERT INTO {schema}.queue_entries (queue, id, priority, run_at)
-	SELECT e.queue, e.id, e.priority, greatest(e.run_at, statement_timestamp())
-	FROM unnest($1::text[], $2::text[], $3::int2[], $4::timestamptz[]) WITH ORDINALITY AS e(queue, id, priority, run_at, ord)
+	entriesOfCopiedSQL = `INSERT INTO {schema}.queue_entries (queue, id, priority, run_at, type)
+	SELECT e.queue, e.id, e.priority, greatest(e.run_at, statement_timestamp()), e.type
+	FROM unnest($1::text[], $2::text[], $3::int2[], $4::timestamptz[], $5::text[]) WITH ORDINALITY AS e(queue, id, priority, run_at, type, ord)
 	ORDER BY e.ord
 	ON CONFLICT DO NOTHING`
 )
@@ -98,7 +98,7 @@ func (s *Store) copyTasksDispatching(ctx context.Context, rows [][]any, e copied
 		if len(e.ids) == 0 {
 			return nil
 		}
-		_, err := tx.Exec(ctx, s.q.entriesOfCopied, e.queues, e.ids, e.prios, pgtype.FlatArray[*time.Time](e.runAts))
+		_, err := tx.Exec(ctx, s.q.entriesOfCopied, e.queues, e.ids, e.prios, pgtype.FlatArray[*time.Time](e.runAts), e.types)
 		return err
 	})
 }
@@ -106,9 +106,9 @@ func (s *Store) copyTasksDispatching(ctx context.Context, rows [][]any, e copied
 // copiedEntries are the queue entries of the pending tasks of a
 // CreateTasks call, as arrays.
 type copiedEntries struct {
-	queues, ids []string
-	prios       []int16
-	runAts      []*time.Time // nil: now
+	queues, ids, types []string
+	prios              []int16
+	runAts             []*time.Time // nil: now
 }
 
 func (e *copiedEntries) add(row taskRow, t *taskq.Task) {
@@ -117,6 +117,7 @@ func (e *copiedEntries) add(row taskRow, t *taskq.Task) {
 	}
 	e.queues = append(e.queues, t.Queue)
 	e.ids = append(e.ids, row.id)
+	e.types = append(e.types, t.Type)
 	e.prios = append(e.prios, row.priority)
 	e.runAts = append(e.runAts, runAtArg(t.RunAt))
 }

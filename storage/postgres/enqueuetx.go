@@ -109,6 +109,13 @@ func (e *TxEnqueuer) EnqueueTaskTx(ctx context.Context, tx pgx.Tx, t *taskq.Task
 	if err != nil {
 		return nil, err
 	}
+	if t.UniqueKey != "" {
+		existing, err := insertUniqueIn(ctx, tx, s.q, e.insert, row, t)
+		if err != nil {
+			return existing, err
+		}
+		return createdCopy(row, t), nil
+	}
 	for range 3 {
 		// ON CONFLICT DO NOTHING: a duplicate raises no error, which would
 		// abort the caller's transaction.
@@ -182,7 +189,11 @@ func (e *TxEnqueuer) EnqueueManyTx(ctx context.Context, tx pgx.Tx, reqs []taskq.
 	if err != nil {
 		return nil, mapError(op, err)
 	}
-	inserted, err := e.insertAll(ctx, sp, rows, tasks)
+	err = claimAllUnique(ctx, sp, e.store.q, tasks, rows)
+	inserted := 0
+	if err == nil {
+		inserted, err = e.insertAll(ctx, sp, rows, tasks)
+	}
 	if err == nil && inserted < len(tasks) {
 		err = duplicate(nil)
 	}

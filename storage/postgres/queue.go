@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/taskq/taskq"
+	"github.com/taskq/taskq/internal/flow"
 	"github.com/taskq/taskq/internal/names"
 	"github.com/taskq/taskq/internal/pgschema"
 )
@@ -200,18 +201,19 @@ func (q *Queue) EnqueueNew(ctx context.Context, queue string, entries ...taskq.Q
 		return 0, err
 	}
 	ids := make([]string, len(entries))
+	types := make([]string, len(entries))
 	prios := make([]int16, len(entries))
 	runAts := make([]*time.Time, len(entries))
 	for i, e := range entries {
 		if err := checkEntry(e); err != nil {
 			return 0, err
 		}
-		ids[i], prios[i], runAts[i] = e.ID, int16(e.Priority), runAtArg(e.RunAt)
+		ids[i], prios[i], runAts[i], types[i] = e.ID, int16(e.Priority), runAtArg(e.RunAt), e.Type
 	}
 	if len(entries) == 0 {
 		return 0, nil
 	}
-	ct, err := q.pool.Exec(ctx, q.sql.enqueue, queue, ids, prios, pgtype.FlatArray[*time.Time](runAts))
+	ct, err := q.pool.Exec(ctx, q.sql.enqueue, queue, ids, prios, pgtype.FlatArray[*time.Time](runAts), types)
 	if err != nil {
 		return 0, mapError("queue enqueue", err)
 	}
@@ -240,6 +242,9 @@ func (q *Queue) Lease(ctx context.Context, p taskq.LeaseParams) ([]taskq.Lease, 
 		return nil, taskq.Errorf(taskq.CodeInvalidInput, "postgres: lease ttl must be positive, got %s", p.TTL)
 	}
 	now := runAtArg(p.Now)
+	if flow.Active(p.Limits, p.Queue) {
+		return q.leaseLimited(ctx, p, now)
+	}
 	if p.Weights == nil {
 		rows, err := q.pool.Query(ctx, q.sql.leaseStrict, p.Queue, now, p.Max, micros(p.TTL))
 		if err != nil {
@@ -407,7 +412,7 @@ func (q *Queue) Requeue(ctx context.Context, queue string, e taskq.QueueEntry) e
 		_, err = q.pool.Exec(ctx, q.sql.requeueLease, queue, e.ID, int16(e.Priority), runAtArg(e.RunAt), q.lis.channel, e.Token)
 		return mapError("queue requeue", err)
 	}
-	_, err = q.pool.Exec(ctx, q.sql.requeue, queue, e.ID, int16(e.Priority), runAtArg(e.RunAt), q.lis.channel)
+	_, err = q.pool.Exec(ctx, q.sql.requeue, queue, e.ID, int16(e.Priority), runAtArg(e.RunAt), q.lis.channel, e.Type)
 	return mapError("queue requeue", err)
 }
 

@@ -63,9 +63,9 @@ func TestExplainQueueUsesIndexes(t *testing.T) {
 		{"Extend", q.sql.extend, []any{"default", ids, int64(60e6), toks}, "queue_entries_pkey"},
 		{"Ack", q.sql.ack, []any{"default", ids, toks}, "queue_entries_pkey"},
 		{"Remove", q.sql.remove, []any{"default", ids}, "queue_entries_pkey"},
-		{"Requeue", q.sql.requeue, []any{"default", ids[0], int16(1), nil, q.lis.channel}, ""},
+		{"Requeue", q.sql.requeue, []any{"default", ids[0], int16(1), nil, q.lis.channel, ""}, ""},
 		{"Requeue (fenced)", q.sql.requeueLease, []any{"default", ids[0], int16(1), nil, q.lis.channel, int64(7)}, "queue_entries_pkey"},
-		{"Enqueue", q.sql.enqueue, []any{"default", ids, []int16{1, 1, 1}, []*time.Time{nil, nil, nil}}, ""},
+		{"Enqueue", q.sql.enqueue, []any{"default", ids, []int16{1, 1, 1}, []*time.Time{nil, nil, nil}, []string{"", "", ""}}, ""},
 	}
 	// The statements of a dispatching store that delete entries (their
 	// task side is the store's statement, checked on a loaded tasks table

@@ -18,8 +18,8 @@ package postgres
 const usec = `* interval '1 microsecond'`
 
 const (
-	// enqueueSQL adds the entries $2..$4 (ids, priorities, run times, NULL
-	// for now) in array order, leaving ids already present untouched (also
+	// enqueueSQL adds the entries $2..$5 (ids, priorities, run times, NULL
+	// for now, types) in array order, leaving ids already present untouched (also
 	// when an array repeats one: the first occurrence counts). An entry due
 	// at once gets the statement time as its run_at, so it queues behind
 	// the entries enqueued before it. The order numbers are drawn in array
@@ -28,12 +28,12 @@ const (
 	// insert trigger records the queue name and notifies listeners.
 	enqueueSQL = `WITH e AS MATERIALIZED (
 		SELECT e.id, e.priority, greatest(e.run_at, statement_timestamp()) AS run_at,
-			nextval('{schema}.queue_entries_seq') AS seq
-		FROM unnest($2::text[], $3::int2[], $4::timestamptz[]) WITH ORDINALITY AS e(id, priority, run_at, ord)
+			nextval('{schema}.queue_entries_seq') AS seq, e.type
+		FROM unnest($2::text[], $3::int2[], $4::timestamptz[], $5::text[]) WITH ORDINALITY AS e(id, priority, run_at, type, ord)
 		ORDER BY e.ord
 	)
-	INSERT INTO {schema}.queue_entries (queue, id, priority, run_at, seq)
-	SELECT $1, id, priority, run_at, seq FROM e ORDER BY id, seq
+	INSERT INTO {schema}.queue_entries (queue, id, priority, run_at, seq, type)
+	SELECT $1, id, priority, run_at, seq, type FROM e ORDER BY id, seq
 	ON CONFLICT DO NOTHING`
 
 	// candidatesSQL is the lateral scan of Lease: for each priority in
@@ -106,15 +106,15 @@ const (
 	WHERE q.queue = $1 AND q.id = l.id AND q.deadline IS NOT NULL AND (l.tok = 0 OR q.seq = l.tok)`
 	removeSQL = `DELETE FROM {schema}.queue_entries WHERE queue = $1 AND id = ANY ($2::text[])`
 
-	// requeueSQL enqueues $2 with priority $3 at $4 (NULL: now) unless
+	// requeueSQL enqueues $2 with priority $3 and type $6 at $4 (NULL: now) unless
 	// present, or moves it back from leased (keeping its priority); a
 	// ready or scheduled entry is left untouched. It notifies listeners
 	// ($5 is the channel) when it changed something; an insert also fires
 	// the insert trigger, whose identical notification PostgreSQL folds
 	// into this one.
 	requeueSQL = `WITH r AS (
-		INSERT INTO {schema}.queue_entries AS q (queue, id, priority, run_at)
-		VALUES ($1, $2, $3, greatest($4::timestamptz, statement_timestamp()))
+		INSERT INTO {schema}.queue_entries AS q (queue, id, priority, run_at, type)
+		VALUES ($1, $2, $3, greatest($4::timestamptz, statement_timestamp()), $6)
 		ON CONFLICT (queue, id) DO UPDATE SET run_at = excluded.run_at, seq = excluded.seq, deadline = NULL
 			WHERE q.deadline IS NOT NULL
 		RETURNING 1
@@ -170,6 +170,8 @@ const (
 type queueQueries struct {
 	enqueue, leaseStrict, leaseWeighted, extend, ack, remove string
 	requeue, requeueLease, reap, stats, queues, nextDue      string
+
+	limitsBusy, limitsRates, limitsNow, limitsCandidates, limitsTake, limitsSaveRates string
 }
 
 func newQueueQueries(q *queries) *queueQueries {
@@ -178,5 +180,7 @@ func newQueueQueries(q *queries) *queueQueries {
 		enqueue: x(enqueueSQL), leaseStrict: x(leaseStrictSQL), leaseWeighted: x(leaseWeightedSQL),
 		extend: x(extendSQL), ack: x(ackSQL), remove: x(removeSQL), requeue: x(requeueSQL), requeueLease: x(requeueLeaseSQL),
 		reap: x(reapSQL), stats: x(statsSQL), queues: x(queuesSQL), nextDue: x(nextDueSQL),
+		limitsBusy: x(limitsBusySQL), limitsRates: x(limitsRatesSQL), limitsNow: x(limitsNowSQL),
+		limitsCandidates: x(limitsCandidatesSQL), limitsTake: x(limitsTakeSQL), limitsSaveRates: x(limitsSaveRatesSQL),
 	}
 }

@@ -57,6 +57,9 @@ func (s *Store) CreateTask(ctx context.Context, t *taskq.Task) (*taskq.Task, err
 	if err != nil {
 		return nil, err
 	}
+	if t.UniqueKey != "" {
+		return s.createUnique(ctx, row, t)
+	}
 	for range 3 {
 		in := &taskInsert{row: row, t: *t}
 		err := s.w.do(ctx, s.w.general, &writeOp{key: row.id, ins: in})
@@ -101,19 +104,26 @@ func (s *Store) CreateTasks(ctx context.Context, ts []*taskq.Task) error {
 		return nil
 	}
 	rows := make([][]any, len(ts))
+	encoded := make([]taskRow, len(ts))
 	var entries copiedEntries
 	for i, t := range ts {
 		row, err := s.encodeTask(op, t, true)
 		if err != nil {
 			return err
 		}
-		rows[i] = row.insertValues(t)
+		rows[i], encoded[i] = row.insertValues(t), row
 		entries.add(row, t)
 	}
 	var err error
-	if s.q.dispatch {
+	switch {
+	case hasUnique(ts):
+		err = s.copyUnique(ctx, ts, encoded, rows, entries)
+		if errors.Is(err, taskq.ErrUniqueExists) {
+			return err
+		}
+	case s.q.dispatch:
 		err = s.copyTasksDispatching(ctx, rows, entries)
-	} else {
+	default:
 		_, err = s.pool.CopyFrom(ctx, pgx.Identifier{s.q.schema, "tasks"}, insertColumns, pgx.CopyFromRows(rows))
 	}
 	var pe *pgconn.PgError

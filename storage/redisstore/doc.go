@@ -52,6 +52,7 @@
 //	{taskq}:q:<queue>   ids per queue
 //	{taskq}:o:<owner>   ids per owner (tasks with an owner only)
 //	{taskq}:idem        hash len(owner):owner<key> -> id, for idempotency keys
+//	{taskq}:uniq        hash unique key -> id of the last task created with it
 //	{taskq}:dlq         DLQ entries: 16 hex digits of the entry time (Unix
 //	                    microseconds, sign bit flipped) followed by the id
 //	{taskq}:storage_id  the store's identity, a UUID set once with SET NX

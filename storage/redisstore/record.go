@@ -21,6 +21,7 @@ import (
 //	to timeout ms  a attempts     dr DLQ retries da dead-lettered at
 //	o owner        k idem. key    dk DLQ index member (dead_letter only)
 //	tc trace context JSON pg progress JSON (set by SetProgress only)
+//	uk unique key  us unique states, joined by "," (unique.go)
 
 // encoded is a task ready for the scripts.
 type encoded struct {
@@ -176,6 +177,7 @@ func (s *Store) encodeTask(t *taskq.Task) (encoded, error) {
 	f = putInt(f, "to", t.Timeout.Milliseconds())
 	f = putStr(f, "o", t.Owner)
 	f = putStr(f, "k", t.IdempotencyKey)
+	f = putUnique(f, t)
 	if len(t.TraceContext) > 0 {
 		b, err := json.Marshal(t.TraceContext)
 		if err != nil {

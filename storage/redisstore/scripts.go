@@ -13,6 +13,7 @@ import "github.com/redis/rueidis"
 //	{p}:q:<queue>   ids per queue (zset, score 0)
 //	{p}:o:<owner>   ids per non-empty owner (zset, score 0)
 //	{p}:idem        hash len(owner):owner..key -> id, for tasks with an idempotency key
+//	{p}:uniq        hash unique key -> id of the last task created with it (unique.go)
 //	{p}:dlq         DLQ members encTime(dead_lettered_at)..id (zset, score 0)
 //	{p}:do:<owner>  the DLQ members of one owner ('' included; zset, score 0)
 //	{p}:dlqown      owners by number of DLQ entries (zset, score = count)
@@ -77,7 +78,7 @@ end
 -- purge deletes a record and every index entry of it.
 local function purge(id)
   local key = tkey(id)
-  local f = redis.call('HMGET', key, 's', 'y', 'q', 'o', 'k', 'dk')
+  local f = redis.call('HMGET', key, 's', 'y', 'q', 'o', 'k', 'dk', 'uk')
   if not f[1] then return false end
   local o = f[4] or ''
   tally(f[3] or '', f[2] or '', f[1], -1)
@@ -98,6 +99,7 @@ local function purge(id)
     redis.call('ZREM', dlqKey, f[6])
     dlqOwnerRem(o, f[6])
   end
+  if f[7] and redis.call('HGET', tag .. ':uniq', f[7]) == id then redis.call('HDEL', tag .. ':uniq', f[7]) end
   return true
 end
 -- record returns {id, HGETALL} of a task.
@@ -110,7 +112,11 @@ end
 // tasks; each is id, status, type, queue, owner, idempotency key, DLQ
 // member, number of field pairs, pairs. Returns {1} or {0, existing
 // record} for the first task whose id or (owner, key) exists.
-const createScript = prelude + `
+const createScript = prelude + createBody
+
+// createBody is createScript without the prelude (uniqueCreateScript
+// runs it after its own checks).
+const createBody = `
 local n, pos, ts = tonumber(ARGV[2]), 3, {}
 for i = 1, n do
   local nf = tonumber(ARGV[pos + 7])

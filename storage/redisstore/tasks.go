@@ -28,7 +28,7 @@ func (s *Store) CreateTask(ctx context.Context, t *taskq.Task) (*taskq.Task, err
 	if err != nil {
 		return nil, err
 	}
-	res, err := s.exec(ctx, luaCreate, createArgs([]string{"1"}, e)).ToArray()
+	res, err := s.exec(ctx, createLua(t), createArgs([]string{"1"}, e)).ToArray()
 	if err != nil {
 		return nil, mapErr(ctx, op, err)
 	}
@@ -39,7 +39,7 @@ func (s *Store) CreateTask(ctx context.Context, t *taskq.Task) (*taskq.Task, err
 	if err != nil {
 		return nil, err
 	}
-	return cur, duplicate(cur.ID)
+	return cur, duplicateOf(res, cur.ID)
 }
 
 // CreateTasks stores many records in one script, all or nothing: a
@@ -74,7 +74,10 @@ func (s *Store) CreateTasks(ctx context.Context, ts []*taskq.Task) error {
 		}
 		args = createArgs(args, e)
 	}
-	res, err := s.exec(ctx, luaCreate, args).ToArray()
+	if err := uniqueTwice(ts); err != nil {
+		return err
+	}
+	res, err := s.exec(ctx, createLua(ts...), args).ToArray()
 	if err != nil {
 		return mapErr(ctx, op, err)
 	}
@@ -85,7 +88,7 @@ func (s *Store) CreateTasks(ctx context.Context, ts []*taskq.Task) error {
 	if err != nil {
 		return err
 	}
-	return duplicate(cur.ID)
+	return duplicateOf(res, cur.ID)
 }
 
 // GetTask returns the record, or an error matching taskq.ErrNotFound.

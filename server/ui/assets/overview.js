@@ -1,5 +1,6 @@
-// Overview (admins): queues with their counts, throughput, error rate
-// and the DLQ size, refreshed every 5 s.
+// Overview (admins): queues with their counts and pause state (with a
+// pause / resume button each), throughput, error rate and the DLQ size,
+// refreshed every 5 s.
 import * as api from './api.js';
 import { h, replace, announce } from './dom.js';
 import { refresher, hasFocus } from './refresh.js';
@@ -15,11 +16,60 @@ function card(id, label, value, note) {
     note ? h('dd', { class: 'help', id: id + '-note' }, note) : null);
 }
 
+/** The id of a queue's pause / resume button. */
+function toggleID(name) { return 'queue-toggle-' + name; }
+
 export function overviewView(ctx) {
   const cards = h('dl', { class: 'cards', id: 'stats' });
   const rows = h('tbody', { id: 'queue-rows' });
   const error = h('p', { class: 'error', role: 'alert' });
+  const status = h('p', { class: 'notice', id: 'queue-status' });
+  let queues = [];
   let last = '';
+
+  // setPaused pauses or resumes a queue, shows the answer in its row and
+  // keeps keyboard focus on the (relabelled) button.
+  async function setPaused(name, pause) {
+    const action = pause ? 'pause' : 'resume';
+    try {
+      const q = await api.call('POST', `/api/queues/${encodeURIComponent(name)}/${action}`);
+      queues = queues.map((x) => (x.name === q.name ? q : x));
+      renderQueues();
+      const text = pause
+        ? `Queue ${name} paused: it accepts tasks, workers start none of them until it is resumed.`
+        : `Queue ${name} resumed: workers start its tasks again.`;
+      status.textContent = text;
+      error.textContent = '';
+      announce(text);
+    } catch (err) {
+      error.textContent = `Could not ${action} queue ${name}: ${err.message}`;
+    }
+    const b = document.getElementById(toggleID(name));
+    if (b) b.focus();
+  }
+
+  function queueRow(x) {
+    const verb = x.paused ? 'Resume' : 'Pause';
+    return h('tr', { 'data-queue': x.name, class: x.paused ? 'paused' : null },
+      h('th', { scope: 'row' }, h('a', { href: '#/tasks?queue=' + encodeURIComponent(x.name) }, x.name)),
+      h('td', {}, h('span', { class: 'status ' + (x.paused ? 'status-paused' : 'status-active') }, x.paused ? 'paused' : 'active')),
+      h('td', { class: 'num' }, fmt(x.size, 0)),
+      h('td', { class: 'num' }, fmt(x.pending, 0)),
+      h('td', { class: 'num' }, fmt(x.ready, 0)),
+      h('td', { class: 'num' }, fmt(x.scheduled, 0)),
+      h('td', { class: 'num' }, fmt(x.running, 0)),
+      h('td', {}, h('button', {
+        type: 'button', id: toggleID(x.name), class: 'queue-toggle',
+        'aria-label': `${verb} queue ${x.name}`,
+        onclick: () => setPaused(x.name, !x.paused),
+      }, verb)));
+  }
+
+  function renderQueues() {
+    replace(rows, queues.length === 0
+      ? h('tr', {}, h('td', { colspan: 8, class: 'empty' }, 'No queues.'))
+      : queues.map(queueRow));
+  }
 
   async function load(auto) {
     if (auto && (hasFocus(rows) || hasFocus(cards))) return false; // keep the link you are on
@@ -37,18 +87,13 @@ export function overviewView(ctx) {
       card('failures', 'Failed attempts', fmt(s.failed_per_minute) + ' / min', win),
       card('error-rate', 'Error rate', fmt(s.error_rate * 100) + ' %', 'Failed of finished attempts'),
       card('dlq-size', 'Dead letters', fmt(s.dlq_size, 0), h('a', { href: '#/dlq' }, 'Open the dead letter queue')));
-    replace(rows, q.queues.length === 0
-      ? h('tr', {}, h('td', { colspan: 6, class: 'empty' }, 'No queues.'))
-      : q.queues.map((x) => h('tr', {},
-        h('th', { scope: 'row' }, h('a', { href: '#/tasks?queue=' + encodeURIComponent(x.name) }, x.name),
-          x.paused ? ' (paused)' : ''),
-        h('td', { class: 'num' }, fmt(x.size, 0)),
-        h('td', { class: 'num' }, fmt(x.pending, 0)),
-        h('td', { class: 'num' }, fmt(x.ready, 0)),
-        h('td', { class: 'num' }, fmt(x.scheduled, 0)),
-        h('td', { class: 'num' }, fmt(x.running, 0)))));
+    const focused = rows.contains(document.activeElement) ? document.activeElement.id : '';
+    queues = q.queues;
+    renderQueues();
+    if (focused && document.getElementById(focused)) document.getElementById(focused).focus();
     const queued = q.queues.reduce((n, x) => n + x.size, 0);
-    const summary = `${fmt(queued, 0)} tasks queued, ${fmt(s.dlq_size, 0)} dead letters`;
+    const paused = q.queues.filter((x) => x.paused).length;
+    const summary = `${fmt(queued, 0)} tasks queued, ${fmt(s.dlq_size, 0)} dead letters, ${fmt(paused, 0)} queues paused`;
     if (last !== '' && summary !== last) announce('Overview updated: ' + summary + '.');
     last = summary;
     return true;
@@ -62,15 +107,18 @@ export function overviewView(ctx) {
     h('section', { 'aria-labelledby': 'stats-title' }, h('h2', { id: 'stats-title' }, 'Processing'), cards),
     h('section', { 'aria-labelledby': 'queues-title' },
       h('h2', { id: 'queues-title' }, 'Queues'),
+      status,
       h('table', { id: 'queues' },
-        h('caption', {}, 'Entries per queue: pending are ready or scheduled (including retries waiting for their backoff); running are leased by a worker.'),
+        h('caption', {}, 'Entries per queue: pending are ready or scheduled (including retries waiting for their backoff); running are leased by a worker. A paused queue accepts tasks; workers start none of them until it is resumed.'),
         h('thead', {}, h('tr', {},
           h('th', { scope: 'col' }, 'Queue'),
+          h('th', { scope: 'col' }, 'State'),
           h('th', { scope: 'col', class: 'num' }, 'Size'),
           h('th', { scope: 'col', class: 'num' }, 'Pending'),
           h('th', { scope: 'col', class: 'num' }, 'Ready'),
           h('th', { scope: 'col', class: 'num' }, 'Scheduled'),
-          h('th', { scope: 'col', class: 'num' }, 'Running'))),
+          h('th', { scope: 'col', class: 'num' }, 'Running'),
+          h('th', { scope: 'col' }, 'Action'))),
         rows)));
   run(false);
 }
