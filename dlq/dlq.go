@@ -211,7 +211,10 @@ func (d *DLQ) Start(ctx context.Context) error {
 	}
 	jobCtx, cancel := context.WithCancel(context.Background())
 	d.cancel, d.done, d.running = cancel, make(chan struct{}), true
-	go d.cleanupLoop(jobCtx, d.done)
+	go func(done chan struct{}) {
+		defer close(done)
+		d.RunCleanup(jobCtx)
+	}(d.done)
 	return nil
 }
 
@@ -234,8 +237,11 @@ func (d *DLQ) Stop(ctx context.Context) error {
 	}
 }
 
-func (d *DLQ) cleanupLoop(ctx context.Context, done chan struct{}) {
-	defer close(done)
+// RunCleanup runs the retention cleanup every CleanupInterval until ctx
+// ends: the job Start runs in the background, for a caller that decides
+// where it runs (a worker runs its own dead letter queue's cleanup only
+// while elected for maintenance; see worker.Config.Elector).
+func (d *DLQ) RunCleanup(ctx context.Context) {
 	tick := time.NewTicker(d.cfg.CleanupInterval)
 	defer tick.Stop()
 	for {

@@ -1,6 +1,7 @@
 // Package leader elects one leader among the replicas of a deployment, so
 // that work that must run in one place at a time (the periodic scheduler of
-// package periodic, say) runs on exactly one of them.
+// package periodic, or the maintenance loops of a worker given an Elector
+// in worker.Config) runs on exactly one of them.
 //
 // # Leases
 //

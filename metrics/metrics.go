@@ -35,6 +35,8 @@ type Metrics struct {
 	// task (unique.go).
 	uniqueConflicts prometheus.Counter
 
+	retentionDeleted prometheus.Counter
+
 	dlqSize        *dlqSizeCollector
 	dlqCleaned     prometheus.Counter
 	dlqEvicted     prometheus.Counter
@@ -148,6 +150,7 @@ func New(reg prometheus.Registerer, cfg Config) (*Metrics, error) {
 	}, []string{"type"})
 	m.unhandled = newLabelSet(cfg.MaxLabelValues, counterChild(unhandled), cfg.TaskTypes...)
 
+	m.retentionDeleted = newRetentionCounter(cfg)
 	m.dlqSize = newDLQSizeCollector(cfg, m.log)
 	m.dlqCleaned = prometheus.NewCounter(prometheus.CounterOpts{
 		Namespace: cfg.Namespace,
@@ -247,6 +250,7 @@ func New(reg prometheus.Registerer, cfg Config) (*Metrics, error) {
 		{"tasks_processed_total", m.processed}, {"task_processing_duration_seconds", m.duration},
 		{"task_processing_rate", processingRate}, {"task_error_rate", errorRate},
 		{"tasks_recovered_total", recovered}, {"tasks_orphaned_total", m.orphaned}, {"tasks_unhandled_total", unhandled},
+		{"tasks_retention_deleted_total", m.retentionDeleted},
 		{"dlq_size", m.dlqSize}, {"dlq_tasks_cleaned_total", m.dlqCleaned}, {"dlq_tasks_evicted_total", m.dlqEvicted},
 		{"dlq_tasks_evicted_by_owner_total", evictedBy},
 		{"dlq_tasks_remaining", m.dlqRemaining}, {"dlq_cleanup_duration_seconds", m.dlqCleanupDur},

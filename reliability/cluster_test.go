@@ -129,7 +129,10 @@ func (c *cluster) startWith(over map[string]string) *node {
 	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"),
 		"TASKQ_ADDR=" + addr, "TASKQ_ADMIN_KEY=tq_reliabilityreliabilityreliability00000",
 		"TASKQ_JWT_SECRET=reliability-secret-reliability-secret-0", "TASKQ_LOG_LEVEL=warn",
-		"TASKQ_REL_LOG=" + logFile}
+		"TASKQ_REL_LOG=" + logFile,
+		// Killed nodes are often the elected one: keep the maintenance
+		// failover (TTL + TTL/3) short next to the scenarios' lease TTLs.
+		"TASKQ_ELECTION_TTL=2s"}
 	settings := map[string]string{}
 	for _, m := range []map[string]string{c.b.env, c.extra, over} {
 		for k, v := range m {

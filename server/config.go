@@ -11,6 +11,7 @@ import (
 	"github.com/taskq/taskq/alert"
 	"github.com/taskq/taskq/auth"
 	"github.com/taskq/taskq/internal/names"
+	"github.com/taskq/taskq/leader"
 	"github.com/taskq/taskq/metrics"
 	"github.com/taskq/taskq/server/tasktypes"
 )
@@ -34,6 +35,8 @@ const (
 	// DefaultQuotaMetadataBytes is Config.QuotaMetadataBytes' default
 	// (64 MiB).
 	DefaultQuotaMetadataBytes = 64 << 20
+	// DefaultTaskRetention is Config.TaskRetention's default (7 days).
+	DefaultTaskRetention = 7 * 24 * time.Hour
 	// DefaultMemoryMaxTasks is Config.MemoryMaxTasks' default.
 	DefaultMemoryMaxTasks = 1_000_000
 	// DefaultMemoryMaxBytes is Config.MemoryMaxBytes' default (1 GiB).
@@ -176,6 +179,17 @@ type Config struct {
 	// refused with 429 quota_exceeded. Zero: the default, 64 MiB;
 	// negative: unlimited.
 	QuotaMetadataBytes int64
+	// TaskRetention is how long completed and cancelled tasks are kept
+	// after they finish (TASKQ_TASK_RETENTION): the replica elected for
+	// maintenance deletes older ones in batches every minute. Zero: the
+	// default, 7 days; negative: kept forever. Dead letter entries follow
+	// DLQ.RetentionPeriod instead.
+	TaskRetention time.Duration
+	// ElectionTTL is the lease of the leader elections of the replicas
+	// (maintenance and periodic scheduler; TASKQ_ELECTION_TTL): renewed
+	// every third of it, it bounds failover to TTL plus a third of it
+	// after the elected replica dies. Default 10s; at least 10ms.
+	ElectionTTL time.Duration
 	// MemoryMaxTasks and MemoryMaxBytes cap the in-memory storage, when no
 	// Deps.Store is given (TASKQ_MEMORY_MAX_TASKS, TASKQ_MEMORY_MAX_BYTES;
 	// see storage.WithLimits): creating beyond is refused with 429
@@ -216,6 +230,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.RetryBaseDelay <= 0 {
 		c.RetryBaseDelay = time.Second
+	}
+	if c.TaskRetention == 0 {
+		c.TaskRetention = DefaultTaskRetention
+	}
+	if c.ElectionTTL <= 0 {
+		c.ElectionTTL = leader.DefaultTTL
 	}
 	if c.RetryMaxDelay <= 0 {
 		c.RetryMaxDelay = time.Hour
@@ -287,6 +307,9 @@ func (c Config) Validate() error {
 	}
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		bad("TASKQ_ADDR", "%q is not host:port", c.Addr)
+	}
+	if c.ElectionTTL > 0 && c.ElectionTTL < 10*time.Millisecond {
+		bad("TASKQ_ELECTION_TTL", "must be at least 10ms")
 	}
 	if c.AdminKey != "" && len(c.AdminKey) < auth.MinAdminKeyLen {
 		bad("TASKQ_ADMIN_KEY", "must be at least %d bytes", auth.MinAdminKeyLen)

@@ -10,7 +10,8 @@ import (
 	"github.com/taskq/taskq/metrics"
 )
 
-// Start starts the worker, the DLQ cleanup job, the metrics sampler and
+// Start starts the worker (whose maintenance, run while this replica is
+// elected for it, includes the DLQ cleanup job), the metrics sampler and
 // the periodic scheduler (when schedules are configured).
 // It returns once they run; a second Start does nothing.
 func (s *Server) Start(ctx context.Context) error {
@@ -25,18 +26,12 @@ func (s *Server) Start(ctx context.Context) error {
 	if err := s.metrics.Start(context.WithoutCancel(ctx)); err != nil {
 		return err
 	}
-	if err := s.dlqJob.Start(ctx); err != nil {
-		s.metrics.Stop()
-		return err
-	}
 	if err := s.worker.Start(ctx); err != nil {
-		_ = s.dlqJob.Stop(ctx)
 		s.metrics.Stop()
 		return err
 	}
 	if err := s.alerts.Start(ctx); err != nil {
 		_ = s.worker.Stop(ctx)
-		_ = s.dlqJob.Stop(ctx)
 		s.metrics.Stop()
 		return err
 	}
@@ -58,7 +53,7 @@ func (s *Server) Stop(ctx context.Context) error {
 	start := time.Now()
 	err := s.sched.stop(ctx)                   // releases the scheduler's lease for another replica
 	err = errors.Join(err, s.alerts.Stop(ctx)) // enqueues the alerts still buffered
-	err = errors.Join(err, s.worker.Stop(ctx), s.dlqJob.Stop(ctx))
+	err = errors.Join(err, s.worker.Stop(ctx)) // releases the maintenance lease
 	s.metrics.Stop()
 	if s.adminKeyFile != "" {
 		if rerr := os.Remove(s.adminKeyFile); rerr != nil && !errors.Is(rerr, os.ErrNotExist) {

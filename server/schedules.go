@@ -146,7 +146,7 @@ func (s *Server) newScheduler() error {
 	if err != nil {
 		return err
 	}
-	e, err := leader.New(ls, leader.Config{Name: ElectionName, Logger: s.log})
+	e, err := leader.New(ls, leader.Config{Name: ElectionName, TTL: s.cfg.ElectionTTL, Logger: s.log})
 	if err != nil {
 		return err
 	}

@@ -234,6 +234,9 @@ func (s *Server) newWorker(deps Deps, allow tasktypes.AllowList, store taskq.Sto
 	if s.tracing != nil {
 		wcfg.Tracer = s.tracing.tracer
 	}
+	if err := s.maintenance(&wcfg); err != nil {
+		return err
+	}
 	if deps.Worker != nil {
 		deps.Worker(&wcfg)
 	}

@@ -99,6 +99,8 @@ func (c *Config) settings() []setting {
 		{"quota-metadata-bytes", "TASKQ_QUOTA_METADATA_BYTES", "stored metadata bytes per owner; 0 = unlimited", limitInt64(&c.QuotaMetadataBytes), "67108864"},
 		{"memory-max-tasks", "TASKQ_MEMORY_MAX_TASKS", "records of the in-memory storage; 0 = unlimited", limitInt(&c.MemoryMaxTasks), "1000000"},
 		{"memory-max-bytes", "TASKQ_MEMORY_MAX_BYTES", "estimated bytes of the in-memory storage; 0 = unlimited", limitInt64(&c.MemoryMaxBytes), "1073741824"},
+		{"task-retention", "TASKQ_TASK_RETENTION", "how long completed and cancelled tasks are kept; 0 = forever", retention(&c.TaskRetention), "168h"},
+		{"election-ttl", "TASKQ_ELECTION_TTL", "lease of the replicas' elections (maintenance, scheduler); failover within it plus a third", dur(&c.ElectionTTL), "10s"},
 		{"dlq-max-size", "TASKQ_DLQ_MAX_SIZE", "DLQ size cap, oldest entry of the largest owner evicted; -1 = unbounded", dlqSize(&c.DLQ.MaxSize), "10000"},
 		{"dlq-retention", "TASKQ_DLQ_RETENTION", "DLQ retention", dur(&c.DLQ.RetentionPeriod), "168h"},
 		{"dlq-cleanup-interval", "TASKQ_DLQ_CLEANUP_INTERVAL", "DLQ cleanup job period", dur(&c.DLQ.CleanupInterval), "1m"},
@@ -139,6 +141,22 @@ func dur(p *time.Duration) func(string) error {
 		d, err := time.ParseDuration(strings.TrimSpace(v))
 		if err != nil || d <= 0 {
 			return fmt.Errorf("invalid duration %q: want a positive Go duration such as 1s or 15m", v)
+		}
+		*p = d
+		return nil
+	}
+}
+
+// retention parses a retention period: a positive duration, or 0 for
+// forever (stored as -1).
+func retention(p *time.Duration) func(string) error {
+	return func(v string) error {
+		d, err := time.ParseDuration(strings.TrimSpace(v))
+		if err != nil || d < 0 {
+			return fmt.Errorf("invalid duration %q: want a positive Go duration such as 24h, or 0 to keep forever", v)
+		}
+		if d == 0 {
+			d = -1
 		}
 		*p = d
 		return nil

@@ -12,8 +12,8 @@ import (
 
 // Storage returns s with a client span around each call
 // ("taskq.storage.<Method>") except Ping. taskq.StorageIdentity,
-// taskq.OutboxRelay and taskq.QueuePauser (traced too) are kept when s
-// has them.
+// taskq.OutboxRelay, taskq.QueuePauser and taskq.FinishedDeleter (these
+// two traced too) are kept when s has them.
 // The result always implements taskq.StatusCounter: for a storage that
 // cannot count it answers taskq.ErrNoCounts, which is what
 // taskq.Client.QueueStats answers for such a storage itself. It always
@@ -26,6 +26,9 @@ func (t *Tracer) Storage(s taskq.StorageAdapter) taskq.StorageAdapter {
 	or, outbox := s.(taskq.OutboxRelay)
 	qp, pause := s.(taskq.QueuePauser)
 	p := pauserStorage{base, qp}
+	if fd, ok := s.(taskq.FinishedDeleter); ok {
+		return withFinished(base, tracedFinished{base, fd}, si, ident, or, outbox, p, pause)
+	}
 	switch {
 	case ident && outbox && pause:
 		return struct {

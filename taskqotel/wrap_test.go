@@ -3,6 +3,7 @@ package taskqotel_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -35,6 +36,11 @@ func TestWrappersKeepCapabilities(t *testing.T) {
 	ws := tr.Storage(ms)
 	_, wIdent := ws.(taskq.StorageIdentity)
 	require.Equal(t, ident, wIdent)
+	fd, ok := ws.(taskq.FinishedDeleter)
+	require.True(t, ok, "the memory storage deletes finished tasks; the wrapper keeps it")
+	n, err := fd.DeleteFinished(t.Context(), time.Now(), 10)
+	require.NoError(t, err)
+	require.Zero(t, n)
 	wp, wPauser := ws.(taskq.QueuePauser)
 	require.Equal(t, pauser, wPauser)
 	require.NoError(t, wp.PauseQueue(t.Context(), "bulk"))
@@ -45,7 +51,9 @@ func TestWrappersKeepCapabilities(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, []string{"bulk"}, paused)
 	require.NoError(t, wp.ResumeQueue(t.Context(), "bulk"))
-	_, ok := tr.Storage(struct{ taskq.StorageAdapter }{ms}).(taskq.QueuePauser)
+	_, ok = tr.Storage(struct{ taskq.StorageAdapter }{ms}).(taskq.QueuePauser)
+	require.False(t, ok, "no capability added")
+	_, ok = tr.Storage(struct{ taskq.StorageAdapter }{ms}).(taskq.FinishedDeleter)
 	require.False(t, ok, "no capability added")
 
 	require.NoError(t, wq.Enqueue(t.Context(), "q", taskq.QueueEntry{ID: taskq.NewID()}))
@@ -57,6 +65,7 @@ func TestWrappersKeepCapabilities(t *testing.T) {
 	}
 	require.True(t, names["taskq.queue.Enqueue"])
 	require.True(t, names["taskq.storage.GetTask"])
+	require.True(t, names["taskq.storage.DeleteFinished"])
 	require.True(t, names["taskq.storage.PauseQueue"])
 }
 

@@ -35,6 +35,7 @@ func (w *Worker) heartbeat() {
 		lost, err := w.queue.Extend(ctx, q, leases, w.cfg.LeaseTTL)
 		cancel()
 		if err != nil {
+			w.reaper.sawFailure()
 			w.log.Warn("lease heartbeat failed", "queue", q, "count", len(leases), "error", err)
 			continue
 		}
@@ -114,6 +115,7 @@ type reaperState struct {
 	grace   time.Time // no reaping before this (local monotonic clock)
 	outage  bool      // the next pass reaps the leases that expired during an outage
 	forgive bool      // the current pass does (see reapAll)
+	failed  time.Time // when a heartbeat or lease call last failed (see newTerm)
 }
 
 // reapAll takes back expired leases of lost workers on every queue. After
@@ -125,7 +127,12 @@ type reaperState struct {
 // an outage reaps are put back without counting an attempt: their holders
 // stopped because of the outage (see Config.MaxClockSkew), not because
 // their tasks failed.
-func (w *Worker) reapAll() {
+//
+// Each call checks ctx (the worker's, or its leadership's) first: a pass
+// whose leadership ended stops there. A batch already taken is settled
+// whatever ctx does: its leases are held with their tokens, so settling
+// them is safe even after another worker was elected.
+func (w *Worker) reapAll(ctx context.Context) {
 	forgive, ok := w.reapReady()
 	if !ok {
 		return
@@ -135,7 +142,10 @@ func (w *Worker) reapAll() {
 	w.reaper.mu.Unlock()
 	for _, q := range w.cfg.Queues {
 		for range reapPassCalls(forgive) {
-			n, ok := w.reap(q)
+			if ctx.Err() != nil {
+				return
+			}
+			n, ok := w.reap(ctx, q)
 			if !ok {
 				return
 			}
@@ -212,11 +222,16 @@ func (w *Worker) reaped(err error) {
 
 // reap reaps one batch of queue q; it returns how many leases it took,
 // and false when the backend failed.
-func (w *Worker) reap(q string) (int, bool) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
+func (w *Worker) reap(parent context.Context, q string) (int, bool) {
+	rctx, rcancel := context.WithTimeout(parent, 30*time.Second)
 	sent := time.Now()
-	leases, err := w.queue.Reap(ctx, q, reapBatch, w.cfg.LeaseTTL)
+	leases, err := w.queue.Reap(rctx, q, reapBatch, w.cfg.LeaseTTL)
+	rcancel()
+	if err != nil && parent.Err() != nil {
+		return 0, false // stopped or no longer leader: not a backend failure
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(parent), 30*time.Second)
+	defer cancel()
 	w.reaped(err)
 	if err != nil {
 		w.log.Warn("reap failed", "queue", q, "error", err)
@@ -287,9 +302,9 @@ func (w *Worker) recoverLease(ctx context.Context, a *attempt, decide bool) bool
 // reconcileAll pushes records that should be queued (pending, failed or
 // running, unchanged for ReconcileAfter) again on every queue; Enqueue is
 // idempotent, so ids still queued or leased are untouched.
-func (w *Worker) reconcileAll() {
+func (w *Worker) reconcileAll(ctx context.Context) {
 	for _, q := range w.cfg.Queues {
-		if err := w.Reconcile(w.bgCtx, q); err != nil && w.bgCtx.Err() == nil {
+		if err := w.Reconcile(ctx, q); err != nil && ctx.Err() == nil {
 			w.log.Warn("reconcile failed", "queue", q, "error", err)
 		}
 	}

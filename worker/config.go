@@ -1,13 +1,18 @@
 package worker
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"time"
 
 	"github.com/taskq/taskq"
+	"github.com/taskq/taskq/leader"
 )
+
+// DefaultTaskRetention is the default of Config.TaskRetention.
+const DefaultTaskRetention = 7 * 24 * time.Hour
 
 // Config configures a Worker. The zero value works; each field names its
 // default.
@@ -61,6 +66,37 @@ type Config struct {
 	// ReconcileAfter is how long a record must be unchanged before the
 	// reconciler pushes it. Default 1m.
 	ReconcileAfter time.Duration
+	// Elector, when set, elects one worker among those sharing the
+	// backends to run the maintenance loops: the reaper, the reconciler,
+	// the retention of finished tasks (TaskRetention), the cleanup of the
+	// worker's own dead letter queue and Maintenance. The worker runs the
+	// elector (Elector.Run) from Start to Stop, so give each worker its own
+	// elector, with the same name on a store every worker shares (package
+	// leader: leader/redisleader, leader/pgleader). The loops run while
+	// the worker leads and stop when leadership ends; a new leader's first
+	// reap and retention passes run at once. A leader that dies is
+	// replaced within the elector's TTL plus its RetryInterval (13.3s with
+	// the defaults, see package leader); its tasks are then reaped once
+	// their leases expire (LeaseTTL after its last heartbeat). Nil: every
+	// worker runs the loops (a single worker, or replicas that accept the
+	// repeated scans).
+	Elector *leader.Elector
+	// TaskRetention is how long completed and cancelled records are kept
+	// after they finish: older ones are deleted in batches every
+	// RetentionInterval by the storage's taskq.FinishedDeleter (every
+	// storage of this module has one). Default 7 days; negative keeps
+	// them forever. Dead letter entries have their own retention
+	// (DeadLetterConfig).
+	TaskRetention time.Duration
+	// RetentionInterval is how often finished records past TaskRetention
+	// are deleted. Default 1m.
+	RetentionInterval time.Duration
+	// Maintenance, when set, runs with the maintenance loops (while this
+	// worker leads, with Elector) and must return once its context ends:
+	// a place for other jobs that must run in one process at a time, such
+	// as the cleanup of a dead letter queue given in DeadLetter
+	// (dlq.DLQ.RunCleanup).
+	Maintenance func(ctx context.Context)
 	// NoOutboxRelay keeps the worker from running the storage's outbox
 	// relay (taskq.OutboxRelay: storage/postgres pushes the tasks created
 	// inside its users' transactions to the queue once they commit). By
@@ -97,10 +133,11 @@ type Config struct {
 	LimitPoll time.Duration
 	// DeadLetter receives failed tasks. Nil: a dlq.DLQ over the worker's
 	// storage and queue configured by DeadLetterConfig, whose retention
-	// cleanup job runs while the worker runs (Start starts it, Stop stops
-	// it). A DeadLetter given here belongs to the caller: the worker only
-	// calls Move, and never starts or stops it, so run its cleanup yourself
-	// (dlq.DLQ.Start and Stop), once however many workers share it.
+	// cleanup job runs with the worker's maintenance loops (see Elector).
+	// A DeadLetter given here belongs to the caller: the worker only calls
+	// Move, and never starts or stops it, so run its cleanup yourself
+	// (dlq.DLQ.Start and Stop, or dlq.DLQ.RunCleanup in Maintenance), once
+	// however many workers share it.
 	DeadLetter taskq.DeadLetterQueue
 	// DeadLetterConfig configures the dead letter queue the worker builds
 	// when DeadLetter is nil (size cap, retention, cleanup interval); zero
@@ -192,6 +229,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.ReconcileInterval == 0 {
 		c.ReconcileInterval = time.Minute
+	}
+	if c.TaskRetention == 0 {
+		c.TaskRetention = DefaultTaskRetention
+	}
+	if c.RetentionInterval <= 0 {
+		c.RetentionInterval = time.Minute
 	}
 	if c.ReconcileAfter <= 0 {
 		c.ReconcileAfter = time.Minute

@@ -11,15 +11,28 @@
 // backoff and jitter, applies per-attempt timeouts and absolute deadlines,
 // recovers panics, moves exhausted or permanent failures to the dead letter
 // queue, cancels handlers of cancelled tasks, re-pushes records missing from
-// the queue, relays the tasks created inside the storage's transactions
-// when the storage has an outbox (taskq.OutboxRelay, Config.NoOutboxRelay),
-// and shuts down without losing a task.
+// the queue, deletes finished tasks past their retention
+// (Config.TaskRetention), relays the tasks created inside the storage's
+// transactions when the storage has an outbox (taskq.OutboxRelay,
+// Config.NoOutboxRelay), and shuts down without losing a task.
+//
+// # Maintenance
+//
+// The reaper, the reconciler, the retention of finished tasks and the
+// cleanup of the worker's own dead letter queue are the maintenance loops.
+// Without Config.Elector every worker runs them, which is right for one
+// worker; replicas give each worker an elector on a shared lease store
+// (package leader), and only the elected worker runs them, so the others
+// scan nothing. When the elected worker dies, another is elected within
+// the election's TTL plus its retry interval and reaps the dead worker's
+// tasks once their leases expire.
 //
 // # Lifecycle
 //
 // Start checks that a shared queue belongs to the worker's storage
-// (taskq.BindQueue) and starts the retention job of the worker's own dead
-// letter queue (Config.DeadLetterConfig). Stop(ctx) stops leasing and waits
+// (taskq.BindQueue) and starts the maintenance loops, among them the
+// retention job of the worker's own dead letter queue
+// (Config.DeadLetterConfig). Stop(ctx) stops leasing and waits
 // for running handlers until ctx ends; then it cancels them (their
 // context.Cause is taskq.ErrShutdown) and gives their tasks back without
 // using a retry, abandoning handlers that ignore their context (whatever

@@ -51,6 +51,9 @@ func (w *Worker) fetchLoop(queue string) {
 		})
 		if err != nil {
 			w.release(n)
+			if ctx.Err() == nil {
+				w.reaper.sawFailure()
+			}
 			w.log.Warn("lease failed", "queue", queue, "error", err)
 			if !sleepCtx(ctx, errDelay) {
 				return

@@ -84,8 +84,9 @@ func testStopReturnsWhenCtxEnds(t *testing.T, mk maker) {
 // ErrShutdown) and gives their tasks back.
 func testStopAndCancel(t *testing.T, mk maker) {
 	b := mk(t, fastConfig())
-	causes := make(chan error, 1)
+	causes, started := make(chan error, 1), make(chan struct{})
 	b.worker.HandleFunc("long", func(ctx context.Context, tk *taskq.Task) (any, error) {
+		close(started)
 		<-ctx.Done()
 		causes <- context.Cause(ctx)
 		return nil, ctx.Err()
@@ -93,7 +94,13 @@ func testStopAndCancel(t *testing.T, mk maker) {
 	b.start(t)
 	tk, err := b.client.Enqueue(context.Background(), "long", nil)
 	require.NoError(t, err)
-	waitStatus(t, b, tk.ID, taskq.StatusRunning, 5*time.Second)
+	// The record is marked running just before the handler starts: wait
+	// for the handler itself.
+	select {
+	case <-started:
+	case <-time.After(15 * time.Second):
+		t.Fatal("the handler did not start")
+	}
 	// The handler returns only once cancelled: StopAndCancel returning
 	// before its context ends shows it cancelled the handler (the bound
 	// catches a hang, not a slow machine).

@@ -84,9 +84,6 @@ func (w *Worker) stop(ctx context.Context, cancelNow bool) error {
 	w.held.recording.Wait()
 	w.stopBg()
 	w.bgWG.Wait()
-	if w.ownDLQ != nil {
-		_ = w.ownDLQ.Stop(context.Background()) // its cleanup call ends with its context
-	}
 	close(w.acks)
 	w.ackWG.Wait()
 	w.stopOnce.Do(func() { close(w.stopped) })

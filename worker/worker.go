@@ -221,11 +221,6 @@ func (w *Worker) Start(ctx context.Context) error {
 		// Client checks the binding again on its next enqueue.
 		w.log.WarnContext(ctx, "cannot check the queue's storage binding; starting anyway", "error", err)
 	}
-	if w.ownDLQ != nil {
-		if err := w.ownDLQ.Start(ctx); err != nil {
-			return err
-		}
-	}
 	w.started = true
 	w.fetchCtx, w.stopFetch = context.WithCancelCause(context.Background())
 	w.bgCtx, w.stopBg = context.WithCancel(context.Background())
@@ -246,11 +241,7 @@ func (w *Worker) Start(ctx context.Context) error {
 	go w.every(w.cfg.HeartbeatInterval, w.heartbeat)
 	go w.every(w.cfg.HeartbeatInterval, w.fence)
 	go w.every(w.cfg.HeartbeatInterval, w.checkRecords)
-	go w.every(w.cfg.ReapInterval, w.reapAll)
-	if w.cfg.ReconcileInterval > 0 {
-		w.bgWG.Add(1)
-		go w.every(w.cfg.ReconcileInterval, w.reconcileAll)
-	}
+	go w.runMaintenance()
 	if r, ok := w.store.(taskq.OutboxRelay); ok && !w.cfg.NoOutboxRelay {
 		w.bgWG.Add(1)
 		go w.relayOutbox(r)

@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/taskq/taskq"
 )
 
@@ -91,16 +90,7 @@ func (q *queries) useDispatch() {
 // copyTasksDispatching stores rows with COPY and adds the entries e (of
 // the pending tasks among them), in one transaction.
 func (s *Store) copyTasksDispatching(ctx context.Context, rows [][]any, e copiedEntries) error {
-	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if _, err := tx.CopyFrom(ctx, pgx.Identifier{s.q.schema, "tasks"}, insertColumns, pgx.CopyFromRows(rows)); err != nil {
-			return err
-		}
-		if len(e.ids) == 0 {
-			return nil
-		}
-		_, err := tx.Exec(ctx, s.q.entriesOfCopied, e.queues, e.ids, e.prios, pgtype.FlatArray[*time.Time](e.runAts), e.types)
-		return err
-	})
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error { return copyTasksIn(ctx, tx, s.q, rows, e) })
 }
 
 // copiedEntries are the queue entries of the pending tasks of a

@@ -46,6 +46,9 @@ func TestExplainHotQueriesUseIndexes(t *testing.T) {
 		if t.Status == taskq.StatusDeadLetter {
 			t.DeadLetteredAt = new(at)
 		}
+		if t.Status == taskq.StatusCompleted || t.Status == taskq.StatusCancelled {
+			t.CompletedAt = new(at)
+		}
 		ts[i] = t
 	}
 	for i := 0; i < len(ts); i += 5000 {
@@ -125,6 +128,7 @@ func TestExplainHotQueriesUseIndexes(t *testing.T) {
 		{"CleanupDeadLetterTasks", s.q.cleanupDLQ, []any{base.Add(time.Hour)}, "tasks_dlq_idx"},
 		{"RemoveFromDeadLetter", s.q.removeDLQTask, []any{dlqMid.ID}, "tasks_pkey"},
 		{"DeleteTask", s.q.deleteTask, []any{mid.ID}, "tasks_pkey"},
+		{"DeleteFinished (task retention, a batch)", s.q.expand(deleteFinishedSQL), []any{base.Add(time.Hour), 1000}, "tasks_finished_idx"},
 	}
 	var doc strings.Builder
 	for _, c := range cases {

@@ -61,6 +61,9 @@
 //	                    (taskq.StatusCounter)
 //	{taskq}:pq:<queue>  pending ids of a queue scored by run-at, for the
 //	                    oldest due pending task
+//	{taskq}:fin         completed and cancelled tasks: 16 hex digits of the
+//	                    completion time followed by the id, for the
+//	                    retention of finished tasks (taskq.FinishedDeleter)
 //
 // Indexes are sorted sets whose members all have score 0, so Redis orders
 // them by their bytes: ids ascending (UUIDv7 ids are time-ordered), DLQ
@@ -118,8 +121,11 @@
 //     costs one HMGET per examined id and may return short pages.
 //   - CreateTasks sends a batch as one script call: its size is bounded by
 //     Redis' proto-max-bulk-len and the time one script may run.
-//   - CleanupDeadLetterTasks purges in script calls of 500 entries, each
-//     atomic, not the whole cleanup at once.
+//   - CleanupDeadLetterTasks and DeleteFinished purge in script calls of
+//     500 records, each atomic, not the whole cleanup at once.
+//   - The index of finished tasks ({taskq}:fin) starts with the version
+//     that introduced it: tasks that finished under an earlier version are
+//     not in it, and DeleteFinished never deletes them (DeleteTask does).
 //   - Redis 6.2 or later (ZRANGEBYLEX, HSET with several fields, Lua).
 //
 // # Errors

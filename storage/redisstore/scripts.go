@@ -17,6 +17,8 @@ import "github.com/redis/rueidis"
 //	{p}:dlq         DLQ members encTime(dead_lettered_at)..id (zset, score 0)
 //	{p}:do:<owner>  the DLQ members of one owner ('' included; zset, score 0)
 //	{p}:dlqown      owners by number of DLQ entries (zset, score = count)
+//	{p}:fin         completed and cancelled tasks: encTime(completed_at)..id
+//	                (zset, score 0), for the retention of finished tasks
 //	{p}:usage       per-owner counters (hash): a:<owner> tasks pending,
 //	                running or failed; m:<owner> metadata bytes (the stored
 //	                md field); d:<owner> DLQ entries. Zero counters are
@@ -34,8 +36,17 @@ const prelude = `
 local tag = ARGV[1]
 local allKey, idemKey, dlqKey = KEYS[1], tag .. ':idem', tag .. ':dlq'
 local usageKey, dlqOwnKey = tag .. ':usage', tag .. ':dlqown'
+local finKey = tag .. ':fin'
 local function tkey(id) return tag .. ':t:' .. id end
 local function active(s) return s == 'pending' or s == 'running' or s == 'failed' end
+local function finished(s) return s == 'completed' or s == 'cancelled' end
+-- finIndex moves the retention index entry of id from the completion time
+-- old (false: none) to new (false: none).
+local function finIndex(id, old, new)
+  if old == new then return end
+  if old then redis.call('ZREM', finKey, old .. id) end
+  if new then redis.call('ZADD', finKey, 0, new .. id) end
+end
 -- count adds n to counter field ('a', 'm' or 'd') of owner o.
 local function count(field, o, n)
   if n == 0 then return end
@@ -78,8 +89,9 @@ end
 -- purge deletes a record and every index entry of it.
 local function purge(id)
   local key = tkey(id)
-  local f = redis.call('HMGET', key, 's', 'y', 'q', 'o', 'k', 'dk', 'uk')
+  local f = redis.call('HMGET', key, 's', 'y', 'q', 'o', 'k', 'dk', 'uk', 'ca')
   if not f[1] then return false end
+  if f[8] then redis.call('ZREM', finKey, f[8] .. id) end
   local o = f[4] or ''
   tally(f[3] or '', f[2] or '', f[1], -1)
   if f[1] == 'pending' then pendingRem(f[3] or '', id) end
@@ -143,6 +155,7 @@ for _, t in ipairs(ts) do
   tally(t.q, t.y, t.s, 1)
   if t.s == 'pending' then pendingAdd(t.q, t.id, redis.call('HGET', tkey(t.id), 'ra')) end
   count('m', t.o, redis.call('HSTRLEN', tkey(t.id), 'md'))
+  if finished(t.s) then finIndex(t.id, false, redis.call('HGET', tkey(t.id), 'ca')) end
 end
 return {1}
 `
@@ -161,7 +174,7 @@ return {1}
 const updateScript = prelude + `
 local id, mode = ARGV[2], ARGV[3]
 local key = tkey(id)
-local cur = redis.call('HMGET', key, 's', 'dk', 'o', 'a', 'q', 'y')
+local cur = redis.call('HMGET', key, 's', 'dk', 'o', 'a', 'q', 'y', 'ca')
 local old = cur[1]
 if not old then return {0} end
 local attempts = tonumber(cur[4] or '0')
@@ -189,6 +202,7 @@ end
 if #set > 0 then redis.call('HSET', key, unpack(set)) end
 if #del > 0 then redis.call('HDEL', key, unpack(del)) end
 local owner = cur[3] or ''
+finIndex(id, finished(old) and cur[7], finished(new) and redis.call('HGET', key, 'ca'))
 if old ~= new then
   redis.call('ZREM', tag .. ':s:' .. old, id)
   redis.call('ZADD', tag .. ':s:' .. new, 0, id)
@@ -279,6 +293,25 @@ for _, m in ipairs(ms) do
   if not purge(string.sub(m, 17)) then redis.call('ZREM', dlqKey, m) end
 end
 return #ms
+`
+
+// deleteFinishedScript purges up to ARGV[3] completed or cancelled tasks
+// whose completion time sorts before ARGV[2] (an encoded time), oldest
+// first. An index entry that no longer matches its record (changed since)
+// is dropped without touching the record. Returns {purged, entries read}.
+const deleteFinishedScript = prelude + `
+local ms = redis.call('ZRANGEBYLEX', finKey, '-', '(' .. ARGV[2], 'LIMIT', 0, tonumber(ARGV[3]))
+local n = 0
+for _, m in ipairs(ms) do
+  local id = string.sub(m, 17)
+  local f = redis.call('HMGET', tkey(id), 's', 'ca')
+  if f[1] and finished(f[1]) and f[2] == string.sub(m, 1, 16) and purge(id) then
+    n = n + 1
+  else
+    redis.call('ZREM', finKey, m)
+  end
+end
+return {n, #ms}
 `
 
 // lessTime compares two encTime strings numerically in two 32-bit halves
@@ -401,6 +434,7 @@ var (
 	luaStart    = rueidis.NewLuaScript(startScript)
 	luaDelete   = rueidis.NewLuaScript(deleteScript)
 	luaCleanup  = rueidis.NewLuaScript(cleanupScript)
+	luaFinished = rueidis.NewLuaScript(deleteFinishedScript)
 	luaList     = rueidis.NewLuaScript(listScript)
 	luaDLQList  = rueidis.NewLuaScript(dlqListScript)
 	luaProgress = rueidis.NewLuaScript(progressScript)

@@ -50,6 +50,7 @@ func Run(t *testing.T, newStore func(t *testing.T) taskq.StorageAdapter) {
 		{"PauseQueue", testPauseQueue},
 		{"CountTasks", testCountTasks},
 		{"SetProgress", testSetProgress},
+		{"DeleteFinished", testDeleteFinished},
 		{"Unique", testUnique},
 	} {
 		t.Run(c.name, func(t *testing.T) {
