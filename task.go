@@ -63,6 +63,11 @@ type Task struct {
 	Owner string `json:"owner,omitempty"`
 	// IdempotencyKey deduplicates creation per owner.
 	IdempotencyKey string `json:"idempotency_key,omitempty"`
+	// Progress is what the handler last reported (ReportProgress), nil
+	// until it reports. Storages set it only through
+	// ProgressWriter.SetProgress: creating or updating a task leaves it
+	// alone.
+	Progress *Progress `json:"progress,omitempty"`
 	// UniqueKey, when set, makes the creation unique (see UniqueOpts): a
 	// digest of the task's unique dimensions, computed by the Client. It
 	// is read by CreateTask and CreateTasks, which keep it in the
@@ -120,6 +125,10 @@ func (t *Task) Clone() *Task {
 	}
 	if t.TraceContext != nil {
 		c.TraceContext = maps.Clone(t.TraceContext)
+	}
+	if t.Progress != nil {
+		p := *t.Progress
+		c.Progress = &p
 	}
 	if t.UniqueStates != nil {
 		c.UniqueStates = slices.Clone(t.UniqueStates)

@@ -23,6 +23,9 @@ type queueInfo struct {
 	Ready     int64  `json:"ready"`
 	Scheduled int64  `json:"scheduled"`
 	Running   int64  `json:"running"`
+	// Tasks counts the queue's stored tasks (queuecounts.go); nil when
+	// the storage cannot count.
+	Tasks *queueTasks `json:"tasks,omitempty"`
 }
 
 // noQuery refuses any query parameter.
@@ -37,7 +40,12 @@ func noQuery(r *http.Request) error {
 
 // listQueues serves GET /api/queues: the configured queues, in order.
 func (s *Server) listQueues(w http.ResponseWriter, r *http.Request, _ auth.Principal) error {
-	if err := noQuery(r); err != nil {
+	byType, err := queuesQuery(r)
+	if err != nil {
+		return err
+	}
+	counts, err := s.queueTaskCounts(r.Context(), byType)
+	if err != nil {
 		return err
 	}
 	paused, err := s.client.PausedQueues(r.Context())
@@ -51,6 +59,11 @@ func (s *Server) listQueues(w http.ResponseWriter, r *http.Request, _ auth.Princ
 			return err
 		}
 		out = append(out, qi)
+		if counts != nil {
+			if out[len(out)-1].Tasks = counts[name]; counts[name] == nil {
+				out[len(out)-1].Tasks = emptyQueueTasks(byType)
+			}
+		}
 	}
 	s.writeJSON(w, r, http.StatusOK, map[string]any{"queues": out})
 	return nil

@@ -32,7 +32,7 @@ func TestQueuesAndStats(t *testing.T) {
 			_, userKey := b.newKey("reader", "user")
 
 			got := decode[queuesBody](t, b.admin(req{method: "GET", path: "/api/queues"}))
-			require.Equal(t, []queueInfo{{Name: "default"}, {Name: "bulk"}}, got.Queues)
+			require.Equal(t, []queueInfo{{Name: "default"}, {Name: "bulk"}}, withoutTasks(got.Queues))
 
 			later := time.Now().Add(time.Hour).UTC().Format(time.RFC3339)
 			b.createTask(testAdminKey, map[string]any{"type": "noop", "queue": "bulk", "run_at": later})
@@ -52,7 +52,7 @@ func TestQueuesAndStats(t *testing.T) {
 			}
 			waitFor(t, 10*time.Second, func() bool {
 				got = decode[queuesBody](t, b.admin(req{method: "GET", path: "/api/queues"}))
-				return reflect.DeepEqual(want, got.Queues)
+				return reflect.DeepEqual(want, withoutTasks(got.Queues))
 			}, func() string { return fmt.Sprintf("queues %+v, want %+v", got.Queues, want) })
 
 			w := b.admin(req{method: "GET", path: "/api/stats"})

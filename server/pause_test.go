@@ -66,7 +66,7 @@ func TestQueuePauseResume(t *testing.T) {
 				requireError(t, b.admin(req{method: "POST", path: path + "?now=1"}), http.StatusBadRequest, taskq.CodeInvalidInput)
 			}
 			require.Equal(t, []queueInfo{{Name: "default"}, {Name: "bulk"}},
-				decode[queuesBody](t, b.admin(req{method: "GET", path: "/api/queues"})).Queues, "refused calls change nothing")
+				withoutTasks(decode[queuesBody](t, b.admin(req{method: "GET", path: "/api/queues"})).Queues), "refused calls change nothing")
 
 			for range 2 { // idempotent
 				w := b.admin(req{method: "POST", path: "/api/queues/bulk/pause"})
@@ -76,7 +76,7 @@ func TestQueuePauseResume(t *testing.T) {
 			require.Equal(t, "1", scrape())
 			held := b.createTask(userKey, map[string]any{"type": "noop", "queue": "bulk"})
 			require.Equal(t, []queueInfo{{Name: "default"}, {Name: "bulk", Paused: true, Size: 1, Pending: 1, Ready: 1}},
-				decode[queuesBody](t, b.admin(req{method: "GET", path: "/api/queues"})).Queues)
+				withoutTasks(decode[queuesBody](t, b.admin(req{method: "GET", path: "/api/queues"})).Queues))
 
 			// The worker starts after the pause: it never sees bulk
 			// running. Each default task done proves a fetch round.
@@ -97,7 +97,7 @@ func TestQueuePauseResume(t *testing.T) {
 			require.Equal(t, "0", scrape())
 			b.waitStatus(held.ID, taskq.StatusCompleted)
 			require.Equal(t, []queueInfo{{Name: "default"}, {Name: "bulk"}},
-				decode[queuesBody](t, b.admin(req{method: "GET", path: "/api/queues"})).Queues)
+				withoutTasks(decode[queuesBody](t, b.admin(req{method: "GET", path: "/api/queues"})).Queues))
 			require.Contains(t, b.log.String(), `"msg":"queue paused","queue":"bulk","principal":"admin"`)
 		})
 	}
@@ -147,6 +147,9 @@ func TestQueuePauseSurvivesRestart(t *testing.T) {
 			second := startLive(t, cfg)
 			code, list := second.call("GET", "/api/queues", testAdminKey, "")
 			require.Equal(t, http.StatusOK, code, list)
+			for _, q := range list["queues"].([]any) {
+				delete(q.(map[string]any), "tasks") // the storage's counts: queuecounts_test.go
+			}
 			require.Equal(t, []any{
 				map[string]any{"name": "default", "paused": false, "size": 0.0, "pending": 0.0, "ready": 0.0, "scheduled": 0.0, "running": 0.0},
 				map[string]any{"name": "bulk", "paused": true, "size": 0.0, "pending": 0.0, "ready": 0.0, "scheduled": 0.0, "running": 0.0},

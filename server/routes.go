@@ -36,11 +36,14 @@ const (
 	routeRepair      = "POST /api/admin/repair"
 )
 
+// routeRetryDLQBulk replays the dead letter entries matching a filter.
+const routeRetryDLQBulk = "POST /api/dlq/retry"
+
 // routePatterns lists every pattern (pre-created in the HTTP metrics).
 func routePatterns() []string {
 	return []string{
 		routeCreateTask, routeListTasks, routeGetTask, routeCancelTask,
-		routeListDLQ, routeRetryDLQ, routeDeleteDLQ, routeCleanupDLQ,
+		routeListDLQ, routeRetryDLQ, routeDeleteDLQ, routeCleanupDLQ, routeRetryDLQBulk,
 		routeToken, routeCreateKey, routeListKeys, routeRevokeKey,
 		routeHealth, routeHealthRedis, routeHealthDB, routeMetrics, routeSchedules,
 		routeOpenAPI, routeQueues, routePauseQueue, routeResumeQueue, routeStats, routeRepair,
@@ -59,6 +62,7 @@ func (s *Server) routes() {
 	s.route(routeRetryDLQ, admin, s.retryDLQ)
 	s.route(routeDeleteDLQ, admin, s.deleteDLQ)
 	s.route(routeCleanupDLQ, admin, s.cleanupDLQ)
+	s.route(routeRetryDLQBulk, admin, s.retryDLQBulk)
 
 	s.route(routeToken, token, s.exchangeToken)
 	s.route(routeCreateKey, admin, s.createKey)

@@ -18,6 +18,8 @@ var (
 	_ taskq.StorageIdentity     = (*Memory)(nil)
 	_ taskq.OwnerUsage          = (*Memory)(nil)
 	_ taskq.DeadLetterEvictions = (*Memory)(nil)
+	_ taskq.StatusCounter       = (*Memory)(nil)
+	_ taskq.ProgressWriter      = (*Memory)(nil)
 )
 
 // Memory is an in-memory [taskq.StorageAdapter] and
@@ -72,6 +74,9 @@ type Memory struct {
 
 	schedMu sync.Mutex
 	scheds  map[string]taskq.StoredSchedule // taskq.ScheduleStore
+
+	// stat counts records by queue, type and status (taskq.StatusCounter).
+	stat statusCounts
 }
 
 type idemKey struct{ owner, key string }
@@ -199,6 +204,7 @@ func roundPtr(p *time.Time) *time.Time {
 // indexes it. The caller holds mu and has checked that the id and
 // idempotency key are free.
 func (m *Memory) insertLocked(t *taskq.Task, meta int64) {
+	t.Progress = nil // set by SetProgress only
 	m.tasks[t.ID] = t
 	if meta > 0 {
 		m.metaBytes[t.ID] = meta

@@ -279,7 +279,9 @@ func (m *Memory) StartTasks(ctx context.Context, ids []string, now time.Time) ([
 		if !ok || !startable(cur.Status) {
 			continue
 		}
+		m.stat.add(cur, -1)
 		cur.Status = taskq.StatusRunning
+		m.stat.add(cur, 1)
 		cur.Attempts++
 		started := now
 		cur.StartedAt = &started

@@ -26,6 +26,7 @@ func recordBytes(t *taskq.Task, meta int64) int64 {
 func (m *Memory) countLocked(t *taskq.Task, sign int64) {
 	meta := m.metaBytes[t.ID]
 	m.bytes += sign * recordBytes(t, meta)
+	m.stat.add(t, sign)
 	u := m.usage[t.Owner]
 	if u == nil {
 		u = &taskq.Usage{}

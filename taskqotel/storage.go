@@ -15,6 +15,12 @@ import (
 // taskq.OutboxRelay, taskq.QueuePauser, taskq.FinishedDeleter and
 // taskq.ScheduleStore (the last three traced too) are kept when s has
 // them.
+// The result always implements taskq.StatusCounter: for a storage that
+// cannot count it answers taskq.ErrNoCounts, which is what
+// taskq.Client.QueueStats answers for such a storage itself. It always
+// implements taskq.ProgressWriter too: for a storage that cannot store
+// progress it answers an error matching errors.ErrUnsupported, on which
+// workers stop writing the attempt's progress.
 func (t *Tracer) Storage(s taskq.StorageAdapter) taskq.StorageAdapter {
 	base := &tracedStorage{s: s, t: t, backend: fmt.Sprintf("%T", s)}
 	si, _ := s.(taskq.StorageIdentity)

@@ -114,6 +114,12 @@ type Config struct {
 	// PollInterval bounds how long the fetcher waits for a queue
 	// notification before looking again. Default 1s.
 	PollInterval time.Duration
+	// ProgressInterval is the least time between two writes of one
+	// attempt's progress (taskq.ReportProgress): reports in between are
+	// coalesced, the latest written when the interval has passed, and the
+	// last one is written before the attempt's outcome. Default 1s;
+	// negative: progress is not stored (ReportProgress does nothing).
+	ProgressInterval time.Duration
 	// Limits caps leases cluster-wide: per queue and per task type
 	// concurrency, and start rates per type (see taskq.Limits). The queue
 	// backend enforces them when it leases, against counts shared by every
@@ -244,6 +250,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.RetryMaxDelay <= 0 {
 		c.RetryMaxDelay = time.Hour
+	}
+	if c.ProgressInterval == 0 {
+		c.ProgressInterval = time.Second
 	}
 	if c.PollInterval <= 0 {
 		c.PollInterval = time.Second

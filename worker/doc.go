@@ -46,6 +46,11 @@
 // Config.UnhandledGrace (rolling deploys), then fails for good. Subscribe
 // delivers the outcome of every attempt as a taskq.Event.
 //
+// A handler reports how far it got with taskq.ReportProgress: the worker
+// stores it on the task (taskq.ProgressWriter, fenced by the attempt)
+// from a goroutine of its own, at most once per Config.ProgressInterval,
+// and writes the last report before the attempt's outcome.
+//
 // # Throughput
 //
 // The fetcher leases in batches of up to Concurrency + Prefetch tasks.

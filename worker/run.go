@@ -251,8 +251,15 @@ func (w *Worker) execute(parent context.Context, j job, a *attempt, t *taskq.Tas
 		o.kind, o.why = notStarted(why), "worker shutting down"
 		return o
 	}
+	pr := w.newProgress(t, a)
+	if pr != nil {
+		ctx = taskq.ContextWithProgress(ctx, pr.report)
+	}
 	start := time.Now()
 	res, err := w.call(ctx, h, t)
+	if pr != nil {
+		pr.close() // the last report is written before the outcome
+	}
 	o.dur = time.Since(start)
 	cause := context.Cause(ctx)
 

@@ -31,7 +31,10 @@ type Worker struct {
 	held    heldSet    // leases held by this worker, for heartbeats and shutdown
 	starter starter    // batches the record starts of concurrent runners
 	pauses  pauseCache // the storage's paused queues
-	ownDLQ  *dlq.DLQ   // built by New when Config.DeadLetter is nil; its cleanup runs with the worker
+	// progressW stores handlers' progress (progress.go); nil when the
+	// storage cannot.
+	progressW taskq.ProgressWriter
+	ownDLQ    *dlq.DLQ // built by New when Config.DeadLetter is nil; its cleanup runs with the worker
 
 	events eventHub // subscriptions (events.go)
 
@@ -116,6 +119,7 @@ func New(store taskq.StorageAdapter, queue taskq.Queue, cfg Config) (*Worker, er
 		stopped:  make(chan struct{}),
 	}
 	w.pauses.p, _ = store.(taskq.QueuePauser)
+	w.progressW, _ = store.(taskq.ProgressWriter)
 	w.starter.w = w
 	for range cfg.Concurrency + cfg.Prefetch {
 		w.slots <- struct{}{}

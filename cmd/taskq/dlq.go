@@ -30,128 +30,113 @@ func dlqList(c *cmdContext, args []string) error {
 	return c.listPages("/api/dlq", q, *all, true)
 }
 
-// retryOutcome is one line of a bulk retry.
-type retryOutcome struct {
-	ID    string          `json:"id"`
-	Task  json.RawMessage `json:"task,omitempty"`
-	Error string          `json:"error,omitempty"`
-	err   error
-}
-
 func dlqRetry(c *cmdContext, args []string) error {
 	fs := c.flags()
-	all := fs.Bool("all", false, "retry every DLQ entry matching --type, up to --limit")
-	typ := fs.String("type", "", "with --all: only this task type")
-	limit := fs.Int("limit", 100, "with --all: retry at most this many (oldest first)")
-	pos, err := c.setup(fs, args, 0, 1, "ID | --all")
+	all := fs.Bool("all", false, "retry by filter with no filter: the oldest entries, up to --limit")
+	typ := fs.String("type", "", "bulk: only this task type")
+	code := fs.String("code", "", "bulk: only entries whose final error has this code (e.g. task_timeout)")
+	since := fs.String("since", "", "bulk: only entries dead-lettered at or after this RFC 3339 time, or this long ago (e.g. 24h)")
+	until := fs.String("until", "", "bulk: only entries dead-lettered before this RFC 3339 time, or this long ago (default: now)")
+	limit := fs.Int("limit", 0, "bulk: try at most this many matching entries, oldest first, 1-1000 (server default 100)")
+	pos, err := c.setup(fs, args, 0, 1, "ID | --all | --type T --code C --since TIME --until TIME")
 	if err != nil {
 		return err
 	}
+	bulk := *all || *typ != "" || *code != "" || *since != "" || *until != "" || *limit != 0
 	switch {
-	case *all && len(pos) == 1:
-		return errorf("give an ID or --all, not both")
-	case !*all && len(pos) == 0:
-		return errorf("missing ID (or --all to retry by filter)")
-	case !*all && *typ != "":
-		return errorf("--type needs --all")
-	case *limit < 1:
-		return errorf("--limit must be at least 1")
+	case bulk && len(pos) == 1:
+		return errorf("give an ID or filters (--all, --type, --code, --since, --until, --limit), not both")
+	case !bulk && len(pos) == 0:
+		return errorf("missing ID (or --all, or filters, to retry in bulk)")
+	case *limit < 0 || *limit > 1000:
+		return errorf("--limit must be between 1 and 1000")
 	}
-	if !*all {
+	if !bulk {
 		raw, err := c.api.do(c.ctx(), request{method: http.MethodPost, path: dlqPath(pos[0]) + "/retry"})
 		if err != nil {
 			return err
 		}
 		return c.printTask(raw)
 	}
-	ids, err := c.dlqIDs(*typ, *limit)
+	body := map[string]any{}
+	setBody := func(k, v string) {
+		if v != "" {
+			body[k] = v
+		}
+	}
+	setBody("type", *typ)
+	setBody("error_code", *code)
+	for _, tf := range []struct{ name, v string }{{"since", *since}, {"until", *until}} {
+		if tf.v == "" {
+			continue
+		}
+		at, err := timeOrAgo(tf.name, tf.v)
+		if err != nil {
+			return err
+		}
+		body[tf.name] = at.UTC().Format(time.RFC3339Nano)
+	}
+	if *limit != 0 {
+		body["limit"] = *limit
+	}
+	raw, err := c.api.do(c.ctx(), request{method: http.MethodPost, path: "/api/dlq/retry", body: body})
 	if err != nil {
 		return err
 	}
-	var outs []retryOutcome
-	var firstErr error
-	for _, id := range ids {
-		raw, err := c.api.do(c.ctx(), request{method: http.MethodPost, path: dlqPath(id) + "/retry"})
-		o := retryOutcome{ID: id, Task: raw, err: err}
-		if err != nil {
-			o.Error = err.Error()
-			if firstErr == nil {
-				firstErr = err
-			}
-		}
-		outs = append(outs, o)
+	var res bulkRetry
+	if err := json.Unmarshal(raw, &res); err != nil {
+		return fmt.Errorf("unexpected answer: %w", err)
 	}
-	if err := c.printRetries(outs); err != nil {
+	if c.json() {
+		err = printJSON(c.stdout, raw)
+	} else {
+		err = c.printBulkRetry(res)
+	}
+	if err != nil {
 		return err
 	}
-	if firstErr != nil {
-		failed := 0
-		for _, o := range outs {
-			if o.err != nil {
-				failed++
-			}
-		}
-		return &exitErr{code: exitCode(firstErr), msg: fmt.Sprintf("%d of %d retries failed; the first: %v", failed, len(outs), firstErr)}
+	if res.FailedCount > 0 {
+		return &exitErr{code: exitConflict, msg: fmt.Sprintf("%d of %d matching entries could not be retried", res.FailedCount, res.FailedCount+res.RetriedCount)}
 	}
 	return nil
 }
 
-// dlqIDs lists up to limit DLQ entries of typ (all types when empty),
-// oldest first, before any is retried (a retry takes the entry out of the
-// listing).
-func (c *cmdContext) dlqIDs(typ string, limit int) ([]string, error) {
-	q := url.Values{}
-	setIf(q, "type", typ)
-	var ids []string
-	for len(ids) < limit {
-		q.Set("limit", strconv.Itoa(min(limit-len(ids), 1000)))
-		var page struct {
-			Tasks []struct {
-				ID string `json:"id"`
-			} `json:"tasks"`
-			NextCursor *string `json:"next_cursor"`
-		}
-		if _, err := c.api.getJSON(c.ctx(), "/api/dlq", q, &page); err != nil {
-			return nil, err
-		}
-		for _, t := range page.Tasks {
-			ids = append(ids, t.ID)
-		}
-		if page.NextCursor == nil {
-			break
-		}
-		q.Set("cursor", *page.NextCursor)
-	}
-	if len(ids) > limit {
-		ids = ids[:limit]
-	}
-	return ids, nil
+// bulkRetry is the answer of POST /api/dlq/retry.
+type bulkRetry struct {
+	RetriedCount int      `json:"retried_count"`
+	FailedCount  int      `json:"failed_count"`
+	Retried      []string `json:"retried"`
+	Failed       []struct {
+		ID      string `json:"id"`
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"failed"`
+	More bool `json:"more"`
 }
 
-func (c *cmdContext) printRetries(outs []retryOutcome) error {
-	if c.json() {
-		if outs == nil {
-			outs = []retryOutcome{}
-		}
-		return printJSON(c.stdout, map[string]any{"results": outs})
-	}
-	if len(outs) == 0 {
+func (c *cmdContext) printBulkRetry(res bulkRetry) error {
+	if res.RetriedCount+res.FailedCount == 0 {
 		_, err := fmt.Fprintln(c.stdout, "nothing to retry: the dead letter queue has no matching task")
 		return err
 	}
-	tb := newTable(c.stdout, "ID", "RESULT", "RUN_AT")
-	for _, o := range outs {
-		if o.err != nil {
-			tb.row(o.ID, "failed: "+o.Error, "-")
-			continue
-		}
-		t, err := decodeTask(o.Task)
-		if err != nil {
-			return err
-		}
-		tb.row(o.ID, "retried ("+t.Status+")", when(t.RunAt))
+	tb := newTable(c.stdout, "ID", "RESULT")
+	for _, id := range res.Retried {
+		tb.row(id, "retried")
 	}
-	return tb.flush()
+	for _, f := range res.Failed {
+		tb.row(f.ID, "failed: "+f.Code+": "+f.Message)
+	}
+	if err := tb.flush(); err != nil {
+		return err
+	}
+	if _, err := fmt.Fprintf(c.stdout, "retried %d, failed %d\n", res.RetriedCount, res.FailedCount); err != nil {
+		return err
+	}
+	if res.More {
+		_, err := fmt.Fprintln(c.stderr, "more entries match: run the command again")
+		return err
+	}
+	return nil
 }
 
 func dlqDelete(c *cmdContext, args []string) error {

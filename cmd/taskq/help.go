@@ -47,7 +47,8 @@ Commands:
   tasks cancel    ID
   tasks wait      ID [--timeout 5m] [--interval 500ms]
   dlq list        [--type T] [--limit N] [--cursor C] [--all]            (admin)
-  dlq retry       ID | --all [--type T] [--limit 100]                     (admin)
+  dlq retry       ID                                                      (admin)
+  dlq retry       --all | [--type T] [--code C] [--since TIME|DUR] [--until TIME|DUR] [--limit N]  (admin)
   dlq delete      ID                                                      (admin)
   dlq cleanup     [--older-than TIME|DURATION]                            (admin)
   keys create     NAME [--role user|admin] [--expires-at TIME | --expires-in DUR]  (admin)

@@ -205,15 +205,21 @@ func TestCommandsAgainstServer(t *testing.T) {
 	// (flaky dead-letters after its retries); --limit bounds the count.
 	f2 := jsonOf[task](t, cli(t, admin, "-o", "json", "tasks", "enqueue", "fail", "--metadata", `{"retryable":false}`).ok(t))
 	waitDLQ(t, admin, f2.ID, 1)
-	bulk := cli(t, admin, "dlq", "retry", "--all", "--type", "fail", "--limit", "1").ok(t)
-	require.Equal(t, []string{"ID", "RESULT", "RUN_AT"}, header(t, bulk.stdout))
-	require.Equal(t, 1, strings.Count(bulk.stdout, "retried (pending)"), bulk.stdout)
+	bulk := cli(t, admin, "dlq", "retry", "--type", "fail", "--code", "task_execution_failed", "--since", "1h", "--limit", "1").ok(t)
+	require.Equal(t, []string{"ID", "RESULT"}, header(t, bulk.stdout))
+	require.Regexp(t, `(?m)^`+failing.ID+`\s+retried$`, bulk.stdout, "oldest first")
+	require.Contains(t, bulk.stdout, "retried 1, failed 0")
+	require.Contains(t, bulk.stderr, "more entries match", "f2 matches too")
 	waitDLQ(t, admin, f2.ID, 1)
 	waitDLQ(t, admin, failing.ID, 2)
-	bj := jsonOf[map[string][]retryOutcome](t, cli(t, admin, "dlq", "retry", "--all", "--type", "fail", "-o", "json").ok(t))
-	require.Len(t, bj["results"], 2)
-	none := cli(t, admin, "dlq", "retry", "--all", "--type", "noop").ok(t)
+	bj := jsonOf[bulkRetry](t, cli(t, admin, "dlq", "retry", "--all", "--type", "fail", "-o", "json").ok(t))
+	require.Equal(t, 2, bj.RetriedCount)
+	require.ElementsMatch(t, []string{failing.ID, f2.ID}, bj.Retried)
+	require.False(t, bj.More)
+	none := cli(t, admin, "dlq", "retry", "--type", "noop").ok(t)
 	require.Contains(t, none.stdout, "nothing to retry")
+	old := jsonOf[bulkRetry](t, cli(t, admin, "dlq", "retry", "--until", "1h", "-o", "json").ok(t))
+	require.Zero(t, old.RetriedCount+old.FailedCount, "nothing entered the DLQ an hour ago")
 	// The DLQ retry limit (default 3) is a conflict.
 	waitDLQ(t, admin, failing.ID, 2)
 	waitDLQ(t, admin, f2.ID, 1)
@@ -224,6 +230,13 @@ func TestCommandsAgainstServer(t *testing.T) {
 		waitDLQ(t, admin, failing.ID, 1)
 	}
 	cli(t, admin, "dlq", "retry", failing.ID).exit(t, exitConflict)
+	// In bulk, an entry past the limit is reported and the others are
+	// retried; the exit code is the conflict's.
+	waitDLQ(t, admin, f2.ID, 1)
+	partial := cli(t, admin, "dlq", "retry", "--type", "fail").exit(t, exitConflict)
+	require.Regexp(t, `(?m)^`+failing.ID+`\s+failed: conflict: DLQ retry limit reached`, partial.stdout)
+	require.Regexp(t, `(?m)^`+f2.ID+`\s+retried$`, partial.stdout)
+	require.Contains(t, partial.stderr, "1 of 2 matching entries could not be retried")
 
 	// dlq delete, then cleanup of the rest.
 	del := cli(t, admin, "dlq", "delete", failing.ID, "-o", "json").ok(t)
@@ -301,8 +314,9 @@ func TestQueues(t *testing.T) {
 	base := startServer(t)
 	env := map[string]string{"TASKQ_URL": base, "TASKQ_API_KEY": adminKey}
 	r := cli(t, env, "queues", "list").ok(t)
-	require.Equal(t, []string{"NAME", "PAUSED", "SIZE", "PENDING", "RUNNING", "READY", "SCHEDULED"}, header(t, r.stdout))
-	require.Regexp(t, `(?m)^default\s+false\s+0\s+0\s+0\s+0\s+0$`, r.stdout)
+	require.Equal(t, []string{"NAME", "PAUSED", "SIZE", "PENDING", "RUNNING", "READY", "SCHEDULED",
+		"FAILED", "DEAD_LETTER", "OLDEST_PENDING"}, header(t, r.stdout))
+	require.Regexp(t, `(?m)^default\s+false\s+0\s+0\s+0\s+0\s+0\s+0\s+0\s+-$`, r.stdout)
 
 	for range 2 {
 		r = cli(t, env, "queues", "pause", "default").ok(t)
@@ -407,7 +421,8 @@ func TestUsage(t *testing.T) {
 		{}, {"nope"}, {"tasks"}, {"tasks", "nope"}, {"tasks", "get"}, {"tasks", "get", "a", "b"},
 		{"tasks", "list", "--bogus"}, {"tasks", "list", "-o", "yaml"}, {"tasks", "enqueue"},
 		{"tasks", "enqueue", "noop", "--metadata", "[1]"}, {"tasks", "enqueue", "noop", "--priority", "9"},
-		{"tasks", "enqueue", "noop", "--run-at", "tomorrow"}, {"dlq", "retry"}, {"dlq", "retry", "x", "--all"},
+		{"tasks", "enqueue", "noop", "--run-at", "tomorrow"}, {"dlq", "retry"}, {"dlq", "retry", "x", "--all"}, {"dlq", "retry", "x", "--type", "fail"},
+		{"dlq", "retry", "--limit", "1001"}, {"dlq", "retry", "--since", "yesterday"},
 		{"dlq", "cleanup", "--older-than", "yesterday"}, {"keys", "create"}, {"queues", "pause"},
 		{"--url", "ftp://x", "tasks", "list"},
 	} {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 )
 
 // The queue and schedule endpoints: GET /api/queues, POST
@@ -15,6 +16,12 @@ import (
 
 // listObjects prints the list under key of the answer of GET path.
 func (c *cmdContext) listObjects(path, key string, preferred ...string) error {
+	return c.listObjectsWith(path, key, nil, preferred...)
+}
+
+// listObjectsWith is listObjects with each row passed through flatten
+// (when not nil) before the table is printed.
+func (c *cmdContext) listObjectsWith(path, key string, flatten func(map[string]json.RawMessage), preferred ...string) error {
 	raw, err := c.api.getJSON(c.ctx(), path, nil, nil)
 	if err != nil {
 		return err
@@ -30,6 +37,11 @@ func (c *cmdContext) listObjects(path, key string, preferred ...string) error {
 	if err := json.Unmarshal(body[key], &rows); err != nil {
 		return fmt.Errorf("GET %s: unexpected answer in %q: %w", path, key, err)
 	}
+	if flatten != nil {
+		for _, r := range rows {
+			flatten(r)
+		}
+	}
 	return genericTable(c.stdout, rows, preferred...)
 }
 
@@ -40,7 +52,8 @@ func queuesList(c *cmdContext, args []string) error {
 	if _, err := c.setup(c.flags(), args, 0, 0, ""); err != nil {
 		return err
 	}
-	return c.listObjects("/api/queues", "queues", queueColumns...)
+	return c.listObjectsWith("/api/queues", "queues", flattenQueueTasks,
+		slices.Concat(queueColumns, []string{"ready", "scheduled", "failed", "dead_letter", "oldest_pending"})...)
 }
 
 // queueAction pauses or resumes a queue and prints the queue the server

@@ -16,8 +16,9 @@ const MaxFlakyFailures = 100
 
 // SleepType returns the sleep type: it sleeps metadata.duration_ms
 // milliseconds (0 to 60000, default 0) and returns {"slept_ms": n}. It
-// honours cancellation and timeouts: it returns as soon as its context
-// ends.
+// reports its progress (taskq.ReportProgress: "slept N of M ms") when it
+// starts, every tenth of the duration and when done. It honours
+// cancellation and timeouts: it returns as soon as its context ends.
 func SleepType() Type {
 	validate := func(md map[string]any) []taskq.FieldError {
 		_, p := intParam(md, "duration_ms", 0, MaxSleep.Milliseconds(), 0)
@@ -31,14 +32,7 @@ func SleepType() Type {
 			if p != nil {
 				return nil, invalidMetadata(collect(p))
 			}
-			timer := time.NewTimer(time.Duration(ms) * time.Millisecond)
-			defer timer.Stop()
-			select {
-			case <-timer.C:
-				return map[string]any{"slept_ms": ms}, nil
-			case <-ctx.Done():
-				return nil, ctx.Err()
-			}
+			return sleep(ctx, ms)
 		}),
 	}
 }
@@ -96,5 +90,37 @@ func FlakyType() Type {
 			}
 			return map[string]any{"ok": true, "attempts": t.Attempts}, nil
 		}),
+	}
+}
+
+// sleep sleeps ms milliseconds, reporting its progress, unless ctx ends
+// first.
+func sleep(ctx context.Context, ms int64) (any, error) {
+	report := func(pct int, slept int64) {
+		_ = taskq.ReportProgress(ctx, pct, fmt.Sprintf("slept %d of %d ms", slept, ms))
+	}
+	done := map[string]any{"slept_ms": ms}
+	if ms <= 0 {
+		report(100, 0)
+		return done, nil
+	}
+	total := time.Duration(ms) * time.Millisecond
+	start := time.Now()
+	report(0, 0)
+	timer := time.NewTimer(total)
+	defer timer.Stop()
+	tick := time.NewTicker(max(total/10, 10*time.Millisecond))
+	defer tick.Stop()
+	for {
+		select {
+		case <-timer.C:
+			report(100, ms)
+			return done, nil
+		case <-tick.C:
+			slept := time.Since(start)
+			report(min(99, int(slept*100/total)), min(ms, slept.Milliseconds()))
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
 	}
 }

@@ -43,7 +43,7 @@ const (
 		ORDER BY pick LIMIT 1)
 	DELETE FROM {schema}.tasks WHERE id = (SELECT id FROM victim) RETURNING owner`
 
-	getDLQTaskSQL      = `SELECT ` + taskColumns + ` FROM {schema}.tasks WHERE id = $1 AND status = 'dead_letter'`
+	getDLQTaskSQL      = `SELECT ` + readColumns + ` FROM {schema}.tasks WHERE id = $1 AND status = 'dead_letter'`
 	removeDLQTaskSQL   = `DELETE FROM {schema}.tasks WHERE id = $1 AND status = 'dead_letter'`
 	cleanupDLQSQL      = `DELETE FROM {schema}.tasks WHERE rare_status = 'dead_letter' AND dead_lettered_at < $1`
 	countDLQSQL        = `SELECT count(*) FROM {schema}.tasks WHERE rare_status = 'dead_letter'`

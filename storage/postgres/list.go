@@ -140,7 +140,7 @@ func listTasksQuery(table string, f taskq.TaskFilter, after string, limit int) (
 	if after != "" {
 		q.add("id < ?", after)
 	}
-	sql := "SELECT " + taskColumns + " FROM " + table + q.whereClause() + " ORDER BY id DESC LIMIT " + q.arg(limit+1)
+	sql := "SELECT " + readColumns + " FROM " + table + q.whereClause() + " ORDER BY id DESC LIMIT " + q.arg(limit+1)
 	return sql, q.args
 }
 
@@ -185,7 +185,7 @@ func dlqQuery(table string, f taskq.DeadLetterFilter, afterAt time.Time, afterID
 		a, b := q.arg(afterAt), q.arg(afterID)
 		q.where = append(q.where, "(dead_lettered_at, id) > ("+a+", "+b+"::uuid)")
 	}
-	sql := "SELECT " + taskColumns + " FROM " + table + q.whereClause() +
+	sql := "SELECT " + readColumns + " FROM " + table + q.whereClause() +
 		" ORDER BY dead_lettered_at, id LIMIT " + q.arg(limit+1)
 	return sql, q.args
 }

@@ -16,6 +16,10 @@ const taskColumns = `id, type, status, priority, description, created, updated, 
 	deadline, retry_count, max_retries, error, result, metadata, queue, run_at, started_at,
 	timeout_ms, attempts, dlq_retry_count, dead_lettered_at, owner, idempotency_key, trace_context`
 
+// readColumns is the column list of every task read, in scanTask order:
+// taskColumns and the progress, which only SetProgress writes.
+const readColumns = taskColumns + `, progress`
+
 // insertColumns is taskColumns as a slice, for COPY.
 var insertColumns = []string{
 	"id", "type", "status", "priority", "description", "created", "updated", "completed_at",
@@ -23,7 +27,7 @@ var insertColumns = []string{
 	"timeout_ms", "attempts", "dlq_retry_count", "dead_lettered_at", "owner", "idempotency_key", "trace_context",
 }
 
-// scanTask reads one row selected with taskColumns.
+// scanTask reads one row selected with readColumns.
 func scanTask(row pgx.Row) (*taskq.Task, error) {
 	var (
 		t                                         taskq.Task
@@ -33,16 +37,24 @@ func scanTask(row pgx.Row) (*taskq.Task, error) {
 		timeoutMS                                 int64
 		errJSON, result, metadata                 []byte
 		traceContext                              map[string]string
+		progress                                  []byte
 	)
 	err := row.Scan(&t.ID, &t.Type, &status, &priority, &t.Description, &t.Created, &t.Updated,
 		&t.CompletedAt, &t.Deadline, &retryCount, &maxRetries, &errJSON, &result, &metadata,
 		&t.Queue, &t.RunAt, &t.StartedAt, &timeoutMS, &attempts, &dlqRetr, &t.DeadLetteredAt,
-		&t.Owner, &t.IdempotencyKey, &traceContext)
+		&t.Owner, &t.IdempotencyKey, &traceContext, &progress)
 	if err != nil {
 		return nil, err
 	}
 	if len(traceContext) > 0 {
 		t.TraceContext = traceContext
+	}
+	if progress != nil {
+		t.Progress = &taskq.Progress{}
+		if err := json.Unmarshal(progress, t.Progress); err != nil {
+			return nil, decodeError(err)
+		}
+		t.Progress.Updated = t.Progress.Updated.UTC()
 	}
 	t.Status = taskq.TaskStatus(status)
 	t.Priority = taskq.TaskPriority(priority)

@@ -13,9 +13,9 @@ import (
 )
 
 var (
-	getTaskSQL = `SELECT ` + taskColumns + ` FROM {schema}.tasks WHERE id = $1`
+	getTaskSQL = `SELECT ` + readColumns + ` FROM {schema}.tasks WHERE id = $1`
 
-	getByIdempotencyKeySQL = `SELECT ` + taskColumns + ` FROM {schema}.tasks WHERE owner = $1 AND idempotency_key = $2 AND idempotency_key <> ''`
+	getByIdempotencyKeySQL = `SELECT ` + readColumns + ` FROM {schema}.tasks WHERE owner = $1 AND idempotency_key = $2 AND idempotency_key <> ''`
 
 	statusSQL = `SELECT status FROM {schema}.tasks WHERE id = $1`
 
@@ -37,7 +37,7 @@ var (
 	startTasksSQL = `UPDATE {schema}.tasks SET status = 'running', started_at = $2, updated = $2, attempts = attempts + 1
 	WHERE id = ANY ($1::uuid[])
 		AND CASE status WHEN 'pending' THEN true WHEN 'failed' THEN true WHEN 'running' THEN true ELSE false END
-	RETURNING ` + taskColumns
+	RETURNING ` + readColumns
 
 	deleteTaskSQL = `DELETE FROM {schema}.tasks WHERE id = $1`
 )

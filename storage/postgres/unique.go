@@ -24,7 +24,7 @@ var (
 	// heldBySQL reads the task holding key $1, if any, without a lock:
 	// the fast path of a duplicate.
 	// (No column of task_unique shares a name with one of tasks.)
-	heldBySQL = `SELECT ` + taskColumns + ` FROM {schema}.task_unique u JOIN {schema}.tasks t ON t.id = u.task_id
+	heldBySQL = `SELECT ` + readColumns + ` FROM {schema}.task_unique u JOIN {schema}.tasks t ON t.id = u.task_id
 	WHERE u.key = $1 AND t.status = ANY (u.states)`
 )
 

@@ -57,6 +57,10 @@
 //	                    microseconds, sign bit flipped) followed by the id
 //	{taskq}:storage_id  the store's identity, a UUID set once with SET NX
 //	{taskq}:paused      set of paused queue names (taskq.QueuePauser)
+//	{taskq}:counts      record counts by queue, type and status
+//	                    (taskq.StatusCounter)
+//	{taskq}:pq:<queue>  pending ids of a queue scored by run-at, for the
+//	                    oldest due pending task
 //	{taskq}:fin         completed and cancelled tasks: 16 hex digits of the
 //	                    completion time followed by the id, for the
 //	                    retention of finished tasks (taskq.FinishedDeleter)
@@ -101,14 +105,16 @@
 // # Limits
 //
 //   - A store is bounded by one Redis master's memory (see above). Measured
-//     with redis-server 7.0.15: about 1,600 bytes of used_memory per
+//     with redis-server 7.0.15: about 1,760 bytes of used_memory per
 //     pending task with a 100-byte JSON metadata object (a value above
 //     hash-max-listpack-value, 64 bytes, turns the record hash into a
-//     hashtable: MEMORY USAGE of one record about 900 bytes), about 900
+//     hashtable: MEMORY USAGE of one record about 900 bytes), about 1,070
 //     bytes with 40-byte metadata (a compact listpack record of about 280
-//     bytes); the other ~630 bytes are the four index entries (all,
-//     status, type, queue: a sorted-set entry of a 36-byte id each) and the
-//     key space entry. Command: `go test -count=1 -v -run TestMemoryPerTask
+//     bytes); the other ~790 bytes are the four index entries (all,
+//     status, type, queue: a sorted-set entry of a 36-byte id each), the
+//     entry of a pending task in its queue's pending set (scored by run-at,
+//     for the oldest pending task of taskq.StatusCounter: about 160 bytes,
+//     given back when the task starts) and the key space entry. Command: `go test -count=1 -v -run TestMemoryPerTask
 //     ./storage/redisstore/` (it stores 10,000 tasks on a fresh
 //     redis-server and compares INFO memory used_memory before and after).
 //   - A listing whose filter matches few tasks of its most selective index

@@ -65,8 +65,9 @@ func measureMemory(t *testing.T, size int) {
 	keys, err := srv.Do("DBSIZE")
 	require.NoError(t, err)
 	// total+1 records, the all, status, type and queue indexes, the
-	// owner usage counters.
-	require.Equal(t, strconv.Itoa(total+1+5), keys)
+	// owner usage counters, the status counts and the queue's pending
+	// set.
+	require.Equal(t, strconv.Itoa(total+1+7), keys)
 	perTask := float64(after-before) / total
 	page, err := s.ListTasks(ctx, taskq.TaskFilter{Limit: 1})
 	require.NoError(t, err)

@@ -20,7 +20,7 @@ import (
 //	md metadata    q queue        ra run at      sa started at
 //	to timeout ms  a attempts     dr DLQ retries da dead-lettered at
 //	o owner        k idem. key    dk DLQ index member (dead_letter only)
-//	tc trace context JSON
+//	tc trace context JSON pg progress JSON (set by SetProgress only)
 //	uk unique key  us unique states, joined by "," (unique.go)
 
 // encoded is a task ready for the scripts.
@@ -268,6 +268,11 @@ func decodeTask(id string, kv []string) (*taskq.Task, error) {
 			t.IdempotencyKey = v
 		case "tc":
 			if e := json.Unmarshal([]byte(v), &t.TraceContext); e != nil {
+				bad(e)
+			}
+		case "pg":
+			t.Progress = &taskq.Progress{}
+			if e := json.Unmarshal([]byte(v), t.Progress); e != nil {
 				bad(e)
 			}
 		}

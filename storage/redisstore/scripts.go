@@ -23,6 +23,11 @@ import "github.com/redis/rueidis"
 //	                running or failed; m:<owner> metadata bytes (the stored
 //	                md field); d:<owner> DLQ entries. Zero counters are
 //	                deleted.
+//	{p}:counts      record counts (hash): len(queue):queue len(type):type
+//	                status -> count (taskq.StatusCounter). Zero counts are
+//	                deleted.
+//	{p}:pq:<queue>  pending ids of a queue (zset, score = run_at in Unix
+//	                microseconds), for the oldest due pending task
 //
 // Index keys are built inside the scripts because they depend on the
 // stored record (a delete does not know the task's type beforehand);
@@ -60,6 +65,19 @@ local function dlqOwnerRem(o, m)
     count('d', o, -1)
   end
 end
+-- tally adds n to the count of queue q, type y, status s.
+local function tally(q, y, s, n)
+  local f = string.len(q) .. ':' .. q .. string.len(y) .. ':' .. y .. s
+  if redis.call('HINCRBY', tag .. ':counts', f, n) <= 0 then redis.call('HDEL', tag .. ':counts', f) end
+end
+-- pendingAdd keeps id in queue q's pending zset, scored by its run-at
+-- (an encTime: Unix microseconds with the sign bit flipped).
+local function pendingAdd(q, id, ra)
+  if not ra then return end
+  local us = (tonumber(string.sub(ra, 1, 8), 16) - 2147483648) * 4294967296 + tonumber(string.sub(ra, 9), 16)
+  redis.call('ZADD', tag .. ':pq:' .. q, us, id)
+end
+local function pendingRem(q, id) redis.call('ZREM', tag .. ':pq:' .. q, id) end
 local function idem(o, k) return string.len(o) .. ':' .. o .. k end
 local function addIndexes(id, s, y, q, o)
   redis.call('ZADD', allKey, 0, id)
@@ -75,6 +93,8 @@ local function purge(id)
   if not f[1] then return false end
   if f[8] then redis.call('ZREM', finKey, f[8] .. id) end
   local o = f[4] or ''
+  tally(f[3] or '', f[2] or '', f[1], -1)
+  if f[1] == 'pending' then pendingRem(f[3] or '', id) end
   if active(f[1]) then count('a', o, -1) end
   count('m', o, -redis.call('HSTRLEN', key, 'md'))
   redis.call('DEL', key)
@@ -132,6 +152,8 @@ for _, t in ipairs(ts) do
     dlqOwnerAdd(t.o, t.dk)
   end
   if active(t.s) then count('a', t.o, 1) end
+  tally(t.q, t.y, t.s, 1)
+  if t.s == 'pending' then pendingAdd(t.q, t.id, redis.call('HGET', tkey(t.id), 'ra')) end
   count('m', t.o, redis.call('HSTRLEN', tkey(t.id), 'md'))
   if finished(t.s) then finIndex(t.id, false, redis.call('HGET', tkey(t.id), 'ca')) end
 end
@@ -152,7 +174,7 @@ return {1}
 const updateScript = prelude + `
 local id, mode = ARGV[2], ARGV[3]
 local key = tkey(id)
-local cur = redis.call('HMGET', key, 's', 'dk', 'o', 'a', 'ca')
+local cur = redis.call('HMGET', key, 's', 'dk', 'o', 'a', 'q', 'y', 'ca')
 local old = cur[1]
 if not old then return {0} end
 local attempts = tonumber(cur[4] or '0')
@@ -180,12 +202,16 @@ end
 if #set > 0 then redis.call('HSET', key, unpack(set)) end
 if #del > 0 then redis.call('HDEL', key, unpack(del)) end
 local owner = cur[3] or ''
-finIndex(id, finished(old) and cur[5], finished(new) and redis.call('HGET', key, 'ca'))
+finIndex(id, finished(old) and cur[7], finished(new) and redis.call('HGET', key, 'ca'))
 if old ~= new then
   redis.call('ZREM', tag .. ':s:' .. old, id)
   redis.call('ZADD', tag .. ':s:' .. new, 0, id)
   if active(old) ~= active(new) then count('a', owner, active(new) and 1 or -1) end
+  tally(cur[5] or '', cur[6] or '', old, -1)
+  tally(cur[5] or '', cur[6] or '', new, 1)
+  if old == 'pending' then pendingRem(cur[5] or '', id) end
 end
+if new == 'pending' then pendingAdd(cur[5] or '', id, redis.call('HGET', key, 'ra')) end
 if cur[2] and cur[2] ~= dk then
   redis.call('ZREM', dlqKey, cur[2])
   dlqOwnerRem(owner, cur[2])
@@ -231,13 +257,17 @@ for i = 3, #ARGV do
   if not seen[id] then
     seen[id] = true
     local key = tkey(id)
-    local s = redis.call('HGET', key, 's')
+    local f = redis.call('HMGET', key, 's', 'q', 'y')
+    local s = f[1]
     if s == 'pending' or s == 'failed' or s == 'running' then
       redis.call('HSET', key, 's', 'running', 'sa', at, 'u', at)
       redis.call('HINCRBY', key, 'a', 1)
       if s ~= 'running' then
         redis.call('ZREM', tag .. ':s:' .. s, id)
         redis.call('ZADD', tag .. ':s:running', 0, id)
+        tally(f[2] or '', f[3] or '', s, -1)
+        tally(f[2] or '', f[3] or '', 'running', 1)
+        if s == 'pending' then pendingRem(f[2] or '', id) end
       end
       out[#out + 1] = record(id)
     end
@@ -384,6 +414,18 @@ end
 return out
 `
 
+// progressScript stores progress JSON ARGV[4] (field pg) on task ARGV[2]
+// while it runs attempt ARGV[3]. Returns {1} when stored, {0} when the
+// task is missing, {2, status, attempts} otherwise.
+const progressScript = `
+local key = ARGV[1] .. ':t:' .. ARGV[2]
+local f = redis.call('HMGET', key, 's', 'a')
+if not f[1] then return {0} end
+if f[1] ~= 'running' or tonumber(f[2] or '0') ~= tonumber(ARGV[3]) then return {2, f[1], f[2] or '0'} end
+redis.call('HSET', key, 'pg', ARGV[4])
+return {1}
+`
+
 // The scripts, sent with EVALSHA and, after NOSCRIPT (a restarted or new
 // server), EVAL, which rueidis does. None is retried by the client.
 var (
@@ -395,4 +437,5 @@ var (
 	luaFinished = rueidis.NewLuaScript(deleteFinishedScript)
 	luaList     = rueidis.NewLuaScript(listScript)
 	luaDLQList  = rueidis.NewLuaScript(dlqListScript)
+	luaProgress = rueidis.NewLuaScript(progressScript)
 )

@@ -49,6 +49,8 @@ func Run(t *testing.T, newStore func(t *testing.T) taskq.StorageAdapter) {
 		{"TraceContext", testTraceContext},
 		{"PauseQueue", testPauseQueue},
 		{"Schedules", testSchedules},
+		{"CountTasks", testCountTasks},
+		{"SetProgress", testSetProgress},
 		{"DeleteFinished", testDeleteFinished},
 		{"Unique", testUnique},
 	} {

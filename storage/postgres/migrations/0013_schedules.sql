@@ -1,4 +1,4 @@
--- 0012: periodic schedule definitions created at run time
+-- 0013: periodic schedule definitions created at run time
 -- (taskq.ScheduleStore). The periodic scheduler of every process reads
 -- them; a row is one schedule.
 CREATE TABLE {schema}.schedules (
