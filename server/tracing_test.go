@@ -107,6 +107,8 @@ func TestTracingAcrossWorkers(t *testing.T) {
 			require.EqualValues(t, 1, attrs[taskqotel.AttrAttempt].AsInt64())
 			require.Equal(t, string(taskq.OutcomeCompleted), attrs[taskqotel.AttrOutcome].AsString())
 			require.Equal(t, trace.SpanKindConsumer, attempt.SpanKind)
+			outcome := byName(expB.GetSpans(), "taskq.storage.UpdateAttempt")
+			require.Equal(t, attempt.SpanContext.SpanID(), outcome.Parent.SpanID(), "the outcome write is a child of the attempt")
 		})
 	}
 }

@@ -81,6 +81,19 @@ type attempt struct {
 	number int
 	held   *heldLease // nil for the reaper's attempts
 	until  time.Time  // the reaper's lease validity (held == nil)
+	// span is the context of the attempt's span, when traced: its outcome
+	// writes are its children. It is never cancelled.
+	span context.Context
+}
+
+// writeCtx is the context of the attempt's outcome writes: not tied to the
+// handler's context (which may be cancelled), but carrying the attempt's
+// span when traced.
+func (a *attempt) writeCtx() context.Context {
+	if a.span != nil {
+		return a.span
+	}
+	return context.Background()
 }
 
 // valid is when the attempt's lease expires by this worker's clock.
@@ -135,7 +148,10 @@ func (o outcome) traced() taskq.Outcome {
 }
 
 // finish records the outcome o; ctx carries the attempt's span, if any.
-func (w *Worker) finish(_ context.Context, o outcome) {
+func (w *Worker) finish(ctx context.Context, o outcome) {
+	if o.a != nil {
+		o.a.span = ctx
+	}
 	switch o.kind {
 	case outComplete:
 		w.complete(o.a, o.t, o.res, o.tc, o.dur)
@@ -367,8 +383,9 @@ func encodeResultJSON(res any) (json.RawMessage, error) {
 	return json.Marshal(res)
 }
 
-// Outcome writes use context.Background(): they are not tied to the
-// handler's context (which may be cancelled). They are fenced: the record
+// Outcome writes use attempt.writeCtx: they are not tied to the handler's
+// context (which may be cancelled), but are children of the attempt's
+// span when traced. They are fenced: the record
 // is written only while it runs this attempt (UpdateAttempt, and the DLQ
 // move of a running record), and the queue calls name the attempt's lease
 // token, so an attempt whose lease was reaped and given to another worker
@@ -399,7 +416,7 @@ func (w *Worker) write(a *attempt, op func(ctx context.Context) error) error {
 		if !time.Now().Before(w.valid(a)) {
 			return errLeaseGone
 		}
-		err := op(context.Background())
+		err := op(a.writeCtx())
 		if err == nil || !errors.Is(err, taskq.ErrUnavailable) {
 			return err
 		}
@@ -430,7 +447,7 @@ func (w *Worker) updateAttempt(a *attempt, t *taskq.Task) error {
 // requeue gives the attempt's lease back to the queue, to run at runAt.
 // The queue acts only while the lease is still the attempt's.
 func (w *Worker) requeue(a *attempt, t *taskq.Task, runAt time.Time) error {
-	return w.queue.Requeue(context.Background(), a.q, taskq.QueueEntry{ID: t.ID, Priority: t.Priority, RunAt: runAt, Token: a.lease.Token, Type: t.Type})
+	return w.queue.Requeue(a.writeCtx(), a.q, taskq.QueueEntry{ID: t.ID, Priority: t.Priority, RunAt: runAt, Token: a.lease.Token, Type: t.Type})
 }
 
 // complete records a success and acknowledges the lease.
