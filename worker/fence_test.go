@@ -346,6 +346,10 @@ func testPartitionedWorker(t *testing.T, mk maker) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the handler was not stopped during the partition")
 	}
+	// The cut-off worker gives the task back through the storage it still
+	// reaches; then another worker reaps the expired lease.
+	back := waitStatus(t, b, tk.ID, taskq.StatusPending, 15*time.Second)
+	require.Zero(t, back.Attempts, "the attempt is given back")
 	b.worker.HandleFunc("job", handler)
 	b.start(t)
 	got := waitStatus(t, b, tk.ID, taskq.StatusCompleted, 15*time.Second)
