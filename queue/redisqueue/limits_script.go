@@ -14,21 +14,13 @@ package redisqueue
 // leased zset holds the queue's cap. The ready lists are read in chunks
 // from their heads (LRANGE, in chunks doubling from 64); the entries
 // taken are cut out (LPOP for those at the head, LREM for the others: ids
-// are unique in a queue), so skipped entries keep their places. A bucket is written (its refilled tokens less the starts, at
-// now) only when it was drawn from. A busy hash left with counts while nothing is leased (a key
-// edited by hand, say) is reset. Returns what leaseScript returns.
+// are unique in a queue), so skipped entries keep their places. A bucket
+// is written (its refilled tokens less the starts, at now) only when it
+// was drawn from. A busy hash left with counts while nothing is leased (a
+// key edited by hand, say) is reset. Returns what leaseScript returns.
 const leaseLimitedScript = prelude + `
 local max, deadline = tonumber(ARGV[2]), now + tonumber(ARGV[3])
-local due = redis.call('ZRANGEBYSCORE', KEYS[5], '-inf', now, 'LIMIT', 0, tonumber(ARGV[4]))
-if #due > 0 then
-  local ps = many('HMGET', KEYS[7], due, 1)
-  for k, id in ipairs(due) do
-    if ps[k] then place(id, tonumber(ps[k]), now) end
-  end
-  many('ZREM', KEYS[5], due, 1)
-  flush(true)
-end
-local nleased = redis.call('ZCARD', KEYS[6])
+` + promoteDue + `local nleased = redis.call('ZCARD', KEYS[6])
 if nleased == 0 then redis.call('DEL', KEYS[12]) end
 local room, qcap = max, tonumber(ARGV[7])
 if qcap > 0 then room = math.min(room, qcap - nleased) end

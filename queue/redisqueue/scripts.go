@@ -220,6 +220,19 @@ flush(false)
 return 1
 `
 
+// promoteDue is the first step of the lease scripts: it moves the due
+// scheduled entries (earliest first, at most ARGV[4]) to their ready lists.
+const promoteDue = `local due = redis.call('ZRANGEBYSCORE', KEYS[5], '-inf', now, 'LIMIT', 0, tonumber(ARGV[4]))
+if #due > 0 then
+  local ps = many('HMGET', KEYS[7], due, 1)
+  for k, id in ipairs(due) do
+    if ps[k] then place(id, tonumber(ps[k]), now) end
+  end
+  many('ZREM', KEYS[5], due, 1)
+  flush(true)
+end
+`
+
 // leaseScript: ARGV[2] max, ARGV[3] ttl (ms), ARGV[4] promote limit,
 // ARGV[5] random seed, ARGV[6..9] optional weights for LOW..CRITICAL.
 // Promotes due scheduled entries (earliest first, at most the limit), then
@@ -230,16 +243,7 @@ return 1
 // Returns id, priority, token triples followed by the time used (ms).
 const leaseScript = prelude + `
 local max, deadline = tonumber(ARGV[2]), now + tonumber(ARGV[3])
-local due = redis.call('ZRANGEBYSCORE', KEYS[5], '-inf', now, 'LIMIT', 0, tonumber(ARGV[4]))
-if #due > 0 then
-  local ps = many('HMGET', KEYS[7], due, 1)
-  for k, id in ipairs(due) do
-    if ps[k] then place(id, tonumber(ps[k]), now) end
-  end
-  many('ZREM', KEYS[5], due, 1)
-  flush(true)
-end
-local got, lz = {}, {}
+` + promoteDue + `local got, lz = {}, {}
 local function take(p, n)
   local r = redis.call('LPOP', KEYS[p + 1], n)
   if not r then return 0 end
