@@ -304,7 +304,7 @@ func (c *Client) Cancel(ctx context.Context, id string) (*Task, error) {
 // carries no run-at, so that the queue makes it ready by its own clock: a
 // producer whose clock runs ahead must not delay it.
 func queueEntry(t *Task) QueueEntry {
-	e := QueueEntry{ID: t.ID, Priority: t.Priority, Type: t.Type}
+	e := QueueEntry{ID: t.ID, Priority: t.Priority, Type: t.Type, Owner: t.Owner}
 	if t.RunAt.After(t.Created) {
 		e.RunAt = t.RunAt
 	}

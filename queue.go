@@ -18,6 +18,16 @@ type QueueEntry struct {
 	// LeaseParams.Limits by type; empty entries are capped by queue only.
 	// A Requeue of a held lease keeps the type recorded at enqueue.
 	Type string
+	// Owner is the principal the task belongs to (Task.Owner). Inside a
+	// priority, ready entries are shared fairly between owners: each entry
+	// gets a round when it becomes ready, the current round if its owner
+	// has nothing else ready, the round after its owner's latest ready
+	// entry otherwise, and entries are leased in round order. A burst of
+	// one owner's entries therefore takes one entry per round, and another
+	// owner's new entry waits for at most one entry of each owner with
+	// ready entries. Entries without an owner share the empty owner. A
+	// Requeue of a held lease keeps the owner recorded at enqueue.
+	Owner string
 	// Token, for Requeue only, is the token of the lease given back: the
 	// requeue then happens only if that lease is still held. Zero: any.
 	Token int64

@@ -158,7 +158,7 @@ func (d *DLQ) Retry(ctx context.Context, id string) (*taskq.Task, error) {
 	}
 	// A failure here leaves a pending record that the worker's reconciler
 	// pushes again.
-	if err := d.queue.Enqueue(ctx, t.Queue, taskq.QueueEntry{ID: t.ID, Priority: t.Priority, RunAt: t.RunAt, Type: t.Type}); err != nil {
+	if err := d.queue.Enqueue(ctx, t.Queue, taskq.QueueEntry{ID: t.ID, Priority: t.Priority, RunAt: t.RunAt, Type: t.Type, Owner: t.Owner}); err != nil {
 		d.log.WarnContext(ctx, "DLQ retry recorded but not queued; the reconciler will push it", "task_id", t.ID, "error", err)
 	}
 	return t, nil

@@ -17,6 +17,10 @@ type entry struct {
 	id string
 	// typ is the task type (for the caps of taskq.Limits); may be empty.
 	typ string
+	// owner is the task's owner, for fair sharing (see readyList).
+	owner string
+	// round is the entry's round while ready (see readyList).
+	round int64
 	// key is the run-at (scheduled) or the lease deadline (leased), in Unix
 	// nanoseconds.
 	key int64
@@ -34,48 +38,6 @@ type entry struct {
 
 // priority is the entry's priority.
 func (e *entry) priority() taskq.TaskPriority { return taskq.TaskPriority(e.prio) }
-
-// entryList is an intrusive FIFO of ready entries: push at the back, pop at
-// the front, unlink anywhere, all O(1).
-type entryList struct {
-	head, tail *entry
-	n          int
-}
-
-func (l *entryList) pushBack(e *entry) {
-	e.next = nil
-	e.prev = l.tail
-	if l.tail != nil {
-		l.tail.next = e
-	} else {
-		l.head = e
-	}
-	l.tail = e
-	l.n++
-}
-
-func (l *entryList) popFront() *entry {
-	e := l.head
-	if e != nil {
-		l.remove(e)
-	}
-	return e
-}
-
-func (l *entryList) remove(e *entry) {
-	if e.prev != nil {
-		e.prev.next = e.next
-	} else {
-		l.head = e.next
-	}
-	if e.next != nil {
-		e.next.prev = e.prev
-	} else {
-		l.tail = e.prev
-	}
-	e.prev, e.next = nil, nil
-	l.n--
-}
 
 // entryHeap is an indexed min-heap ordered by (key, seq); each entry knows
 // its index, so removal and re-keying are O(log n).

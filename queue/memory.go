@@ -124,7 +124,7 @@ func (m *Memory) EnqueueNew(ctx context.Context, queue string, entries ...taskq.
 		if _, ok := q.entries[e.ID]; ok {
 			continue
 		}
-		q.place(q.alloc(e.ID, e.Priority, e.Type), runAtNanos(e, now), now)
+		q.place(q.alloc(e.ID, e.Priority, e.Type, e.Owner), runAtNanos(e, now), now)
 		added++
 	}
 	if added > 0 {
@@ -249,7 +249,7 @@ func (m *Memory) Requeue(ctx context.Context, queue string, e taskq.QueueEntry) 
 	case e.Token != 0 && !holds(cur, e.Token):
 		return nil // the caller's lease is gone
 	case cur == nil:
-		cur = q.alloc(e.ID, e.Priority, e.Type)
+		cur = q.alloc(e.ID, e.Priority, e.Type, e.Owner)
 	case cur.state == stateLeased:
 		q.detach(cur)
 	default:

@@ -20,7 +20,7 @@ type memQueue struct {
 
 	mu      sync.Mutex
 	entries map[string]*entry
-	ready   [taskq.NumPriorities]entryList
+	ready   [taskq.NumPriorities]readyList
 	sched   entryHeap
 	leased  entryHeap
 	seq     uint64
@@ -44,7 +44,7 @@ func (q *memQueue) nextSeq() uint64 {
 	return q.seq
 }
 
-func (q *memQueue) alloc(id string, prio taskq.TaskPriority, typ string) *entry {
+func (q *memQueue) alloc(id string, prio taskq.TaskPriority, typ, owner string) *entry {
 	var e *entry
 	if n := len(q.free); n > 0 {
 		e = q.free[n-1]
@@ -53,7 +53,7 @@ func (q *memQueue) alloc(id string, prio taskq.TaskPriority, typ string) *entry 
 	} else {
 		e = new(entry)
 	}
-	e.id, e.prio, e.typ = id, int8(prio), typ
+	e.id, e.prio, e.typ, e.owner = id, int8(prio), typ, owner
 	q.entries[id] = e
 	return e
 }

@@ -335,7 +335,7 @@ func (w *Worker) Reconcile(ctx context.Context, q string) error {
 		if len(page.Tasks) > 0 {
 			entries := make([]taskq.QueueEntry, len(page.Tasks))
 			for i, t := range page.Tasks {
-				entries[i] = taskq.QueueEntry{ID: t.ID, Priority: t.Priority, RunAt: t.RunAt, Type: t.Type}
+				entries[i] = taskq.QueueEntry{ID: t.ID, Priority: t.Priority, RunAt: t.RunAt, Type: t.Type, Owner: t.Owner}
 				if !t.RunAt.After(t.Created) {
 					// Enqueued to run at once: ready now by the queue's
 					// clock, not at a time read on the producer's.

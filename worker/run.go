@@ -447,7 +447,7 @@ func (w *Worker) updateAttempt(a *attempt, t *taskq.Task) error {
 // requeue gives the attempt's lease back to the queue, to run at runAt.
 // The queue acts only while the lease is still the attempt's.
 func (w *Worker) requeue(a *attempt, t *taskq.Task, runAt time.Time) error {
-	return w.queue.Requeue(a.writeCtx(), a.q, taskq.QueueEntry{ID: t.ID, Priority: t.Priority, RunAt: runAt, Token: a.lease.Token, Type: t.Type})
+	return w.queue.Requeue(a.writeCtx(), a.q, taskq.QueueEntry{ID: t.ID, Priority: t.Priority, RunAt: runAt, Token: a.lease.Token, Type: t.Type, Owner: t.Owner})
 }
 
 // complete records a success and acknowledges the lease.

@@ -39,6 +39,7 @@ func Run(t *testing.T, newQueue func(t *testing.T) taskq.Queue) {
 		{"Concurrency", testConcurrency},
 		{"EnqueueCounter", testEnqueueCounter},
 		{"Limits", testLimits},
+		{"Fair", testFair},
 	}
 	for _, a := range areas {
 		t.Run(a.name, func(t *testing.T) {
