@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/taskq/taskq"
 	"github.com/taskq/taskq/metrics"
@@ -29,7 +30,10 @@ func checkStorable(t *taskq.Task) error {
 // from the storage's counters (taskq.OwnerUsage); a storage without them
 // is not limited. The check precedes the creation, so concurrent requests
 // of one owner may each pass it: the overshoot is bounded by their number.
-func (s *Server) checkQuota(ctx context.Context, t *taskq.Task) error {
+// bodyLen is the request body's length (negative: unknown), which bounds
+// the size of the metadata; while the owner is far from its quotas the
+// check is answered from the usage cache (see usageCache).
+func (s *Server) checkQuota(ctx context.Context, t *taskq.Task, bodyLen int64) error {
 	pending, metaMax := s.cfg.QuotaPendingTasks, s.cfg.QuotaMetadataBytes
 	if pending <= 0 && metaMax <= 0 {
 		return nil
@@ -38,10 +42,19 @@ func (s *Server) checkQuota(ctx context.Context, t *taskq.Task) error {
 	if !ok {
 		return nil
 	}
+	mdBound := int64(-1)
+	if bodyLen >= 0 {
+		mdBound = jsonExpansion * bodyLen
+	}
+	now := time.Now()
+	if s.usage.admit(t.Owner, pending, metaMax, mdBound, now) {
+		return nil
+	}
 	u, err := ou.Usage(ctx, t.Owner)
 	if err != nil {
 		return err
 	}
+	s.usage.store(t.Owner, u, max(mdBound, 0), now)
 	if pending > 0 && u.Pending >= int64(pending) {
 		s.metrics.QuotaExceeded(metrics.QuotaPendingTasks)
 		return quotaError(fmt.Sprintf("quota exceeded: %d tasks pending, running or failed (at most %d); wait for some to finish or cancel some", u.Pending, pending))
