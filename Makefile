@@ -1,4 +1,4 @@
-.PHONY: test bench bench-peers lint run reliability stress
+.PHONY: test bench bench-peers bench-scale lint run reliability stress
 
 # Installs redis-server/prometheus when missing, then go test -race ./...
 test:
@@ -13,6 +13,14 @@ bench:
 #   make bench-peers BENCH_PEERS_FLAGS=-write-doc   also updates docs/performance.md
 bench-peers:
 	cd benchmarks && go run -mod=mod ./peers $(BENCH_PEERS_FLAGS)
+
+# N pending tasks (default 20,000 and 1,000,000) per durable taskq
+# deployment: storage per task, GET /api/tasks latency, periodic reads and
+# maintenance passes, drain; same servers as bench-peers.
+#   make bench-scale BENCH_SCALE_FLAGS=-short       smoke run, N = 2,000 and 20,000
+#   make bench-scale BENCH_SCALE_FLAGS=-write-doc   also updates docs/performance.md
+bench-scale:
+	cd benchmarks && go run -mod=mod ./peers -scale $(BENCH_SCALE_FLAGS)
 
 lint:
 	@test -z "$$(gofmt -l .)" || (gofmt -l . && exit 1)

@@ -24,6 +24,7 @@ import (
 	"log"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -49,6 +50,10 @@ type options struct {
 
 	writeDoc bool
 	docPath  string
+
+	// scale selects the scale mode (scale.go) instead of the peers table.
+	scale      bool
+	scaleTasks []int
 
 	redisServer string
 	pgBin       string
@@ -84,7 +89,7 @@ func (o options) needPostgres() bool {
 func parseFlags(args []string) (options, error) {
 	var o options
 	fs := flag.NewFlagSet("peers", flag.ContinueOnError)
-	var systemsFlag string
+	var systemsFlag, scaleTasksFlag string
 	fs.IntVar(&o.tasks, "tasks", 20000, "tasks per phase (N)")
 	fs.BoolVar(&o.short, "short", false, "smoke run: -tasks 2000, 2s latency phases, 2s commit reference (flags given explicitly win)")
 	fs.IntVar(&o.producers, "producers", 16, "producers of the multi-producer enqueue phase")
@@ -101,6 +106,8 @@ func parseFlags(args []string) (options, error) {
 	fs.DurationVar(&o.riverPoll, "tuned-river-poll", 10*time.Millisecond, "River FetchPollInterval of the tuned latency phase (default 1s)")
 	fs.BoolVar(&o.writeDoc, "write-doc", false, "write the table and its settings into -doc between its markers")
 	fs.StringVar(&o.docPath, "doc", "../docs/performance.md", "the performance document (relative to benchmarks/)")
+	fs.BoolVar(&o.scale, "scale", false, "scale mode: load N pending tasks per durable taskq deployment and measure storage, listing, periodic costs and drain (see scale.go)")
+	fs.StringVar(&scaleTasksFlag, "scale-tasks", "20000,1000000", "scale mode: comma-separated N (with -short: 2000,20000)")
 	fs.StringVar(&o.redisServer, "redis-server", "redis-server", "redis-server binary")
 	fs.StringVar(&o.pgBin, "pg-bin", "/usr/lib/postgresql/15/bin", "directory of PostgreSQL's initdb and postgres")
 	if err := fs.Parse(args); err != nil {
@@ -121,6 +128,18 @@ func parseFlags(args []string) (options, error) {
 		if !set["timeout"] {
 			o.timeout = 5 * time.Minute
 		}
+		if !set["scale-tasks"] {
+			scaleTasksFlag = "2000,20000"
+		}
+	}
+	if o.scale {
+		if !set["systems"] {
+			systemsFlag = strings.Join(scaleSystems(), ",")
+		}
+		var err error
+		if o.scaleTasks, err = parseCounts(scaleTasksFlag); err != nil {
+			return o, fmt.Errorf("-scale-tasks: %w", err)
+		}
 	}
 	o.concs = []int{32, 100}
 	for _, s := range strings.Split(systemsFlag, ",") {
@@ -130,6 +149,9 @@ func parseFlags(args []string) (options, error) {
 		}
 		if systemByID(s) == nil {
 			return o, fmt.Errorf("unknown system %q (known: %s)", s, strings.Join(systemIDs(), ","))
+		}
+		if o.scale && !slices.Contains(scaleSystems(), s) && s != deployMemory {
+			return o, fmt.Errorf("-scale measures taskq deployments only: %q is not one (known: %s)", s, strings.Join(scaleSystems(), ","))
 		}
 		o.systems = append(o.systems, s)
 	}
@@ -185,6 +207,9 @@ func run(o options, args []string) int {
 	}
 
 	e := newEnv(o, srv)
+	if o.scale {
+		return runScale(ctx, e, args)
+	}
 	res := runPhases(ctx, e)
 	table := res.markdown()
 	fmt.Print(table)

@@ -92,6 +92,12 @@ func drainPhase(ctx context.Context, t target, n, batch, conc int, tuned bool, b
 	if err := t.preload(ctx, n, batch); err != nil {
 		return 0, cost{}, fmt.Errorf("preload: %w", err)
 	}
+	return drainLoaded(ctx, t, n, conc, tuned, bound)
+}
+
+// drainLoaded starts workers with concurrency conc on n loaded tasks and
+// measures until all n are completed, with the process cost per task.
+func drainLoaded(ctx context.Context, t target, n, conc int, tuned bool, bound time.Duration) (rate float64, c cost, err error) {
 	m := startMeter()
 	start := time.Now()
 	r, err := t.work(ctx, conc, tuned, n, nil)

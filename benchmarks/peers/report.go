@@ -143,11 +143,16 @@ func cpuModel() string {
 // keeping the rest of it; without markers it appends a section holding
 // them.
 func writeDoc(path, block string) error {
+	return writeSection(path, docSection{begin: docBegin, end: docEnd, heading: "taskq, asynq and River side by side"}, block)
+}
+
+// writeSection puts block into section sec of the document at path.
+func writeSection(path string, sec docSection, block string) error {
 	old, err := os.ReadFile(path)
 	if err != nil {
 		return err
 	}
-	out, err := spliceDoc(old, block)
+	out, err := spliceSection(old, sec, block)
 	if err != nil {
 		return err
 	}
@@ -156,16 +161,29 @@ func writeDoc(path, block string) error {
 
 // spliceDoc replaces what lies between the markers of doc with block.
 func spliceDoc(doc []byte, block string) ([]byte, error) {
+	return spliceSection(doc, docSection{begin: docBegin, end: docEnd, heading: "taskq, asynq and River side by side"}, block)
+}
+
+// docSection is a generated section of the performance document: its
+// markers, and the heading of the section appended when they are missing.
+type docSection struct {
+	begin, end, heading string
+}
+
+// spliceSection replaces what lies between the markers of sec in doc with
+// block; without markers it appends a section holding them.
+func spliceSection(doc []byte, sec docSection, block string) ([]byte, error) {
+	docBegin, docEnd := sec.begin, sec.end
 	inner := "\n" + strings.TrimRight(block, "\n") + "\n"
 	i := bytes.Index(doc, []byte(docBegin))
 	j := bytes.Index(doc, []byte(docEnd))
 	switch {
 	case i < 0 && j < 0:
 		out := bytes.TrimRight(doc, "\n")
-		out = append(out, "\n\n## taskq, asynq and River side by side\n\n"+docBegin+inner+docEnd+"\n"...)
+		out = append(out, "\n\n## "+sec.heading+"\n\n"+docBegin+inner+docEnd+"\n"...)
 		return out, nil
 	case i < 0 || j < i:
-		return nil, fmt.Errorf("the document's bench-peers markers are missing or out of order")
+		return nil, fmt.Errorf("the document's %q markers are missing or out of order", docBegin)
 	}
 	var out []byte
 	out = append(out, doc[:i+len(docBegin)]...)

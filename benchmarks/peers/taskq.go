@@ -33,6 +33,8 @@ type taskqTarget struct {
 	queue   taskq.Queue
 	client  *taskq.Client
 	closers []func() error
+	// db is the PostgreSQL database of the deployment ("" without one).
+	db string
 }
 
 // openTaskq opens deployment dep on a fresh namespace.
@@ -95,6 +97,7 @@ func (t *taskqTarget) openBackends(ctx context.Context, e *env, dep string) erro
 		return err
 	}
 	t.closers = append(t.closers, drop)
+	t.db = db
 	s, err := postgres.Open(ctx, e.poolURL(db), postgres.Config{Dispatch: dep == deployPGOnly})
 	if err != nil {
 		return err
