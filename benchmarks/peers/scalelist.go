@@ -119,7 +119,7 @@ func walkTo(ctx context.Context, c *taskq.Client, pos int) (string, int, error) 
 	var cursor string
 	seen := 0
 	for seen < pos {
-		p, err := c.List(ctx, taskq.TaskFilter{Limit: taskq.MaxPageSize, Cursor: cursor})
+		p, err := c.List(ctx, taskq.TaskFilter{Limit: min(taskq.MaxPageSize, pos-seen), Cursor: cursor})
 		if err != nil {
 			return "", 0, err
 		}

@@ -23,7 +23,7 @@ const (
 	rowReap        = "reap"
 	rowReconcile   = "reconcile"
 	rowRetention   = "retention"
-	rowScaleDrain       = "drain"
+	rowScaleDrain  = "drain"
 )
 
 // scaleRow is one row of the scale table.
