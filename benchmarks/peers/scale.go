@@ -283,7 +283,9 @@ func runScale(ctx context.Context, e *env, args []string) int {
 	load1 := loadAverage()
 	table := res.markdown() + "\n" + res.growth()
 	fmt.Print(table)
-	if o.writeDoc {
+	if o.writeDoc && res.failures > 0 {
+		log.Printf("not writing %s: %d measures failed", o.docPath, res.failures)
+	} else if o.writeDoc {
 		block := scaleDocBlock(o, args, e.srv.versions, load0, load1, table)
 		if err := writeSection(o.docPath, scaleSection, block); err != nil {
 			log.Printf("write %s: %v", o.docPath, err)
