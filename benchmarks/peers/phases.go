@@ -92,22 +92,34 @@ func drainPhase(ctx context.Context, t target, n, batch, conc int, tuned bool, b
 	if err := t.preload(ctx, n, batch); err != nil {
 		return 0, cost{}, fmt.Errorf("preload: %w", err)
 	}
-	return drainLoaded(ctx, t, n, conc, tuned, bound)
+	return drainLoaded(ctx, t, n, conc, tuned, bound, nil)
 }
 
 // drainLoaded starts workers with concurrency conc on n loaded tasks and
 // measures until all n are completed, with the process cost per task.
-func drainLoaded(ctx context.Context, t target, n, conc int, tuned bool, bound time.Duration) (rate float64, c cost, err error) {
+// watch, when not nil, runs while the workers do (until stop is closed)
+// and may sample completed.
+func drainLoaded(ctx context.Context, t target, n, conc int, tuned bool, bound time.Duration,
+	watch func(completed func() int64, stop <-chan struct{})) (rate float64, c cost, err error) {
 	m := startMeter()
 	start := time.Now()
 	r, err := t.work(ctx, conc, tuned, n, nil)
 	if err != nil {
 		return 0, cost{}, err
 	}
+	stop, watched := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(watched)
+		if watch != nil {
+			watch(r.completed, stop)
+		}
+	}()
 	wctx, cancel := context.WithTimeout(ctx, bound)
 	werr := r.wait(wctx)
 	cancel()
 	elapsed := time.Since(start)
+	close(stop)
+	<-watched
 	c = m.stop(n)
 	if werr != nil {
 		werr = fmt.Errorf("drain: %d of %d completed: %w", r.completed(), n, werr)

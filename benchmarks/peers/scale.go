@@ -152,12 +152,19 @@ func scaleRun(ctx context.Context, e *env, res *scaleResults, dep string, n int)
 	}
 
 	log.Printf("scale %s N=%d: draining", dep, n)
-	rate, _, err := drainLoaded(ctx, t, n, scaleConc, false, e.o.timeout)
+	w := &drainWatch{e: e, db: t.db, n: n, label: fmt.Sprintf("scale %s N=%d", dep, n)}
+	rate, _, err := drainLoaded(ctx, t, n, scaleConc, false, e.o.timeout, w.run)
 	if err != nil {
 		fail(rowScaleDrain, err)
 		return
 	}
 	res.set(col, rowScaleDrain, rate)
+	if w.firstTenth > 0 {
+		res.set(col, rowDrainFirst, w.firstTenth)
+	}
+	if w.lastTenth > 0 {
+		res.set(col, rowDrainLast, w.lastTenth)
+	}
 	log.Printf("scale %s N=%d: done (load %s/s, drain %s/s)", dep, n, fmtRate(res.vals[rowLoad][col.key()]), fmtRate(rate))
 }
 
@@ -311,4 +318,91 @@ func loadAverage() string {
 		return "unknown"
 	}
 	return strings.Join(f[:3], " ")
+}
+
+// drainWatch logs the drain's progress every scaleWatchEvery while it
+// runs: tasks completed, the rate over the last interval and, on
+// PostgreSQL deployments, the live and dead rows of the tasks and
+// queue_entries tables and their autovacuum count (pg_stat_user_tables),
+// to show where a slowdown at a large N comes from. The rates of the
+// first and last tenth of the tasks are kept for the table.
+type drainWatch struct {
+	e     *env
+	db    string
+	n     int
+	label string
+
+	firstTenth, lastTenth float64 // tasks/s
+}
+
+// scaleWatchEvery is the period of drainWatch's samples.
+const scaleWatchEvery = 2 * time.Second
+
+// run samples completed until stop is closed.
+func (w *drainWatch) run(completed func() int64, stop <-chan struct{}) {
+	tick := time.NewTicker(scaleWatchEvery)
+	defer tick.Stop()
+	start := time.Now()
+	var last int64
+	lastAt := start
+	tenth := int64(max(w.n/10, 1))
+	var tenthAt time.Time // when the first tenth completed
+	var nineAt time.Time  // when nine tenths completed
+	var nineCount int64   // completed at nineAt
+	sample := func(final bool) {
+		now, c := time.Now(), completed()
+		if !final && tenthAt.IsZero() && c >= tenth {
+			tenthAt = now
+			w.firstTenth = float64(c) / now.Sub(start).Seconds()
+		}
+		if !final && nineAt.IsZero() && c >= int64(w.n)-tenth {
+			nineAt, nineCount = now, c
+		}
+		if final && !nineAt.IsZero() && c > nineCount {
+			w.lastTenth = float64(c-nineCount) / now.Sub(nineAt).Seconds()
+		}
+		msg := fmt.Sprintf("%s: drain %s of %s, %s/s over the last %v", w.label, groupDigits(c), groupDigits(int64(w.n)),
+			fmtRate(float64(c-last)/now.Sub(lastAt).Seconds()), now.Sub(lastAt).Round(time.Second))
+		if w.db != "" && !final {
+			msg += "; " + pgTableStats(w.e, w.db)
+		}
+		log.Print(msg)
+		last, lastAt = c, now
+	}
+	for {
+		select {
+		case <-stop:
+			sample(true)
+			return
+		case <-tick.C:
+			sample(false)
+		}
+	}
+}
+
+// pgTableStats summarizes pg_stat_user_tables for tasks and queue_entries.
+func pgTableStats(e *env, db string) string {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, e.srv.pgURL(db))
+	if err != nil {
+		return err.Error()
+	}
+	defer conn.Close(ctx)
+	rows, err := conn.Query(ctx, `SELECT relname, n_live_tup, n_dead_tup, autovacuum_count
+		FROM pg_stat_user_tables WHERE schemaname = $1 AND relname IN ('tasks', 'queue_entries') ORDER BY relname`, postgres.DefaultSchema)
+	if err != nil {
+		return err.Error()
+	}
+	var parts []string
+	var name string
+	var live, dead, vac int64
+	_, err = pgx.ForEachRow(rows, []any{&name, &live, &dead, &vac}, func() error {
+		parts = append(parts, fmt.Sprintf("%s live %s dead %s autovacuums %d", name, groupDigits(live), groupDigits(dead), vac))
+		return nil
+	})
+	if err != nil {
+		return err.Error()
+	}
+	return strings.Join(parts, ", ")
 }

@@ -200,6 +200,8 @@ func TestScaleShortRunWritesTable(t *testing.T) {
 			switch {
 			case strings.HasPrefix(label, "Redis"):
 				want = len(vals) == 6 && (i == 2 || i == 3) || len(vals) == 3 && i == 1 // postgres-only
+			case strings.HasPrefix(label, "drain, first tenth"), strings.HasPrefix(label, "drain, last tenth"):
+				want = empty // a drain of 600 tasks ends before the first sample
 			case strings.HasPrefix(label, "PostgreSQL"):
 				want = len(vals) == 6 && (i == 4 || i == 5) || len(vals) == 3 && i == 2 // redis-only
 			}

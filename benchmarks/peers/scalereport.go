@@ -24,6 +24,8 @@ const (
 	rowReconcile   = "reconcile"
 	rowRetention   = "retention"
 	rowScaleDrain  = "drain"
+	rowDrainFirst  = "drain_first"
+	rowDrainLast   = "drain_last"
 )
 
 // scaleRow is one row of the scale table.
@@ -50,6 +52,8 @@ func scaleRows() []scaleRow {
 		{key: rowReconcile, label: "reconcile pass: Worker.Reconcile, up to 20 pages of 1000 (ms/call)", ms: true},
 		{key: rowRetention, label: "retention pass: DeleteFinished, none finished (ms/call)", ms: true},
 		{key: rowScaleDrain, label: fmt.Sprintf("drain, concurrency %d, no-op handler (tasks/s)", scaleConc), rate: true},
+		{key: rowDrainFirst, label: "drain, first tenth of the tasks (tasks/s)", rate: true},
+		{key: rowDrainLast, label: "drain, last tenth of the tasks (tasks/s)", rate: true},
 	}
 }
 
@@ -224,7 +228,7 @@ func scaleDocBlock(o options, args []string, servers []string, load0, load1, tab
 		scaleListWarmup, scaleListSamples, scaleListLimit)
 	fmt.Fprintf(&b, "- Periodic calls, median of %d calls at the loaded size (reconcile: %d passes): `Queue.Stats` (the queue-size metric, GET /api/queues), `Client.QueueStats` (`taskq.StatusCounter`, GET /api/queues counts), `CountDeadLetterTasks` (the DLQ-size metric), the worker's reap pass (`Queue.Reap` of %d, nothing expired), a reconcile pass (`Worker.Reconcile` with the worker's clock an hour ahead, so every pending record qualifies and the pass reads its full 20 pages of 1000 and pushes them again, idempotently; successive passes continue from the previous one's cursor) and a retention pass (`DeleteFinished` of up to 1000 finished more than 7 days ago: none).\n",
 		scaleCalls, scaleReconciles, scaleReapMax)
-	fmt.Fprintf(&b, "- Drain: a worker at concurrency %d with a no-op handler, timed from its start to the N-th completion recorded in storage.\n", scaleConc)
+	fmt.Fprintf(&b, "- Drain: a worker at concurrency %d with a no-op handler, timed from its start to the N-th completion recorded in storage; the first and last tenth are timed from samples every %v (the last tenth from the first sample at or past nine tenths; \"—\" when the drain ended before a sample got there).\n", scaleConc, scaleWatchEvery)
 	b.WriteString("- The second table divides each measure at the largest N by the same measure at the smallest: about 1 for a cost that does not grow with the number of pending tasks, N/N₀ for a full scan.\n\n")
 	b.WriteString(tables)
 	return b.String()
