@@ -259,8 +259,9 @@ func (q *Queue) enqueueArgs(ctx context.Context, queue string, entries []taskq.Q
 
 // Lease promotes due scheduled entries (at most Config.PromoteBatch), then
 // leases up to p.Max ready entries until now+p.TTL, all in one script call.
-// Without p.Weights the order is strict: CRITICAL first, FIFO inside a
-// priority. With p.Weights each of the p.Max slots is drawn among the
+// Without p.Weights the order is strict: CRITICAL first, inside a priority
+// by round (shared between owners, see "Fair sharing" in the package doc;
+// FIFO for entries of one owner). With p.Weights each of the p.Max slots is drawn among the
 // non-empty priorities in proportion to their weights (a priority of
 // weight 0 is taken only when no weighted one is ready).
 func (q *Queue) Lease(ctx context.Context, p taskq.LeaseParams) ([]taskq.Lease, error) {
