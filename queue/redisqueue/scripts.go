@@ -46,7 +46,9 @@ import (
 // rounds(p, ids, owners) makes ids ready at priority p: each gets the
 // current round (the lowest score of the ready set, 0 when it is empty)
 // when its owner has no ready entry there, else the round after its
-// owner's latest; one HMGET and one HSET of the owner rounds, one ZRANGE.
+// owner's latest; one HMGET and one HSET of the owner rounds, one ZADD,
+// and a ZRANGE for the current round when an owner has nothing ready.
+// It returns whether the ready set was empty.
 // gone(p, ids, empty) forgets ids that left the ready set of p (taken or
 // removed; the caller removes them): it lowers their owners' counts and
 // drops the owners left with none, or deletes the whole owner-rounds hash
@@ -83,17 +85,21 @@ local function rounds(p, ids, os)
       f[#f + 1] = 'r:' .. o
     end
   end
-  local st = many('HMGET', fk, f, 2)
+  local st, fresh = many('HMGET', fk, f, 2), false
   for i = 1, #f, 2 do
     local o = string.sub(f[i], 3)
     n[o], r[o] = tonumber(st[i] or '0'), tonumber(st[i + 1] or '0')
+    if n[o] == 0 then fresh = true end
   end
-  local h = redis.call('ZRANGE', KEYS[p + 1], 0, 0, 'WITHSCORES')
-  local cur = h[2] and tonumber(h[2]) or 0
+  local cur, empty = 0, false
+  if fresh then
+    local h = redis.call('ZRANGE', KEYS[p + 1], 0, 0, 'WITHSCORES')
+    if h[2] then cur = tonumber(h[2]) else empty = true end
+  end
   local add = {}
   for k, id in ipairs(ids) do
     local o = os[k]
-    if n[o] > 0 and r[o] >= cur then r[o] = r[o] + 1 else r[o] = cur end
+    if n[o] > 0 then r[o] = r[o] + 1 else r[o] = cur end
     n[o] = n[o] + 1
     add[#add + 1] = r[o]
     add[#add + 1] = id
@@ -108,7 +114,7 @@ local function rounds(p, ids, os)
   end
   many('HSET', fk, set, 2)
   many('ZADD', KEYS[p + 1], add, 2)
-  return h[2] == nil
+  return empty
 end
 local function gone(p, ids, empty)
   if #ids == 0 then return end
