@@ -97,7 +97,7 @@
 // Scripts are sent with EVALSHA and fall back to EVAL after NOSCRIPT (a
 // restarted or new server), which rueidis does. No KEYS or SCAN is used.
 // Inside a script each redis.call costs about as much as the command, so
-// the scripts work on whole batches (one HMGET, ZMSCORE, RPUSH or ZADD for
+// the scripts work on whole batches (one HMGET, ZMSCORE or ZADD for
 // many ids):
 //
 //	enqueue  HSETNX entries (one entry) or HMGET + HSET (a batch), idempotent
@@ -139,6 +139,14 @@
 //	lease    1 EVALSHA per batch of up to Max tasks
 //	extend   1 EVALSHA per batch of leased tasks per heartbeat
 //	ack      1 EVALSHA per batch of finished tasks
+//
+// Inside the scripts, fair sharing costs a few commands: a single ready
+// entry runs HSETNX, TIME, HMGET and HSET of its owner's rounds and ZADD
+// (plus a ZRANGE when its owner has nothing ready, and an HSET each for a
+// type and an owner) where a list took HSETNX, TIME and RPUSH; a lease
+// adds an HMGET of the owners and an HINCRBY per owner leased from; an
+// ack an HDEL. A sorted set also costs more memory per ready id than a
+// list (about 100 bytes more; see docs/deployment.md).
 //
 // Concurrent Enqueue calls on one queue are coalesced: while one script
 // call is in flight, later calls wait and go out together in the next, so
