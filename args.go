@@ -167,6 +167,9 @@ func NormalizeMetadata(m map[string]any) (map[string]any, []byte, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	if n, ok := normalizeFast(m); ok {
+		return n, b, nil
+	}
 	n, err := DecodeMetadata(b)
 	if err != nil {
 		return nil, nil, err

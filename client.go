@@ -136,7 +136,9 @@ func (c *Client) NewTask(taskType string, metadata map[string]any, opts ...Enque
 		Owner:          o.owner,
 		IdempotencyKey: o.idempotencyKey,
 	}
-	if md, _, err := NormalizeMetadata(t.Metadata); err != nil {
+	if md, ok := normalizeFast(t.Metadata); ok {
+		t.Metadata = md
+	} else if md, _, err := NormalizeMetadata(t.Metadata); err != nil {
 		return nil, &Error{Code: CodeValidation, Message: "metadata must be encodable as JSON", Err: err,
 			Details: []FieldError{{Field: "metadata", Message: "must be encodable as JSON"}}}
 	} else {

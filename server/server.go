@@ -58,6 +58,8 @@ type Server struct {
 
 	// pingRedis and pingDB cache the pings of the health endpoints.
 	pingRedis, pingDB pingCache
+	// usage caches the owners' usage for the quota check.
+	usage usageCache
 
 	ipLimit, principalLimit, tokenLimit auth.Limit
 

@@ -57,7 +57,7 @@ func (s *Server) createTask(w http.ResponseWriter, r *http.Request, p auth.Princ
 	if err := checkStorable(t); err != nil {
 		return err
 	}
-	if err := s.checkQuota(r.Context(), t); err != nil {
+	if err := s.checkQuota(r.Context(), t, r.ContentLength); err != nil {
 		return err
 	}
 	stored, err := s.client.EnqueueTask(r.Context(), t)

@@ -156,7 +156,9 @@ func (s *Store) encodeTask(t *taskq.Task) (encoded, error) {
 	}
 	var md string
 	if t.Metadata != nil {
-		_, b, err := taskq.NormalizeMetadata(t.Metadata)
+		// The bytes NormalizeMetadata would return, without decoding them
+		// into a map that is not needed here.
+		b, err := json.Marshal(t.Metadata)
 		if err != nil {
 			return encoded{}, invalid("task %s: metadata is not encodable as JSON", t.ID)
 		}
