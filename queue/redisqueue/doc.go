@@ -43,12 +43,14 @@
 // and another owner's entry waits for at most one entry of each owner
 // with ready entries; inside a round the zset orders by id. A queue
 // without owners keeps its FIFO order: each entry of the empty owner has
-// a round of its own. Rounds are integers far below 2^53, exact as scores.
+// a round of its own. Rounds are integers: they grow by at most one per
+// entry made ready and start again from 0 whenever the zset empties, so
+// they stay far below 2^53 and are exact as scores.
 //
 // The fair hash of a priority holds two fields for each owner with ready
 // entries at that priority, and nothing else: the fields of an owner go
-// when its last ready entry leaves (leased, removed), and a lease that
-// empties the zset deletes the whole hash, which also clears whatever a
+// when its last ready entry leaves (leased, removed), and a lease or a
+// removal that empties the zset deletes the whole hash, which also clears whatever a
 // hand-edited key left there. So it is bounded by the owners with ready
 // entries, however many owners come and go. The owners hash, like the
 // types hash, has one field per queued entry with an owner, deleted with
@@ -70,11 +72,11 @@
 // ReconcileInterval, so it puts those ids back within ReconcileInterval
 // after ReconcileAfter; tasks scheduled for later are unaffected (the
 // scheduled zset is unchanged). Enqueue counts such an id as added, so
-// taskq.EnqueueCounter callers (the reconciler) report it as recovered. To
-// have them back at once, stop producers and workers for the upgrade or
-// run a reconcile pass; the old lists can be deleted (DEL) once no process
-// of the earlier version runs. The same repair covers a ready set lost any
-// other way (a key deleted or evicted by hand).
+// taskq.EnqueueCounter callers (the reconciler) report it as recovered.
+// Processes of the earlier version still running keep pushing to the old
+// lists, so stop them before starting new ones where the delay matters;
+// the old lists can be deleted (DEL) once none runs. The same repair
+// covers a ready set lost any other way (a key deleted or evicted).
 //
 // # One deployment per key prefix
 //
