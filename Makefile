@@ -1,4 +1,4 @@
-.PHONY: test bench bench-peers lint run reliability
+.PHONY: test bench bench-peers lint run reliability stress
 
 # Installs redis-server/prometheus when missing, then go test -race ./...
 test:
@@ -26,3 +26,8 @@ run:
 # killed and backends restarted); the short form runs in make test.
 reliability:
 	TASKQ_RELIABILITY=full go test -count=1 -timeout 60m -v -run . ./reliability/ 2>&1 | grep -v '^\s*{'
+
+# The whole suite STRESS_RUNS times (default 5) with a busy loop on each
+# core: every test must pass every time (scripts/stress.sh).
+stress:
+	./scripts/stress.sh $(STRESS_RUNS)

@@ -73,3 +73,14 @@ func (NopObserver) TaskOrphaned(string) {}
 
 // TaskUnhandled implements Observer.
 func (NopObserver) TaskUnhandled(string) {}
+
+// StartObserver is an optional interface of an Observer: it learns how
+// long each task waited, from the time it was due to run (its RunAt: its
+// creation for a task to run at once, the retry time for a retry) to its
+// handler starting. A backlog, or an owner's burst that others wait
+// behind, shows there first.
+type StartObserver interface {
+	// TaskStarted reports a handler starting a task of queue that had
+	// been due for wait.
+	TaskStarted(queue string, wait time.Duration)
+}

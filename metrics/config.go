@@ -152,6 +152,9 @@ type Config struct {
 	// TaskDurationBuckets are the buckets of
 	// task_processing_duration_seconds. Default 5ms to 5m.
 	TaskDurationBuckets []float64
+	// StartDelayBuckets are the buckets of task_start_delay_seconds.
+	// Default 1ms to 5m.
+	StartDelayBuckets []float64
 	// HTTPDurationBuckets are the buckets of http_request_duration_seconds.
 	// Default prometheus.DefBuckets (5ms to 10s).
 	HTTPDurationBuckets []float64
@@ -161,6 +164,10 @@ type Config struct {
 	// Now returns the current time (tests). Nil: time.Now.
 	Now func() time.Time
 }
+
+// defaultStartDelayBuckets cover a task taken at once to one waiting
+// behind minutes of backlog.
+var defaultStartDelayBuckets = []float64{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300}
 
 // defaultTaskDurationBuckets cover quick handlers to five-minute jobs.
 var defaultTaskDurationBuckets = []float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300}
@@ -210,6 +217,9 @@ func (c Config) withDefaults() Config {
 		c.LagProbeInterval = 100 * time.Millisecond
 	}
 	c.LagProbeInterval = min(c.LagProbeInterval, c.SampleInterval)
+	if len(c.StartDelayBuckets) == 0 {
+		c.StartDelayBuckets = defaultStartDelayBuckets
+	}
 	if len(c.TaskDurationBuckets) == 0 {
 		c.TaskDurationBuckets = defaultTaskDurationBuckets
 	}

@@ -25,6 +25,7 @@ type Metrics struct {
 
 	processed    *prometheus.CounterVec
 	duration     *prometheus.HistogramVec
+	startDelay   *prometheus.HistogramVec
 	types        *labelSet[*typeChildren]
 	processedWin *window
 	errorWin     *window
@@ -117,6 +118,15 @@ func New(reg prometheus.Registerer, cfg Config) (*Metrics, error) {
 		Help:      "Duration of task attempts (rescheduled ones excluded), by task type, in seconds.",
 		Buckets:   cfg.TaskDurationBuckets,
 	}, []string{"type"})
+	m.startDelay = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Namespace: cfg.Namespace,
+		Name:      "task_start_delay_seconds",
+		Help:      "Time from a task being due (created, or its retry or scheduled time) to its handler starting, by queue, in seconds.",
+		Buckets:   cfg.StartDelayBuckets,
+	}, []string{"queue"})
+	for _, q := range cfg.Queues {
+		m.startDelay.WithLabelValues(q)
+	}
 	m.types = newLabelSet(cfg.MaxLabelValues, m.newTypeChildren, cfg.TaskTypes...)
 	m.processedWin = newWindow(cfg.RateWindow, cfg.Now)
 	m.errorWin = newWindow(cfg.RateWindow, cfg.Now)
@@ -248,6 +258,7 @@ func New(reg prometheus.Registerer, cfg Config) (*Metrics, error) {
 	fams := []family{
 		{"system_cpu_usage", m.cpu}, {"system_memory_usage_bytes", m.mem}, {"system_event_loop_lag_seconds", m.lag},
 		{"tasks_processed_total", m.processed}, {"task_processing_duration_seconds", m.duration},
+		{"task_start_delay_seconds", m.startDelay},
 		{"task_processing_rate", processingRate}, {"task_error_rate", errorRate},
 		{"tasks_recovered_total", recovered}, {"tasks_orphaned_total", m.orphaned}, {"tasks_unhandled_total", unhandled},
 		{"tasks_retention_deleted_total", m.retentionDeleted},

@@ -24,7 +24,7 @@ func TestNewZeroConfig(t *testing.T) {
 	// Without a Queue there is no task_queue_size; every other family is there.
 	require.NotContains(t, m.FamilyNames(), "task_queue_size")
 	require.ElementsMatch(t, m.FamilyNames(), gatheredNames(t, reg))
-	require.Len(t, m.FamilyNames(), 27)
+	require.Len(t, m.FamilyNames(), 28)
 }
 
 func TestNewConflictUnregistersEverything(t *testing.T) {
@@ -45,7 +45,7 @@ func TestEveryFamilyPresentAtStartup(t *testing.T) {
 	b := setup(t, testConfig())
 
 	require.ElementsMatch(t, b.m.FamilyNames(), gatheredNames(t, b.reg))
-	require.Len(t, b.m.FamilyNames(), 28)
+	require.Len(t, b.m.FamilyNames(), 29)
 
 	// Pre-created label values: 2 types x 5 statuses, routes, breakers,
 	// scopes, reasons, the default queue, unhandled types.

@@ -54,7 +54,7 @@ func TestNamespaceAvoidsCollisions(t *testing.T) {
 	m, err := New(reg, cfg)
 	require.NoError(t, err)
 	names := m.FamilyNames()
-	require.Len(t, names, 28)
+	require.Len(t, names, 29)
 	for _, n := range names {
 		require.True(t, strings.HasPrefix(n, "taskq_"), n)
 	}

@@ -30,6 +30,12 @@ func (m *Metrics) TaskFinished(taskType string, outcome taskq.Outcome, d time.Du
 	}
 }
 
+// TaskStarted implements taskq.StartObserver: it observes
+// task_start_delay_seconds{queue}.
+func (m *Metrics) TaskStarted(queue string, wait time.Duration) {
+	m.startDelay.WithLabelValues(queue).Observe(wait.Seconds())
+}
+
 func outcomeIndex(o taskq.Outcome) int {
 	for i, v := range outcomes {
 		if v == o {

@@ -206,3 +206,15 @@ func TestOrphanedAndUnhandled(t *testing.T) {
 	_, ok := value(t, reg, "tasks_unhandled_total", "type", "resize")
 	require.False(t, ok, "types beyond MaxLabelValues are reported as other")
 }
+
+func TestTaskStarted(t *testing.T) {
+	t.Parallel()
+	b := setup(t, testConfig())
+	var _ taskq.StartObserver = b.m
+	b.m.TaskStarted("default", time.Millisecond)
+	b.m.TaskStarted("default", 2*time.Second)
+	b.m.TaskStarted("default", 0)
+	b.m.TaskStarted("bulk", time.Minute)
+	require.Equal(t, 3.0, mustValue(t, b.reg, "task_start_delay_seconds", "queue", "default"))
+	require.Equal(t, 1.0, mustValue(t, b.reg, "task_start_delay_seconds", "queue", "bulk"))
+}

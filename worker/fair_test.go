@@ -2,6 +2,7 @@ package worker_test
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -100,4 +101,32 @@ func testFairSharing(t *testing.T, mk maker) {
 		"b's task waited for %d of a's tasks to start (of %d pending)", before, pending)
 	t.Logf("b's task started %v after its enqueue, behind %d of a's %d pending one-second tasks (concurrency %d, prefetch %d)",
 		waited.Round(time.Millisecond), before, pending, cfg.Concurrency, cfg.Concurrency)
+}
+
+// TestStartObserver: the worker reports each handler start with how long
+// the task had been due: a task due an hour before the worker started
+// waited at least that long; a retry counts from its retry time.
+func TestStartObserver(t *testing.T) {
+	t.Parallel()
+	b := setup(t, fastConfig())
+	var calls sync.Map
+	b.worker.HandleFunc("flaky", func(_ context.Context, tk *taskq.Task) (any, error) {
+		if _, again := calls.LoadOrStore(tk.ID, true); !again {
+			return nil, errors.New("first attempt fails")
+		}
+		return nil, nil
+	})
+	tk, err := b.client.NewTask("flaky", nil)
+	require.NoError(t, err)
+	tk.Created = tk.Created.Add(-time.Hour)
+	tk.Updated, tk.RunAt = tk.Created, tk.Created
+	_, err = b.client.EnqueueTask(context.Background(), tk)
+	require.NoError(t, err)
+	b.start(t)
+	waitStatus(t, b, tk.ID, taskq.StatusCompleted, 10*time.Second)
+
+	waits := b.obs.startWaits("default")
+	require.Len(t, waits, 2, "two attempts started")
+	require.GreaterOrEqual(t, waits[0], time.Hour, "the first attempt had been due for an hour")
+	require.Less(t, waits[1], time.Minute, "the retry counts from its retry time, not the creation")
 }

@@ -117,6 +117,24 @@ type countingObserver struct {
 	recovered map[string]int
 	completed atomic.Int64
 	moved     int
+	starts    map[string][]time.Duration
+}
+
+// TaskStarted implements taskq.StartObserver.
+func (o *countingObserver) TaskStarted(queue string, wait time.Duration) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.starts == nil {
+		o.starts = map[string][]time.Duration{}
+	}
+	o.starts[queue] = append(o.starts[queue], wait)
+}
+
+// startWaits returns the waits reported for queue's starts, in order.
+func (o *countingObserver) startWaits(queue string) []time.Duration {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return append([]time.Duration(nil), o.starts[queue]...)
 }
 
 func (o *countingObserver) TaskFinished(_ string, out taskq.Outcome, _ time.Duration) {

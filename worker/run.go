@@ -272,6 +272,9 @@ func (w *Worker) execute(parent context.Context, j job, a *attempt, t *taskq.Tas
 		ctx = taskq.ContextWithProgress(ctx, pr.report)
 	}
 	start := time.Now()
+	if w.startObs != nil {
+		w.startObs.TaskStarted(a.q, max(start.Sub(t.RunAt), 0))
+	}
 	res, err := w.call(ctx, h, t)
 	if pr != nil {
 		pr.close() // the last report is written before the outcome

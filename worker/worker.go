@@ -28,9 +28,10 @@ type Worker struct {
 	types    map[string]TypeConfig
 	mws      []func(taskq.Handler) taskq.Handler
 
-	held    heldSet    // leases held by this worker, for heartbeats and shutdown
-	starter starter    // batches the record starts of concurrent runners
-	pauses  pauseCache // the storage's paused queues
+	held     heldSet             // leases held by this worker, for heartbeats and shutdown
+	startObs taskq.StartObserver // cfg.Observer's, when it has one
+	starter  starter             // batches the record starts of concurrent runners
+	pauses   pauseCache          // the storage's paused queues
 	// progressW stores handlers' progress (progress.go); nil when the
 	// storage cannot.
 	progressW taskq.ProgressWriter
@@ -120,6 +121,7 @@ func New(store taskq.StorageAdapter, queue taskq.Queue, cfg Config) (*Worker, er
 	}
 	w.pauses.p, _ = store.(taskq.QueuePauser)
 	w.progressW, _ = store.(taskq.ProgressWriter)
+	w.startObs, _ = cfg.Observer.(taskq.StartObserver)
 	w.starter.w = w
 	for range cfg.Concurrency + cfg.Prefetch {
 		w.slots <- struct{}{}
