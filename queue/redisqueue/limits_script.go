@@ -18,7 +18,7 @@ package redisqueue
 // is written (its refilled tokens less the starts, at now) only when it
 // was drawn from. A busy hash left with counts while nothing is leased (a
 // key edited by hand, say) is reset. Returns what leaseScript returns.
-const leaseLimitedScript = prelude + `
+const leaseLimitedScript = prelude + readyPrelude + `
 local max, deadline = tonumber(ARGV[2]), now + tonumber(ARGV[3])
 ` + promoteDue + `local nleased = redis.call('ZCARD', KEYS[6])
 if nleased == 0 then redis.call('DEL', KEYS[12]) end

@@ -35,30 +35,6 @@ import (
 //
 // many(cmd, key, list, per) runs cmd key with the elements of list, in
 // chunks small enough for unpack, and concatenates array replies.
-//
-// place(id, p, at, owner) queues an entry for flush(): ready (at <= now)
-// or scheduled. flush(quiet) adds ready entries with rounds(), one ZADD per
-// priority, and scheduled ones with one ZADD, and, unless quiet, publishes
-// once when waiters may need to hear of it: a ready set was empty before
-// (a superset of "all ready sets were empty", the only case in which
-// anybody waits), or an entry is the earliest scheduled one.
-//
-// rounds(p, ids, owners) makes ids ready at priority p: each gets the
-// current round (the lowest score of the ready set, 0 when it is empty)
-// when its owner has no ready entry there, else the round after its
-// owner's latest; one HMGET and one HSET of the owner rounds, one ZADD,
-// and a ZRANGE for the current round when an owner has nothing ready.
-// It returns whether the ready set was empty.
-// gone(p, ids, empty) forgets ids that left the ready set of p (taken or
-// removed; the caller removes them): it lowers their owners' counts and
-// drops the owners left with none, or deletes the whole owner-rounds hash
-// when the ready set is empty (empty true, or nil to ask EXISTS), which
-// also clears anything a hand-edited key left there.
-//
-// nowhere(ids, ps) tells, for ids present in the entries hash with
-// priorities ps, which are neither ready, scheduled nor leased: ids left
-// behind by an older key layout (the ready lists of earlier versions) or
-// by a lost key; enqueue and requeue place them again.
 const prelude = `
 local now = tonumber(ARGV[1])
 if now <= 0 then
@@ -76,6 +52,84 @@ local function many(cmd, key, list, per)
   end
   return out
 end
+local function grant(ids)
+  if #ids == 0 then return {} end
+  local base = redis.call('INCRBY', KEYS[10], #ids) - #ids
+  local set, toks = {}, {}
+  for i, id in ipairs(ids) do
+    toks[i] = base + i
+    set[#set + 1] = id
+    set[#set + 1] = toks[i]
+  end
+  many('HSET', KEYS[9], set, 2)
+  return toks
+end
+local function held(ids, toks)
+  local sc = many('ZMSCORE', KEYS[6], ids, 1)
+  local have = many('HMGET', KEYS[9], ids, 1)
+  local ok = {}
+  for k = 1, #ids do
+    ok[k] = sc[k] and (toks[k] == '0' or have[k] == toks[k]) or false
+  end
+  return ok
+end
+local function busy(ids)
+  if #ids == 0 then return end
+  local ts = many('HMGET', KEYS[11], ids, 1)
+  for k = 1, #ids do
+    if ts[k] then redis.call('HINCRBY', KEYS[12], ts[k], 1) end
+  end
+end
+local function unbusy(ids)
+  if #ids == 0 then return end
+  local ts = many('HMGET', KEYS[11], ids, 1)
+  for k = 1, #ids do
+    if ts[k] and redis.call('HINCRBY', KEYS[12], ts[k], -1) <= 0 then redis.call('HDEL', KEYS[12], ts[k]) end
+  end
+end
+local function pairs2(from)
+  local ids, toks = {}, {}
+  for i = from, #ARGV, 2 do
+    ids[#ids + 1] = ARGV[i]
+    toks[#toks + 1] = ARGV[i + 1]
+  end
+  return ids, toks
+end
+local function rest(from)
+  local l = {}
+  for i = from, #ARGV do l[#l + 1] = ARGV[i] end
+  return l
+end
+`
+
+// readyPrelude follows prelude in the scripts that make entries ready or
+// take them out of the ready sets (not extend, ack, reap: fewer closures).
+//
+// place(id, p, at, owner) queues an entry for flush(): ready (at <= now)
+// or scheduled. flush(quiet) adds ready entries with rounds(), one ZADD per
+// priority, and scheduled ones with one ZADD, and, unless quiet, publishes
+// once when waiters may need to hear of it: a ready set was empty before
+// (a superset of "all ready sets were empty", the only case in which
+// anybody waits), or an entry is the earliest scheduled one.
+//
+// rounds(p, ids, owners) makes ids ready at priority p: each gets the
+// current round (the lowest score of the ready set, 0 when it is empty)
+// when its owner has no ready entry there, else the round after its
+// owner's latest; one HMGET and one HSET of the owner rounds, one ZADD,
+// and a ZRANGE for the current round when an owner has nothing ready.
+// It returns whether the ready set was empty.
+//
+// gone(p, ids, empty) forgets ids that left the ready set of p (taken or
+// removed; the caller removes them): it lowers their owners' counts and
+// drops the owners left with none, or deletes the whole owner-rounds hash
+// when the ready set is empty (empty true, or nil to ask EXISTS), which
+// also clears anything a hand-edited key left there.
+//
+// nowhere(ids, ps) tells, for ids present in the entries hash with
+// priorities ps, which are neither ready, scheduled nor leased: ids left
+// behind by an older key layout (the ready lists of earlier versions) or
+// by a lost key; enqueue and requeue place them again.
+const readyPrelude = `
 local function rounds(p, ids, os)
   local fk, f, n, r = KEYS[15 + p], {}, {}, {}
   for _, o in ipairs(os) do
@@ -188,54 +242,6 @@ local function flush(quiet)
     if type(r) == 'table' and r.err then redis.call('PUBLISH', KEYS[8], '1') end
   end
 end
-local function grant(ids)
-  if #ids == 0 then return {} end
-  local base = redis.call('INCRBY', KEYS[10], #ids) - #ids
-  local set, toks = {}, {}
-  for i, id in ipairs(ids) do
-    toks[i] = base + i
-    set[#set + 1] = id
-    set[#set + 1] = toks[i]
-  end
-  many('HSET', KEYS[9], set, 2)
-  return toks
-end
-local function held(ids, toks)
-  local sc = many('ZMSCORE', KEYS[6], ids, 1)
-  local have = many('HMGET', KEYS[9], ids, 1)
-  local ok = {}
-  for k = 1, #ids do
-    ok[k] = sc[k] and (toks[k] == '0' or have[k] == toks[k]) or false
-  end
-  return ok
-end
-local function busy(ids)
-  if #ids == 0 then return end
-  local ts = many('HMGET', KEYS[11], ids, 1)
-  for k = 1, #ids do
-    if ts[k] then redis.call('HINCRBY', KEYS[12], ts[k], 1) end
-  end
-end
-local function unbusy(ids)
-  if #ids == 0 then return end
-  local ts = many('HMGET', KEYS[11], ids, 1)
-  for k = 1, #ids do
-    if ts[k] and redis.call('HINCRBY', KEYS[12], ts[k], -1) <= 0 then redis.call('HDEL', KEYS[12], ts[k]) end
-  end
-end
-local function pairs2(from)
-  local ids, toks = {}, {}
-  for i = from, #ARGV, 2 do
-    ids[#ids + 1] = ARGV[i]
-    toks[#toks + 1] = ARGV[i + 1]
-  end
-  return ids, toks
-end
-local function rest(from)
-  local l = {}
-  for i = from, #ARGV do l[#l + 1] = ARGV[i] end
-  return l
-end
 `
 
 // enqueueScript: ARGV[2..] = id, priority, run-at (ms), type (empty for
@@ -280,7 +286,7 @@ if #ARGV == 6 and redis.call('HSETNX', KEYS[7], ARGV[2], ARGV[3]) == 1 then
   end
   return 1
 end
-` + prelude + `
+` + prelude + readyPrelude + `
 local ids = {}
 for i = 2, #ARGV, 5 do ids[#ids + 1] = ARGV[i] end
 local have = many('HMGET', KEYS[7], ids, 1)
@@ -343,7 +349,7 @@ return placed
 // token (otherwise nothing happens); without one an absent id is enqueued.
 // An id already ready or scheduled is left alone; one placed nowhere (see
 // nowhere) is placed again. Returns 1 when placed.
-const requeueScript = prelude + `
+const requeueScript = prelude + readyPrelude + `
 local id, p, tok, o = ARGV[2], ARGV[3], ARGV[5], ARGV[7]
 if tok ~= '0' then
   if not redis.call('ZSCORE', KEYS[6], id) or redis.call('HGET', KEYS[9], id) ~= tok then return 0 end
@@ -392,7 +398,7 @@ end
 // proportion to their weights, zero-weight priorities only when nothing
 // else is ready) and leases them until now+ttl, each under a new token.
 // Returns id, priority, token triples followed by the time used (ms).
-const leaseScript = prelude + `
+const leaseScript = prelude + readyPrelude + `
 local max, deadline = tonumber(ARGV[2]), now + tonumber(ARGV[3])
 ` + promoteDue + `local got, lz = {}, {}
 local function take(p, n)
@@ -520,7 +526,7 @@ return #del
 
 // removeScript: ARGV[2..] ids. Deletes ids wherever they are; returns how
 // many were present.
-const removeScript = prelude + `
+const removeScript = prelude + readyPrelude + `
 local ids = rest(2)
 local ps = many('HMGET', KEYS[7], ids, 1)
 local byp, del, seen = {[0] = {}, {}, {}, {}}, {}, {}
