@@ -113,8 +113,9 @@
 //	lease    moves due scheduled entries to their ready zsets (earliest run-at
 //	         first, at most Config.PromoteBatch per call), then ZPOPMIN up to
 //	         Max ids, CRITICAL first (or drawn by LeaseParams.Weights), one
-//	         HMGET of their owners and one HINCRBY per owner (or one DEL when
-//	         the zset is emptied), and one ZADD to leased with now+TTL
+//	         HMGET of their owners and an HINCRBY for each of up to two
+//	         owners, else one HMGET, HSET and HDEL of the owners' counts (one
+//	         DEL when the zset is emptied), and one ZADD to leased with now+TTL
 //	extend   ZMSCORE leased, one ZADD now+ttl for the ids still leased;
 //	         returns the others (lost)
 //	ack      ZREM leased + HDEL entries (and owners, types, tokens) for the
@@ -146,8 +147,8 @@
 // entry runs HSETNX, TIME, HMGET and HSET of its owner's rounds and ZADD
 // (plus a ZRANGE when its owner has nothing ready, and an HSET each for a
 // type and an owner) where a list took HSETNX, TIME and RPUSH; a lease
-// adds an HMGET of the owners and an HINCRBY per owner leased from; an
-// ack an HDEL. A sorted set also costs more memory per ready id than a
+// adds an HMGET of the owners and two or three commands for their counts;
+// an ack an HDEL. A sorted set also costs more memory per ready id than a
 // list (about 100 bytes more; see docs/deployment.md).
 //
 // Concurrent Enqueue calls on one queue are coalesced: while one script

@@ -120,8 +120,9 @@ end
 // It returns whether the ready set was empty.
 //
 // gone(p, ids, empty) forgets ids that left the ready set of p (taken or
-// removed; the caller removes them): it lowers their owners' counts and
-// drops the owners left with none, or deletes the whole owner-rounds hash
+// removed; the caller removes them): it lowers their owners' counts (an
+// HINCRBY per owner for one or two owners, else one HMGET, HSET and HDEL)
+// and drops the owners left with none, or deletes the whole owner-rounds hash
 // when the ready set is empty (empty true, or nil to ask EXISTS), which
 // also clears anything a hand-edited key left there.
 //
@@ -188,9 +189,27 @@ local function gone(p, ids, empty)
     end
     c[o] = c[o] + 1
   end
-  for _, o in ipairs(order) do
-    if redis.call('HINCRBY', fk, 'n:' .. o, -c[o]) <= 0 then redis.call('HDEL', fk, 'n:' .. o, 'r:' .. o) end
+  if #order <= 2 then
+    for _, o in ipairs(order) do
+      if redis.call('HINCRBY', fk, 'n:' .. o, -c[o]) <= 0 then redis.call('HDEL', fk, 'n:' .. o, 'r:' .. o) end
+    end
+    return
   end
+  local f = {}
+  for i, o in ipairs(order) do f[i] = 'n:' .. o end
+  local have, set, del = many('HMGET', fk, f, 1), {}, {}
+  for i, o in ipairs(order) do
+    local v = tonumber(have[i] or '0') - c[o]
+    if v > 0 then
+      set[#set + 1] = f[i]
+      set[#set + 1] = v
+    else
+      del[#del + 1] = f[i]
+      del[#del + 1] = 'r:' .. o
+    end
+  end
+  if #set > 0 then many('HSET', fk, set, 2) end
+  if #del > 0 then many('HDEL', fk, del, 1) end
 end
 local function nowhere(ids, ps)
   local out, byp = {}, {[0] = {}, {}, {}, {}}
