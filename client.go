@@ -48,6 +48,9 @@ type Client struct {
 	cfg   ClientConfig
 	log   *slog.Logger
 	bound binder
+	// dispatched is set when the storage writes the queue entries of the
+	// tasks it creates into queue itself (Dispatcher).
+	dispatched bool
 }
 
 // NewClient returns a Client over store and queue.
@@ -74,7 +77,9 @@ func NewClient(store StorageAdapter, queue Queue, cfg ClientConfig) (*Client, er
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Client{store: store, queue: queue, cfg: cfg, log: log.With("component", "client")}, nil
+	d, _ := store.(Dispatcher)
+	return &Client{store: store, queue: queue, cfg: cfg, log: log.With("component", "client"),
+		dispatched: d != nil && d.Dispatches(queue)}, nil
 }
 
 // EnqueueRequest is one task of EnqueueMany: Args, or Type and Metadata.
@@ -207,6 +212,9 @@ func (c *Client) EnqueueTask(ctx context.Context, t *Task) (_ *Task, err error) 
 		}
 		return nil, err
 	}
+	if c.dispatched {
+		return t, nil // the entry was written with the record
+	}
 	// A failure here leaves a pending record that the worker's reconciler
 	// pushes again, so the task is not lost; the caller still hears of it.
 	if err := c.queue.Enqueue(ctx, t.Queue, queueEntry(t)); err != nil {
@@ -246,6 +254,9 @@ func (c *Client) EnqueueMany(ctx context.Context, reqs []EnqueueRequest) (_ []*T
 	}
 	if err := c.store.CreateTasks(ctx, tasks); err != nil {
 		return nil, err
+	}
+	if c.dispatched {
+		return tasks, nil
 	}
 	byQueue := map[string][]QueueEntry{}
 	for _, t := range tasks {

@@ -242,3 +242,25 @@ func TestEnqueueManyArgs(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, page.Tasks, 3, "refused batches store nothing")
 }
+
+// dispatching is a memory storage that claims to write the queue entries
+// of the tasks it creates (taskq.Dispatcher), which it does not: whatever
+// reaches the queue came from the Client.
+type dispatching struct{ *storage.Memory }
+
+func (dispatching) Dispatches(taskq.Queue) bool { return true }
+
+// TestClientLeavesThePushToADispatcher: with a storage that dispatches,
+// Enqueue and EnqueueMany push nothing to the queue themselves.
+func TestClientLeavesThePushToADispatcher(t *testing.T) {
+	q := queue.NewMemory()
+	c, err := taskq.NewClient(dispatching{storage.NewMemory()}, q, taskq.ClientConfig{})
+	require.NoError(t, err)
+	_, err = c.Enqueue(t.Context(), "noop", nil)
+	require.NoError(t, err)
+	_, err = c.EnqueueMany(t.Context(), []taskq.EnqueueRequest{{Type: "noop"}})
+	require.NoError(t, err)
+	st, err := q.Stats(t.Context(), taskq.DefaultQueue)
+	require.NoError(t, err)
+	require.Zero(t, st.Total())
+}

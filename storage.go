@@ -47,3 +47,15 @@ const (
 	DefaultPageSize = 50
 	MaxPageSize     = 1000
 )
+
+// Dispatcher is an optional StorageAdapter capability of storages that
+// write a created task's queue entry themselves, in the transaction that
+// stores the record (PostgreSQL with its Dispatch setting and the Queue of
+// the same store). The Client then does not push the entry again: a second
+// push could arrive after the task ran and was acknowledged, and queue it
+// once more.
+type Dispatcher interface {
+	// Dispatches reports whether the storage writes the entries of the
+	// tasks it creates into queue.
+	Dispatches(queue Queue) bool
+}
