@@ -16,7 +16,8 @@ import (
 
 // BenchmarkEnqueue measures Enqueue against a local redis-server (no AOF):
 // one entry per call from 1 and 16 goroutines (rueidis pipelines concurrent
-// calls), and batches of 100 entries per call. One op is one task.
+// calls), and batches of 100 entries per call; without owners, and of 64
+// owners. One op is one task.
 func BenchmarkEnqueue(b *testing.B) {
 	srv := testenv.StartRedis(b)
 	ctx := context.Background()
@@ -47,19 +48,51 @@ func BenchmarkEnqueue(b *testing.B) {
 			reportRate(b)
 		})
 	}
+	// Entries of 64 owners (fair sharing gives them rounds).
+	b.Run("single/owners=64/producers=16", func(b *testing.B) {
+		q := newQueue(b, srv.URL(), redisqueue.Config{})
+		b.ResetTimer()
+		runProducers(b, 16, b.N, func() error {
+			n := seq.Add(1)
+			return q.Enqueue(ctx, "bench", taskq.QueueEntry{ID: fmt.Sprint(n), Priority: taskq.PriorityMedium, Owner: fmt.Sprint("o", n%64)})
+		})
+		reportRate(b)
+	})
+	b.Run("batch=100/owners=64/producers=1", func(b *testing.B) {
+		q := newQueue(b, srv.URL(), redisqueue.Config{})
+		b.ResetTimer()
+		runProducers(b, 1, (b.N+99)/100, func() error {
+			es := make([]taskq.QueueEntry, 100)
+			for i := range es {
+				es[i] = taskq.QueueEntry{ID: id(), Priority: taskq.TaskPriority(i % 4), Owner: fmt.Sprint("o", i%64)}
+			}
+			return q.Enqueue(ctx, "bench", es...)
+		})
+		reportRate(b)
+	})
 }
 
 // BenchmarkLeaseAck measures draining pre-enqueued tasks: each of 4
-// consumers leases a batch and acks it in one call. One op is one task.
+// consumers leases a batch and acks it in one call; tasks without owners,
+// and of 64 owners. One op is one task.
 func BenchmarkLeaseAck(b *testing.B) {
 	srv := testenv.StartRedis(b)
 	ctx := context.Background()
-	for _, batch := range []int{32, 100} {
-		b.Run(fmt.Sprintf("batch=%d", batch), func(b *testing.B) {
+	for _, c := range []struct{ batch, owners int }{{32, 0}, {100, 0}, {32, 64}} {
+		name := fmt.Sprintf("batch=%d", c.batch)
+		if c.owners > 0 {
+			name += fmt.Sprintf("/owners=%d", c.owners)
+		}
+		batch := c.batch
+		b.Run(name, func(b *testing.B) {
 			q := newQueue(b, srv.URL(), redisqueue.Config{})
 			es := make([]taskq.QueueEntry, 0, 1000)
 			for i := range b.N {
-				es = append(es, taskq.QueueEntry{ID: fmt.Sprint(i), Priority: taskq.TaskPriority(i % 4)})
+				e := taskq.QueueEntry{ID: fmt.Sprint(i), Priority: taskq.TaskPriority(i % 4)}
+				if c.owners > 0 {
+					e.Owner = fmt.Sprint("o", i%c.owners)
+				}
+				es = append(es, e)
 				if len(es) == cap(es) || i == b.N-1 {
 					if err := q.Enqueue(ctx, "bench", es...); err != nil {
 						b.Fatal(err)

@@ -35,8 +35,8 @@ func (q *Queue) coalescerFor(queue string) *coalescer {
 	return c.(*coalescer)
 }
 
-// enqueueCoalesced runs the enqueue script for args (id, priority, run-at,
-// type quadruples) merged with concurrent callers'. The script is idempotent per
+// enqueueCoalesced runs the enqueue script for args (enqueueArity strings
+// per entry, see enqueueArgs) merged with concurrent callers'. The script is idempotent per
 // id, so an error reported to a merged batch loses nothing on retry.
 func (q *Queue) enqueueCoalesced(ctx context.Context, queue string, keys []string, args []string) error {
 	c := q.coalescerFor(queue)
@@ -86,7 +86,7 @@ func (q *Queue) flushEnqueues(c *coalescer, keys []string) {
 	// Close), where a deadline would keep it in a read until it passes.
 	ctx, cancel := context.WithCancel(q.ctx)
 	timer := time.AfterFunc(coalesceTimeout, cancel)
-	_, err := q.execBatches(ctx, luaEnqueue, keys, []string{q.nowArg()}, args, 4)
+	_, err := q.execBatches(ctx, luaEnqueue, keys, []string{q.nowArg()}, args, enqueueArity)
 	timedOut := !timer.Stop()
 	cancel()
 	switch {

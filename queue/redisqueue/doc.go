@@ -10,19 +10,73 @@
 // and works unchanged on Redis Cluster, while different queues spread over
 // the cluster:
 //
-//	{taskq:q}:ready:low … :ready:critical  list per priority (RPUSH, LPOP: FIFO)
+//	{taskq:q}:rounds:low … :rounds:critical  zset per priority of the ready ids,
+//	                                       score = round (see "Fair sharing")
+//	{taskq:q}:fair:low … :fair:critical    hash per priority: 'n:'owner -> its ready
+//	                                       entries, 'r:'owner -> its latest round
 //	{taskq:q}:scheduled                    zset, score = run-at (Unix ms)
 //	{taskq:q}:leased                       zset, score = lease deadline (Unix ms)
 //	{taskq:q}:entries                      hash id -> priority; present while the id is queued
+//	{taskq:q}:owners                       hash id -> owner, for queued entries with an owner
+//	{taskq:q}:types                        hash id -> type, for queued entries with a type
+//	{taskq:q}:tokens, :tokenseq            lease tokens (fencing)
+//	{taskq:q}:busy, :rate                  leased entries per type, start-rate buckets (Limits)
 //	{taskq:q}:notify                       pub/sub channel (sharded on Redis 7) waking Wait
 //	taskq:queues                           set of queue names (its own slot; one SADD per
 //	                                       queue name and process, outside the scripts)
 //	taskq:storage                          id of the storage the prefix is bound to (its own
 //	                                       slot; see "One deployment per key prefix")
 //
-// Redis 6.2 or later is needed (LPOP with a count, ZMSCORE); on Redis 7
+// Redis 6.2 or later is needed (ZMSCORE); on Redis 7
 // notifications use sharded pub/sub (SPUBLISH/SSUBSCRIBE), before that
 // classic PUBLISH/SUBSCRIBE, chosen automatically.
+//
+// # Fair sharing
+//
+// Inside a priority, ready entries are shared between owners
+// (taskq.QueueEntry.Owner; entries without one share the empty owner) in
+// rounds: an entry that becomes ready (enqueued, promoted from scheduled,
+// requeued) gets the current round, the lowest score of its priority's
+// zset (0 when the zset is empty), if its owner has no other ready entry
+// there, else the round after its owner's latest. Leases pop the zset in
+// score order (ZPOPMIN), so a burst of one owner takes one round per entry
+// and another owner's entry waits for at most one entry of each owner
+// with ready entries; inside a round the zset orders by id. A queue
+// without owners keeps its FIFO order: each entry of the empty owner has
+// a round of its own. Rounds are integers: they grow by at most one per
+// entry made ready and start again from 0 whenever the zset empties, so
+// they stay far below 2^53 and are exact as scores.
+//
+// The fair hash of a priority holds two fields for each owner with ready
+// entries at that priority, and nothing else: the fields of an owner go
+// when its last ready entry leaves (leased, removed), and a lease or a
+// removal that empties the zset deletes the whole hash, which also clears whatever a
+// hand-edited key left there. So it is bounded by the owners with ready
+// entries, however many owners come and go. The owners hash, like the
+// types hash, has one field per queued entry with an owner, deleted with
+// the entry (ack, remove). A Requeue of a held lease keeps the owner
+// recorded at enqueue (the given one when none was, as for an entry queued
+// by an earlier version).
+//
+// # Upgrading from ready lists
+//
+// Earlier versions kept the ready ids in lists named
+// {prefix:queue}:ready:<priority>. The sorted sets have other names, so a
+// list left behind never meets a sorted-set command (no WRONGTYPE); it is
+// simply no longer read. Its ids are still in the entries hash, so they
+// are not leased until placed again: the enqueue script places an id that
+// is in the entries hash but neither ready, scheduled nor leased again
+// (with its stored priority) instead of skipping it as a duplicate, and
+// Requeue without a token does the same. The worker's reconciler enqueues
+// the records that should be queued (pending, failed, running) again every
+// ReconcileInterval, so it puts those ids back within ReconcileInterval
+// after ReconcileAfter; tasks scheduled for later are unaffected (the
+// scheduled zset is unchanged). Enqueue counts such an id as added, so
+// taskq.EnqueueCounter callers (the reconciler) report it as recovered.
+// Processes of the earlier version still running keep pushing to the old
+// lists, so stop them before starting new ones where the delay matters;
+// the old lists can be deleted (DEL) once none runs. The same repair
+// covers a ready set lost any other way (a key deleted or evicted).
 //
 // # One deployment per key prefix
 //
@@ -45,32 +99,40 @@
 // Scripts are sent with EVALSHA and fall back to EVAL after NOSCRIPT (a
 // restarted or new server), which rueidis does. No KEYS or SCAN is used.
 // Inside a script each redis.call costs about as much as the command, so
-// the scripts work on whole batches (one HMGET, ZMSCORE, RPUSH or ZADD for
+// the scripts work on whole batches (one HMGET, ZMSCORE or ZADD for
 // many ids):
 //
 //	enqueue  HSETNX entries (one entry) or HMGET + HSET (a batch), idempotent
-//	         by id; then RPUSH to the ready list of its priority, or ZADD to
-//	         scheduled; publishes when a ready list was empty or an entry is
-//	         the new earliest scheduled one
-//	lease    moves due scheduled entries to their ready lists (earliest run-at
-//	         first, at most Config.PromoteBatch per call), then LPOP up to Max
-//	         ids, CRITICAL first (or drawn by LeaseParams.Weights), and one
-//	         ZADD to leased with now+TTL
+//	         by id; then ZADD to the ready zset of its priority with its round
+//	         (one HMGET and one HSET of the owners' rounds, a ZRANGE for the
+//	         current round when an owner has nothing ready), or ZADD to
+//	         scheduled; publishes when a ready zset was empty or an entry is
+//	         the new earliest scheduled one. Ids already present (a batch with
+//	         some, or a single one) cost one HMGET and up to six ZMSCOREs more,
+//	         to find ids placed nowhere (see "Upgrading from ready lists")
+//	lease    moves due scheduled entries to their ready zsets (earliest run-at
+//	         first, at most Config.PromoteBatch per call), then ZPOPMIN up to
+//	         Max ids, CRITICAL first (or drawn by LeaseParams.Weights), one
+//	         HMGET of their owners and an HINCRBY for each of up to two
+//	         owners, else one HMGET, HSET and HDEL of the owners' counts (one
+//	         DEL when the zset is emptied), and one ZADD to leased with now+TTL
 //	extend   ZMSCORE leased, one ZADD now+ttl for the ids still leased;
 //	         returns the others (lost)
-//	ack      ZREM leased + HDEL entries for the ids that are leased
-//	requeue  ZREM leased, then back to ready (now) or scheduled (later) with
-//	         its stored priority; an absent id is enqueued
-//	remove   HMGET entries, then LREM from its ready list, ZREM scheduled and
-//	         leased, HDEL entries; removing a ready id is O(length of its
-//	         ready list), everything else O(log n)
+//	ack      ZREM leased + HDEL entries (and owners, types, tokens) for the
+//	         ids that are leased
+//	requeue  ZREM leased, then back to ready (now, with a new round) or
+//	         scheduled (later) with its stored priority and owner; an absent
+//	         id is enqueued
+//	remove   HMGET entries, then ZMSCORE + ZREM on its ready zset (with the
+//	         owner-round counts), ZREM scheduled and leased, HDEL entries;
+//	         everything is O(log n) per id (the ready lists of earlier
+//	         versions took O(length of the list) to remove a ready id)
 //	reap     leases again ids whose deadline passed (ZRANGEBYSCORE leased)
 //
 // Batches larger than Config.ScriptBatch (default 1000) are split into
 // several script calls that rueidis pipelines into one round trip.
 //
-// Stats is four LLENs and two ZCARDs (O(1)) in one round trip; Queues is
-// one SMEMBERS.
+// Stats is six ZCARDs (O(1)) in one round trip; Queues is one SMEMBERS.
 //
 // # Cost of one task
 //
@@ -80,6 +142,14 @@
 //	lease    1 EVALSHA per batch of up to Max tasks
 //	extend   1 EVALSHA per batch of leased tasks per heartbeat
 //	ack      1 EVALSHA per batch of finished tasks
+//
+// Inside the scripts, fair sharing costs a few commands: a single ready
+// entry runs HSETNX, TIME, HMGET and HSET of its owner's rounds and ZADD
+// (plus a ZRANGE when its owner has nothing ready, and an HSET each for a
+// type and an owner) where a list took HSETNX, TIME and RPUSH; a lease
+// adds an HMGET of the owners and two or three commands for their counts;
+// an ack an HDEL. A sorted set also costs more memory per ready id than a
+// list (about 100 bytes more; see docs/deployment.md).
 //
 // Concurrent Enqueue calls on one queue are coalesced: while one script
 // call is in flight, later calls wait and go out together in the next, so

@@ -4,7 +4,7 @@ import "github.com/taskq/taskq"
 
 // Key indexes shared by every script (KEYS[i+1] in Lua).
 const (
-	keyReady0    = 0 // ready lists, one per priority: keyReady0+p
+	keyReady0    = 0 // ready zsets (score = round), one per priority: keyReady0+p
 	keyScheduled = taskq.NumPriorities
 	keyLeased    = keyScheduled + 1
 	keyEntries   = keyLeased + 1
@@ -14,7 +14,9 @@ const (
 	keyTypes     = keyTokenSeq + 1 // hash id -> task type (typed entries only)
 	keyBusy      = keyTypes + 1    // hash type -> number of leased entries
 	keyRate      = keyBusy + 1     // hash of the start-rate token buckets
-	numKeys      = keyRate + 1
+	keyOwners    = keyRate + 1     // hash id -> owner (entries with an owner only)
+	keyFair0     = keyOwners + 1   // owner rounds, one hash per priority: keyFair0+p
+	numKeys      = keyFair0 + taskq.NumPriorities
 )
 
 // queueKeys are the keys of one queue, in script order. They all carry the
@@ -28,7 +30,10 @@ func newQueueKeys(prefix, queue string) queueKeys {
 	tag := "{" + prefix + ":" + queue + "}"
 	k := make([]string, numKeys)
 	for p := range taskq.NumPriorities {
-		k[keyReady0+p] = tag + ":ready:" + taskq.TaskPriority(p).String()
+		// Not ":ready:", the lists of earlier versions: a key left
+		// behind by one is never read as a sorted set (WRONGTYPE).
+		k[keyReady0+p] = tag + ":rounds:" + taskq.TaskPriority(p).String()
+		k[keyFair0+p] = tag + ":fair:" + taskq.TaskPriority(p).String()
 	}
 	k[keyScheduled] = tag + ":scheduled"
 	k[keyLeased] = tag + ":leased"
@@ -39,6 +44,7 @@ func newQueueKeys(prefix, queue string) queueKeys {
 	k[keyTypes] = tag + ":types"
 	k[keyBusy] = tag + ":busy"
 	k[keyRate] = tag + ":rate"
+	k[keyOwners] = tag + ":owners"
 	return queueKeys{tag: tag, keys: k}
 }
 

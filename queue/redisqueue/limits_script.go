@@ -11,14 +11,14 @@ package redisqueue
 // After promoting due entries as leaseScript does, it takes up to max
 // ready entries in the same order, skipping the ones whose type is at its
 // cap (busy hash) or out of start tokens (rate hash), and stops when the
-// leased zset holds the queue's cap. The ready lists are read in chunks
-// from their heads (LRANGE, in chunks doubling from 64); the entries
-// taken are cut out (LPOP for those at the head, LREM for the others: ids
-// are unique in a queue), so skipped entries keep their places. A bucket
+// leased zset holds the queue's cap. The ready sets are read in round
+// order in chunks from their heads (ZRANGE by rank, in chunks doubling
+// from 64); the entries taken are cut out (ZREM), so skipped entries keep
+// their rounds. A bucket
 // is written (its refilled tokens less the starts, at now) only when it
 // was drawn from. A busy hash left with counts while nothing is leased (a
 // key edited by hand, say) is reset. Returns what leaseScript returns.
-const leaseLimitedScript = prelude + `
+const leaseLimitedScript = prelude + readyPrelude + `
 local max, deadline = tonumber(ARGV[2]), now + tonumber(ARGV[3])
 ` + promoteDue + `local nleased = redis.call('ZCARD', KEYS[6])
 if nleased == 0 then redis.call('DEL', KEYS[12]) end
@@ -61,7 +61,7 @@ local function more(p)
   local from = #cand[p]
   local n = math.min(math.max(64, room, from), scan - from)
   if done[p] or n <= 0 then done[p] = true; return false end
-  local r = redis.call('LRANGE', KEYS[p + 1], from, from + n - 1)
+  local r = redis.call('ZRANGE', KEYS[p + 1], from, from + n - 1)
   if #r < n then done[p] = true end
   if #r == 0 then return false end
   local ts = many('HMGET', KEYS[11], r, 1)
@@ -125,11 +125,13 @@ while #got < room do
   end
 end
 for p = 0, 3 do
-  local k = 0
-  while taken[p][k + 1] do k = k + 1 end
-  if k > 0 then redis.call('LPOP', KEYS[p + 1], k) end
-  for i = k + 1, last[p] do
-    if taken[p][i] then redis.call('LREM', KEYS[p + 1], 1, cand[p][i]) end
+  local rm = {}
+  for i = 1, last[p] do
+    if taken[p][i] then rm[#rm + 1] = cand[p][i] end
+  end
+  if #rm > 0 then
+    many('ZREM', KEYS[p + 1], rm, 1)
+    gone(p, rm, nil)
   end
 end
 if #lz > 0 then many('ZADD', KEYS[6], lz, 2) end

@@ -196,7 +196,7 @@ func (q *Queue) Enqueue(ctx context.Context, queue string, entries ...taskq.Queu
 		return err
 	}
 	if len(entries) >= q.cfg.ScriptBatch {
-		if _, err := q.execBatches(ctx, luaEnqueue, k.keys, []string{q.nowArg()}, args, 4); err != nil {
+		if _, err := q.execBatches(ctx, luaEnqueue, k.keys, []string{q.nowArg()}, args, enqueueArity); err != nil {
 			return mapErr(ctx, "enqueue", err)
 		}
 		return nil
@@ -211,7 +211,7 @@ func (q *Queue) EnqueueNew(ctx context.Context, queue string, entries ...taskq.Q
 	if err != nil || len(args) == 0 {
 		return 0, err
 	}
-	out, err := q.execBatches(ctx, luaEnqueue, k.keys, []string{q.nowArg()}, args, 4)
+	out, err := q.execBatches(ctx, luaEnqueue, k.keys, []string{q.nowArg()}, args, enqueueArity)
 	if err != nil {
 		return 0, mapErr(ctx, "enqueue", err)
 	}
@@ -226,9 +226,13 @@ func (q *Queue) EnqueueNew(ctx context.Context, queue string, entries ...taskq.Q
 	return added, nil
 }
 
+// enqueueArity is the number of script arguments per entry: id, priority,
+// run-at, type, owner.
+const enqueueArity = 5
+
 // enqueueArgs validates entries and returns the queue's keys and the
-// script arguments (id, priority, run-at, type quadruples), registering the queue
-// name on first use.
+// script arguments (enqueueArity per entry), registering the queue name on
+// first use.
 func (q *Queue) enqueueArgs(ctx context.Context, queue string, entries []taskq.QueueEntry) (queueKeys, []string, error) {
 	k, err := q.keys(queue)
 	if err != nil {
@@ -237,7 +241,7 @@ func (q *Queue) enqueueArgs(ctx context.Context, queue string, entries []taskq.Q
 	if len(entries) == 0 {
 		return k, nil, nil
 	}
-	args := make([]string, 0, 3*len(entries))
+	args := make([]string, 0, enqueueArity*len(entries))
 	for _, e := range entries {
 		if e.ID == "" {
 			return k, nil, invalid("entry without id")
@@ -245,7 +249,7 @@ func (q *Queue) enqueueArgs(ctx context.Context, queue string, entries []taskq.Q
 		if !e.Priority.Valid() {
 			return k, nil, invalid("priority %d of %q must be between 0 and 3", e.Priority, e.ID)
 		}
-		args = append(args, e.ID, strconv.Itoa(int(e.Priority)), runAtArg(e.RunAt), e.Type)
+		args = append(args, e.ID, strconv.Itoa(int(e.Priority)), runAtArg(e.RunAt), e.Type, e.Owner)
 	}
 	if err := q.register(ctx, queue); err != nil {
 		return k, nil, err
@@ -255,8 +259,9 @@ func (q *Queue) enqueueArgs(ctx context.Context, queue string, entries []taskq.Q
 
 // Lease promotes due scheduled entries (at most Config.PromoteBatch), then
 // leases up to p.Max ready entries until now+p.TTL, all in one script call.
-// Without p.Weights the order is strict: CRITICAL first, FIFO inside a
-// priority. With p.Weights each of the p.Max slots is drawn among the
+// Without p.Weights the order is strict: CRITICAL first, inside a priority
+// by round (shared between owners, see "Fair sharing" in the package doc;
+// FIFO for entries of one owner). With p.Weights each of the p.Max slots is drawn among the
 // non-empty priorities in proportion to their weights (a priority of
 // weight 0 is taken only when no weighted one is ready).
 func (q *Queue) Lease(ctx context.Context, p taskq.LeaseParams) ([]taskq.Lease, error) {
@@ -464,7 +469,7 @@ func (q *Queue) Requeue(ctx context.Context, queue string, e taskq.QueueEntry) e
 	if err := q.register(ctx, queue); err != nil {
 		return err
 	}
-	args := []string{q.nowArg(), e.ID, strconv.Itoa(int(e.Priority)), runAtArg(e.RunAt), strconv.FormatInt(e.Token, 10), e.Type}
+	args := []string{q.nowArg(), e.ID, strconv.Itoa(int(e.Priority)), runAtArg(e.RunAt), strconv.FormatInt(e.Token, 10), e.Type, e.Owner}
 	if err := luaRequeue.lua.Exec(ctx, q.client, k.keys, args).Error(); err != nil {
 		return mapErr(ctx, "requeue", err)
 	}
@@ -496,7 +501,7 @@ func (q *Queue) Reap(ctx context.Context, queue string, max int, ttl time.Durati
 	return leases, nil
 }
 
-// Stats counts the entries of queue with six O(1) commands (LLEN, ZCARD)
+// Stats counts the entries of queue with six O(1) commands (ZCARD)
 // in one round trip.
 func (q *Queue) Stats(ctx context.Context, queue string) (taskq.QueueStats, error) {
 	var s taskq.QueueStats
@@ -506,7 +511,7 @@ func (q *Queue) Stats(ctx context.Context, queue string) (taskq.QueueStats, erro
 	}
 	cmds := make(rueidis.Commands, 0, taskq.NumPriorities+2)
 	for p := range taskq.NumPriorities {
-		cmds = append(cmds, q.client.B().Llen().Key(k.ready(taskq.TaskPriority(p))).Build())
+		cmds = append(cmds, q.client.B().Zcard().Key(k.ready(taskq.TaskPriority(p))).Build())
 	}
 	cmds = append(cmds, q.client.B().Zcard().Key(k.scheduled()).Build(), q.client.B().Zcard().Key(k.leased()).Build())
 	res := q.client.DoMulti(ctx, cmds...)

@@ -57,10 +57,11 @@ func testKeysShareOneSlot(t *testing.T, c *testenv.RedisCluster) {
 	ctx := ctxT(t)
 	queues := []string{"emails", "reports", "default", "a/b:c"}
 	for _, name := range queues {
-		// Touch every key: ready (all priorities), scheduled, leased
-		// (with its token and the token counter).
+		// Touch every key: ready with owner rounds (all priorities),
+		// owners, scheduled, leased (with its token and the token
+		// counter).
 		require.NoError(t, q.Enqueue(ctx, name,
-			entry("r0", 0), entry("r1", 1), entry("r2", 2), entry("r3", 3), entry("l", 3),
+			taskq.QueueEntry{ID: "r0", Priority: 0, Owner: "o"}, entry("r1", 1), entry("r2", 2), entry("r3", 3), entry("l", 3),
 			taskq.QueueEntry{ID: "s", Priority: 1, RunAt: farFuture}))
 		ls, err := q.Lease(ctx, taskq.LeaseParams{Queue: name, Max: 1, TTL: farTTL})
 		require.NoError(t, err)
@@ -78,9 +79,9 @@ func testKeysShareOneSlot(t *testing.T, c *testenv.RedisCluster) {
 				keys = append(keys, strings.Split(out, "\n")...)
 			}
 		}
-		// ready:{low,medium,high,critical}, scheduled, leased, entries,
-		// tokens, tokenseq.
-		require.Len(t, keys, 9, "keys of %s: %v", name, keys)
+		// rounds:{low,medium,high,critical}, fair:{low,...,critical},
+		// owners, scheduled, leased, entries, tokens, tokenseq.
+		require.Len(t, keys, 14, "keys of %s: %v", name, keys)
 		var slot string
 		for _, k := range keys {
 			require.True(t, strings.HasPrefix(k, tag+":"), k)

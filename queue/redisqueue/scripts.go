@@ -9,7 +9,8 @@ import (
 
 // Every script receives the keys of one queue in this order (see keys.go):
 //
-//	KEYS[1..4] ready lists for LOW, MEDIUM, HIGH, CRITICAL (FIFO: RPUSH, LPOP)
+//	KEYS[1..4] ready zsets for LOW, MEDIUM, HIGH, CRITICAL (score = round,
+//	           see "Fair sharing" in the package doc: ZADD, ZPOPMIN)
 //	KEYS[5]    scheduled zset (score = run-at, ms)
 //	KEYS[6]    leased zset (score = lease deadline, ms)
 //	KEYS[7]    entries hash (id -> priority digit): present while queued
@@ -19,6 +20,9 @@ import (
 //	KEYS[11]   types hash (id -> task type): present while queued, for typed entries
 //	KEYS[12]   busy hash (type -> number of leased entries of the type)
 //	KEYS[13]   rate hash ('t:'type -> tokens, 'a:'type -> ms of the last start)
+//	KEYS[14]   owners hash (id -> owner): present while queued, for entries with an owner
+//	KEYS[15..18] owner rounds of LOW..CRITICAL ('n:'owner -> number of its ready
+//	           entries, 'r:'owner -> its latest round): owners with ready entries only
 //
 // ARGV[1] is always the current time in milliseconds, or 0 to take it from
 // the Redis server (TIME): by default every process reads the one clock of
@@ -31,13 +35,6 @@ import (
 //
 // many(cmd, key, list, per) runs cmd key with the elements of list, in
 // chunks small enough for unpack, and concatenates array replies.
-//
-// place(id, p, at) queues an entry for flush(): ready (at <= now) or
-// scheduled. flush(quiet) appends ready entries with one RPUSH per
-// priority and adds scheduled ones with one ZADD, and, unless quiet,
-// publishes once when waiters may need to hear of it: a ready list was
-// empty before (a superset of "all ready lists were empty", the only case
-// in which anybody waits), or an entry is the earliest scheduled one.
 const prelude = `
 local now = tonumber(ARGV[1])
 if now <= 0 then
@@ -54,40 +51,6 @@ local function many(cmd, key, list, per)
     end
   end
   return out
-end
-local rq, sq = {[0] = {}, {}, {}, {}}, {}
-local function place(id, p, at)
-  if at > now then
-    sq[#sq + 1] = at
-    sq[#sq + 1] = id
-  else
-    local l = rq[p]
-    l[#l + 1] = id
-  end
-end
-local function flush(quiet)
-  local wake = false
-  for p = 0, 3 do
-    local l = rq[p]
-    if #l > 0 then
-      for i = 1, #l, 4000 do
-        local j = math.min(#l, i + 3999)
-        if redis.call('RPUSH', KEYS[p + 1], unpack(l, i, j)) == j and i == 1 then wake = true end
-      end
-    end
-  end
-  if #sq > 0 then
-    local h = redis.call('ZRANGE', KEYS[5], 0, 0, 'WITHSCORES')
-    local head = h[2] and tonumber(h[2]) or nil
-    for i = 1, #sq, 2 do
-      if head == nil or sq[i] < head then wake = true; break end
-    end
-    many('ZADD', KEYS[5], sq, 2)
-  end
-  if wake and not quiet then
-    local r = redis.pcall('SPUBLISH', KEYS[8], '1')
-    if type(r) == 'table' and r.err then redis.call('PUBLISH', KEYS[8], '1') end
-  end
 end
 local function grant(ids)
   if #ids == 0 then return {} end
@@ -139,17 +102,182 @@ local function rest(from)
 end
 `
 
+// readyPrelude follows prelude in the scripts that make entries ready or
+// take them out of the ready sets (not extend, ack, reap: fewer closures).
+//
+// place(id, p, at, owner) queues an entry for flush(): ready (at <= now)
+// or scheduled. flush(quiet) adds ready entries with rounds(), one ZADD per
+// priority, and scheduled ones with one ZADD, and, unless quiet, publishes
+// once when waiters may need to hear of it: a ready set was empty before
+// (a superset of "all ready sets were empty", the only case in which
+// anybody waits), or an entry is the earliest scheduled one.
+//
+// rounds(p, ids, owners) makes ids ready at priority p: each gets the
+// current round (the lowest score of the ready set, 0 when it is empty)
+// when its owner has no ready entry there, else the round after its
+// owner's latest; one HMGET and one HSET of the owner rounds, one ZADD,
+// and a ZRANGE for the current round when an owner has nothing ready.
+// It returns whether the ready set was empty.
+//
+// gone(p, ids, empty) forgets ids that left the ready set of p (taken or
+// removed; the caller removes them): it lowers their owners' counts (an
+// HINCRBY per owner for one or two owners, else one HMGET, HSET and HDEL)
+// and drops the owners left with none, or deletes the whole owner-rounds hash
+// when the ready set is empty (empty true, or nil to ask EXISTS), which
+// also clears anything a hand-edited key left there.
+//
+// nowhere(ids, ps) tells, for ids present in the entries hash with
+// priorities ps, which are neither ready, scheduled nor leased: ids left
+// behind by an older key layout (the ready lists of earlier versions) or
+// by a lost key; enqueue and requeue place them again.
+const readyPrelude = `
+local function rounds(p, ids, os)
+  local fk, f, n, r = KEYS[15 + p], {}, {}, {}
+  for _, o in ipairs(os) do
+    if not n[o] then
+      n[o] = 0
+      f[#f + 1] = 'n:' .. o
+      f[#f + 1] = 'r:' .. o
+    end
+  end
+  local st, fresh = many('HMGET', fk, f, 2), false
+  for i = 1, #f, 2 do
+    local o = string.sub(f[i], 3)
+    n[o], r[o] = tonumber(st[i] or '0'), tonumber(st[i + 1] or '0')
+    if n[o] == 0 then fresh = true end
+  end
+  local cur, empty = 0, false
+  if fresh then
+    local h = redis.call('ZRANGE', KEYS[p + 1], 0, 0, 'WITHSCORES')
+    if h[2] then cur = tonumber(h[2]) else empty = true end
+  end
+  local add = {}
+  for k, id in ipairs(ids) do
+    local o = os[k]
+    if n[o] > 0 then r[o] = r[o] + 1 else r[o] = cur end
+    n[o] = n[o] + 1
+    add[#add + 1] = r[o]
+    add[#add + 1] = id
+  end
+  local set = {}
+  for i = 1, #f, 2 do
+    local o = string.sub(f[i], 3)
+    set[#set + 1] = f[i]
+    set[#set + 1] = n[o]
+    set[#set + 1] = f[i + 1]
+    set[#set + 1] = r[o]
+  end
+  many('HSET', fk, set, 2)
+  many('ZADD', KEYS[p + 1], add, 2)
+  return empty
+end
+local function gone(p, ids, empty)
+  if #ids == 0 then return end
+  local fk = KEYS[15 + p]
+  if empty == nil then empty = redis.call('EXISTS', KEYS[p + 1]) == 0 end
+  if empty then
+    redis.call('DEL', fk)
+    return
+  end
+  local os = many('HMGET', KEYS[14], ids, 1)
+  local c, order = {}, {}
+  for k = 1, #ids do
+    local o = os[k] or ''
+    if not c[o] then
+      c[o] = 0
+      order[#order + 1] = o
+    end
+    c[o] = c[o] + 1
+  end
+  if #order <= 2 then
+    for _, o in ipairs(order) do
+      if redis.call('HINCRBY', fk, 'n:' .. o, -c[o]) <= 0 then redis.call('HDEL', fk, 'n:' .. o, 'r:' .. o) end
+    end
+    return
+  end
+  local f = {}
+  for i, o in ipairs(order) do f[i] = 'n:' .. o end
+  local have, set, del = many('HMGET', fk, f, 1), {}, {}
+  for i, o in ipairs(order) do
+    local v = tonumber(have[i] or '0') - c[o]
+    if v > 0 then
+      set[#set + 1] = f[i]
+      set[#set + 1] = v
+    else
+      del[#del + 1] = f[i]
+      del[#del + 1] = 'r:' .. o
+    end
+  end
+  if #set > 0 then many('HSET', fk, set, 2) end
+  if #del > 0 then many('HDEL', fk, del, 1) end
+end
+local function nowhere(ids, ps)
+  local out, byp = {}, {[0] = {}, {}, {}, {}}
+  local s, l = many('ZMSCORE', KEYS[5], ids, 1), many('ZMSCORE', KEYS[6], ids, 1)
+  for k = 1, #ids do
+    out[k] = not s[k] and not l[k]
+    local b = byp[tonumber(ps[k])]
+    if out[k] and b then b[#b + 1] = k end
+  end
+  for p = 0, 3 do
+    local b = byp[p]
+    if #b > 0 then
+      local q = {}
+      for i, k in ipairs(b) do q[i] = ids[k] end
+      local sc = many('ZMSCORE', KEYS[p + 1], q, 1)
+      for i, k in ipairs(b) do
+        if sc[i] then out[k] = false end
+      end
+    end
+  end
+  return out
+end
+local rq, ro, sq = {[0] = {}, {}, {}, {}}, {[0] = {}, {}, {}, {}}, {}
+local function place(id, p, at, o)
+  if at > now then
+    sq[#sq + 1] = at
+    sq[#sq + 1] = id
+  else
+    local l, lo = rq[p], ro[p]
+    l[#l + 1] = id
+    lo[#lo + 1] = o
+  end
+end
+local function flush(quiet)
+  local wake = false
+  for p = 0, 3 do
+    if #rq[p] > 0 and rounds(p, rq[p], ro[p]) then wake = true end
+  end
+  if #sq > 0 then
+    local h = redis.call('ZRANGE', KEYS[5], 0, 0, 'WITHSCORES')
+    local head = h[2] and tonumber(h[2]) or nil
+    for i = 1, #sq, 2 do
+      if head == nil or sq[i] < head then wake = true; break end
+    end
+    many('ZADD', KEYS[5], sq, 2)
+  end
+  if wake and not quiet then
+    local r = redis.pcall('SPUBLISH', KEYS[8], '1')
+    if type(r) == 'table' and r.err then redis.call('PUBLISH', KEYS[8], '1') end
+  end
+end
+`
+
 // enqueueScript: ARGV[2..] = id, priority, run-at (ms), type (empty for
-// none) quadruples. Ids already present (or repeated in the call) are left
-// untouched. Returns the number added. A single entry takes a short path
+// none), owner (empty for none) quintuples. Ids already present (or
+// repeated in the call) are left untouched, unless they are placed nowhere
+// (see nowhere): those are placed again with their stored priority and
+// owner. Returns the number placed. A new single entry takes a short path
 // before the prelude (whose closures cost as much as a command): HSETNX,
-// then RPUSH or ZADD.
+// then HMGET of its owner's rounds, ZRANGE for the current round when the
+// owner has no ready entry, HSET of the owner's rounds and ZADD (or ZADD
+// to scheduled); an id already present goes on to the general path.
 const enqueueScript = `
-if #ARGV == 5 then
-  local id, p, at = ARGV[2], ARGV[3], tonumber(ARGV[4])
-  if redis.call('HSETNX', KEYS[7], id, p) == 0 then return 0 end
+if #ARGV == 6 and redis.call('HSETNX', KEYS[7], ARGV[2], ARGV[3]) == 1 then
+  local id, p, at, o = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[6]
   if ARGV[5] ~= '' then redis.call('HSET', KEYS[11], id, ARGV[5]) end
-  local wake, now = nil, tonumber(ARGV[1])
+  if o ~= '' then redis.call('HSET', KEYS[14], id, o) end
+  local wake, now = false, tonumber(ARGV[1])
   if now <= 0 then
     local t = redis.call('TIME')
     now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -159,7 +287,17 @@ if #ARGV == 5 then
     wake = not h[2] or at < tonumber(h[2])
     redis.call('ZADD', KEYS[5], at, id)
   else
-    wake = redis.call('RPUSH', KEYS[tonumber(p) + 1], id) == 1
+    local fk = KEYS[15 + p]
+    local st = redis.call('HMGET', fk, 'n:' .. o, 'r:' .. o)
+    local n, r = tonumber(st[1] or '0'), 0
+    if n > 0 then
+      r = tonumber(st[2] or '0') + 1
+    else
+      local h = redis.call('ZRANGE', KEYS[p + 1], 0, 0, 'WITHSCORES')
+      if h[2] then r = tonumber(h[2]) else wake = true end
+    end
+    redis.call('HSET', fk, 'n:' .. o, n + 1, 'r:' .. o, r)
+    redis.call('ZADD', KEYS[p + 1], r, id)
   end
   if wake then
     local r = redis.pcall('SPUBLISH', KEYS[8], '1')
@@ -167,40 +305,71 @@ if #ARGV == 5 then
   end
   return 1
 end
-` + prelude + `
+` + prelude + readyPrelude + `
 local ids = {}
-for i = 2, #ARGV, 4 do ids[#ids + 1] = ARGV[i] end
+for i = 2, #ARGV, 5 do ids[#ids + 1] = ARGV[i] end
 local have = many('HMGET', KEYS[7], ids, 1)
-local set, ts, seen = {}, {}, {}
+local back, bp, lost = {}, {}, {}
 for k, id in ipairs(ids) do
-  if not have[k] and not seen[id] then
-    seen[id] = true
-    local i = 4 * k - 2
-    set[#set + 1] = id
-    set[#set + 1] = ARGV[i + 1]
-    if ARGV[i + 3] ~= '' then
-      ts[#ts + 1] = id
-      ts[#ts + 1] = ARGV[i + 3]
-    end
-    place(id, tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2]))
+  if have[k] then
+    back[#back + 1] = id
+    bp[#bp + 1] = have[k]
   end
 end
-if #set > 0 then
-  many('HSET', KEYS[7], set, 2)
+if #back > 0 then
+  local nw, lb = nowhere(back, bp), {}
+  for k, id in ipairs(back) do
+    if nw[k] then lb[#lb + 1] = id end
+  end
+  if #lb > 0 then
+    local os = many('HMGET', KEYS[14], lb, 1)
+    for k, id in ipairs(lb) do lost[id] = os[k] or true end
+  end
+end
+local set, ts, os, seen, placed = {}, {}, {}, {}, 0
+for k, id in ipairs(ids) do
+  if not seen[id] and (not have[k] or lost[id]) then
+    seen[id] = true
+    placed = placed + 1
+    local i = 5 * k - 3
+    local p, o = ARGV[i + 1], ARGV[i + 4]
+    if have[k] then
+      p = have[k]
+      if lost[id] ~= true then o = lost[id] end
+    else
+      set[#set + 1] = id
+      set[#set + 1] = p
+      if ARGV[i + 3] ~= '' then
+        ts[#ts + 1] = id
+        ts[#ts + 1] = ARGV[i + 3]
+      end
+    end
+    if o ~= '' and lost[id] ~= o then
+      os[#os + 1] = id
+      os[#os + 1] = o
+    end
+    place(id, tonumber(p), tonumber(ARGV[i + 2]), o)
+  end
+end
+if placed > 0 then
+  if #set > 0 then many('HSET', KEYS[7], set, 2) end
   if #ts > 0 then many('HSET', KEYS[11], ts, 2) end
+  if #os > 0 then many('HSET', KEYS[14], os, 2) end
   flush(false)
 end
-return #set / 2
+return placed
 `
 
 // requeueScript: ARGV[2] id, ARGV[3] priority, ARGV[4] run-at (ms), ARGV[5]
-// lease token ("0": any), ARGV[6] type (empty for none; recorded only for an
-// id enqueued here). A leased id goes back with its stored priority;
-// with a token, only if it is leased under that token (otherwise nothing
-// happens); without one an absent id is enqueued. An id already ready or
-// scheduled is left alone. Returns 1 when placed.
-const requeueScript = prelude + `
-local id, p, tok = ARGV[2], ARGV[3], ARGV[5]
+// lease token ("0": any), ARGV[6] type and ARGV[7] owner (empty for none;
+// recorded only for an id enqueued here, or, for the owner, when none
+// was: an entry queued by an earlier version). A leased id goes back with
+// its stored priority and owner; with a token, only if it is leased under that
+// token (otherwise nothing happens); without one an absent id is enqueued.
+// An id already ready or scheduled is left alone; one placed nowhere (see
+// nowhere) is placed again. Returns 1 when placed.
+const requeueScript = prelude + readyPrelude + `
+local id, p, tok, o = ARGV[2], ARGV[3], ARGV[5], ARGV[7]
 if tok ~= '0' then
   if not redis.call('ZSCORE', KEYS[6], id) or redis.call('HGET', KEYS[9], id) ~= tok then return 0 end
 end
@@ -210,23 +379,30 @@ if redis.call('ZSCORE', KEYS[6], id) then
   redis.call('ZREM', KEYS[6], id)
   local stored = redis.call('HGET', KEYS[7], id)
   if stored then p = stored else redis.call('HSET', KEYS[7], id, p) end
+  stored = redis.call('HGET', KEYS[14], id)
+  if stored then o = stored elseif o ~= '' then redis.call('HSET', KEYS[14], id, o) end
 elseif redis.call('HSETNX', KEYS[7], id, p) == 0 then
-  return 0
-elseif ARGV[6] ~= '' then
-  redis.call('HSET', KEYS[11], id, ARGV[6])
+  p = redis.call('HGET', KEYS[7], id)
+  if not nowhere({id}, {p})[1] then return 0 end
+  local stored = redis.call('HGET', KEYS[14], id)
+  if stored then o = stored elseif o ~= '' then redis.call('HSET', KEYS[14], id, o) end
+else
+  if ARGV[6] ~= '' then redis.call('HSET', KEYS[11], id, ARGV[6]) end
+  if o ~= '' then redis.call('HSET', KEYS[14], id, o) end
 end
-place(id, tonumber(p), tonumber(ARGV[4]))
+place(id, tonumber(p), tonumber(ARGV[4]), o)
 flush(false)
 return 1
 `
 
 // promoteDue is the first step of the lease scripts: it moves the due
-// scheduled entries (earliest first, at most ARGV[4]) to their ready lists.
+// scheduled entries (earliest first, at most ARGV[4]) to their ready sets,
+// where they get rounds.
 const promoteDue = `local due = redis.call('ZRANGEBYSCORE', KEYS[5], '-inf', now, 'LIMIT', 0, tonumber(ARGV[4]))
 if #due > 0 then
-  local ps = many('HMGET', KEYS[7], due, 1)
+  local ps, os = many('HMGET', KEYS[7], due, 1), many('HMGET', KEYS[14], due, 1)
   for k, id in ipairs(due) do
-    if ps[k] then place(id, tonumber(ps[k]), now) end
+    if ps[k] then place(id, tonumber(ps[k]), now, os[k] or '') end
   end
   many('ZREM', KEYS[5], due, 1)
   flush(true)
@@ -236,23 +412,25 @@ end
 // leaseScript: ARGV[2] max, ARGV[3] ttl (ms), ARGV[4] promote limit,
 // ARGV[5] random seed, ARGV[6..9] optional weights for LOW..CRITICAL.
 // Promotes due scheduled entries (earliest first, at most the limit), then
-// pops up to max ready entries (strict: CRITICAL first, FIFO inside a
+// pops up to max ready entries (strict: CRITICAL first, by round inside a
 // priority; weighted: each slot drawn among non-empty priorities in
 // proportion to their weights, zero-weight priorities only when nothing
 // else is ready) and leases them until now+ttl, each under a new token.
 // Returns id, priority, token triples followed by the time used (ms).
-const leaseScript = prelude + `
+const leaseScript = prelude + readyPrelude + `
 local max, deadline = tonumber(ARGV[2]), now + tonumber(ARGV[3])
 ` + promoteDue + `local got, lz = {}, {}
 local function take(p, n)
-  local r = redis.call('LPOP', KEYS[p + 1], n)
-  if not r then return 0 end
-  for _, id in ipairs(r) do
+  local r, ids = redis.call('ZPOPMIN', KEYS[p + 1], n), {}
+  for i = 1, #r, 2 do
+    local id = r[i]
+    ids[#ids + 1] = id
     lz[#lz + 1] = deadline
     lz[#lz + 1] = id
     got[#got + 1] = {id, p}
   end
-  return #r
+  gone(p, ids, #ids < n)
+  return #ids
 end
 if #ARGV < 9 then
   local left = max
@@ -263,7 +441,7 @@ if #ARGV < 9 then
 else
   local cnt, w, want = {}, {}, {}
   for p = 0, 3 do
-    cnt[p] = redis.call('LLEN', KEYS[p + 1])
+    cnt[p] = redis.call('ZCARD', KEYS[p + 1])
     w[p] = tonumber(ARGV[6 + p])
     want[p] = 0
   end
@@ -339,6 +517,7 @@ if #ARGV == 3 then
   if redis.call('ZREM', KEYS[6], id) == 0 then return 0 end
   redis.call('HDEL', KEYS[7], id)
   redis.call('HDEL', KEYS[9], id)
+  redis.call('HDEL', KEYS[14], id)
   local ty = redis.call('HGET', KEYS[11], id)
   if ty then
     redis.call('HDEL', KEYS[11], id)
@@ -359,18 +538,20 @@ if #del > 0 then
   many('HDEL', KEYS[7], del, 1)
   many('HDEL', KEYS[9], del, 1)
   many('HDEL', KEYS[11], del, 1)
+  many('HDEL', KEYS[14], del, 1)
 end
 return #del
 `
 
 // removeScript: ARGV[2..] ids. Deletes ids wherever they are; returns how
 // many were present.
-const removeScript = prelude + `
+const removeScript = prelude + readyPrelude + `
 local ids = rest(2)
 local ps = many('HMGET', KEYS[7], ids, 1)
-local byp, del = {[0] = {}, {}, {}, {}}, {}
+local byp, del, seen = {[0] = {}, {}, {}, {}}, {}, {}
 for k, id in ipairs(ids) do
-  if ps[k] then
+  if ps[k] and not seen[id] then
+    seen[id] = true
     local l = byp[tonumber(ps[k])]
     l[#l + 1] = id
     del[#del + 1] = id
@@ -378,7 +559,17 @@ for k, id in ipairs(ids) do
 end
 if #del == 0 then return 0 end
 for p = 0, 3 do
-  for _, id in ipairs(byp[p]) do redis.call('LREM', KEYS[p + 1], 1, id) end
+  local l = byp[p]
+  if #l > 0 then
+    local sc, rd = many('ZMSCORE', KEYS[p + 1], l, 1), {}
+    for k, id in ipairs(l) do
+      if sc[k] then rd[#rd + 1] = id end
+    end
+    if #rd > 0 then
+      many('ZREM', KEYS[p + 1], rd, 1)
+      gone(p, rd, nil)
+    end
+  end
 end
 local sc, held = many('ZMSCORE', KEYS[6], del, 1), {}
 for k, id in ipairs(del) do
@@ -390,6 +581,7 @@ many('ZREM', KEYS[6], del, 1)
 many('HDEL', KEYS[7], del, 1)
 many('HDEL', KEYS[9], del, 1)
 many('HDEL', KEYS[11], del, 1)
+many('HDEL', KEYS[14], del, 1)
 return #del
 `
 

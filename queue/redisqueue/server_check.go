@@ -10,10 +10,10 @@ import (
 )
 
 // ErrEvictingPolicy says the Redis server may evict keys under memory
-// pressure: a queue whose ready lists or leases are evicted loses tasks or
+// pressure: a queue whose ready sets or leases are evicted loses tasks or
 // runs them twice. Configure `maxmemory-policy noeviction`.
 var ErrEvictingPolicy = &taskq.Error{Code: taskq.CodeInternal,
-	Message: "redis maxmemory-policy evicts keys: set maxmemory-policy noeviction (an evicted ready list or lease loses or repeats tasks)"}
+	Message: "redis maxmemory-policy evicts keys: set maxmemory-policy noeviction (an evicted ready set or lease loses or repeats tasks)"}
 
 // CheckServer checks the server's settings that the queue's guarantees rest
 // on: maxmemory-policy must not evict keys without a TTL (allkeys-* evicts

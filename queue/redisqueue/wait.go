@@ -50,7 +50,7 @@ func (q *Queue) Wait(ctx context.Context, queue string, max time.Duration) error
 
 	cmds := make(rueidis.Commands, 0, taskq.NumPriorities+1)
 	for p := range taskq.NumPriorities {
-		cmds = append(cmds, q.client.B().Llen().Key(k.ready(taskq.TaskPriority(p))).Build())
+		cmds = append(cmds, q.client.B().Zcard().Key(k.ready(taskq.TaskPriority(p))).Build())
 	}
 	cmds = append(cmds, q.client.B().Zrange().Key(k.scheduled()).Min("0").Max("0").Withscores().Build())
 	res := q.client.DoMulti(ctx, cmds...)
