@@ -11,6 +11,12 @@
 //	make bench-peers BENCH_PEERS_FLAGS=-short         # smoke run, under 2 minutes
 //	make bench-peers BENCH_PEERS_FLAGS=-write-doc     # also writes docs/performance.md
 //
+// With -scale (make bench-scale, BENCH_SCALE_FLAGS) it measures instead
+// the durable taskq deployments at N pending tasks (-scale-tasks, default
+// 20,000 and 1,000,000; -short: 2,000 and 20,000): load rate, storage per
+// task, GET /api/tasks latency, the periodic reads and maintenance passes,
+// and the drain (scale.go).
+//
 // It starts redis-server (appendonly yes, appendfsync everysec) and
 // PostgreSQL 15 (fsync on, synchronous_commit on) on free loopback ports
 // in a temp dir, and stops them by PID at the end. Every phase is bounded
