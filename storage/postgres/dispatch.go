@@ -20,14 +20,24 @@ import (
 // whose run_at is not after its creation time was enqueued to run at
 // once: its entry is ready now by the database clock, whatever the clock
 // of the process that created it (as Client.Enqueue does for the other
-// queues). The queue's insert trigger records the names and notifies
+// queues), with its round (fair sharing; the entries of an owner in one
+// statement are numbered on in id order, the creation order of the
+// Client's ids); a scheduled one gets its round when a lease finds it
+// due. The queue's insert trigger records the names and notifies
 // listeners.
-const entriesOfInserted = `entries AS (
-		INSERT INTO {schema}.queue_entries (queue, id, priority, run_at, type)
-		SELECT queue, id::text, priority, CASE WHEN run_at > created
+const entriesOfInserted = `n AS (
+		SELECT queue, id::text AS id, priority, CASE WHEN run_at > created
 			THEN greatest(run_at + interval '1 microsecond', statement_timestamp())
-			ELSE statement_timestamp() END, type FROM ins
-		WHERE status = 'pending'
+			ELSE statement_timestamp() END AS run_at, type, owner, NOT (run_at > created) AS ready
+		FROM ins WHERE status = 'pending'
+	), st AS (
+		SELECT queue, priority, owner, {schema}.queue_round_start(queue, priority, owner) AS s
+		FROM (SELECT DISTINCT queue, priority, owner FROM n WHERE ready) d
+	), entries AS (
+		INSERT INTO {schema}.queue_entries (queue, id, priority, run_at, type, owner, round)
+		SELECT n.queue, n.id, n.priority, n.run_at, n.type, n.owner,
+			CASE WHEN n.ready THEN st.s + row_number() OVER (PARTITION BY n.queue, n.priority, n.owner, n.ready ORDER BY n.id) - 1 END
+		FROM n LEFT JOIN st ON n.ready AND st.queue = n.queue AND st.priority = n.priority AND st.owner = n.owner
 		ON CONFLICT DO NOTHING)`
 
 // entriesOfFinished is the CTE that deletes the entries of the tasks a CTE
@@ -39,12 +49,12 @@ const entriesOfFinished = `gone AS (
 
 var (
 	dispatchInsertTaskSQL = `WITH ins AS (` + insertTaskSQL + `
-		RETURNING id, status, queue, priority, run_at, created, type),
+		RETURNING id, status, queue, priority, run_at, created, type, owner),
 	` + entriesOfInserted + `
 	SELECT id FROM ins`
 
 	dispatchInsertTasksSQL = `WITH ins AS (` + insertTasksBase + `
-		RETURNING id, status, queue, priority, run_at, created, type),
+		RETURNING id, status, queue, priority, run_at, created, type, owner),
 	` + entriesOfInserted + `
 	SELECT id FROM ins`
 
@@ -68,10 +78,21 @@ var (
 	WHERE t.id = $1 AND qe.queue = t.queue AND qe.id = t.id::text`
 
 	// entriesOfCopiedSQL adds the entries of tasks stored by COPY
-	// (CreateTasks), in array order.
-	entriesOfCopiedSQL = `INSERT INTO {schema}.queue_entries (queue, id, priority, run_at, type)
-	SELECT e.queue, e.id, e.priority, greatest(e.run_at, statement_timestamp()), e.type
-	FROM unnest($1::text[], $2::text[], $3::int2[], $4::timestamptz[], $5::text[]) WITH ORDINALITY AS e(queue, id, priority, run_at, type, ord)
+	// (CreateTasks), in array order, those due now with their rounds (as
+	// enqueueSQL).
+	entriesOfCopiedSQL = `WITH e AS MATERIALIZED (
+		SELECT e.queue, e.id, e.priority, greatest(e.run_at, statement_timestamp()) AS run_at, e.type, e.owner, e.ord,
+			coalesce(e.run_at <= statement_timestamp(), true) AS ready
+		FROM unnest($1::text[], $2::text[], $3::int2[], $4::timestamptz[], $5::text[], $6::text[])
+			WITH ORDINALITY AS e(queue, id, priority, run_at, type, owner, ord)
+	), st AS (
+		SELECT queue, priority, owner, {schema}.queue_round_start(queue, priority, owner) AS s
+		FROM (SELECT DISTINCT queue, priority, owner FROM e WHERE ready) d
+	)
+	INSERT INTO {schema}.queue_entries (queue, id, priority, run_at, type, owner, round)
+	SELECT e.queue, e.id, e.priority, e.run_at, e.type, e.owner,
+		CASE WHEN e.ready THEN st.s + row_number() OVER (PARTITION BY e.queue, e.priority, e.owner, e.ready ORDER BY e.ord) - 1 END
+	FROM e LEFT JOIN st ON e.ready AND st.queue = e.queue AND st.priority = e.priority AND st.owner = e.owner
 	ORDER BY e.ord
 	ON CONFLICT DO NOTHING`
 )
@@ -96,9 +117,9 @@ func (s *Store) copyTasksDispatching(ctx context.Context, rows [][]any, e copied
 // copiedEntries are the queue entries of the pending tasks of a
 // CreateTasks call, as arrays.
 type copiedEntries struct {
-	queues, ids, types []string
-	prios              []int16
-	runAts             []*time.Time // nil: now
+	queues, ids, types, owners []string
+	prios                      []int16
+	runAts                     []*time.Time // nil: now
 }
 
 func (e *copiedEntries) add(row taskRow, t *taskq.Task) {
@@ -108,6 +129,7 @@ func (e *copiedEntries) add(row taskRow, t *taskq.Task) {
 	e.queues = append(e.queues, t.Queue)
 	e.ids = append(e.ids, row.id)
 	e.types = append(e.types, t.Type)
+	e.owners = append(e.owners, t.Owner)
 	e.prios = append(e.prios, row.priority)
 	e.runAts = append(e.runAts, runAtArg(t.RunAt))
 }

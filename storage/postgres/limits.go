@@ -29,13 +29,13 @@ const (
 	// limitsCandidatesSQL is candidatesSQL without the entries of types
 	// $4 (at their cap) nor ids $5 (taken already), up to $3 per priority
 	// and $6 in all, locked.
-	limitsCandidatesSQL = `SELECT e.id, e.priority, e.type, e.run_at, e.seq FROM unnest('{3,2,1,0}'::int2[]) AS p(priority)
+	limitsCandidatesSQL = `SELECT e.id, e.priority, e.type, e.round, e.run_at, e.seq FROM unnest('{3,2,1,0}'::int2[]) AS p(priority)
 	CROSS JOIN LATERAL (
-		SELECT id, priority, type, run_at, seq FROM {schema}.queue_entries
-		WHERE queue = $1 AND priority = p.priority AND deadline IS NULL
+		SELECT id, priority, type, round, run_at, seq FROM {schema}.queue_entries
+		WHERE queue = $1 AND priority = p.priority AND deadline IS NULL AND round IS NOT NULL
 			AND run_at <= greatest($2::timestamptz, statement_timestamp())
 			AND type <> ALL ($4::text[]) AND id <> ALL ($5::text[])
-		ORDER BY run_at, seq
+		ORDER BY round, run_at, seq
 		LIMIT $3
 		FOR UPDATE SKIP LOCKED) e
 	LIMIT $6`
@@ -58,6 +58,7 @@ const (
 type candidate struct {
 	id, typ  string
 	priority taskq.TaskPriority
+	round    int64
 	runAt    time.Time
 	seq      int64
 }
@@ -86,6 +87,9 @@ func (q *Queue) leaseLimited(ctx context.Context, p taskq.LeaseParams, at *time.
 func (q *Queue) leaseLimitedTx(ctx context.Context, tx pgx.Tx, p taskq.LeaseParams, at *time.Time) ([]taskq.Lease, error) {
 	out := []taskq.Lease{}
 	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", pgschema.LockKey(q.cfg.Schema, "limits\x00"+p.Queue)); err != nil {
+		return nil, err
+	}
+	if _, err := tx.Exec(ctx, q.sql.promote, p.Queue, at, q.promoteKey(p.Queue), promoteMax); err != nil {
 		return nil, err
 	}
 	var now time.Time
@@ -223,7 +227,8 @@ func (q *Queue) leaseLimitedTx(ctx context.Context, tx pgx.Tx, p taskq.LeasePara
 }
 
 // limitCandidates reads the ready entries Lease would take next, without
-// the blocked types and the ids already chosen, in Lease's strict order.
+// the blocked types and the ids already chosen, in Lease's strict order
+// (priority, then round).
 func (q *Queue) limitCandidates(ctx context.Context, tx pgx.Tx, queue string, at *time.Time, per int, blocked, chosen []string, total int) ([]candidate, error) {
 	if chosen == nil {
 		chosen = []string{}
@@ -235,7 +240,7 @@ func (q *Queue) limitCandidates(ctx context.Context, tx pgx.Tx, queue string, at
 	var out []candidate
 	var c candidate
 	var prio int16
-	if _, err := pgx.ForEachRow(rows, []any{&c.id, &prio, &c.typ, &c.runAt, &c.seq}, func() error {
+	if _, err := pgx.ForEachRow(rows, []any{&c.id, &prio, &c.typ, &c.round, &c.runAt, &c.seq}, func() error {
 		c.priority = taskq.TaskPriority(prio)
 		out = append(out, c)
 		return nil
@@ -244,6 +249,9 @@ func (q *Queue) limitCandidates(ctx context.Context, tx pgx.Tx, queue string, at
 	}
 	slices.SortFunc(out, func(a, b candidate) int {
 		if c := cmp.Compare(b.priority, a.priority); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(a.round, b.round); c != 0 {
 			return c
 		}
 		if c := a.runAt.Compare(b.runAt); c != 0 {
@@ -255,7 +263,7 @@ func (q *Queue) limitCandidates(ctx context.Context, tx pgx.Tx, queue string, at
 }
 
 // pickLimited takes up to need candidates (sorted by priority, highest
-// first, then FIFO) in Lease's order — strict, or a weighted draw among
+// first, then round order) in Lease's order — strict, or a weighted draw among
 // the priorities with an allowed candidate — skipping those allowed
 // refuses, and calls take for each one taken. It reports whether it
 // refused any: their type filled up within the batch.

@@ -202,33 +202,37 @@ func (q *Queue) EnqueueNew(ctx context.Context, queue string, entries ...taskq.Q
 	}
 	ids := make([]string, len(entries))
 	types := make([]string, len(entries))
+	owners := make([]string, len(entries))
 	prios := make([]int16, len(entries))
 	runAts := make([]*time.Time, len(entries))
 	for i, e := range entries {
 		if err := checkEntry(e); err != nil {
 			return 0, err
 		}
-		ids[i], prios[i], runAts[i], types[i] = e.ID, int16(e.Priority), runAtArg(e.RunAt), e.Type
+		ids[i], prios[i], runAts[i], types[i], owners[i] = e.ID, int16(e.Priority), runAtArg(e.RunAt), e.Type, e.Owner
 	}
 	if len(entries) == 0 {
 		return 0, nil
 	}
-	ct, err := q.pool.Exec(ctx, q.sql.enqueue, queue, ids, prios, pgtype.FlatArray[*time.Time](runAts), types)
+	ct, err := q.pool.Exec(ctx, q.sql.enqueue, queue, ids, prios, pgtype.FlatArray[*time.Time](runAts), types, owners)
 	if err != nil {
 		return 0, mapError("queue enqueue", err)
 	}
 	return int(ct.RowsAffected()), nil
 }
 
-// Lease implements taskq.Queue in one statement. With p.Weights set, each
-// slot goes to one of the non-empty priorities with a positive weight, at
-// random in proportion to the weights; the others are taken only when no
-// weighted priority has entries. Scheduled entries due at the lease time
-// are leased in run-at order behind the entries that were ready before
-// them. With p.Now set, entries due by p.Now or by the database clock are
-// leasable and deadlines count from p.Now; promotion is not recorded, so an
-// entry leasable at a p.Now in the future counts as scheduled again
-// afterwards unless leased.
+// Lease implements taskq.Queue in one round trip: a statement that gives
+// the due entries without a round theirs (see promoteSQL), then one that
+// leases. Inside a priority, entries are leased in round order (shared
+// fairly between owners, see taskq.QueueEntry.Owner). With p.Weights set,
+// each slot goes to one of the non-empty priorities with a positive
+// weight, at random in proportion to the weights; the others are taken
+// only when no weighted priority has entries. Scheduled entries due at the
+// lease time get their rounds then, behind the entries that were ready
+// before them. With p.Now set, entries due by p.Now or by the database
+// clock are leasable and deadlines count from p.Now; an entry promoted at
+// a p.Now in the future still counts as scheduled until due, and is not
+// leased before.
 func (q *Queue) Lease(ctx context.Context, p taskq.LeaseParams) ([]taskq.Lease, error) {
 	ctx, cancel, err := q.call(ctx)
 	if err != nil {
@@ -246,19 +250,28 @@ func (q *Queue) Lease(ctx context.Context, p taskq.LeaseParams) ([]taskq.Lease, 
 		return q.leaseLimited(ctx, p, now)
 	}
 	if p.Weights == nil {
-		rows, err := q.pool.Query(ctx, q.sql.leaseStrict, p.Queue, now, p.Max, micros(p.TTL))
+		b := &pgx.Batch{}
+		q.queuePromote(b, p.Queue, now)
+		b.Queue(q.sql.leaseStrict, p.Queue, now, p.Max, micros(p.TTL))
+		br := q.pool.SendBatch(ctx, b)
+		defer br.Close()
+		if _, err := br.Exec(); err != nil {
+			return nil, mapError("queue lease", err)
+		}
+		rows, err := br.Query()
 		if err != nil {
 			return nil, mapError("queue lease", err)
 		}
 		type leased struct {
 			l     taskq.Lease
+			round int64
 			runAt time.Time
 			seq   int64
 		}
 		var got []leased
 		var prio int16
 		var r leased
-		_, err = pgx.ForEachRow(rows, []any{&r.l.ID, &prio, &r.l.Deadline, &r.runAt, &r.seq, &r.l.Token}, func() error {
+		_, err = pgx.ForEachRow(rows, []any{&r.l.ID, &prio, &r.l.Deadline, &r.round, &r.runAt, &r.seq, &r.l.Token}, func() error {
 			r.l.Priority = taskq.TaskPriority(prio)
 			r.l.Deadline = r.l.Deadline.UTC()
 			got = append(got, r)
@@ -269,6 +282,9 @@ func (q *Queue) Lease(ctx context.Context, p taskq.LeaseParams) ([]taskq.Lease, 
 		}
 		slices.SortFunc(got, func(a, b leased) int {
 			if c := cmp.Compare(b.l.Priority, a.l.Priority); c != 0 {
+				return c
+			}
+			if c := cmp.Compare(a.round, b.round); c != 0 {
 				return c
 			}
 			if c := a.runAt.Compare(b.runAt); c != 0 {
@@ -288,7 +304,15 @@ func (q *Queue) Lease(ctx context.Context, p taskq.LeaseParams) ([]taskq.Lease, 
 			weights[i] = int32(min(p.Weights[i], 1<<30))
 		}
 	}
-	rows, err := q.pool.Query(ctx, q.sql.leaseWeighted, p.Queue, now, p.Max, micros(p.TTL), weights)
+	b := &pgx.Batch{}
+	q.queuePromote(b, p.Queue, now)
+	b.Queue(q.sql.leaseWeighted, p.Queue, now, p.Max, micros(p.TTL), weights)
+	br := q.pool.SendBatch(ctx, b)
+	defer br.Close()
+	if _, err := br.Exec(); err != nil {
+		return nil, mapError("queue lease", err)
+	}
+	rows, err := br.Query()
 	if err != nil {
 		return nil, mapError("queue lease", err)
 	}
@@ -314,6 +338,21 @@ func (q *Queue) Lease(ctx context.Context, p taskq.LeaseParams) ([]taskq.Lease, 
 		out[i] = g.l
 	}
 	return out, nil
+}
+
+// promoteMax bounds the entries one Lease gives rounds to: a burst larger
+// than that is promoted over several leases, oldest first.
+const promoteMax = 1000
+
+// promoteKey is the advisory lock promoters of queue take turns with.
+func (q *Queue) promoteKey(queue string) int64 {
+	return pgschema.LockKey(q.cfg.Schema, "promote\x00"+queue)
+}
+
+// queuePromote adds the promotion statement of a lease of queue at now
+// (nil: the database clock) to b.
+func (q *Queue) queuePromote(b *pgx.Batch, queue string, now *time.Time) {
+	b.Queue(q.sql.promote, queue, now, q.promoteKey(queue), promoteMax)
 }
 
 // Extend implements taskq.Queue. A lease that expired but was not reaped
@@ -412,7 +451,7 @@ func (q *Queue) Requeue(ctx context.Context, queue string, e taskq.QueueEntry) e
 		_, err = q.pool.Exec(ctx, q.sql.requeueLease, queue, e.ID, int16(e.Priority), runAtArg(e.RunAt), q.lis.channel, e.Token)
 		return mapError("queue requeue", err)
 	}
-	_, err = q.pool.Exec(ctx, q.sql.requeue, queue, e.ID, int16(e.Priority), runAtArg(e.RunAt), q.lis.channel, e.Type)
+	_, err = q.pool.Exec(ctx, q.sql.requeue, queue, e.ID, int16(e.Priority), runAtArg(e.RunAt), q.lis.channel, e.Type, e.Owner)
 	return mapError("queue requeue", err)
 }
 

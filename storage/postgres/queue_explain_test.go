@@ -56,16 +56,18 @@ func TestExplainQueueUsesIndexes(t *testing.T) {
 	toks := []int64{0, 5, 9}
 	weights := []int32{1, 2, 3, 4}
 	cases := []planCase{
-		{"Lease (strict)", q.sql.leaseStrict, []any{"default", nil, 16, int64(60e6)}, "queue_entries_available_idx"},
-		{"Lease (weighted)", q.sql.leaseWeighted, []any{"default", nil, 16, int64(60e6), weights}, "queue_entries_available_idx"},
+		{"Lease (promotion)", q.sql.promote, []any{"default", nil, q.promoteKey("default"), promoteMax}, "queue_entries_unrounded_idx"},
+		{"Lease (strict)", q.sql.leaseStrict, []any{"default", nil, 16, int64(60e6)}, "queue_entries_ready_idx"},
+		{"Lease (weighted)", q.sql.leaseWeighted, []any{"default", nil, 16, int64(60e6), weights}, "queue_entries_ready_idx"},
 		{"Reap", q.sql.reap, []any{"default", 100, int64(60e6)}, "queue_entries_leased_idx"},
-		{"Wait (earliest run-at)", q.sql.nextDue, []any{"default"}, "queue_entries_available_idx"},
+		{"Wait (earliest run-at)", q.sql.nextDue, []any{"default"}, "queue_entries_unrounded_idx"},
+		{"Wait (earliest run-at, ready)", q.sql.nextDue, []any{"default"}, "queue_entries_ready_idx"},
 		{"Extend", q.sql.extend, []any{"default", ids, int64(60e6), toks}, "queue_entries_pkey"},
 		{"Ack", q.sql.ack, []any{"default", ids, toks}, "queue_entries_pkey"},
 		{"Remove", q.sql.remove, []any{"default", ids}, "queue_entries_pkey"},
-		{"Requeue", q.sql.requeue, []any{"default", ids[0], int16(1), nil, q.lis.channel, ""}, ""},
+		{"Requeue", q.sql.requeue, []any{"default", ids[0], int16(1), nil, q.lis.channel, "", "o"}, ""},
 		{"Requeue (fenced)", q.sql.requeueLease, []any{"default", ids[0], int16(1), nil, q.lis.channel, int64(7)}, "queue_entries_pkey"},
-		{"Enqueue", q.sql.enqueue, []any{"default", ids, []int16{1, 1, 1}, []*time.Time{nil, nil, nil}, []string{"", "", ""}}, ""},
+		{"Enqueue", q.sql.enqueue, []any{"default", ids, []int16{1, 1, 1}, []*time.Time{nil, nil, nil}, []string{"", "", ""}, []string{"a", "b", "a"}}, ""},
 	}
 	// The statements of a dispatching store that delete entries (their
 	// task side is the store's statement, checked on a loaded tasks table

@@ -8,6 +8,12 @@ package postgres
 // queue_entries with the queue as leading column (see
 // migrations/0003_queue.sql).
 //
+// Fair sharing (see migrations/0014_queue_fair.sql): an entry written
+// ready gets its round in the statement that writes it; promoteSQL, the
+// first statement of every Lease, gives the due entries without one
+// (scheduled, requeued) theirs; leases take the ready entries of a
+// priority in (round, run_at, seq) order.
+//
 // Lease tokens: a leased entry's seq is its lease token. Lease and Reap
 // draw a new seq from queue_entries_seq for every lease they grant (the
 // order number only matters while an entry waits, and enqueue and requeue
@@ -18,8 +24,9 @@ package postgres
 const usec = `* interval '1 microsecond'`
 
 const (
-	// enqueueSQL adds the entries $2..$5 (ids, priorities, run times, NULL
-	// for now, types) in array order, leaving ids already present untouched (also
+	// enqueueSQL adds the entries $2..$6 (ids, priorities, run times, NULL
+	// for now, types, owners) in array order, those due now with their
+	// rounds (numbered on per owner and priority in array order), leaving ids already present untouched (also
 	// when an array repeats one: the first occurrence counts). An entry due
 	// at once gets the statement time as its run_at, so it queues behind
 	// the entries enqueued before it. The order numbers are drawn in array
@@ -28,26 +35,71 @@ const (
 	// insert trigger records the queue name and notifies listeners.
 	enqueueSQL = `WITH e AS MATERIALIZED (
 		SELECT e.id, e.priority, greatest(e.run_at, statement_timestamp()) AS run_at,
-			nextval('{schema}.queue_entries_seq') AS seq, e.type
-		FROM unnest($2::text[], $3::int2[], $4::timestamptz[], $5::text[]) WITH ORDINALITY AS e(id, priority, run_at, type, ord)
+			nextval('{schema}.queue_entries_seq') AS seq, e.type, e.owner, e.ord,
+			coalesce(e.run_at <= statement_timestamp(), true) AS ready
+		FROM unnest($2::text[], $3::int2[], $4::timestamptz[], $5::text[], $6::text[])
+			WITH ORDINALITY AS e(id, priority, run_at, type, owner, ord)
 		ORDER BY e.ord
+	), st AS (
+		SELECT priority, owner, {schema}.queue_round_start($1, priority, owner) AS s
+		FROM (SELECT DISTINCT priority, owner FROM e WHERE ready) d
 	)
-	INSERT INTO {schema}.queue_entries (queue, id, priority, run_at, seq, type)
-	SELECT $1, id, priority, run_at, seq, type FROM e ORDER BY id, seq
+	INSERT INTO {schema}.queue_entries (queue, id, priority, run_at, seq, type, owner, round)
+	SELECT $1, e.id, e.priority, e.run_at, e.seq, e.type, e.owner,
+		CASE WHEN e.ready THEN st.s + row_number() OVER (PARTITION BY e.priority, e.owner, e.ready ORDER BY e.ord) - 1 END
+	FROM e LEFT JOIN st ON e.ready AND st.priority = e.priority AND st.owner = e.owner
+	ORDER BY e.id, e.seq
 	ON CONFLICT DO NOTHING`
 
+	// promoteSQL gives rounds to up to $4 entries of queue $1 that are due
+	// at the lease time ($2, or the database clock) and have none, oldest
+	// first: the k-th (from 0) of an owner in a priority gets
+	// queue_round_start plus k (the round after the owner's latest ready
+	// one or, when the owner has no ready entry, the current round: the
+	// lowest of the ready entries of the priority, 0 when there is none).
+	// Those are the rounds the entries would get becoming ready one by one
+	// in that order. Promoters of a queue take
+	// turns through the transaction-scoped advisory lock $3, tried only
+	// when an entry is due: a Lease that does not get it leases what has
+	// a round already. (Its snapshot is older than the lock, so a
+	// promotion that committed in between can be missed: then two entries
+	// of an owner can share a round, ordered by arrival.)
+	promoteSQL = `WITH t AS MATERIALIZED (SELECT greatest($2::timestamptz, statement_timestamp()) AS at),
+	turn AS MATERIALIZED (
+		SELECT pg_try_advisory_xact_lock($3::int8) AS ok
+		WHERE (SELECT run_at FROM {schema}.queue_entries
+			WHERE queue = $1 AND deadline IS NULL AND round IS NULL
+			ORDER BY run_at, seq LIMIT 1) <= (SELECT at FROM t)
+	), due AS MATERIALIZED (
+		SELECT e.id, e.priority, e.owner,
+			row_number() OVER (PARTITION BY e.priority, e.owner ORDER BY e.run_at, e.seq) - 1 AS k
+		FROM (SELECT id, priority, owner, run_at, seq FROM {schema}.queue_entries
+			WHERE queue = $1 AND deadline IS NULL AND round IS NULL AND run_at <= (SELECT at FROM t)
+				AND coalesce((SELECT ok FROM turn), false)
+			ORDER BY run_at, seq
+			LIMIT $4
+			FOR UPDATE SKIP LOCKED) e
+	), start AS (
+		SELECT o.priority, o.owner, {schema}.queue_round_start($1, o.priority, o.owner) AS s
+		FROM (SELECT DISTINCT priority, owner FROM due) o
+	)
+	UPDATE {schema}.queue_entries q SET round = start.s + due.k
+	FROM due JOIN start USING (priority, owner)
+	WHERE q.queue = $1 AND q.id = due.id`
+
 	// candidatesSQL is the lateral scan of Lease: for each priority in
-	// strict order, the available entries due at the lease time in (run_at,
-	// seq) order, locked, skipping rows other transactions hold. Each is
-	// a range scan of queue_entries_available_idx that stops at the first
-	// entry not yet due. A lease time in the past ($2 before the database
-	// clock) does not hide entries that are due by the database clock.
+	// strict order, the ready entries due at the lease time in (round,
+	// run_at, seq) order, locked, skipping rows other transactions hold.
+	// Each is a range scan of queue_entries_ready_idx (whose entries are
+	// due but for those promoted at a lease time in the future). A lease
+	// time in the past ($2 before the database clock) does not hide
+	// entries that are due by the database clock.
 	candidatesSQL = `unnest('{3,2,1,0}'::int2[]) AS p(priority)
 	CROSS JOIN LATERAL (
-		SELECT queue, id, priority, run_at, seq FROM {schema}.queue_entries
-		WHERE queue = $1 AND priority = p.priority AND deadline IS NULL
+		SELECT queue, id, priority, round, run_at, seq FROM {schema}.queue_entries
+		WHERE queue = $1 AND priority = p.priority AND deadline IS NULL AND round IS NOT NULL
 			AND run_at <= greatest($2::timestamptz, statement_timestamp())
-		ORDER BY run_at, seq
+		ORDER BY round, run_at, seq
 		LIMIT $3
 		FOR UPDATE SKIP LOCKED) e`
 
@@ -61,12 +113,13 @@ const (
 	// leaseStrictSQL leases up to $3 entries in strict priority order: the
 	// nested loop over the priorities stops as soon as $3 rows are found,
 	// so it locks and reads only what it takes. RETURNING comes in no
-	// particular order; the caller sorts by (priority desc, run_at, seq)
-	// with the seq the entry had while it waited; the new seq is the token.
+	// particular order; the caller sorts by (priority desc, round, run_at,
+	// seq) with the seq the entry had while it waited; the new seq is the
+	// token.
 	leaseStrictSQL = `WITH pick AS (SELECT e.queue, e.id, e.seq FROM ` + candidatesSQL + ` LIMIT $3)
 	UPDATE {schema}.queue_entries q SET deadline = ` + leaseDeadline + `, ` + newToken + `
 	FROM pick WHERE q.queue = pick.queue AND q.id = pick.id
-	RETURNING q.id, q.priority, q.deadline, q.run_at, pick.seq, q.seq`
+	RETURNING q.id, q.priority, q.deadline, q.round, q.run_at, pick.seq, q.seq`
 
 	// leaseWeightedSQL leases up to $3 entries with weights $5 (indexed by
 	// priority): of the first $3 candidates of every priority, each
@@ -74,20 +127,20 @@ const (
 	// of rate w (cumulative sums of exponential draws), and the earliest
 	// $3 arrivals are taken. By the memorylessness of the exponential,
 	// that is the same as choosing each slot among the non-empty weighted
-	// priorities with probability proportional to their weights, FIFO
-	// inside a priority. Priorities without a positive weight come after,
+	// priorities with probability proportional to their weights, in round
+	// order inside a priority. Priorities without a positive weight come after,
 	// in strict order. The candidates not taken stay locked only until the
 	// statement ends. RETURNING gives the slot (ord).
 	leaseWeightedSQL = `WITH cand AS (
-		SELECT e.queue, e.id, e.priority, e.run_at, e.seq,
+		SELECT e.queue, e.id, e.priority, e.round, e.run_at, e.seq,
 			coalesce(($5::int4[])[e.priority + 1], 0) AS w, -ln(1 - random()) AS x
 		FROM ` + candidatesSQL + `
 	), keyed AS (
-		SELECT queue, id, priority, run_at, seq, CASE WHEN w > 0 THEN 0 ELSE 1 END AS grp,
-			CASE WHEN w > 0 THEN sum(x / greatest(w, 1)) OVER (PARTITION BY priority ORDER BY run_at, seq) END AS t
+		SELECT queue, id, priority, round, run_at, seq, CASE WHEN w > 0 THEN 0 ELSE 1 END AS grp,
+			CASE WHEN w > 0 THEN sum(x / greatest(w, 1)) OVER (PARTITION BY priority ORDER BY round, run_at, seq) END AS t
 		FROM cand
 	), pick AS (
-		SELECT queue, id, row_number() OVER (ORDER BY grp, t, priority DESC, run_at, seq) AS ord
+		SELECT queue, id, row_number() OVER (ORDER BY grp, t, priority DESC, round, run_at, seq) AS ord
 		FROM keyed ORDER BY ord LIMIT $3
 	)
 	UPDATE {schema}.queue_entries q SET deadline = ` + leaseDeadline + `, ` + newToken + `
@@ -106,16 +159,18 @@ const (
 	WHERE q.queue = $1 AND q.id = l.id AND q.deadline IS NOT NULL AND (l.tok = 0 OR q.seq = l.tok)`
 	removeSQL = `DELETE FROM {schema}.queue_entries WHERE queue = $1 AND id = ANY ($2::text[])`
 
-	// requeueSQL enqueues $2 with priority $3 and type $6 at $4 (NULL: now) unless
-	// present, or moves it back from leased (keeping its priority); a
+	// requeueSQL enqueues $2 with priority $3, type $6 and owner $7 at $4
+	// (NULL: now) unless present, or moves it back from leased (keeping its
+	// priority and owner, without a round: it goes behind its owner's ready
+	// entries when promoted); a
 	// ready or scheduled entry is left untouched. It notifies listeners
 	// ($5 is the channel) when it changed something; an insert also fires
 	// the insert trigger, whose identical notification PostgreSQL folds
 	// into this one.
 	requeueSQL = `WITH r AS (
-		INSERT INTO {schema}.queue_entries AS q (queue, id, priority, run_at, type)
-		VALUES ($1, $2, $3, greatest($4::timestamptz, statement_timestamp()), $6)
-		ON CONFLICT (queue, id) DO UPDATE SET run_at = excluded.run_at, seq = excluded.seq, deadline = NULL
+		INSERT INTO {schema}.queue_entries AS q (queue, id, priority, run_at, type, owner)
+		VALUES ($1, $2, $3, greatest($4::timestamptz, statement_timestamp()), $6, $7)
+		ON CONFLICT (queue, id) DO UPDATE SET run_at = excluded.run_at, seq = excluded.seq, deadline = NULL, round = NULL
 			WHERE q.deadline IS NOT NULL
 		RETURNING 1
 	)
@@ -125,7 +180,7 @@ const (
 	// $4 (NULL: now); it does nothing when that lease is no longer held.
 	requeueLeaseSQL = `WITH r AS (
 		UPDATE {schema}.queue_entries SET run_at = greatest($4::timestamptz, statement_timestamp()),
-			seq = nextval('{schema}.queue_entries_seq'), deadline = NULL
+			seq = nextval('{schema}.queue_entries_seq'), deadline = NULL, round = NULL
 		WHERE queue = $1 AND id = $2 AND deadline IS NOT NULL AND seq = $6::int8 AND $3::int2 IS NOT NULL
 		RETURNING 1
 	)
@@ -156,20 +211,27 @@ const (
 
 	// nextDueSQL is how many microseconds from now the earliest available
 	// entry of the queue is due (zero or less: one is ready), NULL when
-	// there is none: one probe of queue_entries_available_idx per
-	// priority.
-	nextDueSQL = `SELECT (extract(epoch FROM min(e.run_at) - statement_timestamp()) * 1000000)::int8
-	FROM unnest('{0,1,2,3}'::int2[]) AS p(priority)
-	CROSS JOIN LATERAL (
-		SELECT run_at FROM {schema}.queue_entries
-		WHERE queue = $1 AND priority = p.priority AND deadline IS NULL
-		ORDER BY run_at, seq LIMIT 1) e`
+	// there is none: the first entry without a round (one probe of
+	// queue_entries_unrounded_idx) and the first ready entry of each
+	// priority (a probe of queue_entries_ready_idx; due but for those
+	// promoted at a lease time in the future).
+	nextDueSQL = `SELECT (extract(epoch FROM min(e.run_at) - statement_timestamp()) * 1000000)::int8 FROM (
+		(SELECT run_at FROM {schema}.queue_entries
+			WHERE queue = $1 AND deadline IS NULL AND round IS NULL
+			ORDER BY run_at, seq LIMIT 1)
+		UNION ALL
+		(SELECT r.run_at FROM unnest('{0,1,2,3}'::int2[]) AS p(priority)
+			CROSS JOIN LATERAL (
+				SELECT run_at FROM {schema}.queue_entries
+				WHERE queue = $1 AND priority = p.priority AND deadline IS NULL AND round IS NOT NULL
+				ORDER BY round, run_at, seq LIMIT 1) r)
+	) e`
 )
 
 // queueQueries holds the Queue's statements with the schema filled in.
 type queueQueries struct {
-	enqueue, leaseStrict, leaseWeighted, extend, ack, remove string
-	requeue, requeueLease, reap, stats, queues, nextDue      string
+	enqueue, promote, leaseStrict, leaseWeighted, extend, ack, remove string
+	requeue, requeueLease, reap, stats, queues, nextDue               string
 
 	limitsBusy, limitsRates, limitsNow, limitsCandidates, limitsTake, limitsSaveRates string
 }
@@ -177,7 +239,7 @@ type queueQueries struct {
 func newQueueQueries(q *queries) *queueQueries {
 	x := q.expand
 	return &queueQueries{
-		enqueue: x(enqueueSQL), leaseStrict: x(leaseStrictSQL), leaseWeighted: x(leaseWeightedSQL),
+		enqueue: x(enqueueSQL), promote: x(promoteSQL), leaseStrict: x(leaseStrictSQL), leaseWeighted: x(leaseWeightedSQL),
 		extend: x(extendSQL), ack: x(ackSQL), remove: x(removeSQL), requeue: x(requeueSQL), requeueLease: x(requeueLeaseSQL),
 		reap: x(reapSQL), stats: x(statsSQL), queues: x(queuesSQL), nextDue: x(nextDueSQL),
 		limitsBusy: x(limitsBusySQL), limitsRates: x(limitsRatesSQL), limitsNow: x(limitsNowSQL),

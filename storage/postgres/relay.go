@@ -30,7 +30,7 @@ const takeOutboxSQL = `WITH taken AS (
 		DELETE FROM {schema}.task_outbox
 		WHERE seq = ANY (ARRAY(SELECT seq FROM {schema}.task_outbox ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED))
 		RETURNING seq, task_id)
-	SELECT taken.task_id::text, t.queue, t.priority, t.run_at, t.created, t.status, t.type
+	SELECT taken.task_id::text, t.queue, t.priority, t.run_at, t.created, t.status, t.type, t.owner
 	FROM taken LEFT JOIN {schema}.tasks t ON t.id = taken.task_id
 	ORDER BY taken.seq`
 
@@ -228,11 +228,11 @@ func (r *Relay) flushBatch(ctx context.Context) (taken, pushed int, err error) {
 		var (
 			id             string
 			queue, status  *string
-			typ            *string
+			typ, owner     *string
 			priority       *int16
 			runAt, created *time.Time
 		)
-		if err := rows.Scan(&id, &queue, &priority, &runAt, &created, &status, &typ); err != nil {
+		if err := rows.Scan(&id, &queue, &priority, &runAt, &created, &status, &typ, &owner); err != nil {
 			rows.Close()
 			return 0, 0, mapError(op, err)
 		}
@@ -240,7 +240,7 @@ func (r *Relay) flushBatch(ctx context.Context) (taken, pushed int, err error) {
 		if queue == nil || taskq.TaskStatus(*status).Terminal() {
 			continue // deleted, or finished already: nothing to push
 		}
-		e := taskq.QueueEntry{ID: id, Priority: taskq.TaskPriority(*priority), Type: *typ}
+		e := taskq.QueueEntry{ID: id, Priority: taskq.TaskPriority(*priority), Type: *typ, Owner: *owner}
 		if runAt.After(*created) {
 			e.RunAt = runAt.UTC() // scheduled; otherwise ready by the queue's clock
 		}

@@ -232,6 +232,6 @@ func copyTasksIn(ctx context.Context, tx pgx.Tx, q *queries, rows [][]any, e cop
 	if !q.dispatch || len(e.ids) == 0 {
 		return nil
 	}
-	_, err := tx.Exec(ctx, q.entriesOfCopied, e.queues, e.ids, e.prios, pgtype.FlatArray[*time.Time](e.runAts), e.types)
+	_, err := tx.Exec(ctx, q.entriesOfCopied, e.queues, e.ids, e.prios, pgtype.FlatArray[*time.Time](e.runAts), e.types, e.owners)
 	return err
 }
