@@ -14,7 +14,8 @@ import (
 // ("taskq.storage.<Method>") except Ping. taskq.StorageIdentity,
 // taskq.OutboxRelay, taskq.QueuePauser, taskq.FinishedDeleter and
 // taskq.ScheduleStore (the last three traced too) are kept when s has
-// them.
+// them, and taskq.Dispatcher is answered by s (false when s does not
+// have it), seeing through the queues Tracer.Queue wraps.
 // The result always implements taskq.StatusCounter: for a storage that
 // cannot count it answers taskq.ErrNoCounts, which is what
 // taskq.Client.QueueStats answers for such a storage itself. It always

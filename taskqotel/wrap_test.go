@@ -148,3 +148,42 @@ func TestStorageWrapperKeepsScheduleStore(t *testing.T) {
 	_, ok := tr.Storage(bare).(taskq.ScheduleStore)
 	require.False(t, ok, "no capability added")
 }
+
+// dispatchingStore is a memory storage that claims to dispatch into one
+// queue (taskq.Dispatcher).
+type dispatchingStore struct {
+	*storage.Memory
+	into taskq.Queue
+}
+
+func (s dispatchingStore) Dispatches(q taskq.Queue) bool { return q == s.into }
+
+// TestTracedStorageForwardsDispatcher: a traced storage answers Dispatches
+// as the storage it wraps does, for the queue under the tracing wrappers,
+// so a Client over a traced dispatching store and its traced queue does
+// not push the entries the store already wrote; a storage without the
+// capability answers false.
+func TestTracedStorageForwardsDispatcher(t *testing.T) {
+	tr := taskqotel.New(taskqotel.Config{TracerProvider: sdktrace.NewTracerProvider()})
+	own, other := queue.NewMemory(), queue.NewMemory()
+	ws := tr.Storage(dispatchingStore{Memory: storage.NewMemory(), into: own})
+	d, ok := ws.(taskq.Dispatcher)
+	require.True(t, ok)
+	require.True(t, d.Dispatches(own))
+	require.True(t, d.Dispatches(tr.Queue(own)), "seen through the queue's wrapper")
+	require.True(t, d.Dispatches(tr.Queue(tr.Queue(own))), "and through two")
+	require.False(t, d.Dispatches(tr.Queue(other)))
+
+	plain, ok := tr.Storage(storage.NewMemory()).(taskq.Dispatcher)
+	require.True(t, ok)
+	require.False(t, plain.Dispatches(own), "a storage that does not dispatch")
+
+	// The Client leaves the push to the store: the queue stays empty.
+	c, err := taskq.NewClient(ws, tr.Queue(own), taskq.ClientConfig{})
+	require.NoError(t, err)
+	_, err = c.Enqueue(t.Context(), "x", nil)
+	require.NoError(t, err)
+	st, err := own.Stats(t.Context(), taskq.DefaultQueue)
+	require.NoError(t, err)
+	require.Zero(t, st.Total(), "no second push")
+}
