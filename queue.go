@@ -58,7 +58,8 @@ type LeaseParams struct {
 	// Weights, when non-nil, switches from strict priority order to a
 	// weighted choice: Weights[p] is the share of priority p (indexed by
 	// TaskPriority). Nil means strict: CRITICAL before HIGH before MEDIUM
-	// before LOW, FIFO inside a priority.
+	// before LOW, and inside a priority in rounds shared fairly between
+	// owners (see QueueEntry.Owner; FIFO for one owner).
 	Weights []int
 	// Now fixes the current time (tests); zero means time.Now().
 	Now time.Time

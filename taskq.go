@@ -38,9 +38,9 @@ import (
 	"time"
 )
 
-// Queue holds dispatch state: which task ids are ready (by priority, FIFO),
-// scheduled for later, or leased to a consumer until a deadline. It holds no
-// task records. Implementations are safe for concurrent use, and every
+// Queue holds dispatch state: which task ids are ready (by priority, then
+// shared fairly between owners, FIFO for one owner), scheduled for later,
+// or leased to a consumer until a deadline. It holds no task records. Implementations are safe for concurrent use, and every
 // method is atomic with respect to the others.
 //
 // All operations are idempotent by task id: enqueueing an id already present

@@ -17,7 +17,7 @@ import (
 var ErrClosed = &taskq.Error{Code: taskq.CodeServiceUnavailable, Message: "queue: memory queue closed"}
 
 // Memory is an in-memory taskq.Queue. Each queue name has its own lock,
-// FIFO lists per priority, a heap of scheduled entries by run time and a
+// lists of ready entries per priority in rounds shared between owners, a heap of scheduled entries by run time and a
 // heap of leases by deadline, so every operation costs O(log n) per id at
 // most and Stats is O(1). It is safe for concurrent use.
 type Memory struct {

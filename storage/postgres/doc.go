@@ -22,7 +22,8 @@
 // [Queue] keeps dispatch state in the table queue_entries of the same
 // schema ([Store.Queue] shares the store's pool; [NewQueue] works over any
 // pool). Lease takes a batch in one statement (FOR UPDATE SKIP LOCKED),
-// in strict or weighted priority order, FIFO inside a priority; run times
+// in strict or weighted priority order, and inside a priority in rounds
+// shared fairly between owners (FIFO for one owner); run times
 // and lease deadlines follow the database clock. Wait listens for
 // NOTIFY on a connection of its own, so an idle worker sees a new entry
 // from any process within a round trip. With [Config.Dispatch] the store
