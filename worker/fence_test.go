@@ -365,15 +365,22 @@ func testPartitionedWorker(t *testing.T, mk maker) {
 // attempt.
 func testStorageOutage(t *testing.T, mk maker) {
 	cfg := shortLeases()
+	// A second rather than shortLeases' 300 ms: the worker must keep its
+	// lease through the outage, and under CPU load (make stress) a
+	// heartbeat took longer than the 270 ms a 300 ms lease leaves, so the
+	// worker stopped itself, which is another test's subject.
+	cfg.LeaseTTL = time.Second
 	b := mk(t, cfg)
 	ctx := context.Background()
 	s := newSlowStore(b.store)
 	w, err := worker.New(s, b.otherQueue(t), cfg)
 	require.NoError(t, err)
 	var runs atomic.Int32
+	var downAt atomic.Int64
 	w.HandleFunc("job", func(context.Context, *taskq.Task) (any, error) {
 		runs.Add(1)
 		s.down.Store(true) // storage goes down as the handler returns
+		downAt.Store(time.Now().UnixNano())
 		return "ok", nil
 	})
 	require.NoError(t, w.Start(ctx))
@@ -384,9 +391,12 @@ func testStorageOutage(t *testing.T, mk maker) {
 	})
 	tk, err := b.client.Enqueue(ctx, "job", nil)
 	require.NoError(t, err)
-	// Down for longer than two leases (retries 50, 100, 200 and 400 ms
+	// Down for longer than two leases (retries 50, 100, 200, 400 ms ...
 	// apart): the worker keeps the lease alive and retries.
-	waitFor(t, 10*time.Second, "failed outcome writes", func() bool { return s.failed.Load() >= 5 })
+	waitFor(t, 20*time.Second, "failed outcome writes for two leases", func() bool {
+		at := downAt.Load()
+		return s.failed.Load() >= 5 && at != 0 && time.Since(time.Unix(0, at)) > 2*cfg.LeaseTTL
+	})
 	s.down.Store(false)
 	got := waitStatus(t, b, tk.ID, taskq.StatusCompleted, 10*time.Second)
 	require.Equal(t, 1, got.Attempts, "the outage counted an attempt")

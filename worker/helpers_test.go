@@ -98,13 +98,21 @@ func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool)
 func waitStatus(t *testing.T, b *bundle, id string, status taskq.TaskStatus, timeout time.Duration) *taskq.Task {
 	t.Helper()
 	var got *taskq.Task
-	waitFor(t, timeout, "task "+id+" to be "+string(status), func() bool {
+	deadline := time.Now().Add(timeout)
+	for {
 		tk, err := b.store.GetTask(context.Background(), id)
 		require.NoError(t, err)
 		got = tk
-		return tk.Status == status
-	})
-	return got
+		if tk.Status == status {
+			return got
+		}
+		if time.Now().After(deadline) {
+			// The record as last read says where the task got stuck.
+			t.Fatalf("timed out after %v waiting for task %s to be %s: it is %s, attempts %d, retries %d, error %+v",
+				timeout, id, status, got.Status, got.Attempts, got.RetryCount, got.Error)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // countingObserver counts outcomes.

@@ -230,6 +230,22 @@ func (b *browser) fail(what string, err error) {
 	b.t.Fatalf("%s: %v\npage: %s\nproblems: %q", what, err, page, b.takeProblems())
 }
 
+// focusJS focuses the first element matching sel, found and focused in
+// one script: the overview re-renders its rows every 5 s, and a
+// chromedp.Focus, which finds the node and focuses it in two protocol
+// calls, failed under load when a refresh replaced the node in between
+// ("Could not find node with given id").
+func focusJS(sel string) chromedp.Action[chromedp.Void] {
+	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+		expr := fmt.Sprintf(`(() => { const e = document.querySelector(%q); if (!e) return false; e.focus(); return document.activeElement === e; })()`, sel)
+		ok, err := chromedp.Evaluate[bool](expr)(ctx, t)
+		if err == nil && !ok {
+			err = fmt.Errorf("focus %s: no such element, or it cannot take the focus", sel)
+		}
+		return chromedp.Void{}, err
+	}
+}
+
 // eval evaluates a JavaScript expression.
 func eval[T any](b *browser, expr string) T {
 	b.t.Helper()
@@ -384,7 +400,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	}
 
 	// Keyboard: Tab from the heading reaches the filter field first.
-	b.do("focus heading", chromedp.Focus(chromedp.CSS("h1")), chromedp.KeyEvent(kb.Tab))
+	b.do("focus heading", focusJS("h1"), chromedp.KeyEvent(kb.Tab))
 	require.Equal(t, "d-type", activeID(b))
 
 	// The overview now shows the work done: throughput, errors, DLQ size
@@ -407,7 +423,7 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Fatalf("queue %s not listed: %v", name, out)
 		return nil
 	}
-	b.do("focus pause", chromedp.Focus(chromedp.CSS(`#queue-rows a[href="#/tasks?queue=bulk"]`)), chromedp.KeyEvent(kb.Tab))
+	b.do("focus pause", focusJS(`#queue-rows a[href="#/tasks?queue=bulk"]`), chromedp.KeyEvent(kb.Tab))
 	require.Equal(t, "queue-toggle-bulk", activeID(b), "Tab moves from the queue's link to its button")
 	b.do("pause", chromedp.KeyEvent(kb.Enter))
 	b.waitJS("paused", `document.querySelector('#queue-rows tr[data-queue="bulk"] .status').textContent === 'paused' && document.getElementById('queue-toggle-bulk').textContent === 'Resume'`, wait)
@@ -419,7 +435,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	require.Equal(t, false, queueState("default"))
 	b.do("refresh", chromedp.Click(chromedp.CSS("#refresh-now")))
 	b.waitJS("still paused", `document.getElementById('updated').textContent.startsWith('Updated') && document.getElementById('queue-toggle-bulk').textContent === 'Resume'`, wait)
-	b.do("blur", chromedp.Focus(chromedp.CSS("h1")))
+	b.do("blur", focusJS("h1"))
 	b.screenshot("overview")
 	if os.Getenv(updateScreenshotsEnv) == "1" {
 		b.do("dark", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
@@ -431,7 +447,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	}
 
 	// Resume it with the space bar: active again, here and in the API.
-	b.do("focus resume", chromedp.Focus(chromedp.CSS("#queue-toggle-bulk")), chromedp.KeyEvent(" "))
+	b.do("focus resume", focusJS("#queue-toggle-bulk"), chromedp.KeyEvent(" "))
 	b.waitJS("resumed", `document.querySelector('#queue-rows tr[data-queue="bulk"] .status').textContent === 'active' && document.getElementById('queue-toggle-bulk').textContent === 'Pause'`, wait)
 	b.waitJS("resume announced", `document.getElementById('announce').textContent.startsWith('Queue bulk resumed')`, wait)
 	require.Equal(t, "queue-toggle-bulk", activeID(b))
