@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -13,8 +14,10 @@ import (
 	"github.com/taskq/taskq"
 	"github.com/taskq/taskq/internal/testenv"
 	"github.com/taskq/taskq/queue"
+	"github.com/taskq/taskq/queue/redisqueue"
 	"github.com/taskq/taskq/storage"
 	"github.com/taskq/taskq/storage/postgres"
+	"github.com/taskq/taskq/storage/redisstore"
 	"github.com/taskq/taskq/worker"
 )
 
@@ -154,3 +157,66 @@ var benchPrefetch = func() int {
 	n, _ := strconv.Atoi(os.Getenv("TASKQ_BENCH_PREFETCH"))
 	return n
 }()
+
+// BenchmarkDrainRedisOnly is BenchmarkDrain on Redis alone (records in
+// storage/redisstore, entries in queue/redisqueue, one key prefix). It
+// reports the Redis server's CPU time per task (INFO cpu) and the script
+// calls per task (INFO commandstats): on two cores the single-threaded
+// server is what bounds this deployment's drain rate.
+func BenchmarkDrainRedisOnly(b *testing.B) {
+	for _, conc := range []int{32, 100} {
+		b.Run("concurrency="+itoa(conc), func(b *testing.B) {
+			srv := testenv.StartRedis(b)
+			store, err := redisstore.NewFromURL(srv.URL(), redisstore.Config{KeyPrefix: "bench"})
+			require.NoError(b, err)
+			b.Cleanup(func() { _ = store.Close() })
+			q, err := redisqueue.NewFromURL(srv.URL(), redisqueue.Config{KeyPrefix: "bench"})
+			require.NoError(b, err)
+			b.Cleanup(func() { _ = q.Close() })
+			var calls0 float64
+			benchDrainWith(b, store, q, conc, func() time.Duration {
+				if calls0 == 0 {
+					calls0 = redisScriptCalls(b, srv)
+				} else {
+					b.ReportMetric((redisScriptCalls(b, srv)-calls0)/float64(b.N), "scripts/task")
+				}
+				return redisCPU(b, srv)
+			})
+		})
+	}
+}
+
+// redisCPU is the server's used_cpu_sys + used_cpu_user.
+func redisCPU(b *testing.B, srv *testenv.Redis) time.Duration {
+	info, err := srv.Do("INFO", "cpu")
+	require.NoError(b, err)
+	var total float64
+	for _, line := range strings.Split(info, "\n") {
+		k, v, ok := strings.Cut(strings.TrimSpace(line), ":")
+		if ok && (k == "used_cpu_sys" || k == "used_cpu_user") {
+			f, err := strconv.ParseFloat(v, 64)
+			require.NoError(b, err)
+			total += f
+		}
+	}
+	return time.Duration(total * float64(time.Second))
+}
+
+// redisScriptCalls is the number of EVALSHA and EVAL calls served so far.
+func redisScriptCalls(b *testing.B, srv *testenv.Redis) float64 {
+	info, err := srv.Do("INFO", "commandstats")
+	require.NoError(b, err)
+	var n float64
+	for _, line := range strings.Split(info, "\n") {
+		line = strings.TrimSpace(line)
+		if !strings.HasPrefix(line, "cmdstat_evalsha:") && !strings.HasPrefix(line, "cmdstat_eval:") {
+			continue
+		}
+		_, rest, _ := strings.Cut(line, "calls=")
+		v, _, _ := strings.Cut(rest, ",")
+		f, err := strconv.ParseFloat(v, 64)
+		require.NoError(b, err)
+		n += f
+	}
+	return n
+}

@@ -77,14 +77,14 @@ local function busy(ids)
   if #ids == 0 then return end
   local ts = many('HMGET', KEYS[11], ids, 1)
   for k = 1, #ids do
-    if ts[k] then redis.call('HINCRBY', KEYS[12], ts[k], 1) end
+    if ts[k] then redis.call('HINCRBY', KEYS[12], ts[k], '1') end
   end
 end
 local function unbusy(ids)
   if #ids == 0 then return end
   local ts = many('HMGET', KEYS[11], ids, 1)
   for k = 1, #ids do
-    if ts[k] and redis.call('HINCRBY', KEYS[12], ts[k], -1) <= 0 then redis.call('HDEL', KEYS[12], ts[k]) end
+    if ts[k] and redis.call('HINCRBY', KEYS[12], ts[k], '-1') <= 0 then redis.call('HDEL', KEYS[12], ts[k]) end
   end
 end
 local function pairs2(from)
@@ -521,7 +521,7 @@ if #ARGV == 3 then
   local ty = redis.call('HGET', KEYS[11], id)
   if ty then
     redis.call('HDEL', KEYS[11], id)
-    if redis.call('HINCRBY', KEYS[12], ty, -1) <= 0 then redis.call('HDEL', KEYS[12], ty) end
+    if redis.call('HINCRBY', KEYS[12], ty, '-1') <= 0 then redis.call('HDEL', KEYS[12], ty) end
   end
   return 1
 end

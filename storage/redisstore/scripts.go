@@ -45,7 +45,7 @@ local function finished(s) return s == 'completed' or s == 'cancelled' end
 local function finIndex(id, old, new)
   if old == new then return end
   if old then redis.call('ZREM', finKey, old .. id) end
-  if new then redis.call('ZADD', finKey, 0, new .. id) end
+  if new then redis.call('ZADD', finKey, '0', new .. id) end
 end
 -- count adds n to counter field ('a', 'm' or 'd') of owner o.
 local function count(field, o, n)
@@ -54,21 +54,30 @@ local function count(field, o, n)
   if redis.call('HINCRBY', usageKey, f, n) == 0 then redis.call('HDEL', usageKey, f) end
 end
 local function dlqOwnerAdd(o, m)
-  if redis.call('ZADD', tag .. ':do:' .. o, 0, m) == 1 then
-    redis.call('ZINCRBY', dlqOwnKey, 1, o)
-    count('d', o, 1)
+  if redis.call('ZADD', tag .. ':do:' .. o, '0', m) == 1 then
+    redis.call('ZINCRBY', dlqOwnKey, '1', o)
+    count('d', o, '1')
   end
 end
 local function dlqOwnerRem(o, m)
   if redis.call('ZREM', tag .. ':do:' .. o, m) == 1 then
-    if tonumber(redis.call('ZINCRBY', dlqOwnKey, -1, o)) <= 0 then redis.call('ZREM', dlqOwnKey, o) end
-    count('d', o, -1)
+    if tonumber(redis.call('ZINCRBY', dlqOwnKey, '-1', o)) <= 0 then redis.call('ZREM', dlqOwnKey, o) end
+    count('d', o, '-1')
   end
 end
--- tally adds n to the count of queue q, type y, status s.
-local function tally(q, y, s, n)
-  local f = string.len(q) .. ':' .. q .. string.len(y) .. ':' .. y .. s
+-- tally adds n (a string: the scripts pass their constants as strings,
+-- which Redis reads without Lua formatting a number) to the count of
+-- queue q, type y, status s; move moves one task of q and y from status
+-- old to new, building the field prefix once.
+local function countField(f, n)
   if redis.call('HINCRBY', tag .. ':counts', f, n) <= 0 then redis.call('HDEL', tag .. ':counts', f) end
+end
+local function qy(q, y) return string.len(q) .. ':' .. q .. string.len(y) .. ':' .. y end
+local function tally(q, y, s, n) countField(qy(q, y) .. s, n) end
+local function move(q, y, old, new)
+  local f = qy(q, y)
+  countField(f .. old, '-1')
+  countField(f .. new, '1')
 end
 -- pendingAdd keeps id in queue q's pending zset, scored by its run-at
 -- (an encTime: Unix microseconds with the sign bit flipped).
@@ -80,11 +89,11 @@ end
 local function pendingRem(q, id) redis.call('ZREM', tag .. ':pq:' .. q, id) end
 local function idem(o, k) return string.len(o) .. ':' .. o .. k end
 local function addIndexes(id, s, y, q, o)
-  redis.call('ZADD', allKey, 0, id)
-  redis.call('ZADD', tag .. ':s:' .. s, 0, id)
-  redis.call('ZADD', tag .. ':y:' .. y, 0, id)
-  redis.call('ZADD', tag .. ':q:' .. q, 0, id)
-  if o ~= '' then redis.call('ZADD', tag .. ':o:' .. o, 0, id) end
+  redis.call('ZADD', allKey, '0', id)
+  redis.call('ZADD', tag .. ':s:' .. s, '0', id)
+  redis.call('ZADD', tag .. ':y:' .. y, '0', id)
+  redis.call('ZADD', tag .. ':q:' .. q, '0', id)
+  if o ~= '' then redis.call('ZADD', tag .. ':o:' .. o, '0', id) end
 end
 -- purge deletes a record and every index entry of it.
 local function purge(id)
@@ -93,9 +102,9 @@ local function purge(id)
   if not f[1] then return false end
   if f[8] then redis.call('ZREM', finKey, f[8] .. id) end
   local o = f[4] or ''
-  tally(f[3] or '', f[2] or '', f[1], -1)
+  tally(f[3] or '', f[2] or '', f[1], '-1')
   if f[1] == 'pending' then pendingRem(f[3] or '', id) end
-  if active(f[1]) then count('a', o, -1) end
+  if active(f[1]) then count('a', o, '-1') end
   count('m', o, -redis.call('HSTRLEN', key, 'md'))
   redis.call('DEL', key)
   redis.call('ZREM', allKey, id)
@@ -148,14 +157,20 @@ for _, t in ipairs(ts) do
   addIndexes(t.id, t.s, t.y, t.q, t.o)
   if t.k ~= '' then redis.call('HSET', idemKey, idem(t.o, t.k), t.id) end
   if t.dk ~= '' then
-    redis.call('ZADD', dlqKey, 0, t.dk)
+    redis.call('ZADD', dlqKey, '0', t.dk)
     dlqOwnerAdd(t.o, t.dk)
   end
-  if active(t.s) then count('a', t.o, 1) end
-  tally(t.q, t.y, t.s, 1)
-  if t.s == 'pending' then pendingAdd(t.q, t.id, redis.call('HGET', tkey(t.id), 'ra')) end
-  count('m', t.o, redis.call('HSTRLEN', tkey(t.id), 'md'))
-  if finished(t.s) then finIndex(t.id, false, redis.call('HGET', tkey(t.id), 'ca')) end
+  if active(t.s) then count('a', t.o, '1') end
+  tally(t.q, t.y, t.s, '1')
+  -- ra, md and ca as just written, read from the pairs (no HGET).
+  local ra, md, ca = false, 0, false
+  for j = t.from, t.to, 2 do
+    local f = ARGV[j]
+    if f == 'ra' then ra = ARGV[j + 1] elseif f == 'md' then md = string.len(ARGV[j + 1]) elseif f == 'ca' then ca = ARGV[j + 1] end
+  end
+  if t.s == 'pending' then pendingAdd(t.q, t.id, ra) end
+  count('m', t.o, md)
+  if finished(t.s) then finIndex(t.id, false, ca) end
 end
 return {1}
 `
@@ -193,31 +208,32 @@ elseif old == 'running' then
   if attempts ~= want then return {2, 'running another attempt'} end
 end
 local new = ARGV[5]
-local set, del, dk = {}, {}, ''
+-- The pairs always hold ra and ca (encodeMutable): their new values are
+-- read here, not with an HGET after the HSET.
+local set, del, dk, ra, ca = {}, {}, '', false, false
 for i = 6, #ARGV, 2 do
-  local v = ARGV[i + 1]
-  if v == '' then del[#del + 1] = ARGV[i] else set[#set + 1] = ARGV[i]; set[#set + 1] = v end
-  if ARGV[i] == 'dk' then dk = v end
+  local f, v = ARGV[i], ARGV[i + 1]
+  if v == '' then del[#del + 1] = f else set[#set + 1] = f; set[#set + 1] = v end
+  if f == 'dk' then dk = v elseif f == 'ra' then ra = v ~= '' and v elseif f == 'ca' then ca = v ~= '' and v end
 end
 if #set > 0 then redis.call('HSET', key, unpack(set)) end
 if #del > 0 then redis.call('HDEL', key, unpack(del)) end
 local owner = cur[3] or ''
-finIndex(id, finished(old) and cur[7], finished(new) and redis.call('HGET', key, 'ca'))
+finIndex(id, finished(old) and cur[7], finished(new) and ca)
 if old ~= new then
   redis.call('ZREM', tag .. ':s:' .. old, id)
-  redis.call('ZADD', tag .. ':s:' .. new, 0, id)
-  if active(old) ~= active(new) then count('a', owner, active(new) and 1 or -1) end
-  tally(cur[5] or '', cur[6] or '', old, -1)
-  tally(cur[5] or '', cur[6] or '', new, 1)
+  redis.call('ZADD', tag .. ':s:' .. new, '0', id)
+  if active(old) ~= active(new) then count('a', owner, active(new) and '1' or '-1') end
+  move(cur[5] or '', cur[6] or '', old, new)
   if old == 'pending' then pendingRem(cur[5] or '', id) end
 end
-if new == 'pending' then pendingAdd(cur[5] or '', id, redis.call('HGET', key, 'ra')) end
+if new == 'pending' then pendingAdd(cur[5] or '', id, ra) end
 if cur[2] and cur[2] ~= dk then
   redis.call('ZREM', dlqKey, cur[2])
   dlqOwnerRem(owner, cur[2])
 end
 if dk ~= '' then
-  redis.call('ZADD', dlqKey, 0, dk)
+  redis.call('ZADD', dlqKey, '0', dk)
   dlqOwnerAdd(owner, dk)
 end
 local out = {1, 0}
@@ -261,12 +277,11 @@ for i = 3, #ARGV do
     local s = f[1]
     if s == 'pending' or s == 'failed' or s == 'running' then
       redis.call('HSET', key, 's', 'running', 'sa', at, 'u', at)
-      redis.call('HINCRBY', key, 'a', 1)
+      redis.call('HINCRBY', key, 'a', '1')
       if s ~= 'running' then
         redis.call('ZREM', tag .. ':s:' .. s, id)
-        redis.call('ZADD', tag .. ':s:running', 0, id)
-        tally(f[2] or '', f[3] or '', s, -1)
-        tally(f[2] or '', f[3] or '', 'running', 1)
+        redis.call('ZADD', tag .. ':s:running', '0', id)
+        move(f[2] or '', f[3] or '', s, 'running')
         if s == 'pending' then pendingRem(f[2] or '', id) end
       end
       out[#out + 1] = record(id)
