@@ -73,18 +73,33 @@ local function held(ids, toks)
   end
   return ok
 end
+-- byType counts the typed ids among ids per type: one HINCRBY per type
+-- of a batch, not per id.
+local function byType(ids)
+  local ts = many('HMGET', KEYS[11], ids, 1)
+  local c, order = {}, {}
+  for k = 1, #ids do
+    local ty = ts[k]
+    if ty then
+      if not c[ty] then
+        c[ty] = 0
+        order[#order + 1] = ty
+      end
+      c[ty] = c[ty] + 1
+    end
+  end
+  return c, order
+end
 local function busy(ids)
   if #ids == 0 then return end
-  local ts = many('HMGET', KEYS[11], ids, 1)
-  for k = 1, #ids do
-    if ts[k] then redis.call('HINCRBY', KEYS[12], ts[k], '1') end
-  end
+  local c, order = byType(ids)
+  for _, ty in ipairs(order) do redis.call('HINCRBY', KEYS[12], ty, c[ty]) end
 end
 local function unbusy(ids)
   if #ids == 0 then return end
-  local ts = many('HMGET', KEYS[11], ids, 1)
-  for k = 1, #ids do
-    if ts[k] and redis.call('HINCRBY', KEYS[12], ts[k], '-1') <= 0 then redis.call('HDEL', KEYS[12], ts[k]) end
+  local c, order = byType(ids)
+  for _, ty in ipairs(order) do
+    if redis.call('HINCRBY', KEYS[12], ty, -c[ty]) <= 0 then redis.call('HDEL', KEYS[12], ty) end
   end
 end
 local function pairs2(from)
