@@ -273,11 +273,12 @@ for i = 3, #ARGV do
   if not seen[id] then
     seen[id] = true
     local key = tkey(id)
-    local f = redis.call('HMGET', key, 's', 'q', 'y')
+    local f = redis.call('HMGET', key, 's', 'q', 'y', 'a')
     local s = f[1]
     if s == 'pending' or s == 'failed' or s == 'running' then
-      redis.call('HSET', key, 's', 'running', 'sa', at, 'u', at)
-      redis.call('HINCRBY', key, 'a', '1')
+      local a = tonumber(f[4] or '0')
+      if not a then return redis.error_reply('task ' .. id .. ': attempts is not a number') end
+      redis.call('HSET', key, 's', 'running', 'sa', at, 'u', at, 'a', a + 1)
       if s ~= 'running' then
         redis.call('ZREM', tag .. ':s:' .. s, id)
         redis.call('ZADD', tag .. ':s:running', '0', id)
