@@ -26,13 +26,18 @@ export function overviewView(ctx) {
   const status = h('p', { class: 'notice', id: 'queue-status' });
   let queues = [];
   let last = '';
+  // changes counts pause and resume calls: a refresh that began before
+  // one keeps its figures but not its (older) queue list.
+  let changes = 0;
 
   // setPaused pauses or resumes a queue, shows the answer in its row and
   // keeps keyboard focus on the (relabelled) button.
   async function setPaused(name, pause) {
     const action = pause ? 'pause' : 'resume';
+    changes++;
     try {
       const q = await api.call('POST', `/api/queues/${encodeURIComponent(name)}/${action}`);
+      changes++; // and a refresh that began while it was under way
       queues = queues.map((x) => (x.name === q.name ? q : x));
       renderQueues();
       const text = pause
@@ -65,7 +70,15 @@ export function overviewView(ctx) {
       }, verb)));
   }
 
+  // renderQueues redraws the rows only when the queues changed since they
+  // were last drawn: a refresh that finds the same figures leaves the
+  // buttons in place, so a key press on one (Space clicks on key up) is
+  // not split between a button and its replacement.
+  let shown = null;
   function renderQueues() {
+    const now = JSON.stringify(queues);
+    if (now === shown) return;
+    shown = now;
     replace(rows, queues.length === 0
       ? h('tr', {}, h('td', { colspan: 8, class: 'empty' }, 'No queues.'))
       : queues.map(queueRow));
@@ -74,6 +87,7 @@ export function overviewView(ctx) {
   async function load(auto) {
     if (auto && (hasFocus(rows) || hasFocus(cards))) return false; // keep the link you are on
     let q, s;
+    const seen = changes;
     try {
       [q, s] = await Promise.all([api.call('GET', '/api/queues'), api.call('GET', '/api/stats')]);
       error.textContent = '';
@@ -88,11 +102,13 @@ export function overviewView(ctx) {
       card('error-rate', 'Error rate', fmt(s.error_rate * 100) + ' %', 'Failed of finished attempts'),
       card('dlq-size', 'Dead letters', fmt(s.dlq_size, 0), h('a', { href: '#/dlq' }, 'Open the dead letter queue')));
     const focused = rows.contains(document.activeElement) ? document.activeElement.id : '';
-    queues = q.queues;
-    renderQueues();
+    if (seen === changes) {
+      queues = q.queues;
+      renderQueues();
+    }
     if (focused && document.getElementById(focused)) document.getElementById(focused).focus();
-    const queued = q.queues.reduce((n, x) => n + x.size, 0);
-    const paused = q.queues.filter((x) => x.paused).length;
+    const queued = queues.reduce((n, x) => n + x.size, 0);
+    const paused = queues.filter((x) => x.paused).length;
     const summary = `${fmt(queued, 0)} tasks queued, ${fmt(s.dlq_size, 0)} dead letters, ${fmt(paused, 0)} queues paused`;
     if (last !== '' && summary !== last) announce('Overview updated: ' + summary + '.');
     last = summary;
