@@ -164,6 +164,11 @@ func TestMaintenance(t *testing.T) {
 func testMaintenanceFailover(t *testing.T, mk maker) {
 	ctx := context.Background()
 	cfg := shortLeases()
+	// Long enough that a loaded machine does not expire A's lease before
+	// the crash (A would then give the task back uncounted and B run it
+	// as attempt 1, which make stress saw once), short enough for B to
+	// reap it soon after.
+	cfg.LeaseTTL = time.Second
 	b := mk(t, cfg)
 	ls := electionStore(t, b, leader.NewMemoryStore(nil))
 	name := fmt.Sprintf("maint-%d", electionSeq.Add(1))
