@@ -446,6 +446,16 @@ func TestConsoleInBrowser(t *testing.T) {
 		b.screenshot("overview-dark")
 	}
 
+	// A refresh with new figures updates the rows in place: the button is
+	// still the same element, so focus and a key press on it survive.
+	require.Equal(t, "yes", eval[string](b, `document.getElementById('queue-toggle-bulk').dataset.kept = 'yes'`))
+	api.enqueue(map[string]any{"type": "noop", "queue": "bulk",
+		"run_at": time.Now().Add(time.Hour).UTC().Format(time.RFC3339)})
+	b.do("refresh with a new task", chromedp.Click(chromedp.CSS("#refresh-now")))
+	b.waitJS("size 2", `document.querySelector('#queue-rows tr[data-queue="bulk"] td:nth-child(3)').textContent === '2'`, wait)
+	require.Equal(t, "yes", eval[string](b, `document.getElementById('queue-toggle-bulk').dataset.kept ?? ''`),
+		"the refresh replaced the button instead of updating its row")
+
 	// Resume it with the space bar: active again, here and in the API.
 	b.do("focus resume", focusJS("#queue-toggle-bulk"), chromedp.KeyEvent(" "))
 	b.waitJS("resumed", `document.querySelector('#queue-rows tr[data-queue="bulk"] .status').textContent === 'active' && document.getElementById('queue-toggle-bulk').textContent === 'Pause'`, wait)

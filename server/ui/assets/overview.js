@@ -66,19 +66,43 @@ export function overviewView(ctx) {
       h('td', {}, h('button', {
         type: 'button', id: toggleID(x.name), class: 'queue-toggle',
         'aria-label': `${verb} queue ${x.name}`,
-        onclick: () => setPaused(x.name, !x.paused),
+        // The current state, not x's: the row outlives x (updateRow).
+        onclick: () => setPaused(x.name, !(queues.find((q) => q.name === x.name) ?? x).paused),
       }, verb)));
   }
 
-  // renderQueues redraws the rows only when the queues changed since they
-  // were last drawn: a refresh that finds the same figures leaves the
-  // buttons in place, so a key press on one (Space clicks on key up) is
-  // not split between a button and its replacement.
+  // updateRow brings a drawn row up to date in place: cells whose markup
+  // changed are replaced, the button is relabelled but stays the same
+  // element, so focus and a key press on it survive (Space clicks on key
+  // up: a button replaced between key down and key up misses the click).
+  function updateRow(tr, x) {
+    const fresh = queueRow(x);
+    tr.className = fresh.className;
+    const cells = Array.from(tr.children);
+    const next = Array.from(fresh.children);
+    const last = cells.length - 1;
+    for (let i = 0; i < last; i++) {
+      if (cells[i].outerHTML !== next[i].outerHTML) cells[i].replaceWith(next[i]);
+    }
+    const b = cells[last].firstElementChild;
+    const nb = next[last].firstElementChild;
+    if (b.textContent !== nb.textContent) b.textContent = nb.textContent;
+    b.setAttribute('aria-label', nb.getAttribute('aria-label'));
+  }
+
+  // renderQueues draws the queues: in place when the same queues are
+  // drawn in the same order, else anew; not at all when nothing changed.
   let shown = null;
   function renderQueues() {
     const now = JSON.stringify(queues);
     if (now === shown) return;
     shown = now;
+    const drawn = Array.from(rows.children);
+    if (queues.length > 0 && drawn.length === queues.length &&
+        queues.every((x, i) => drawn[i].dataset.queue === x.name)) {
+      queues.forEach((x, i) => updateRow(drawn[i], x));
+      return;
+    }
     replace(rows, queues.length === 0
       ? h('tr', {}, h('td', { colspan: 8, class: 'empty' }, 'No queues.'))
       : queues.map(queueRow));
