@@ -71,7 +71,7 @@ export function overviewView(ctx) {
       }, verb)));
   }
 
-  // updateRow brings a drawn row up to date in place: cells whose markup
+  // updateRow brings a drawn row up to date in place: cells whose content
   // changed are replaced, the button is relabelled but stays the same
   // element, so focus and a key press on it survive (Space clicks on key
   // up: a button replaced between key down and key up misses the click).
@@ -82,7 +82,7 @@ export function overviewView(ctx) {
     const next = Array.from(fresh.children);
     const last = cells.length - 1;
     for (let i = 0; i < last; i++) {
-      if (cells[i].outerHTML !== next[i].outerHTML) cells[i].replaceWith(next[i]);
+      if (!cells[i].isEqualNode(next[i])) cells[i].replaceWith(next[i]);
     }
     const b = cells[last].firstElementChild;
     const nb = next[last].firstElementChild;
