@@ -73,23 +73,26 @@ local function held(ids, toks)
   end
   return ok
 end
--- byType counts the typed ids among ids per type: one HINCRBY per type
--- of a batch, not per id.
-local function byType(ids)
-  local ts = many('HMGET', KEYS[11], ids, 1)
+-- countBy counts the values vs[1..n] (a missing one as missing, or left
+-- out when missing is nil): c[value] = count, and order lists the values
+-- in the order first seen.
+local function countBy(vs, n, missing)
   local c, order = {}, {}
-  for k = 1, #ids do
-    local ty = ts[k]
-    if ty then
-      if not c[ty] then
-        c[ty] = 0
-        order[#order + 1] = ty
+  for k = 1, n do
+    local v = vs[k] or missing
+    if v then
+      if not c[v] then
+        c[v] = 0
+        order[#order + 1] = v
       end
-      c[ty] = c[ty] + 1
+      c[v] = c[v] + 1
     end
   end
   return c, order
 end
+-- byType counts the typed ids among ids per type: one HINCRBY per type
+-- of a batch, not per id.
+local function byType(ids) return countBy(many('HMGET', KEYS[11], ids, 1), #ids, nil) end
 local function busy(ids)
   if #ids == 0 then return end
   local c, order = byType(ids)
@@ -194,16 +197,7 @@ local function gone(p, ids, empty)
     redis.call('DEL', fk)
     return
   end
-  local os = many('HMGET', KEYS[14], ids, 1)
-  local c, order = {}, {}
-  for k = 1, #ids do
-    local o = os[k] or ''
-    if not c[o] then
-      c[o] = 0
-      order[#order + 1] = o
-    end
-    c[o] = c[o] + 1
-  end
+  local c, order = countBy(many('HMGET', KEYS[14], ids, 1), #ids, '')
   if #order <= 2 then
     for _, o in ipairs(order) do
       if redis.call('HINCRBY', fk, 'n:' .. o, -c[o]) <= 0 then redis.call('HDEL', fk, 'n:' .. o, 'r:' .. o) end
