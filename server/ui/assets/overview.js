@@ -91,12 +91,8 @@ export function overviewView(ctx) {
   }
 
   // renderQueues draws the queues: in place when the same queues are
-  // drawn in the same order, else anew; not at all when nothing changed.
-  let shown = null;
+  // drawn in the same order (unchanged cells are left alone), else anew.
   function renderQueues() {
-    const now = JSON.stringify(queues);
-    if (now === shown) return;
-    shown = now;
     const drawn = Array.from(rows.children);
     if (queues.length > 0 && drawn.length === queues.length &&
         queues.every((x, i) => drawn[i].dataset.queue === x.name)) {
