@@ -67,6 +67,9 @@ type Queue struct {
 	done    chan struct{}
 	lis     *listener
 	closeMu sync.Once
+	// foldedAt is when Reap last folded the counter rows of ended
+	// connections (unix nanoseconds; see foldCounts).
+	foldedAt atomic.Int64
 
 	// sleeping, when set (tests), is called when a Wait has looked and
 	// found nothing ready, just before it sleeps.
@@ -485,11 +488,33 @@ func (q *Queue) Reap(ctx context.Context, queue string, max int, ttl time.Durati
 	if err != nil {
 		return nil, mapError("queue reap", err)
 	}
+	q.foldCounts(ctx)
 	return out, nil
 }
 
-// Stats implements taskq.Queue: one scan of the queue's entries (the
-// primary key range of the queue), by the database clock.
+// foldEvery is how often Reap folds the counter rows of connections that
+// have ended into one row per queue and priority.
+const foldEvery = time.Minute
+
+// foldCounts runs queueCountsFoldSQL when foldEvery has passed since this
+// Queue last did. The reaper calls Reap periodically on one replica (the
+// maintenance leader), so the counter table stays at about one row per
+// queue, priority and open connection. A failure is logged: the counts
+// stay exact, the table only keeps a few more rows until the next fold.
+func (q *Queue) foldCounts(ctx context.Context) {
+	now := time.Now().UnixNano()
+	last := q.foldedAt.Load()
+	if now-last < int64(foldEvery) || !q.foldedAt.CompareAndSwap(last, now) {
+		return
+	}
+	if _, err := q.pool.Exec(ctx, q.sql.foldCounts); err != nil {
+		q.log.WarnContext(ctx, "postgres queue: folding the counter rows of ended connections failed", "error", err)
+	}
+}
+
+// Stats implements taskq.Queue, by the database clock: the counts come
+// from the queue's counter rows and its scheduled entries (see statsSQL),
+// not from a scan of the queue.
 func (q *Queue) Stats(ctx context.Context, queue string) (taskq.QueueStats, error) {
 	var s taskq.QueueStats
 	ctx, cancel, err := q.call(ctx)

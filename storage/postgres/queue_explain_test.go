@@ -60,6 +60,7 @@ func TestExplainQueueUsesIndexes(t *testing.T) {
 		{"Lease (strict)", q.sql.leaseStrict, []any{"default", nil, 16, int64(60e6)}, "queue_entries_ready_idx"},
 		{"Lease (weighted)", q.sql.leaseWeighted, []any{"default", nil, 16, int64(60e6), weights}, "queue_entries_ready_idx"},
 		{"Reap", q.sql.reap, []any{"default", 100, int64(60e6)}, "queue_entries_leased_idx"},
+		{"Stats (scheduled entries only)", q.sql.stats, []any{"default"}, "queue_entries_unrounded_idx"},
 		{"Wait (earliest run-at)", q.sql.nextDue, []any{"default"}, "queue_entries_unrounded_idx"},
 		{"Wait (earliest run-at, ready)", q.sql.nextDue, []any{"default"}, "queue_entries_ready_idx"},
 		{"Extend", q.sql.extend, []any{"default", ids, int64(60e6), toks}, "queue_entries_pkey"},

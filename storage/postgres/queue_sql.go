@@ -200,12 +200,39 @@ const (
 	FROM r WHERE q.queue = r.queue AND q.id = r.id
 	RETURNING q.id, q.priority, q.deadline, q.seq`
 
-	// statsSQL counts the entries of a queue by priority and state.
-	statsSQL = `SELECT priority,
-		count(*) FILTER (WHERE deadline IS NULL AND run_at <= statement_timestamp()),
-		count(*) FILTER (WHERE deadline IS NULL AND run_at > statement_timestamp()),
-		count(*) FILTER (WHERE deadline IS NOT NULL)
-	FROM {schema}.queue_entries WHERE queue = $1 GROUP BY priority`
+	// statsSQL counts the entries of a queue by priority and state: the
+	// entries and leases from the counter rows of the queue (queue_counts,
+	// see migrations/0015_queue_counts.sql), the scheduled ones (not leased,
+	// run_at after the statement time) from a range of
+	// queue_entries_unrounded_idx; ready is the rest. It reads no other
+	// entry, so its cost grows with the number of scheduled entries and of
+	// open connections, not with the backlog. Every entry not leased whose
+	// run_at is in the future has no round: an entry gets its round once
+	// due by the database clock. (A lease with LeaseParams.Now in the
+	// future, which only tests use, promotes entries before they are due;
+	// those count as ready here.)
+	statsSQL = `SELECT c.priority, c.entries - c.leased - coalesce(s.n, 0), coalesce(s.n, 0), c.leased
+	FROM (SELECT priority, sum(entries)::int8 AS entries, sum(leased)::int8 AS leased
+		FROM {schema}.queue_counts WHERE queue = $1 GROUP BY priority) c
+	LEFT JOIN (SELECT priority, count(*) AS n FROM {schema}.queue_entries
+		WHERE queue = $1 AND deadline IS NULL AND round IS NULL AND run_at > statement_timestamp()
+		GROUP BY priority) s ON s.priority = c.priority`
+
+	// queueCountsFoldSQL moves the counter rows of connections that have
+	// ended (their pid no longer in pg_stat_activity) into slot 0, skipping
+	// rows another transaction holds, so it never waits on a writer and
+	// concurrent folds take disjoint rows (then add to the slot 0 rows in
+	// key order).
+	queueCountsFoldSQL = `WITH gone AS (
+		DELETE FROM {schema}.queue_counts WHERE ctid IN (
+			SELECT ctid FROM {schema}.queue_counts
+			WHERE slot <> 0 AND slot NOT IN (SELECT pid FROM pg_stat_activity WHERE pid IS NOT NULL)
+			FOR UPDATE SKIP LOCKED)
+		RETURNING queue, priority, entries, leased)
+	INSERT INTO {schema}.queue_counts AS c (queue, priority, slot, entries, leased)
+	SELECT queue, priority, 0, sum(entries), sum(leased) FROM gone GROUP BY queue, priority ORDER BY queue, priority
+	ON CONFLICT (queue, priority, slot) DO UPDATE
+		SET entries = c.entries + EXCLUDED.entries, leased = c.leased + EXCLUDED.leased`
 
 	queuesSQL = `SELECT name FROM {schema}.queue_names ORDER BY name`
 
@@ -231,7 +258,7 @@ const (
 // queueQueries holds the Queue's statements with the schema filled in.
 type queueQueries struct {
 	enqueue, promote, leaseStrict, leaseWeighted, extend, ack, remove string
-	requeue, requeueLease, reap, stats, queues, nextDue               string
+	requeue, requeueLease, reap, stats, foldCounts, queues, nextDue   string
 
 	limitsBusy, limitsRates, limitsNow, limitsCandidates, limitsTake, limitsSaveRates string
 }
@@ -241,7 +268,7 @@ func newQueueQueries(q *queries) *queueQueries {
 	return &queueQueries{
 		enqueue: x(enqueueSQL), promote: x(promoteSQL), leaseStrict: x(leaseStrictSQL), leaseWeighted: x(leaseWeightedSQL),
 		extend: x(extendSQL), ack: x(ackSQL), remove: x(removeSQL), requeue: x(requeueSQL), requeueLease: x(requeueLeaseSQL),
-		reap: x(reapSQL), stats: x(statsSQL), queues: x(queuesSQL), nextDue: x(nextDueSQL),
+		reap: x(reapSQL), stats: x(statsSQL), foldCounts: x(queueCountsFoldSQL), queues: x(queuesSQL), nextDue: x(nextDueSQL),
 		limitsBusy: x(limitsBusySQL), limitsRates: x(limitsRatesSQL), limitsNow: x(limitsNowSQL),
 		limitsCandidates: x(limitsCandidatesSQL), limitsTake: x(limitsTakeSQL), limitsSaveRates: x(limitsSaveRatesSQL),
 	}
