@@ -2,54 +2,104 @@ package postgres
 
 import (
 	"context"
+	"slices"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/taskq/taskq"
 )
 
-// countTasksSQL groups every record by queue, type and status. No index
-// holds the status: the hot pending -> running update stays HOT (it writes
-// no index entry, see migrations/0001_init.sql), which an index on status
-// would prevent, and keeping counters in a table would make every start
-// and finish of a task update the same few counter rows. So the query
-// reads the table (a sequential or parallel scan): its cost grows with
-// the number of stored records, finished ones included. Keep that number
-// bounded (delete finished tasks, see the retention settings) where the
-// table is large and the counts are read often.
-const countTasksSQL = `SELECT queue, type, status, count(*),
-    min(run_at) FILTER (WHERE status = 'pending' AND run_at <= $1)
-FROM {schema}.tasks GROUP BY queue, type, status`
+// countTasksSQL sums the counter rows of task_counts by queue, type and
+// status (see migrations/0016_task_counts.sql): a few rows per key, not
+// one per record. A key whose records are all gone sums to zero and is
+// left out, as a count of the records would never show it.
+const countTasksSQL = `SELECT queue, type, status, sum(n)::int8 FROM {schema}.task_counts
+GROUP BY queue, type, status HAVING sum(n) <> 0`
+
+// oldestPendingSQL is the run_at of the oldest due pending record of each
+// queue of $1: for each, one range of tasks_active_queue_run_at_idx from
+// its start, past the running and failed records due earlier, to the
+// first pending one due by $2.
+const oldestPendingSQL = `SELECT q.name, (SELECT t.run_at FROM {schema}.tasks t
+    WHERE t.active AND t.queue = q.name AND t.status = 'pending' AND t.run_at <= $2
+    ORDER BY t.run_at LIMIT 1)
+FROM unnest($1::text[]) AS q(name)`
+
+// taskCountsFoldSQL moves the counter rows of connections that have ended
+// into slot 0, as queueCountsFoldSQL does for queue_counts.
+const taskCountsFoldSQL = `WITH gone AS (
+    DELETE FROM {schema}.task_counts WHERE ctid IN (
+        SELECT ctid FROM {schema}.task_counts
+        WHERE slot <> 0 AND slot NOT IN (SELECT pid FROM pg_stat_activity WHERE pid IS NOT NULL)
+        FOR UPDATE SKIP LOCKED)
+    RETURNING queue, type, status, n)
+INSERT INTO {schema}.task_counts AS c (queue, type, status, slot, n)
+SELECT queue, type, status, 0, sum(n) FROM gone GROUP BY queue, type, status ORDER BY queue, type, status
+ON CONFLICT (queue, type, status, slot) DO UPDATE SET n = c.n + EXCLUDED.n`
+
+// countsFoldEvery is how often CountTasks folds the counter rows of ended
+// connections.
+const countsFoldEvery = time.Minute
 
 // CountTasks returns the record counts by queue, type and status
-// (taskq.StatusCounter) and the oldest due pending task of each queue,
-// with one grouped query that reads every record (see countTasksSQL).
+// (taskq.StatusCounter) and the oldest due pending task of each queue: the
+// sums of the counter rows, then one index probe per queue with pending
+// records (see countTasksSQL and oldestPendingSQL). Neither reads every
+// record, so the cost does not grow with the number of stored tasks. At
+// most once a minute it first folds the counter rows of connections that
+// have ended (a failure there is logged; the counts stay exact).
 func (s *Store) CountTasks(ctx context.Context, now time.Time) (taskq.TaskCounts, error) {
-	rows, err := s.pool.Query(ctx, s.q.expand(countTasksSQL), now)
+	s.foldTaskCounts(ctx)
+	rows, err := s.pool.Query(ctx, s.q.expand(countTasksSQL))
 	if err != nil {
 		return taskq.TaskCounts{}, mapError("count tasks", err)
 	}
-	defer rows.Close()
 	out := taskq.TaskCounts{Counts: []taskq.TaskCount{}, OldestPending: map[string]time.Time{}}
-	for rows.Next() {
-		var c taskq.TaskCount
-		var oldest pgtype.Timestamptz
-		if err := rows.Scan(&c.Queue, &c.Type, &c.Status, &c.Count, &oldest); err != nil {
+	var pending []string
+	var c taskq.TaskCount
+	_, err = pgx.ForEachRow(rows, []any{&c.Queue, &c.Type, &c.Status, &c.Count}, func() error {
+		out.Counts = append(out.Counts, c)
+		if c.Status == taskq.StatusPending && !slices.Contains(pending, c.Queue) {
+			pending = append(pending, c.Queue)
+		}
+		return nil
+	})
+	if err != nil {
+		return taskq.TaskCounts{}, mapError("count tasks", err)
+	}
+	if len(pending) > 0 {
+		rows, err := s.pool.Query(ctx, s.q.expand(oldestPendingSQL), pending, now)
+		if err != nil {
 			return taskq.TaskCounts{}, mapError("count tasks", err)
 		}
-		out.Counts = append(out.Counts, c)
-		if oldest.Valid {
-			at := oldest.Time.UTC()
-			if cur, ok := out.OldestPending[c.Queue]; !ok || at.Before(cur) {
-				out.OldestPending[c.Queue] = at
+		var q string
+		var oldest pgtype.Timestamptz
+		_, err = pgx.ForEachRow(rows, []any{&q, &oldest}, func() error {
+			if oldest.Valid {
+				out.OldestPending[q] = oldest.Time.UTC()
 			}
+			return nil
+		})
+		if err != nil {
+			return taskq.TaskCounts{}, mapError("count tasks", err)
 		}
-	}
-	if err := rows.Err(); err != nil {
-		return taskq.TaskCounts{}, mapError("count tasks", err)
 	}
 	out.Sort()
 	return out, nil
+}
+
+// foldTaskCounts runs taskCountsFoldSQL when countsFoldEvery has passed
+// since this store last did.
+func (s *Store) foldTaskCounts(ctx context.Context) {
+	now := time.Now().UnixNano()
+	last := s.countsFoldedAt.Load()
+	if now-last < int64(countsFoldEvery) || !s.countsFoldedAt.CompareAndSwap(last, now) {
+		return
+	}
+	if _, err := s.pool.Exec(ctx, s.q.expand(taskCountsFoldSQL)); err != nil {
+		s.log.WarnContext(ctx, "postgres: folding the task counter rows of ended connections failed", "error", err)
+	}
 }
 
 var _ taskq.StatusCounter = (*Store)(nil)

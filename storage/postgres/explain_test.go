@@ -128,6 +128,8 @@ func TestExplainHotQueriesUseIndexes(t *testing.T) {
 		{"CleanupDeadLetterTasks", s.q.cleanupDLQ, []any{base.Add(time.Hour)}, "tasks_dlq_idx"},
 		{"RemoveFromDeadLetter", s.q.removeDLQTask, []any{dlqMid.ID}, "tasks_pkey"},
 		{"DeleteTask", s.q.deleteTask, []any{mid.ID}, "tasks_pkey"},
+		{"CountTasks (oldest due pending task per queue)", s.q.expand(oldestPendingSQL), []any{[]string{"default", "other"}, base.Add(time.Hour)},
+			"tasks_active_queue_run_at_idx"},
 		{"DeleteFinished (task retention, a batch)", s.q.expand(deleteFinishedSQL), []any{base.Add(time.Hour), 1000}, "tasks_finished_idx"},
 	}
 	var doc strings.Builder

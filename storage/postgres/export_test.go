@@ -79,6 +79,6 @@ func resetTestDB(url string) error {
 		return err
 	}
 	defer conn.Close(ctx)
-	_, err = conn.Exec(ctx, "TRUNCATE taskq.tasks, taskq.owner_usage, taskq.storage_identity, taskq.queue_entries, taskq.queue_counts, taskq.queue_names, taskq.paused_queues, taskq.task_outbox, taskq.task_unique, taskq.schedules")
+	_, err = conn.Exec(ctx, "TRUNCATE taskq.tasks, taskq.task_counts, taskq.owner_usage, taskq.storage_identity, taskq.queue_entries, taskq.queue_counts, taskq.queue_names, taskq.paused_queues, taskq.task_outbox, taskq.task_unique, taskq.schedules")
 	return err
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/taskq/taskq"
@@ -24,6 +25,9 @@ type Store struct {
 	closeOnce sync.Once
 
 	evictions ownercount.Counter
+	// countsFoldedAt is when CountTasks last folded the counter rows of
+	// ended connections (unix nanoseconds).
+	countsFoldedAt atomic.Int64
 
 	idMu sync.Mutex
 	id   string // storage identity, once read

@@ -1,0 +1,198 @@
+package postgres
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/stretchr/testify/require"
+	"github.com/taskq/taskq"
+	"github.com/taskq/taskq/internal/pgschema"
+	"github.com/taskq/taskq/internal/testenv"
+)
+
+// scannedCounts is what CountTasks answered before the counters: every
+// record read and grouped. The counters must always agree with it.
+func scannedCounts(t *testing.T, pool *pgxpool.Pool, now time.Time) taskq.TaskCounts {
+	t.Helper()
+	rows, err := pool.Query(t.Context(), `SELECT queue, type, status, count(*),
+		min(run_at) FILTER (WHERE status = 'pending' AND run_at <= $1)
+		FROM taskq.tasks GROUP BY queue, type, status`, now)
+	require.NoError(t, err)
+	out := taskq.TaskCounts{Counts: []taskq.TaskCount{}, OldestPending: map[string]time.Time{}}
+	var c taskq.TaskCount
+	var oldest *time.Time
+	_, err = pgx.ForEachRow(rows, []any{&c.Queue, &c.Type, &c.Status, &c.Count, &oldest}, func() error {
+		out.Counts = append(out.Counts, c)
+		if oldest != nil {
+			if cur, ok := out.OldestPending[c.Queue]; !ok || oldest.Before(cur) {
+				out.OldestPending[c.Queue] = oldest.UTC()
+			}
+		}
+		return nil
+	})
+	require.NoError(t, err)
+	out.Sort()
+	return out
+}
+
+func requireSameCounts(t *testing.T, want, got taskq.TaskCounts) {
+	t.Helper()
+	require.Equal(t, want.Counts, got.Counts)
+	require.Len(t, got.OldestPending, len(want.OldestPending))
+	for q, at := range want.OldestPending {
+		require.True(t, at.Equal(got.OldestPending[q]), "queue %s: oldest pending %v, want %v", q, got.OldestPending[q], at)
+	}
+}
+
+// TestTaskCountsConcurrentConnections: records created (one by one and by
+// COPY), started, completed, failed and retried, dead-lettered, cancelled
+// and deleted from many connections at once leave the counters equal to a
+// grouped scan of the records; once those connections end, CountTasks
+// folds their counter rows into slot 0 and answers the same.
+func TestTaskCountsConcurrentConnections(t *testing.T) {
+	t.Parallel()
+	base := NewTestStore(t, Config{})
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	cfg, err := pgxpool.ParseConfig(base.pool.Config().ConnString())
+	require.NoError(t, err)
+	cfg.MaxConns = 8
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	require.NoError(t, err)
+	s, err := New(ctx, pool, Config{SkipMigrations: true})
+	require.NoError(t, err)
+	queues, types := []string{"q1", "q2"}, []string{"a", "b", "c"}
+	var wg sync.WaitGroup
+	for w := range 8 {
+		wg.Go(func() {
+			for i := range 30 {
+				now := time.Now().UTC()
+				mk := func(k int) *taskq.Task {
+					tk := &taskq.Task{ID: taskq.NewID(), Type: types[(w+k)%len(types)], Queue: queues[(i+k)%len(queues)],
+						Status: taskq.StatusPending, Priority: taskq.PriorityMedium, Created: now, Updated: now,
+						RunAt: now.Add(-time.Duration(w*100+i) * time.Millisecond), MaxRetries: 2}
+					if k == 2 {
+						tk.RunAt = now.Add(time.Hour)
+					}
+					return tk
+				}
+				one, many := mk(0), []*taskq.Task{mk(1), mk(2), mk(3)}
+				if _, err := s.CreateTask(ctx, one); err != nil {
+					t.Error(err)
+					return
+				}
+				if err := s.CreateTasks(ctx, many); err != nil {
+					t.Error(err)
+					return
+				}
+				started, err := s.StartTasks(ctx, []string{one.ID, many[0].ID}, now)
+				if err != nil || len(started) != 2 {
+					t.Error("start", err, len(started))
+					return
+				}
+				at := time.Now().UTC()
+				switch i % 4 {
+				case 0: // completed
+					st := started[0]
+					st.Status, st.CompletedAt, st.Updated = taskq.StatusCompleted, &at, at
+					err = s.UpdateAttempt(ctx, st, st.Attempts)
+				case 1: // failed, to be retried
+					st := started[0]
+					st.Status, st.RunAt, st.Updated = taskq.StatusFailed, at.Add(time.Minute), at
+					err = s.UpdateAttempt(ctx, st, st.Attempts)
+				case 2: // dead-lettered
+					st := started[0]
+					st.Status, st.DeadLetteredAt, st.Updated = taskq.StatusDeadLetter, &at, at
+					_, err = s.MoveTaskToDeadLetter(ctx, st, 0)
+				case 3: // deleted
+					err = s.DeleteTask(ctx, started[0].ID)
+				}
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				c := many[1] // cancelled while scheduled
+				c.Status, c.CompletedAt, c.Updated = taskq.StatusCancelled, &at, at
+				if err := s.UpdateTask(ctx, c, taskq.StatusPending); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	require.False(t, t.Failed())
+
+	now := time.Now().UTC()
+	want := scannedCounts(t, base.pool, now)
+	require.GreaterOrEqual(t, len(want.Counts), 12)
+	require.Len(t, want.OldestPending, 2)
+	got, err := s.CountTasks(ctx, now)
+	require.NoError(t, err)
+	requireSameCounts(t, want, got)
+	var slots int
+	require.NoError(t, base.pool.QueryRow(ctx, `SELECT count(DISTINCT slot) FROM taskq.task_counts`).Scan(&slots))
+	require.Greater(t, slots, 1, "the connections counted in slots of their own")
+
+	require.NoError(t, s.Close())
+	pool.Close()
+	require.Eventually(t, func() bool { // the server sees the connections end
+		var n int
+		require.NoError(t, base.pool.QueryRow(ctx, `SELECT count(*) FROM taskq.task_counts
+			WHERE slot <> 0 AND slot IN (SELECT pid FROM pg_stat_activity WHERE pid IS NOT NULL)`).Scan(&n))
+		return n == 0
+	}, 10*time.Second, 20*time.Millisecond)
+	base.countsFoldedAt.Store(0) // fold now, not a minute after the store's last fold
+	got, err = base.CountTasks(ctx, now)
+	require.NoError(t, err)
+	requireSameCounts(t, want, got)
+	var rows, keys int
+	require.NoError(t, base.pool.QueryRow(ctx, `SELECT count(*), count(DISTINCT (queue, type, status)) FROM taskq.task_counts
+		WHERE slot <> pg_backend_pid()`).Scan(&rows, &keys))
+	require.Equal(t, keys, rows, "one row per key left, in slot 0")
+}
+
+// TestTaskCountsMigrationCountsExistingRecords: a database at the version
+// before the task counters, holding records of every status, counts them
+// exactly after the upgrade.
+func TestTaskCountsMigrationCountsExistingRecords(t *testing.T) {
+	t.Parallel()
+	pg := testenv.SharedPostgres(t)
+	url := pg.NewDatabase(t)
+	ctx := t.Context()
+	pool, err := pgxpool.New(ctx, url)
+	require.NoError(t, err)
+	defer pool.Close()
+	ms, err := migrations()
+	require.NoError(t, err)
+	before := -1
+	for i, m := range ms {
+		if m.Version == 16 {
+			before = i
+		}
+	}
+	require.Positive(t, before, "migration 16 adds the task counters")
+	_, err = pgschema.Migrate(ctx, pool, pgschema.Set{Schema: DefaultSchema, Table: migrationsTable,
+		Migrations: ms[:before], Legacy: legacyMigrationsTable})
+	require.NoError(t, err)
+	_, err = pool.Exec(ctx, `INSERT INTO taskq.tasks (id, type, status, priority, created, updated, queue, run_at)
+		SELECT gen_random_uuid(), 't' || (i % 3), (ARRAY['pending','running','completed','failed','cancelled','dead_letter'])[1 + (i / 3) % 6],
+		       1, now(), now(), 'q' || ((i / 18) % 2), now() - (i || ' seconds')::interval + CASE WHEN i % 12 = 0 THEN interval '1 day' ELSE interval '0' END
+		FROM generate_series(1, 200) i`)
+	require.NoError(t, err)
+	now := time.Now().UTC()
+	want := scannedCounts(t, pool, now)
+	require.Len(t, want.Counts, 36)
+	require.Len(t, want.OldestPending, 2)
+
+	s, err := Open(ctx, url, Config{})
+	require.NoError(t, err)
+	defer s.Close()
+	got, err := s.CountTasks(ctx, now)
+	require.NoError(t, err)
+	requireSameCounts(t, want, got)
+}
