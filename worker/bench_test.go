@@ -227,3 +227,42 @@ func redisCalls(b *testing.B, srv *testenv.Redis) (scripts, cmds float64) {
 	}
 	return scripts, cmds
 }
+
+// BenchmarkEnqueueOneProducer measures Client.Enqueue from one producer on
+// Redis queue and PostgreSQL storage and on PostgreSQL alone (the test
+// server, fsync off), reporting the CPU per enqueue of this process and of
+// the PostgreSQL server.
+func BenchmarkEnqueueOneProducer(b *testing.B) {
+	b.Run("redis+postgres", func(b *testing.B) {
+		srv := testenv.StartRedis(b)
+		q, err := redisqueue.NewFromURL(srv.URL(), redisqueue.Config{KeyPrefix: "bench"})
+		require.NoError(b, err)
+		b.Cleanup(func() { _ = q.Close() })
+		benchEnqueueOne(b, newPostgresStoreTB(b), q)
+	})
+	b.Run("postgres-only", func(b *testing.B) {
+		store := newPostgresStoreWith(b, postgres.Config{Dispatch: true})
+		q := store.Queue(postgres.QueueConfig{})
+		b.Cleanup(func() { _ = q.Close() })
+		benchEnqueueOne(b, store, q)
+	})
+}
+
+func benchEnqueueOne(b *testing.B, store taskq.StorageAdapter, q taskq.Queue) {
+	c, err := taskq.NewClient(store, q, taskq.ClientConfig{})
+	require.NoError(b, err)
+	ctx := context.Background()
+	meta := map[string]any{"n": 1, "s": "0123456789012345678901234567890123456789012345678901234567890123456789"}
+	pg := testenv.SharedPostgres(b)
+	b.ReportAllocs()
+	cpu0, db0 := processCPU(), pg.CPUTime()
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := c.Enqueue(ctx, "noop", meta); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N), "cpu-ns/op")
+	b.ReportMetric(float64(pg.CPUTime()-db0)/float64(b.N), "db-cpu-ns/op")
+}
