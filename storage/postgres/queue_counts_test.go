@@ -49,7 +49,7 @@ func counterRows(t *testing.T, pool *pgxpool.Pool, queue string) (rows, slots in
 // TestQueueCountsConcurrentConnections: producers and consumers on many
 // connections at once (enqueue ready and scheduled entries, lease, ack,
 // requeue with a delay, remove, extend; scheduled entries coming due,
-// promoted and leased) leave the counters equal
+// promoted and leased) leave Stats equal
 // to a scan of the entries; once those connections end, a reap folds
 // their counter rows into one per priority and the counts do not change.
 func TestQueueCountsConcurrentConnections(t *testing.T) {

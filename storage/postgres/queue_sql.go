@@ -200,20 +200,22 @@ const (
 	FROM r WHERE q.queue = r.queue AND q.id = r.id
 	RETURNING q.id, q.priority, q.deadline, q.seq`
 
-	// statsSQL counts the entries of a queue by priority and state: the
-	// entries and leases from the counter rows of the queue (queue_counts,
-	// see migrations/0015_queue_counts.sql), the scheduled ones (not leased,
-	// run_at after the statement time) from a range of
-	// queue_entries_unrounded_idx; ready is the rest. It reads no other
-	// entry, so its cost grows with the number of scheduled entries and of
-	// open connections, not with the backlog. Every entry not leased whose
-	// run_at is in the future has no round: an entry gets its round once
-	// due by the database clock. (A lease with LeaseParams.Now in the
-	// future, which only tests use, promotes entries before they are due;
-	// those count as ready here.)
-	statsSQL = `SELECT c.priority, c.entries - c.leased - coalesce(s.n, 0), coalesce(s.n, 0), c.leased
-	FROM (SELECT priority, sum(entries)::int8 AS entries, sum(leased)::int8 AS leased
+	// statsSQL counts the entries of a queue by priority and state: all
+	// of them from the queue's counter rows (queue_counts, see
+	// migrations/0015_queue_counts.sql), the leased ones on
+	// queue_entries_leased_idx, the scheduled ones (not leased, run_at
+	// after the statement time) on queue_entries_unrounded_idx; ready is the
+	// rest. It reads no other entry, so its cost grows with the leases held
+	// and the entries scheduled, not with the backlog. Every entry not
+	// leased whose run_at is in the future has no round: an entry gets its
+	// round once due by the database clock. (A lease with LeaseParams.Now in
+	// the future, which only tests use, promotes entries before they are
+	// due; those count as ready here.)
+	statsSQL = `SELECT c.priority, c.entries - coalesce(l.n, 0) - coalesce(s.n, 0), coalesce(s.n, 0), coalesce(l.n, 0)
+	FROM (SELECT priority, sum(entries)::int8 AS entries
 		FROM {schema}.queue_counts WHERE queue = $1 GROUP BY priority) c
+	LEFT JOIN (SELECT priority, count(*) AS n FROM {schema}.queue_entries
+		WHERE queue = $1 AND deadline IS NOT NULL GROUP BY priority) l ON l.priority = c.priority
 	LEFT JOIN (SELECT priority, count(*) AS n FROM {schema}.queue_entries
 		WHERE queue = $1 AND deadline IS NULL AND round IS NULL AND run_at > statement_timestamp()
 		GROUP BY priority) s ON s.priority = c.priority`
@@ -228,11 +230,10 @@ const (
 			SELECT ctid FROM {schema}.queue_counts
 			WHERE slot <> 0 AND slot NOT IN (SELECT pid FROM pg_stat_activity WHERE pid IS NOT NULL)
 			FOR UPDATE SKIP LOCKED)
-		RETURNING queue, priority, entries, leased)
-	INSERT INTO {schema}.queue_counts AS c (queue, priority, slot, entries, leased)
-	SELECT queue, priority, 0, sum(entries), sum(leased) FROM gone GROUP BY queue, priority ORDER BY queue, priority
-	ON CONFLICT (queue, priority, slot) DO UPDATE
-		SET entries = c.entries + EXCLUDED.entries, leased = c.leased + EXCLUDED.leased`
+		RETURNING queue, priority, entries)
+	INSERT INTO {schema}.queue_counts AS c (queue, priority, slot, entries)
+	SELECT queue, priority, 0, sum(entries) FROM gone GROUP BY queue, priority ORDER BY queue, priority
+	ON CONFLICT (queue, priority, slot) DO UPDATE SET entries = c.entries + EXCLUDED.entries`
 
 	queuesSQL = `SELECT name FROM {schema}.queue_names ORDER BY name`
 

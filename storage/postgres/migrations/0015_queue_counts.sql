@@ -1,12 +1,14 @@
 -- 0015: counters of each queue's entries, so that Queue.Stats (the
 -- queue-size metric, sampled at every scrape by every replica) reads a few
--- counter rows and the queue's scheduled entries instead of every entry of
--- the queue.
+-- counter rows, the queue's leases and its scheduled entries instead of
+-- every entry of the queue.
 --
 -- queue_counts holds, per queue, priority and slot, how many entries there
--- are and how many of them are leased. Triggers keep the counts exact in
--- the transaction of every change of queue_entries, once per statement
--- (transition tables, grouped by queue and priority). The slot is the
+-- are. Triggers keep the counts exact in the transaction of every insert
+-- and delete of queue_entries, once per statement (transition tables,
+-- grouped by queue and priority). No statement changes an entry's queue or
+-- priority, so updates (leases, extensions, requeues, promotions) need no
+-- trigger: Stats counts the leases on queue_entries_leased_idx. The slot is the
 -- pg_backend_pid() of the connection that made the change, so two
 -- transactions in flight never update the same counter row: counting adds
 -- no lock wait between writers, and no deadlock. A queue's count is the
@@ -21,7 +23,6 @@ CREATE TABLE {schema}.queue_counts (
     priority smallint NOT NULL,
     slot     integer  NOT NULL,
     entries  bigint   NOT NULL DEFAULT 0,
-    leased   bigint   NOT NULL DEFAULT 0,
     PRIMARY KEY (queue, priority, slot)
 );
 
@@ -35,39 +36,20 @@ BEGIN
         INSERT INTO {schema}.queue_names (name) VALUES (q) ON CONFLICT DO NOTHING;
         PERFORM pg_notify(left('taskq_queue_' || TG_TABLE_SCHEMA, 63), q);
     END LOOP;
-    INSERT INTO {schema}.queue_counts AS c (queue, priority, slot, entries, leased)
-    SELECT queue, priority, pg_backend_pid(), count(*), count(*) FILTER (WHERE deadline IS NOT NULL)
+    INSERT INTO {schema}.queue_counts AS c (queue, priority, slot, entries)
+    SELECT queue, priority, pg_backend_pid(), count(*)
     FROM new_entries GROUP BY queue, priority ORDER BY queue, priority
-    ON CONFLICT (queue, priority, slot) DO UPDATE
-        SET entries = c.entries + EXCLUDED.entries, leased = c.leased + EXCLUDED.leased;
+    ON CONFLICT (queue, priority, slot) DO UPDATE SET entries = c.entries + EXCLUDED.entries;
     RETURN NULL;
 END
 $$;
 
 CREATE FUNCTION {schema}.queue_entries_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    INSERT INTO {schema}.queue_counts AS c (queue, priority, slot, entries, leased)
-    SELECT queue, priority, pg_backend_pid(), -count(*), -count(*) FILTER (WHERE deadline IS NOT NULL)
+    INSERT INTO {schema}.queue_counts AS c (queue, priority, slot, entries)
+    SELECT queue, priority, pg_backend_pid(), -count(*)
     FROM old_entries GROUP BY queue, priority ORDER BY queue, priority
-    ON CONFLICT (queue, priority, slot) DO UPDATE
-        SET entries = c.entries + EXCLUDED.entries, leased = c.leased + EXCLUDED.leased;
-    RETURN NULL;
-END
-$$;
-
--- Updates: leases, extensions, requeues and promotions. Only a lease
--- taken or given up changes a count; a statement that changes none (an
--- extension, a promotion) writes nothing.
-CREATE FUNCTION {schema}.queue_entries_updated() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    INSERT INTO {schema}.queue_counts AS c (queue, priority, slot, entries, leased)
-    SELECT queue, priority, pg_backend_pid(), sum(e), sum(l)
-    FROM (SELECT queue, priority, -1 AS e, CASE WHEN deadline IS NOT NULL THEN -1 ELSE 0 END AS l FROM old_entries
-          UNION ALL
-          SELECT queue, priority, 1, CASE WHEN deadline IS NOT NULL THEN 1 ELSE 0 END FROM new_entries) d
-    GROUP BY queue, priority HAVING sum(e) <> 0 OR sum(l) <> 0 ORDER BY queue, priority
-    ON CONFLICT (queue, priority, slot) DO UPDATE
-        SET entries = c.entries + EXCLUDED.entries, leased = c.leased + EXCLUDED.leased;
+    ON CONFLICT (queue, priority, slot) DO UPDATE SET entries = c.entries + EXCLUDED.entries;
     RETURN NULL;
 END
 $$;
@@ -75,13 +57,9 @@ $$;
 CREATE TRIGGER queue_entries_deleted AFTER DELETE ON {schema}.queue_entries
     REFERENCING OLD TABLE AS old_entries
     FOR EACH STATEMENT EXECUTE FUNCTION {schema}.queue_entries_deleted();
-CREATE TRIGGER queue_entries_updated AFTER UPDATE ON {schema}.queue_entries
-    REFERENCING OLD TABLE AS old_entries NEW TABLE AS new_entries
-    FOR EACH STATEMENT EXECUTE FUNCTION {schema}.queue_entries_updated();
 
--- The entries already there. Creating the triggers above took a lock on
+-- The entries already there. Creating the trigger above took a lock on
 -- queue_entries that blocks every writer until this migration commits, so
 -- no change is counted twice or missed.
-INSERT INTO {schema}.queue_counts (queue, priority, slot, entries, leased)
-SELECT queue, priority, 0, count(*), count(*) FILTER (WHERE deadline IS NOT NULL)
-FROM {schema}.queue_entries GROUP BY queue, priority;
+INSERT INTO {schema}.queue_counts (queue, priority, slot, entries)
+SELECT queue, priority, 0, count(*) FROM {schema}.queue_entries GROUP BY queue, priority;
