@@ -513,8 +513,8 @@ func (q *Queue) foldCounts(ctx context.Context) {
 }
 
 // Stats implements taskq.Queue, by the database clock: the counts come
-// from the queue's counter rows and its scheduled entries (see statsSQL),
-// not from a scan of the queue.
+// from the queue's counter rows, its leases and its scheduled entries (see
+// statsSQL), not from a scan of the queue.
 func (q *Queue) Stats(ctx context.Context, queue string) (taskq.QueueStats, error) {
 	var s taskq.QueueStats
 	ctx, cancel, err := q.call(ctx)
