@@ -19,10 +19,10 @@ GROUP BY queue, type, status HAVING sum(n) <> 0`
 
 // oldestPendingSQL is the run_at of the oldest due pending record of each
 // queue of $1: for each, one range of tasks_active_queue_run_at_idx from
-// its start, past the running and failed records due earlier, to the
-// first pending one due by $2.
+// its start, past the running records due earlier, to the first pending
+// one due by $2.
 const oldestPendingSQL = `SELECT q.name, (SELECT t.run_at FROM {schema}.tasks t
-    WHERE t.active AND t.queue = q.name AND t.status = 'pending' AND t.run_at <= $2
+    WHERE t.active AND t.rare_status IS NULL AND t.queue = q.name AND t.status = 'pending' AND t.run_at <= $2
     ORDER BY t.run_at LIMIT 1)
 FROM unnest($1::text[]) AS q(name)`
 

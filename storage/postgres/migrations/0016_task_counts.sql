@@ -28,10 +28,14 @@ CREATE TABLE {schema}.task_counts (
 );
 
 -- The oldest due pending task of a queue: the first pending entry of this
--- index at or before now. It holds the active records only (pending,
--- running, failed), whose queue and run_at a start does not change, so the
--- pending -> running update stays HOT; finished records leave it.
-CREATE INDEX tasks_active_queue_run_at_idx ON {schema}.tasks (queue, run_at) WHERE active;
+-- index at or before now. It holds the pending and running records (active
+-- and not failed), whose queue and run_at a start does not change, so the
+-- pending -> running update stays HOT; finished and failed records leave
+-- it. The predicate names rare_status so that no listing can use it: a
+-- listing of active tasks of a queue in id order would read the whole
+-- queue through it (the reconciler's scan did, at a million pending
+-- tasks); listings keep to their own indexes.
+CREATE INDEX tasks_active_queue_run_at_idx ON {schema}.tasks (queue, run_at) WHERE active AND rare_status IS NULL;
 
 CREATE OR REPLACE FUNCTION {schema}.owner_usage_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
