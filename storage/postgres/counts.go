@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -38,9 +39,20 @@ INSERT INTO {schema}.task_counts AS c (queue, type, status, slot, n)
 SELECT queue, type, status, 0, sum(n) FROM gone GROUP BY queue, type, status ORDER BY queue, type, status
 ON CONFLICT (queue, type, status, slot) DO UPDATE SET n = c.n + EXCLUDED.n`
 
-// countsFoldEvery is how often CountTasks folds the counter rows of ended
-// connections.
-const countsFoldEvery = time.Minute
+// foldEvery is how often the counter rows of ended connections are folded
+// (task_counts by CountTasks, queue_counts by Queue.Reap).
+const foldEvery = time.Minute
+
+// foldGate lets one caller at a time through once foldEvery has passed
+// since the last it let through (the zero gate lets the first through).
+type foldGate struct{ last atomic.Int64 } // unix nanoseconds
+
+// due reports whether the caller is the one to fold now.
+func (g *foldGate) due() bool {
+	now := time.Now().UnixNano()
+	last := g.last.Load()
+	return now-last >= int64(foldEvery) && g.last.CompareAndSwap(last, now)
+}
 
 // CountTasks returns the record counts by queue, type and status
 // (taskq.StatusCounter) and the oldest due pending task of each queue: the
@@ -89,12 +101,10 @@ func (s *Store) CountTasks(ctx context.Context, now time.Time) (taskq.TaskCounts
 	return out, nil
 }
 
-// foldTaskCounts runs taskCountsFoldSQL when countsFoldEvery has passed
-// since this store last did.
+// foldTaskCounts runs taskCountsFoldSQL when foldEvery has passed since
+// this store last did.
 func (s *Store) foldTaskCounts(ctx context.Context) {
-	now := time.Now().UnixNano()
-	last := s.countsFoldedAt.Load()
-	if now-last < int64(countsFoldEvery) || !s.countsFoldedAt.CompareAndSwap(last, now) {
+	if !s.countsFold.due() {
 		return
 	}
 	if _, err := s.pool.Exec(ctx, s.q.expand(taskCountsFoldSQL)); err != nil {

@@ -67,9 +67,9 @@ type Queue struct {
 	done    chan struct{}
 	lis     *listener
 	closeMu sync.Once
-	// foldedAt is when Reap last folded the counter rows of ended
-	// connections (unix nanoseconds; see foldCounts).
-	foldedAt atomic.Int64
+	// fold paces Reap's folds of the counter rows of ended connections
+	// (see foldCounts).
+	fold foldGate
 
 	// sleeping, when set (tests), is called when a Wait has looked and
 	// found nothing ready, just before it sleeps.
@@ -492,19 +492,13 @@ func (q *Queue) Reap(ctx context.Context, queue string, max int, ttl time.Durati
 	return out, nil
 }
 
-// foldEvery is how often Reap folds the counter rows of connections that
-// have ended into one row per queue and priority.
-const foldEvery = time.Minute
-
 // foldCounts runs queueCountsFoldSQL when foldEvery has passed since this
 // Queue last did. The reaper calls Reap periodically on one replica (the
 // maintenance leader), so the counter table stays at about one row per
 // queue, priority and open connection. A failure is logged: the counts
 // stay exact, the table only keeps a few more rows until the next fold.
 func (q *Queue) foldCounts(ctx context.Context) {
-	now := time.Now().UnixNano()
-	last := q.foldedAt.Load()
-	if now-last < int64(foldEvery) || !q.foldedAt.CompareAndSwap(last, now) {
+	if !q.fold.due() {
 		return
 	}
 	if _, err := q.pool.Exec(ctx, q.sql.foldCounts); err != nil {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
-	"sync/atomic"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/taskq/taskq"
@@ -25,9 +24,9 @@ type Store struct {
 	closeOnce sync.Once
 
 	evictions ownercount.Counter
-	// countsFoldedAt is when CountTasks last folded the counter rows of
-	// ended connections (unix nanoseconds).
-	countsFoldedAt atomic.Int64
+	// countsFold paces CountTasks's folds of the counter rows of ended
+	// connections.
+	countsFold foldGate
 
 	idMu sync.Mutex
 	id   string // storage identity, once read

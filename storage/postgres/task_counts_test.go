@@ -10,8 +10,6 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 	"github.com/taskq/taskq"
-	"github.com/taskq/taskq/internal/pgschema"
-	"github.com/taskq/taskq/internal/testenv"
 )
 
 // scannedCounts is what CountTasks answered before the counters: every
@@ -58,11 +56,7 @@ func TestTaskCountsConcurrentConnections(t *testing.T) {
 	base := NewTestStore(t, Config{})
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
-	cfg, err := pgxpool.ParseConfig(base.pool.Config().ConnString())
-	require.NoError(t, err)
-	cfg.MaxConns = 8
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	require.NoError(t, err)
+	pool := ownPool(t, ctx, base) // closed below: its connections end
 	s, err := New(ctx, pool, Config{SkipMigrations: true})
 	require.NoError(t, err)
 	queues, types := []string{"q1", "q2"}, []string{"a", "b", "c"}
@@ -140,13 +134,8 @@ func TestTaskCountsConcurrentConnections(t *testing.T) {
 
 	require.NoError(t, s.Close())
 	pool.Close()
-	require.Eventually(t, func() bool { // the server sees the connections end
-		var n int
-		require.NoError(t, base.pool.QueryRow(ctx, `SELECT count(*) FROM taskq.task_counts
-			WHERE slot <> 0 AND slot IN (SELECT pid FROM pg_stat_activity WHERE pid IS NOT NULL)`).Scan(&n))
-		return n == 0
-	}, 10*time.Second, 20*time.Millisecond)
-	base.countsFoldedAt.Store(0) // fold now, not a minute after the store's last fold
+	waitSlotsEnded(t, ctx, base.pool, "task_counts")
+	base.countsFold.last.Store(0) // fold now, not a minute after the store's last fold
 	got, err = base.CountTasks(ctx, now)
 	require.NoError(t, err)
 	requireSameCounts(t, want, got)
@@ -161,25 +150,9 @@ func TestTaskCountsConcurrentConnections(t *testing.T) {
 // exactly after the upgrade.
 func TestTaskCountsMigrationCountsExistingRecords(t *testing.T) {
 	t.Parallel()
-	pg := testenv.SharedPostgres(t)
-	url := pg.NewDatabase(t)
 	ctx := t.Context()
-	pool, err := pgxpool.New(ctx, url)
-	require.NoError(t, err)
-	defer pool.Close()
-	ms, err := migrations()
-	require.NoError(t, err)
-	before := -1
-	for i, m := range ms {
-		if m.Version == 16 {
-			before = i
-		}
-	}
-	require.Positive(t, before, "migration 16 adds the task counters")
-	_, err = pgschema.Migrate(ctx, pool, pgschema.Set{Schema: DefaultSchema, Table: migrationsTable,
-		Migrations: ms[:before], Legacy: legacyMigrationsTable})
-	require.NoError(t, err)
-	_, err = pool.Exec(ctx, `INSERT INTO taskq.tasks (id, type, status, priority, created, updated, queue, run_at)
+	pool, url := databaseBefore(t, 16)
+	_, err := pool.Exec(ctx, `INSERT INTO taskq.tasks (id, type, status, priority, created, updated, queue, run_at)
 		SELECT gen_random_uuid(), 't' || (i % 3), (ARRAY['pending','running','completed','failed','cancelled','dead_letter'])[1 + (i / 3) % 6],
 		       1, now(), now(), 'q' || ((i / 18) % 2), now() - (i || ' seconds')::interval + CASE WHEN i % 12 = 0 THEN interval '1 day' ELSE interval '0' END
 		FROM generate_series(1, 200) i`)
