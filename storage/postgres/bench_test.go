@@ -37,14 +37,17 @@ func reportBatching(b *testing.B, s *postgres.Store, before postgres.WriterStats
 // BenchmarkPostgres measures the store on a PostgreSQL server with fsync
 // on and synchronous_commit on (the defaults): every call returns after
 // its commit is durable.
+// openBenchStore opens a store on a new database of pg, closed when b ends.
+func openBenchStore(b *testing.B, pg *testenv.Postgres) *postgres.Store {
+	s, err := postgres.Open(b.Context(), pg.NewDatabase(b), postgres.Config{})
+	require.NoError(b, err)
+	b.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
 func BenchmarkPostgres(b *testing.B) {
 	pg := testenv.StartPostgresWith(b, testenv.PostgresOptions{Durable: true})
-	open := func(b *testing.B) *postgres.Store {
-		s, err := postgres.Open(b.Context(), pg.NewDatabase(b), postgres.Config{})
-		require.NoError(b, err)
-		b.Cleanup(func() { _ = s.Close() })
-		return s
-	}
+	open := func(b *testing.B) *postgres.Store { return openBenchStore(b, pg) }
 
 	b.Run("CreateTask", func(b *testing.B) {
 		s := open(b)

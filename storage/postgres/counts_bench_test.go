@@ -21,9 +21,7 @@ func BenchmarkCountTasks(b *testing.B) {
 	pg := testenv.StartPostgres(b)
 	for _, n := range []int{10_000, 100_000, 1_000_000} {
 		b.Run(strconv.Itoa(n), func(b *testing.B) {
-			s, err := postgres.Open(b.Context(), pg.NewDatabase(b), postgres.Config{})
-			require.NoError(b, err)
-			b.Cleanup(func() { _ = s.Close() })
+			s := openBenchStore(b, pg)
 			ts := benchTasks(n)
 			for i, t := range ts {
 				t.Queue, t.Type = "q"+strconv.Itoa(i%4), "type"+strconv.Itoa(i%10)
@@ -34,7 +32,7 @@ func BenchmarkCountTasks(b *testing.B) {
 			for i := 0; i < n; i += 1000 {
 				require.NoError(b, s.CreateTasks(b.Context(), ts[i:i+1000]))
 			}
-			_, err = s.Pool().Exec(b.Context(), "VACUUM ANALYZE taskq.tasks")
+			_, err := s.Pool().Exec(b.Context(), "VACUUM ANALYZE taskq.tasks")
 			require.NoError(b, err)
 			b.ResetTimer()
 			for range b.N {
@@ -59,9 +57,7 @@ func BenchmarkQueueStats(b *testing.B) {
 	pg := testenv.StartPostgres(b)
 	for _, n := range []int{10_000, 100_000, 1_000_000} {
 		b.Run(strconv.Itoa(n), func(b *testing.B) {
-			s, err := postgres.Open(b.Context(), pg.NewDatabase(b), postgres.Config{})
-			require.NoError(b, err)
-			b.Cleanup(func() { _ = s.Close() })
+			s := openBenchStore(b, pg)
 			q := s.Queue(postgres.QueueConfig{})
 			b.Cleanup(func() { _ = q.Close() })
 			at := time.Now().Add(time.Hour)
@@ -75,7 +71,7 @@ func BenchmarkQueueStats(b *testing.B) {
 				}
 				require.NoError(b, q.Enqueue(b.Context(), "bench", entries...))
 			}
-			_, err = q.Lease(b.Context(), taskq.LeaseParams{Queue: "bench", Max: 1000, TTL: time.Hour})
+			_, err := q.Lease(b.Context(), taskq.LeaseParams{Queue: "bench", Max: 1000, TTL: time.Hour})
 			require.NoError(b, err)
 			_, err = s.Pool().Exec(b.Context(), "VACUUM ANALYZE taskq.queue_entries")
 			require.NoError(b, err)

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -46,6 +47,49 @@ func counterRows(t *testing.T, pool *pgxpool.Pool, queue string) (rows, slots in
 	return rows, slots
 }
 
+// ownPool opens a pool of 8 connections to s's database, for a test that
+// closes it to end those connections (the caller closes it).
+func ownPool(t *testing.T, ctx context.Context, s *Store) *pgxpool.Pool {
+	t.Helper()
+	cfg, err := pgxpool.ParseConfig(s.pool.Config().ConnString())
+	require.NoError(t, err)
+	cfg.MaxConns = 8
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	require.NoError(t, err)
+	return pool
+}
+
+// waitSlotsEnded waits until no counter row of table (task_counts or
+// queue_counts) outside slot 0 belongs to a live connection: the server
+// has seen the closed pool's connections end.
+func waitSlotsEnded(t *testing.T, ctx context.Context, pool *pgxpool.Pool, table string) {
+	t.Helper()
+	require.Eventually(t, func() bool {
+		var n int
+		require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM taskq.`+table+`
+			WHERE slot <> 0 AND slot IN (SELECT pid FROM pg_stat_activity WHERE pid IS NOT NULL)`).Scan(&n))
+		return n == 0
+	}, 10*time.Second, 20*time.Millisecond)
+}
+
+// databaseBefore returns a pool on a new database migrated up to, not
+// including, migration version (closed in t.Cleanup) and its URL.
+func databaseBefore(t *testing.T, version int) (*pgxpool.Pool, string) {
+	t.Helper()
+	url := testenv.SharedPostgres(t).NewDatabase(t)
+	pool, err := pgxpool.New(t.Context(), url)
+	require.NoError(t, err)
+	t.Cleanup(pool.Close)
+	ms, err := migrations()
+	require.NoError(t, err)
+	before := slices.IndexFunc(ms, func(m pgschema.Migration) bool { return m.Version == version })
+	require.Positive(t, before, "migration %d exists", version)
+	_, err = pgschema.Migrate(t.Context(), pool, pgschema.Set{Schema: DefaultSchema, Table: migrationsTable,
+		Migrations: ms[:before], Legacy: legacyMigrationsTable})
+	require.NoError(t, err)
+	return pool, url
+}
+
 // TestQueueCountsConcurrentConnections: producers and consumers on many
 // connections at once (enqueue ready and scheduled entries, lease, ack,
 // requeue with a delay, remove, extend; scheduled entries coming due,
@@ -57,12 +101,7 @@ func TestQueueCountsConcurrentConnections(t *testing.T) {
 	s := NewTestStore(t, Config{})
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
-	// A pool of its own, closed below: its connections end.
-	cfg, err := pgxpool.ParseConfig(s.pool.Config().ConnString())
-	require.NoError(t, err)
-	cfg.MaxConns = 8
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	require.NoError(t, err)
+	pool := ownPool(t, ctx, s) // closed below: its connections end
 	q := newQueue(pool, s.q, QueueConfig{})
 	const name, workers, per = "counted", 8, 60
 	var wg sync.WaitGroup
@@ -108,7 +147,7 @@ func TestQueueCountsConcurrentConnections(t *testing.T) {
 	for i := range 6 {
 		require.NoError(t, q.Enqueue(ctx, name, taskq.QueueEntry{ID: fmt.Sprint("soon-", i), RunAt: time.Now().Add(time.Hour)}))
 	}
-	_, err = s.pool.Exec(ctx, `UPDATE taskq.queue_entries SET run_at = statement_timestamp() - interval '1 minute' WHERE id LIKE 'soon-%'`)
+	_, err := s.pool.Exec(ctx, `UPDATE taskq.queue_entries SET run_at = statement_timestamp() - interval '1 minute' WHERE id LIKE 'soon-%'`)
 	require.NoError(t, err)
 	leases, err := q.Lease(ctx, taskq.LeaseParams{Queue: name, Max: 3, TTL: time.Minute})
 	require.NoError(t, err)
@@ -129,12 +168,7 @@ func TestQueueCountsConcurrentConnections(t *testing.T) {
 
 	require.NoError(t, q.Close())
 	pool.Close()
-	require.Eventually(t, func() bool { // the server sees the connections end
-		var n int
-		require.NoError(t, s.pool.QueryRow(ctx, `SELECT count(*) FROM taskq.queue_counts c
-			WHERE slot <> 0 AND slot IN (SELECT pid FROM pg_stat_activity WHERE pid IS NOT NULL)`).Scan(&n))
-		return n == 0
-	}, 10*time.Second, 20*time.Millisecond)
+	waitSlotsEnded(t, ctx, s.pool, "queue_counts")
 	q2 := s.Queue(QueueConfig{})
 	defer q2.Close()
 	_, err = q2.Reap(ctx, name, 10, time.Minute)
@@ -217,25 +251,9 @@ func newCountsTask(i int) *taskq.Task {
 // leased, answers Stats exactly after the upgrade.
 func TestQueueCountsMigrationCountsExistingEntries(t *testing.T) {
 	t.Parallel()
-	pg := testenv.SharedPostgres(t)
-	url := pg.NewDatabase(t)
 	ctx := t.Context()
-	pool, err := pgxpool.New(ctx, url)
-	require.NoError(t, err)
-	defer pool.Close()
-	ms, err := migrations()
-	require.NoError(t, err)
-	before := -1
-	for i, m := range ms {
-		if m.Version == 15 {
-			before = i
-		}
-	}
-	require.Positive(t, before, "migration 15 adds the counters")
-	set := pgschema.Set{Schema: DefaultSchema, Table: migrationsTable, Migrations: ms[:before], Legacy: legacyMigrationsTable}
-	_, err = pgschema.Migrate(ctx, pool, set)
-	require.NoError(t, err)
-	_, err = pool.Exec(ctx, `INSERT INTO taskq.queue_entries (queue, id, priority, run_at, deadline, round)
+	pool, url := databaseBefore(t, 15)
+	_, err := pool.Exec(ctx, `INSERT INTO taskq.queue_entries (queue, id, priority, run_at, deadline, round)
 		SELECT 'old', 'e' || i, i % 4, statement_timestamp() + CASE WHEN i % 5 = 0 THEN interval '1 hour' ELSE interval '-1 minute' END,
 		       CASE WHEN i % 7 = 0 THEN statement_timestamp() + interval '1 minute' END,
 		       CASE WHEN i % 5 <> 0 THEN i END

@@ -18,12 +18,7 @@ import (
 // key from 16 producers.
 func BenchmarkPostgresUnique(b *testing.B) {
 	pg := testenv.StartPostgresWith(b, testenv.PostgresOptions{Durable: true})
-	open := func(b *testing.B) *postgres.Store {
-		s, err := postgres.Open(b.Context(), pg.NewDatabase(b), postgres.Config{})
-		require.NoError(b, err)
-		b.Cleanup(func() { _ = s.Close() })
-		return s
-	}
+	open := func(b *testing.B) *postgres.Store { return openBenchStore(b, pg) }
 	uniqueTasks := func(n int, key func(i int) string) []*taskq.Task {
 		ts := benchTasks(n)
 		for i, t := range ts {
