@@ -79,15 +79,58 @@ local function move(q, y, old, new)
   countField(f .. old, '-1')
   countField(f .. new, '1')
 end
+-- pendingScore is the pending zset score of an encTime run-at (Unix
+-- microseconds).
+local function pendingScore(ra)
+  return (tonumber(string.sub(ra, 1, 8), 16) - 2147483648) * 4294967296 + tonumber(string.sub(ra, 9), 16)
+end
 -- pendingAdd keeps id in queue q's pending zset, scored by its run-at
 -- (an encTime: Unix microseconds with the sign bit flipped).
 local function pendingAdd(q, id, ra)
   if not ra then return end
-  local us = (tonumber(string.sub(ra, 1, 8), 16) - 2147483648) * 4294967296 + tonumber(string.sub(ra, 9), 16)
-  redis.call('ZADD', tag .. ':pq:' .. q, us, id)
+  redis.call('ZADD', tag .. ':pq:' .. q, pendingScore(ra), id)
 end
 local function pendingRem(q, id) redis.call('ZREM', tag .. ':pq:' .. q, id) end
 local function idem(o, k) return string.len(o) .. ':' .. o .. k end
+-- Deferred writes, for the scripts that change many tasks (start, update):
+-- index and counter changes are gathered per key and applied by flush(),
+-- all ZREMs, then all ZADDs, then the counters, so a batch of n tasks
+-- costs one ZREM or ZADD per key and one HINCRBY per counter field instead
+-- of one each per task (each redis.call costs about as much as the command
+-- it runs). Between two flushes a task is changed once, and each of its
+-- changes touches a different key or member, so their order does not
+-- matter. A script that defers flushes before it returns and before it
+-- touches a task whose changes are still deferred.
+local dRem, dAdd, dInc = {}, {}, {}
+local function later(t, k)
+  local l = t[k]
+  if not l then l = {}; t[k] = l end
+  return l
+end
+local function zremLater(k, m) local l = later(dRem, k); l[#l + 1] = m end
+local function zaddLater(k, score, m) local l = later(dAdd, k); l[#l + 1] = score; l[#l + 1] = m end
+local function incrLater(k, f, n) local l = later(dInc, k); l[f] = (l[f] or 0) + n end
+local function moveLater(q, y, old, new)
+  local f = qy(q, y)
+  incrLater(tag .. ':counts', f .. old, -1)
+  incrLater(tag .. ':counts', f .. new, 1)
+end
+local function callChunks(cmd, k, l)
+  for i = 1, #l, 1000 do redis.call(cmd, k, unpack(l, i, math.min(i + 999, #l))) end
+end
+local function flush()
+  for k, l in pairs(dRem) do callChunks('ZREM', k, l) end
+  for k, l in pairs(dAdd) do callChunks('ZADD', k, l) end
+  for k, l in pairs(dInc) do
+    for f, n in pairs(l) do
+      if n ~= 0 then
+        local v = redis.call('HINCRBY', k, f, n)
+        if v == 0 or (v < 0 and k ~= usageKey) then redis.call('HDEL', k, f) end
+      end
+    end
+  end
+  dRem, dAdd, dInc = {}, {}, {}
+end
 local function addIndexes(id, s, y, q, o)
   redis.call('ZADD', allKey, '0', id)
   redis.call('ZADD', tag .. ':s:' .. s, '0', id)
@@ -175,92 +218,116 @@ end
 return {1}
 `
 
-// updateScript overwrites the mutable fields of task ARGV[2]. ARGV[3] is
-// the mode: "u" (UpdateTask: ARGV[4] expected statuses joined by ",", or
-// empty for any), "a" (UpdateAttempt: the record must be running attempt
-// ARGV[4]) or "m" (MoveTaskToDeadLetter: the record must not be terminal,
-// nor running another attempt than the new attempts field; ARGV[4] is the
-// DLQ size cap, 0 for none). ARGV[5] is the new status, then field pairs
-// (an empty value deletes the field), the last being dk. Returns {0} when
-// missing, {2, status} on a failed precondition, {1, evicted, owners of the
-// evicted entries...} when done. The DLQ cap evicts, one at a time, the
-// oldest entry of the owner holding the most entries (never the moved
-// task), or the oldest entry when that owner has no other.
+// updateScript applies ARGV[2] updates, in order, each overwriting the
+// mutable fields of one task. An update is: id, mode, condition, new
+// status, number of field pairs, pairs. The mode is "u" (UpdateTask: the
+// condition is the expected statuses joined by ",", or empty for any), "a"
+// (UpdateAttempt: the record must be running attempt number condition) or
+// "m" (MoveTaskToDeadLetter: the record must not be terminal, nor running
+// another attempt than the new attempts field; the condition is the DLQ
+// size cap, 0 for none). The pairs' empty values delete their field, the
+// last pair is dk. Returns one reply per update: {0} when missing, {2,
+// status} on a failed precondition, {1, evicted, owners of the evicted
+// entries...} when done. The DLQ cap evicts, one at a time, the oldest
+// entry of the owner holding the most entries (never the moved task), or
+// the oldest entry when that owner has no other.
+//
+// Concurrent UpdateTask and UpdateAttempt calls share one script call
+// (updates.go), so the index and counter changes are deferred and applied
+// once per key for the whole batch.
 const updateScript = prelude + `
-local id, mode = ARGV[2], ARGV[3]
-local key = tkey(id)
-local cur = redis.call('HMGET', key, 's', 'dk', 'o', 'a', 'q', 'y', 'ca')
-local old = cur[1]
-if not old then return {0} end
-local attempts = tonumber(cur[4] or '0')
-if mode == 'u' then
-  if ARGV[4] ~= '' and not string.find(',' .. ARGV[4] .. ',', ',' .. old .. ',', 1, true) then return {2, old} end
-elseif mode == 'a' then
-  if old ~= 'running' then return {2, old} end
-  if attempts ~= tonumber(ARGV[4]) then return {2, 'running another attempt'} end
-elseif old == 'completed' or old == 'cancelled' or old == 'dead_letter' then
-  return {2, old}
-elseif old == 'running' then
-  local want = 0
-  for i = 6, #ARGV, 2 do
-    if ARGV[i] == 'a' and ARGV[i + 1] ~= '' then want = tonumber(ARGV[i + 1]) end
-  end
-  if attempts ~= want then return {2, 'running another attempt'} end
-end
-local new = ARGV[5]
--- The pairs always hold ra and ca (encodeMutable): their new values are
--- read here, not with an HGET after the HSET.
-local set, del, dk, ra, ca = {}, {}, '', false, false
-for i = 6, #ARGV, 2 do
-  local f, v = ARGV[i], ARGV[i + 1]
-  if v == '' then del[#del + 1] = f else set[#set + 1] = f; set[#set + 1] = v end
-  if f == 'dk' then dk = v elseif f == 'ra' then ra = v ~= '' and v elseif f == 'ca' then ca = v ~= '' and v end
-end
-if #set > 0 then redis.call('HSET', key, unpack(set)) end
-if #del > 0 then redis.call('HDEL', key, unpack(del)) end
-local owner = cur[3] or ''
-finIndex(id, finished(old) and cur[7], finished(new) and ca)
-if old ~= new then
-  redis.call('ZREM', tag .. ':s:' .. old, id)
-  redis.call('ZADD', tag .. ':s:' .. new, '0', id)
-  if active(old) ~= active(new) then count('a', owner, active(new) and '1' or '-1') end
-  move(cur[5] or '', cur[6] or '', old, new)
-  if old == 'pending' then pendingRem(cur[5] or '', id) end
-end
-if new == 'pending' then pendingAdd(cur[5] or '', id, ra) end
-if cur[2] and cur[2] ~= dk then
-  redis.call('ZREM', dlqKey, cur[2])
-  dlqOwnerRem(owner, cur[2])
-end
-if dk ~= '' then
-  redis.call('ZADD', dlqKey, '0', dk)
-  dlqOwnerAdd(owner, dk)
-end
-local out = {1, 0}
-if mode == 'm' then
-  local max = tonumber(ARGV[4])
-  local excess = max > 0 and redis.call('ZCARD', dlqKey) - max or 0
-  local function oldestOther(k)
-    for _, m in ipairs(redis.call('ZRANGE', k, 0, 1)) do
-      local v = string.sub(m, 17)
-      if v ~= id then return v end
+local function updateOne(id, mode, cond, new, from, to)
+  local key = tkey(id)
+  local cur = redis.call('HMGET', key, 's', 'dk', 'o', 'a', 'q', 'y', 'ca')
+  local old = cur[1]
+  if not old then return {0} end
+  local attempts = tonumber(cur[4] or '0')
+  if mode == 'u' then
+    if cond ~= '' and not string.find(',' .. cond .. ',', ',' .. old .. ',', 1, true) then return {2, old} end
+  elseif mode == 'a' then
+    if old ~= 'running' then return {2, old} end
+    if attempts ~= tonumber(cond) then return {2, 'running another attempt'} end
+  elseif old == 'completed' or old == 'cancelled' or old == 'dead_letter' then
+    return {2, old}
+  elseif old == 'running' then
+    local want = 0
+    for i = from, to, 2 do
+      if ARGV[i] == 'a' and ARGV[i + 1] ~= '' then want = tonumber(ARGV[i + 1]) end
     end
-    return nil
+    if attempts ~= want then return {2, 'running another attempt'} end
   end
-  while excess > 0 do
-    excess = excess - 1
-    local victim = nil
-    local top = redis.call('ZREVRANGE', dlqOwnKey, 0, 0)[1]
-    if top then victim = oldestOther(tag .. ':do:' .. top) end
-    if not victim then victim = oldestOther(dlqKey) end
-    if not victim then break end
-    local o = redis.call('HGET', tkey(victim), 'o') or ''
-    if purge(victim) then
-      out[2] = out[2] + 1
-      out[#out + 1] = o
+  -- The pairs always hold ra and ca (encodeMutable): their new values are
+  -- read here, not with an HGET after the HSET.
+  local set, del, dk, ra, ca = {}, {}, '', false, false
+  for i = from, to, 2 do
+    local f, v = ARGV[i], ARGV[i + 1]
+    if v == '' then del[#del + 1] = f else set[#set + 1] = f; set[#set + 1] = v end
+    if f == 'dk' then dk = v elseif f == 'ra' then ra = v ~= '' and v elseif f == 'ca' then ca = v ~= '' and v end
+  end
+  if #set > 0 then redis.call('HSET', key, unpack(set)) end
+  if #del > 0 then redis.call('HDEL', key, unpack(del)) end
+  local owner, q = cur[3] or '', cur[5] or ''
+  local oldFin, newFin = finished(old) and cur[7], finished(new) and ca
+  if oldFin ~= newFin then
+    if oldFin then zremLater(finKey, oldFin .. id) end
+    if newFin then zaddLater(finKey, '0', newFin .. id) end
+  end
+  if old ~= new then
+    zremLater(tag .. ':s:' .. old, id)
+    zaddLater(tag .. ':s:' .. new, '0', id)
+    if active(old) ~= active(new) then incrLater(usageKey, 'a:' .. owner, active(new) and 1 or -1) end
+    moveLater(q, cur[6] or '', old, new)
+    if old == 'pending' then zremLater(tag .. ':pq:' .. q, id) end
+  end
+  if new == 'pending' and ra then zaddLater(tag .. ':pq:' .. q, pendingScore(ra), id) end
+  if cur[2] and cur[2] ~= dk then
+    redis.call('ZREM', dlqKey, cur[2])
+    dlqOwnerRem(owner, cur[2])
+  end
+  if dk ~= '' then
+    redis.call('ZADD', dlqKey, '0', dk)
+    dlqOwnerAdd(owner, dk)
+  end
+  local out = {1, 0}
+  if mode == 'm' then
+    -- purge writes at once: nothing of this batch may still be deferred.
+    flush()
+    local max = tonumber(cond)
+    local excess = max > 0 and redis.call('ZCARD', dlqKey) - max or 0
+    local function oldestOther(k)
+      for _, m in ipairs(redis.call('ZRANGE', k, 0, 1)) do
+        local v = string.sub(m, 17)
+        if v ~= id then return v end
+      end
+      return nil
+    end
+    while excess > 0 do
+      excess = excess - 1
+      local victim = nil
+      local top = redis.call('ZREVRANGE', dlqOwnKey, 0, 0)[1]
+      if top then victim = oldestOther(tag .. ':do:' .. top) end
+      if not victim then victim = oldestOther(dlqKey) end
+      if not victim then break end
+      local o = redis.call('HGET', tkey(victim), 'o') or ''
+      if purge(victim) then
+        out[2] = out[2] + 1
+        out[#out + 1] = o
+      end
     end
   end
+  return out
 end
+local n, pos, out, seen = tonumber(ARGV[2]), 3, {}, {}
+for i = 1, n do
+  local id, np = ARGV[pos], tonumber(ARGV[pos + 4])
+  -- A task updated twice in one batch: its first update's deferred
+  -- changes go out before the second reads the record.
+  if seen[id] then flush(); seen = {} end
+  seen[id] = true
+  out[i] = updateOne(id, ARGV[pos + 1], ARGV[pos + 2], ARGV[pos + 3], pos + 5, pos + 4 + 2 * np)
+  pos = pos + 5 + 2 * np
+end
+flush()
 return out
 `
 
@@ -280,15 +347,16 @@ for i = 3, #ARGV do
       if not a then return redis.error_reply('task ' .. id .. ': attempts is not a number') end
       redis.call('HSET', key, 's', 'running', 'sa', at, 'u', at, 'a', a + 1)
       if s ~= 'running' then
-        redis.call('ZREM', tag .. ':s:' .. s, id)
-        redis.call('ZADD', tag .. ':s:running', '0', id)
-        move(f[2] or '', f[3] or '', s, 'running')
-        if s == 'pending' then pendingRem(f[2] or '', id) end
+        zremLater(tag .. ':s:' .. s, id)
+        zaddLater(tag .. ':s:running', '0', id)
+        moveLater(f[2] or '', f[3] or '', s, 'running')
+        if s == 'pending' then zremLater(tag .. ':pq:' .. (f[2] or ''), id) end
       end
       out[#out + 1] = record(id)
     end
   end
 end
+flush()
 return out
 `
 

@@ -24,6 +24,15 @@ type Store struct {
 	closed atomic.Bool
 
 	evictions ownercount.Counter
+	updates   updateBatcher
+
+	// Background work (merged update calls): Close cancels ctx, refuses
+	// new goroutines and waits for bg.
+	ctx      context.Context
+	cancel   context.CancelFunc
+	bgMu     sync.Mutex
+	bgClosed bool
+	bg       sync.WaitGroup
 
 	idMu sync.Mutex
 	id   string // StorageID, once read
@@ -47,7 +56,9 @@ func New(client rueidis.Client, cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Store{client: client, cfg: cfg, k: newKeys(cfg.KeyPrefix)}, nil
+	s := &Store{client: client, cfg: cfg, k: newKeys(cfg.KeyPrefix)}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	return s, nil
 }
 
 // NewFromURL creates a rueidis client from url and returns a Store that
@@ -96,11 +107,18 @@ func (s *Store) Ping(ctx context.Context) error {
 }
 
 // Close closes the client when the Store owns it; later calls return an
-// error matching taskq.ErrUnavailable. Closing twice is harmless.
+// error matching taskq.ErrUnavailable, and so do updates still waiting for
+// a merged script call (they may or may not have been applied, as after a
+// lost reply). Closing twice is harmless.
 func (s *Store) Close() error {
 	if s.closed.Swap(true) {
 		return nil
 	}
+	s.bgMu.Lock()
+	s.bgClosed = true
+	s.bgMu.Unlock()
+	s.cancel()
+	s.bg.Wait()
 	if s.own {
 		s.client.Close()
 	}
@@ -141,11 +159,13 @@ func (s *Store) exec(ctx context.Context, l *rueidis.Lua, args []string) rueidis
 	return l.Exec(ctx, s.client, []string{s.k.all}, append([]string{s.k.tag}, args...))
 }
 
+var errMalformedReply = errors.New("malformed script reply")
+
 // decodeRecord decodes a {id, HGETALL} pair returned by a script.
 func decodeRecord(m rueidis.RedisMessage) (*taskq.Task, error) {
 	arr, err := m.ToArray()
 	if err != nil || len(arr) != 2 {
-		return nil, corrupt("?", errors.New("malformed script reply"))
+		return nil, corrupt("?", errMalformedReply)
 	}
 	id, err := arr[0].ToString()
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/redis/rueidis"
 	"github.com/taskq/taskq"
 )
 
@@ -147,18 +148,37 @@ func (s *Store) UpdateAttempt(ctx context.Context, t *taskq.Task, attempt int) e
 	return err
 }
 
-// update runs the update script in mode "u", "a" or "m" and returns the number
-// of evicted DLQ entries.
+// update runs one update of t in mode "u", "a" or "m" (see updateScript)
+// and returns the number of evicted DLQ entries. UpdateTask and
+// UpdateAttempt share script calls with concurrent callers (updates.go); a
+// move to the DLQ, which may evict, runs alone.
 func (s *Store) update(ctx context.Context, op string, t *taskq.Task, mode, cond string) (int, error) {
 	m, err := s.mutableOf(t)
 	if err != nil {
 		return 0, err
 	}
 	pairs, _ := encodeMutable(t, m)
-	args := append([]string{t.ID, mode, cond, string(t.Status)}, pairs...)
-	res, err := s.exec(ctx, luaUpdate, args).ToArray()
-	if err != nil {
-		return 0, mapErr(ctx, op, err)
+	args := updateArgs(t, pairs, mode, cond)
+	var reply rueidis.RedisMessage
+	if mode == "m" {
+		var res []rueidis.RedisMessage
+		res, err = s.exec(ctx, luaUpdate, append([]string{"1"}, args...)).ToArray()
+		if err == nil && len(res) != 1 {
+			return 0, corrupt(t.ID, errMalformedReply)
+		}
+		if err != nil {
+			return 0, mapErr(ctx, op, err)
+		}
+		reply = res[0]
+	} else if reply, err = s.updateMerged(ctx, args); err != nil {
+		if ctx.Err() != nil {
+			return 0, mapErr(ctx, op, err)
+		}
+		return 0, err // mapped by flushUpdates
+	}
+	res, err := reply.ToArray()
+	if err != nil || len(res) < 1 {
+		return 0, corrupt(t.ID, errMalformedReply)
 	}
 	switch code, _ := res[0].AsInt64(); code {
 	case 0:
