@@ -238,7 +238,16 @@ return {1}
 const updateScript = prelude + `
 local function updateOne(id, mode, cond, new, from, to)
   local key = tkey(id)
-  local cur = redis.call('HMGET', key, 's', 'dk', 'o', 'a', 'q', 'y', 'ca')
+  -- o, q, y, then the current value of every field of the pairs (s, dk,
+  -- a and ca among them): only changed fields are written and only present
+  -- ones deleted, which keeps the HDEL out of most updates and the
+  -- unchanged fields out of the append-only file.
+  local fields = {'o', 'q', 'y'}
+  for i = from, to, 2 do fields[#fields + 1] = ARGV[i] end
+  local vals = redis.call('HMGET', key, unpack(fields))
+  local was = {}
+  for i = 4, #fields do was[fields[i]] = vals[i] end
+  local cur = {was['s'], was['dk'], vals[1], was['a'], vals[2], vals[3], was['ca']}
   local old = cur[1]
   if not old then return {0} end
   local attempts = tonumber(cur[4] or '0')
@@ -261,7 +270,11 @@ local function updateOne(id, mode, cond, new, from, to)
   local set, del, dk, ra, ca = {}, {}, '', false, false
   for i = from, to, 2 do
     local f, v = ARGV[i], ARGV[i + 1]
-    if v == '' then del[#del + 1] = f else set[#set + 1] = f; set[#set + 1] = v end
+    if v == '' then
+      if was[f] then del[#del + 1] = f end
+    elseif was[f] ~= v then
+      set[#set + 1] = f; set[#set + 1] = v
+    end
     if f == 'dk' then dk = v elseif f == 'ra' then ra = v ~= '' and v elseif f == 'ca' then ca = v ~= '' and v end
   end
   if #set > 0 then redis.call('HSET', key, unpack(set)) end
