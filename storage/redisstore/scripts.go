@@ -357,7 +357,10 @@ for i = 3, #ARGV do
     local s = f[1]
     if s == 'pending' or s == 'failed' or s == 'running' then
       local a = tonumber(f[4] or '0')
-      if not a then return redis.error_reply('task ' .. id .. ': attempts is not a number') end
+      if not a then
+        flush() -- the tasks before this one are started: keep their indexes right
+        return redis.error_reply('task ' .. id .. ': attempts is not a number')
+      end
       redis.call('HSET', key, 's', 'running', 'sa', at, 'u', at, 'a', a + 1)
       if s ~= 'running' then
         zremLater(tag .. ':s:' .. s, id)

@@ -314,3 +314,26 @@ func checkIndexes(t *testing.T, s *Store) {
 		require.Equal(t, strconv.Itoa(n), usage[f], "usage %s", f)
 	}
 }
+
+// TestStartStopsAtCorruptRecord: a record whose attempts field is not a
+// number stops StartTasks with an error; the tasks started before it keep
+// indexes and counters that match their records.
+func TestStartStopsAtCorruptRecord(t *testing.T) {
+	srv := testenv.StartRedis(t)
+	s := newInternalStore(t, srv)
+	ctx := t.Context()
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	var ids []string
+	for range 3 {
+		tk := &taskq.Task{ID: taskq.NewID(), Type: "x", Queue: "q", Status: taskq.StatusPending, Created: now, Updated: now, RunAt: now}
+		require.NoError(t, s.CreateTasks(ctx, []*taskq.Task{tk}))
+		ids = append(ids, tk.ID)
+	}
+	require.NoError(t, s.client.Do(ctx, s.client.B().Hset().Key(s.k.task(ids[1])).FieldValue().FieldValue("a", "x").Build()).Error())
+	_, err := s.StartTasks(ctx, ids, now)
+	require.ErrorContains(t, err, "attempts is not a number")
+	got, err := s.GetTask(ctx, ids[0])
+	require.NoError(t, err)
+	require.Equal(t, taskq.StatusRunning, got.Status, "started before the corrupt record")
+	checkIndexes(t, s)
+}
