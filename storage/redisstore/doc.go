@@ -21,6 +21,16 @@
 // Counters start with the version that introduced them: a store written
 // by an earlier version counts only the records created since. Nothing is ever read and written back across round trips.
 //
+// Concurrent UpdateTask and UpdateAttempt calls (a worker finishing many
+// tasks at once) share one script run: while one run is in flight, the
+// calls that arrive wait and go out together in the next, each with its
+// own precondition and its own result, applied in arrival order. A lone
+// call goes out at once. Each update is still atomic; the batch only saves
+// the single Redis thread a script call per task, and applies the batch's
+// index and counter changes once per key. A caller whose context ends
+// stops waiting, but its update may still be applied, as after a lost
+// reply. MoveTaskToDeadLetter, which may evict, runs alone.
+//
 // Durability is Redis'. A write is acknowledged once Redis applied it in
 // memory; it survives a restart only with the append-only file:
 // `appendonly yes` with `appendfsync always` loses nothing acknowledged,
