@@ -101,14 +101,17 @@ func (s *Store) CountTasks(ctx context.Context, now time.Time) (taskq.TaskCounts
 	return out, nil
 }
 
-// foldTaskCounts runs taskCountsFoldSQL when foldEvery has passed since
-// this store last did.
+// foldTaskCounts runs taskCountsFoldSQL and ownerUsageFoldSQL when
+// foldEvery has passed since this store last did.
 func (s *Store) foldTaskCounts(ctx context.Context) {
 	if !s.countsFold.due() {
 		return
 	}
 	if _, err := s.pool.Exec(ctx, s.q.expand(taskCountsFoldSQL)); err != nil {
 		s.log.WarnContext(ctx, "postgres: folding the task counter rows of ended connections failed", "error", err)
+	}
+	if _, err := s.pool.Exec(ctx, s.q.expand(ownerUsageFoldSQL)); err != nil {
+		s.log.WarnContext(ctx, "postgres: folding the owner usage rows of ended connections failed", "error", err)
 	}
 }
 

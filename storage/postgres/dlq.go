@@ -32,7 +32,8 @@ const (
 	// oldest entry of the owner holding the most entries (ties: the
 	// smallest owner), or the oldest entry when that owner has no other.
 	evictDLQSQL = `WITH top AS (
-		SELECT owner FROM {schema}.owner_usage WHERE dead_letter > 0 ORDER BY dead_letter DESC, owner LIMIT 1),
+		SELECT owner FROM {schema}.owner_usage WHERE dead_letter <> 0 GROUP BY owner HAVING sum(dead_letter) > 0
+		ORDER BY sum(dead_letter) DESC, owner LIMIT 1),
 	victim AS (
 		(SELECT id, 0 AS pick FROM {schema}.tasks
 		 WHERE rare_status = 'dead_letter' AND id <> $1 AND owner = (SELECT owner FROM top)

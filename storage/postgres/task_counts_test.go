@@ -46,11 +46,14 @@ func requireSameCounts(t *testing.T, want, got taskq.TaskCounts) {
 	}
 }
 
-// TestTaskCountsConcurrentConnections: records created (one by one and by
-// COPY), started, completed, failed and retried, dead-lettered, cancelled
-// and deleted from many connections at once leave the counters equal to a
-// grouped scan of the records; once those connections end, CountTasks
-// folds their counter rows into slot 0 and answers the same.
+// TestTaskCountsConcurrentConnections: records of three owners created
+// (one by one and by COPY), started, completed, failed and retried,
+// dead-lettered, cancelled and deleted from many connections at once leave
+// the counters and the owners' usage equal to a grouped scan of the
+// records, without a deadlock (one usage row per owner, locked in
+// different orders by different transactions, deadlocked before 0017);
+// once those connections end, CountTasks folds their counter and usage
+// rows into slot 0 and answers the same.
 func TestTaskCountsConcurrentConnections(t *testing.T) {
 	t.Parallel()
 	base := NewTestStore(t, Config{})
@@ -59,7 +62,7 @@ func TestTaskCountsConcurrentConnections(t *testing.T) {
 	pool := ownPool(t, ctx, base) // closed below: its connections end
 	s, err := New(ctx, pool, Config{SkipMigrations: true})
 	require.NoError(t, err)
-	queues, types := []string{"q1", "q2"}, []string{"a", "b", "c"}
+	queues, types, owners := []string{"q1", "q2"}, []string{"a", "b", "c"}, []string{"", "alice", "bob"}
 	var wg sync.WaitGroup
 	for w := range 8 {
 		wg.Go(func() {
@@ -67,6 +70,7 @@ func TestTaskCountsConcurrentConnections(t *testing.T) {
 				now := time.Now().UTC()
 				mk := func(k int) *taskq.Task {
 					tk := &taskq.Task{ID: taskq.NewID(), Type: types[(w+k)%len(types)], Queue: queues[(i+k)%len(queues)],
+						Owner: owners[(w+i+k)%len(owners)], Metadata: map[string]any{"k": k},
 						Status: taskq.StatusPending, Priority: taskq.PriorityMedium, Created: now, Updated: now,
 						RunAt: now.Add(-time.Duration(w*100+i) * time.Millisecond), MaxRetries: 2}
 					if k == 2 {
@@ -128,6 +132,7 @@ func TestTaskCountsConcurrentConnections(t *testing.T) {
 	got, err := s.CountTasks(ctx, now)
 	require.NoError(t, err)
 	requireSameCounts(t, want, got)
+	requireUsageMatchesRecords(t, base.pool)
 	var slots int
 	require.NoError(t, base.pool.QueryRow(ctx, `SELECT count(DISTINCT slot) FROM taskq.task_counts`).Scan(&slots))
 	require.Greater(t, slots, 1, "the connections counted in slots of their own")
@@ -143,6 +148,10 @@ func TestTaskCountsConcurrentConnections(t *testing.T) {
 	require.NoError(t, base.pool.QueryRow(ctx, `SELECT count(*), count(DISTINCT (queue, type, status)) FROM taskq.task_counts
 		WHERE slot <> pg_backend_pid()`).Scan(&rows, &keys))
 	require.Equal(t, keys, rows, "one row per key left, in slot 0")
+	requireUsageMatchesRecords(t, base.pool)
+	require.NoError(t, base.pool.QueryRow(ctx, `SELECT count(*), count(DISTINCT owner) FROM taskq.owner_usage
+		WHERE slot NOT IN (SELECT pid FROM pg_stat_activity WHERE pid IS NOT NULL)`).Scan(&rows, &keys))
+	require.Equal(t, keys, rows, "one usage row per owner left by the ended connections, in slot 0")
 }
 
 // TestTaskCountsMigrationCountsExistingRecords: a database at the version
@@ -168,4 +177,76 @@ func TestTaskCountsMigrationCountsExistingRecords(t *testing.T) {
 	got, err := s.CountTasks(ctx, now)
 	require.NoError(t, err)
 	requireSameCounts(t, want, got)
+}
+
+// requireUsageMatchesRecords requires owner_usage to hold, for every
+// owner, what a grouped scan of the records gives.
+func requireUsageMatchesRecords(t *testing.T, pool *pgxpool.Pool) {
+	t.Helper()
+	read := func(sql string) map[string][3]int64 {
+		rows, err := pool.Query(t.Context(), sql)
+		require.NoError(t, err)
+		out := map[string][3]int64{}
+		var owner string
+		var v [3]int64
+		_, err = pgx.ForEachRow(rows, []any{&owner, &v[0], &v[1], &v[2]}, func() error {
+			if v != [3]int64{} {
+				out[owner] = v
+			}
+			return nil
+		})
+		require.NoError(t, err)
+		return out
+	}
+	want := read(`SELECT owner, count(*) FILTER (WHERE active), coalesce(sum(octet_length(metadata::text)), 0),
+		count(*) FILTER (WHERE status = 'dead_letter') FROM taskq.tasks GROUP BY owner`)
+	require.NotEmpty(t, want)
+	require.Equal(t, want, read(`SELECT owner, sum(active), sum(metadata_bytes), sum(dead_letter) FROM taskq.owner_usage GROUP BY owner`))
+}
+
+// TestOwnerUsageCountsAcrossUpgrade: usage counted by the row trigger of
+// the version before 0017 carries over, and updates after the upgrade
+// (counted per statement) keep it equal to the records.
+func TestOwnerUsageCountsAcrossUpgrade(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	pool, url := databaseBefore(t, 17)
+	_, err := pool.Exec(ctx, `INSERT INTO taskq.tasks (id, type, status, priority, created, updated, queue, run_at, owner, metadata)
+		SELECT gen_random_uuid(), 't', 'pending', 1, now(), now(), 'q', now(), (ARRAY['', 'alice', 'bob'])[1 + i % 3], '{"a": 1}'
+		FROM generate_series(1, 60) i`)
+	require.NoError(t, err)
+	// Counted by 0008's row trigger, still installed.
+	_, err = pool.Exec(ctx, `UPDATE taskq.tasks SET status = 'dead_letter', dead_lettered_at = now() WHERE id IN (SELECT id FROM taskq.tasks ORDER BY id LIMIT 10)`)
+	require.NoError(t, err)
+	requireUsageMatchesRecords(t, pool)
+
+	s, err := Open(ctx, url, Config{})
+	require.NoError(t, err)
+	defer s.Close()
+	var ids []string
+	rows, err := pool.Query(ctx, `SELECT id::text FROM taskq.tasks WHERE status = 'pending' ORDER BY id LIMIT 30`)
+	require.NoError(t, err)
+	ids, err = pgx.CollectRows(rows, pgx.RowTo[string])
+	require.NoError(t, err)
+	started, err := s.StartTasks(ctx, ids, time.Now())
+	require.NoError(t, err)
+	require.Len(t, started, 30)
+	requireUsageMatchesRecords(t, pool)
+	at := time.Now().UTC()
+	for i, st := range started {
+		switch i % 3 {
+		case 0:
+			st.Status, st.CompletedAt = taskq.StatusCompleted, &at
+		case 1:
+			st.Status, st.RunAt = taskq.StatusFailed, at.Add(time.Minute)
+		case 2:
+			st.Status, st.DeadLetteredAt = taskq.StatusDeadLetter, &at
+		}
+		st.Updated = at
+		require.NoError(t, s.UpdateAttempt(ctx, st, st.Attempts))
+	}
+	requireUsageMatchesRecords(t, pool)
+	var triggers int
+	require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM pg_trigger WHERE tgname = 'owner_usage_updated'`).Scan(&triggers))
+	require.Zero(t, triggers, "the row trigger is gone")
 }
