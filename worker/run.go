@@ -472,7 +472,9 @@ func (w *Worker) complete(a *attempt, t *taskq.Task, res any, tc TypeConfig, dur
 		}
 		return
 	}
-	w.ack(a.q, a.lease)
+	if !w.finishRemovesEntry {
+		w.ack(a.q, a.lease)
+	}
 	w.finished(a.q, t, taskq.OutcomeCompleted, nil, dur)
 }
 

@@ -35,7 +35,10 @@ type Worker struct {
 	// progressW stores handlers' progress (progress.go); nil when the
 	// storage cannot.
 	progressW taskq.ProgressWriter
-	ownDLQ    *dlq.DLQ // built by New when Config.DeadLetter is nil; its cleanup runs with the worker
+	// finishRemovesEntry is set when storing a completion also removes the
+	// task's queue entry (entryRemover): complete then sends no ack.
+	finishRemovesEntry bool
+	ownDLQ             *dlq.DLQ // built by New when Config.DeadLetter is nil; its cleanup runs with the worker
 
 	events eventHub // subscriptions (events.go)
 
@@ -62,6 +65,14 @@ type Worker struct {
 	ackWG     sync.WaitGroup
 	stopped   chan struct{}
 	stopOnce  sync.Once
+}
+
+// entryRemover is a Queue whose entries the storage removes in the
+// statement that stores a task's terminal status (postgres.Queue made by
+// Store.Queue, with Config.Dispatch): acknowledging a completed task's
+// lease would find nothing left to delete.
+type entryRemover interface {
+	RemovesEntryOnFinish(s taskq.StorageAdapter) bool
 }
 
 type job struct {
@@ -121,6 +132,9 @@ func New(store taskq.StorageAdapter, queue taskq.Queue, cfg Config) (*Worker, er
 	}
 	w.pauses.p, _ = store.(taskq.QueuePauser)
 	w.progressW, _ = store.(taskq.ProgressWriter)
+	if r, ok := queue.(entryRemover); ok {
+		w.finishRemovesEntry = r.RemovesEntryOnFinish(store)
+	}
 	w.startObs, _ = cfg.Observer.(taskq.StartObserver)
 	w.starter.w = w
 	for range cfg.Concurrency + cfg.Prefetch {

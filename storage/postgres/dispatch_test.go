@@ -230,3 +230,19 @@ func TestDispatchManyFinishedInOneBatch(t *testing.T) {
 		after.Statements-before.Statements)
 	require.Less(t, after.Statements-before.Statements, int64(n), "some updates shared a statement")
 }
+
+// TestRemovesEntryOnFinish: only the Queue of the same store, when it
+// keeps its tasks' entries, says a terminal status removes the entry.
+func TestRemovesEntryOnFinish(t *testing.T) {
+	t.Parallel()
+	disp := postgres.NewTestStore(t, postgres.Config{Dispatch: true})
+	plain := postgres.NewTestStore(t, postgres.Config{})
+	q := disp.Queue(postgres.QueueConfig{})
+	defer q.Close()
+	require.True(t, q.RemovesEntryOnFinish(disp))
+	require.False(t, q.RemovesEntryOnFinish(plain), "another store")
+	require.False(t, q.RemovesEntryOnFinish(nil))
+	pq := plain.Queue(postgres.QueueConfig{})
+	defer pq.Close()
+	require.False(t, pq.RemovesEntryOnFinish(plain), "a store without Config.Dispatch")
+}

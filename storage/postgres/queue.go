@@ -70,6 +70,9 @@ type Queue struct {
 	// fold paces Reap's folds of the counter rows of ended connections
 	// (see foldCounts).
 	fold foldGate
+	// from is the Store this Queue was made from (Store.Queue), nil for
+	// one opened on its own.
+	from *Store
 
 	// sleeping, when set (tests), is called when a Wait has looked and
 	// found nothing ready, just before it sleeps.
@@ -113,7 +116,21 @@ func (s *Store) Queue(cfg QueueConfig) *Queue {
 	if cfg.Logger == nil {
 		cfg.Logger = s.cfg.Logger
 	}
-	return newQueue(s.pool, s.q, cfg)
+	q := newQueue(s.pool, s.q, cfg)
+	q.from = s
+	return q
+}
+
+// RemovesEntryOnFinish reports whether storing a task's terminal status
+// (completed, cancelled, dead letter) through s also removes the task's
+// entry from this Queue, in the same statement: s is the Store this Queue
+// was made from (Store.Queue) and keeps its tasks' entries
+// (Config.Dispatch). The worker then does not acknowledge the lease of a
+// task it completed, an acknowledgement that would find nothing left to
+// delete.
+func (q *Queue) RemovesEntryOnFinish(s taskq.StorageAdapter) bool {
+	st, ok := s.(*Store)
+	return ok && st == q.from && st.q.dispatch
 }
 
 func newQueue(pool *pgxpool.Pool, q *queries, cfg QueueConfig) *Queue {
