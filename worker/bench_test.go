@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 	"github.com/taskq/taskq"
 	"github.com/taskq/taskq/internal/testenv"
@@ -125,10 +126,56 @@ func BenchmarkDrainPostgresOnly(b *testing.B) {
 			store := newPostgresStoreWith(b, postgres.Config{Dispatch: true})
 			q := store.Queue(postgres.QueueConfig{})
 			b.Cleanup(func() { _ = q.Close() })
-			benchDrainWith(b, store, q, conc, testenv.SharedPostgres(b).CPUTime)
+			dbCPU, report := statementsOf(b, store)
+			benchDrainWith(b, store, q, conc, dbCPU)
 			reportWriter(b, store)
+			report()
 		})
 	}
+}
+
+// statementsOf returns the database CPU reader for benchDrainWith and a
+// report to call after it. With testenv.StatStatementsEnv set, the first
+// read also resets pg_stat_statements (so the drain alone is counted) and
+// the report logs the statements that took the most time, per task:
+//
+//	TASKQ_PG_STAT_STATEMENTS=1 go test -run '^$' -bench BenchmarkDrainPostgresOnly -benchtime 20000x -v ./worker/
+func statementsOf(b *testing.B, store *postgres.Store) (func() time.Duration, func()) {
+	pg := testenv.SharedPostgres(b)
+	if os.Getenv(testenv.StatStatementsEnv) == "" {
+		return pg.CPUTime, func() {}
+	}
+	ctx := context.Background()
+	_, err := store.Pool().Exec(ctx, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+	require.NoError(b, err)
+	first := true
+	read := func() time.Duration {
+		if first {
+			first = false
+			_, err := store.Pool().Exec(ctx, "SELECT pg_stat_statements_reset()")
+			require.NoError(b, err)
+		}
+		return pg.CPUTime()
+	}
+	report := func() {
+		if b.N < 1000 {
+			return
+		}
+		rows, err := store.Pool().Query(ctx, `SELECT calls, rows, total_exec_time,
+			left(regexp_replace(query, '\s+', ' ', 'g'), 110)
+			FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+			ORDER BY total_exec_time DESC LIMIT 8`)
+		require.NoError(b, err)
+		var calls, n int64
+		var ms float64
+		var text string
+		_, err = pgx.ForEachRow(rows, []any{&calls, &n, &ms, &text}, func() error {
+			b.Logf("%8d calls %8d rows %7.1f µs/task  %s", calls, n, ms*1000/float64(b.N), text)
+			return nil
+		})
+		require.NoError(b, err)
+	}
+	return read, report
 }
 
 // reportWriter reports the store's group-commit round trips and

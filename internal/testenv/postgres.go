@@ -101,6 +101,11 @@ var shared struct {
 	err  error
 }
 
+// StatStatementsEnv, when set in the environment, makes the servers this
+// package starts load pg_stat_statements (tracking nested statements too),
+// for benchmarks that report where the database time goes.
+const StatStatementsEnv = "TASKQ_PG_STAT_STATEMENTS"
+
 // SharedPostgres returns the test binary's shared server, starting it on
 // first use. TestMain must call StopSharedPostgres after m.Run. Each test
 // isolates itself with NewDatabase.
@@ -214,6 +219,9 @@ func (p *Postgres) Start() error {
 	}
 	if !p.opts.Durable {
 		args = append(args, "-F", "-c", "full_page_writes=off")
+	}
+	if os.Getenv(StatStatementsEnv) != "" {
+		args = append(args, "-c", "shared_preload_libraries=pg_stat_statements", "-c", "pg_stat_statements.track=all")
 	}
 	cmd := exec.Command(p.bin, args...)
 	cmd.Dir = p.dir
