@@ -247,10 +247,10 @@ local function updateOne(id, mode, cond, new, from, to)
   local vals = redis.call('HMGET', key, unpack(fields))
   local was = {}
   for i = 4, #fields do was[fields[i]] = vals[i] end
-  local cur = {was['s'], was['dk'], vals[1], was['a'], vals[2], vals[3], was['ca']}
-  local old = cur[1]
+  local old = was.s
   if not old then return {0} end
-  local attempts = tonumber(cur[4] or '0')
+  local owner, q, y = vals[1] or '', vals[2] or '', vals[3] or ''
+  local attempts = tonumber(was.a or '0')
   if mode == 'u' then
     if cond ~= '' and not string.find(',' .. cond .. ',', ',' .. old .. ',', 1, true) then return {2, old} end
   elseif mode == 'a' then
@@ -279,8 +279,7 @@ local function updateOne(id, mode, cond, new, from, to)
   end
   if #set > 0 then redis.call('HSET', key, unpack(set)) end
   if #del > 0 then redis.call('HDEL', key, unpack(del)) end
-  local owner, q = cur[3] or '', cur[5] or ''
-  local oldFin, newFin = finished(old) and cur[7], finished(new) and ca
+  local oldFin, newFin = finished(old) and was.ca, finished(new) and ca
   if oldFin ~= newFin then
     if oldFin then zremLater(finKey, oldFin .. id) end
     if newFin then zaddLater(finKey, '0', newFin .. id) end
@@ -289,13 +288,13 @@ local function updateOne(id, mode, cond, new, from, to)
     zremLater(tag .. ':s:' .. old, id)
     zaddLater(tag .. ':s:' .. new, '0', id)
     if active(old) ~= active(new) then incrLater(usageKey, 'a:' .. owner, active(new) and 1 or -1) end
-    moveLater(q, cur[6] or '', old, new)
+    moveLater(q, y, old, new)
     if old == 'pending' then zremLater(tag .. ':pq:' .. q, id) end
   end
   if new == 'pending' and ra then zaddLater(tag .. ':pq:' .. q, pendingScore(ra), id) end
-  if cur[2] and cur[2] ~= dk then
-    redis.call('ZREM', dlqKey, cur[2])
-    dlqOwnerRem(owner, cur[2])
+  if was.dk and was.dk ~= dk then
+    redis.call('ZREM', dlqKey, was.dk)
+    dlqOwnerRem(owner, was.dk)
   end
   if dk ~= '' then
     redis.call('ZADD', dlqKey, '0', dk)
