@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -27,17 +28,39 @@ const oldestPendingSQL = `SELECT q.name, (SELECT t.run_at FROM {schema}.tasks t
     ORDER BY t.run_at LIMIT 1)
 FROM unnest($1::text[]) AS q(name)`
 
-// taskCountsFoldSQL moves the counter rows of connections that have ended
-// into slot 0, as queueCountsFoldSQL does for queue_counts.
-const taskCountsFoldSQL = `WITH gone AS (
-    DELETE FROM {schema}.task_counts WHERE ctid IN (
-        SELECT ctid FROM {schema}.task_counts
+// slotFoldSQL is the statement that folds the counter rows of table kept
+// per connection (slot, the writer's pg_backend_pid(); the primary key is
+// key plus slot) into slot 0, once that connection has ended: the rows of
+// pids no longer in pg_stat_activity are deleted, skipping rows another
+// transaction holds, so a fold never waits on a writer and concurrent
+// folds take disjoint rows, and their counter columns sums are added to
+// the slot 0 rows, in key order.
+func slotFoldSQL(table string, key, sums []string) string {
+	k, v := strings.Join(key, ", "), strings.Join(sums, ", ")
+	total, add := make([]string, len(sums)), make([]string, len(sums))
+	for i, c := range sums {
+		total[i] = "sum(" + c + ")"
+		add[i] = c + " = c." + c + " + EXCLUDED." + c
+	}
+	return `WITH gone AS (
+    DELETE FROM {schema}.` + table + ` WHERE ctid IN (
+        SELECT ctid FROM {schema}.` + table + `
         WHERE slot <> 0 AND slot NOT IN (SELECT pid FROM pg_stat_activity WHERE pid IS NOT NULL)
         FOR UPDATE SKIP LOCKED)
-    RETURNING queue, type, status, n)
-INSERT INTO {schema}.task_counts AS c (queue, type, status, slot, n)
-SELECT queue, type, status, 0, sum(n) FROM gone GROUP BY queue, type, status ORDER BY queue, type, status
-ON CONFLICT (queue, type, status, slot) DO UPDATE SET n = c.n + EXCLUDED.n`
+    RETURNING ` + k + `, ` + v + `)
+INSERT INTO {schema}.` + table + ` AS c (` + k + `, slot, ` + v + `)
+SELECT ` + k + `, 0, ` + strings.Join(total, ", ") + ` FROM gone GROUP BY ` + k + ` ORDER BY ` + k + `
+ON CONFLICT (` + k + `, slot) DO UPDATE SET ` + strings.Join(add, ", ")
+}
+
+// The folds of the three tables kept per connection: queue_counts
+// (migration 0015, by Queue.Reap), task_counts (0016) and owner_usage
+// (0017; both by CountTasks).
+var (
+	queueCountsFoldSQL = slotFoldSQL("queue_counts", []string{"queue", "priority"}, []string{"entries"})
+	taskCountsFoldSQL  = slotFoldSQL("task_counts", []string{"queue", "type", "status"}, []string{"n"})
+	ownerUsageFoldSQL  = slotFoldSQL("owner_usage", []string{"owner"}, []string{"active", "metadata_bytes", "dead_letter"})
+)
 
 // foldEvery is how often the counter rows of ended connections are folded
 // (task_counts by CountTasks, queue_counts by Queue.Reap).

@@ -220,21 +220,6 @@ const (
 		WHERE queue = $1 AND deadline IS NULL AND round IS NULL AND run_at > statement_timestamp()
 		GROUP BY priority) s ON s.priority = c.priority`
 
-	// queueCountsFoldSQL moves the counter rows of connections that have
-	// ended (their pid no longer in pg_stat_activity) into slot 0, skipping
-	// rows another transaction holds, so it never waits on a writer and
-	// concurrent folds take disjoint rows (then add to the slot 0 rows in
-	// key order).
-	queueCountsFoldSQL = `WITH gone AS (
-		DELETE FROM {schema}.queue_counts WHERE ctid IN (
-			SELECT ctid FROM {schema}.queue_counts
-			WHERE slot <> 0 AND slot NOT IN (SELECT pid FROM pg_stat_activity WHERE pid IS NOT NULL)
-			FOR UPDATE SKIP LOCKED)
-		RETURNING queue, priority, entries)
-	INSERT INTO {schema}.queue_counts AS c (queue, priority, slot, entries)
-	SELECT queue, priority, 0, sum(entries) FROM gone GROUP BY queue, priority ORDER BY queue, priority
-	ON CONFLICT (queue, priority, slot) DO UPDATE SET entries = c.entries + EXCLUDED.entries`
-
 	queuesSQL = `SELECT name FROM {schema}.queue_names ORDER BY name`
 
 	// nextDueSQL is how many microseconds from now the earliest available
