@@ -106,7 +106,7 @@ func (q *Queue) flushEnqueues(c *coalescer, keys []string) {
 	c.mu.Lock()
 	if len(c.pending) > 0 {
 		c.mu.Unlock()
-		if !q.goBackground(func() { q.flushEnqueues(c, keys) }) {
+		if !q.bg.Go(func() { q.flushEnqueues(c, keys) }) {
 			q.failPending(c)
 		}
 		return

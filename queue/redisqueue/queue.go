@@ -14,6 +14,7 @@ import (
 
 	"github.com/redis/rueidis"
 	"github.com/taskq/taskq"
+	"github.com/taskq/taskq/internal/background"
 	"github.com/taskq/taskq/internal/flow"
 	"github.com/taskq/taskq/internal/names"
 	"github.com/taskq/taskq/internal/redisconn"
@@ -38,11 +39,9 @@ type Queue struct {
 
 	// Background work (merged enqueue calls): Close cancels ctx, refuses
 	// new work and waits for bg.
-	ctx      context.Context
-	cancel   context.CancelFunc
-	bgMu     sync.Mutex
-	bgClosed bool
-	bg       sync.WaitGroup
+	ctx    context.Context
+	cancel context.CancelFunc
+	bg     background.Group
 }
 
 var (
@@ -547,22 +546,6 @@ func (q *Queue) Ping(ctx context.Context) error {
 	return mapErr(ctx, "ping", q.client.Do(ctx, q.client.B().Ping().Build()).Error())
 }
 
-// goBackground runs f in a goroutine that Close waits for, unless the
-// Queue is closed (then it returns false and does not run f).
-func (q *Queue) goBackground(f func()) bool {
-	q.bgMu.Lock()
-	defer q.bgMu.Unlock()
-	if q.bgClosed {
-		return false
-	}
-	q.bg.Add(1)
-	go func() {
-		defer q.bg.Done()
-		f()
-	}()
-	return true
-}
-
 // Close stops the Queue: every later call returns an error saying it is
 // closed; Enqueue calls still in flight end with that error too (their
 // entries may or may not have been queued, as after a lost reply). Close
@@ -572,9 +555,7 @@ func (q *Queue) goBackground(f func()) bool {
 func (q *Queue) Close() error {
 	q.closeOnce.Do(func() {
 		q.closed.Store(true)
-		q.bgMu.Lock()
-		q.bgClosed = true
-		q.bgMu.Unlock()
+		q.bg.Stop()
 		q.cancel()
 		q.bg.Wait()
 		q.notifier.close()

@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/redis/rueidis"
 	"github.com/taskq/taskq"
+	"github.com/taskq/taskq/internal/background"
 	"github.com/taskq/taskq/internal/ownercount"
 	"github.com/taskq/taskq/internal/redisconn"
 )
@@ -28,11 +29,9 @@ type Store struct {
 
 	// Background work (merged update calls): Close cancels ctx, refuses
 	// new goroutines and waits for bg.
-	ctx      context.Context
-	cancel   context.CancelFunc
-	bgMu     sync.Mutex
-	bgClosed bool
-	bg       sync.WaitGroup
+	ctx    context.Context
+	cancel context.CancelFunc
+	bg     background.Group
 
 	idMu sync.Mutex
 	id   string // StorageID, once read
@@ -114,9 +113,7 @@ func (s *Store) Close() error {
 	if s.closed.Swap(true) {
 		return nil
 	}
-	s.bgMu.Lock()
-	s.bgClosed = true
-	s.bgMu.Unlock()
+	s.bg.Stop()
 	s.cancel()
 	s.bg.Wait()
 	if s.own {

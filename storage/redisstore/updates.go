@@ -135,7 +135,7 @@ func (s *Store) flushUpdates() {
 	b.mu.Lock()
 	if len(b.pending) > 0 {
 		b.mu.Unlock()
-		if !s.goBackground(s.flushUpdates) {
+		if !s.bg.Go(s.flushUpdates) {
 			s.failUpdates()
 		}
 		return
@@ -157,20 +157,4 @@ func (s *Store) failUpdates() {
 	for _, w := range batch {
 		w.done <- updateReply{err: errClosed}
 	}
-}
-
-// goBackground runs f in a goroutine that Close waits for, unless the Store
-// is closed (then it returns false and does not run f).
-func (s *Store) goBackground(f func()) bool {
-	s.bgMu.Lock()
-	defer s.bgMu.Unlock()
-	if s.bgClosed {
-		return false
-	}
-	s.bg.Add(1)
-	go func() {
-		defer s.bg.Done()
-		f()
-	}()
-	return true
 }
