@@ -2,84 +2,59 @@ package redisqueue
 
 import (
 	"context"
-	"sync"
 	"time"
 
 	"github.com/taskq/taskq"
+	"github.com/taskq/taskq/internal/merge"
 )
 
-// coalescer merges concurrent Enqueue calls on one queue into one script
-// call: while a call is in flight, later ones wait and go out together in
-// the next. Under load many producers then cost one round trip and one
-// EVALSHA per batch instead of one each; a lone call goes out at once.
-type coalescer struct {
-	mu       sync.Mutex
-	pending  []*enqWaiter
-	inflight bool
-}
-
-type enqWaiter struct {
-	args []string
-	done chan error
-}
+// Concurrent Enqueue calls on one queue are merged into one script call
+// (internal/merge): while a call is in flight, later ones wait and go out
+// together in the next. Under load many producers then cost one round trip
+// and one EVALSHA per batch instead of one each; a lone call goes out at
+// once.
 
 // coalesceTimeout bounds one merged script call, which serves many callers
 // and so is not tied to any one caller's context.
 const coalesceTimeout = 10 * time.Second
 
-func (q *Queue) coalescerFor(queue string) *coalescer {
+// coalescer is the merge of the enqueues of one queue (keys); each call is
+// the arguments of its entries (enqueueArity strings per entry).
+type coalescer = merge.Calls[[]string, struct{}]
+
+func (q *Queue) coalescerFor(queue string, keys []string) *coalescer {
 	if c, ok := q.coalescers.Load(queue); ok {
 		return c.(*coalescer)
 	}
-	c, _ := q.coalescers.LoadOrStore(queue, &coalescer{})
+	c, _ := q.coalescers.LoadOrStore(queue, &coalescer{
+		Send:     func(batch [][]string) ([]struct{}, error) { return nil, q.sendEnqueues(keys, batch) },
+		Go:       q.bg.Go,
+		IsClosed: q.closed.Load,
+		Closed:   errClosed,
+	})
 	return c.(*coalescer)
 }
 
 // enqueueCoalesced runs the enqueue script for args (enqueueArity strings
-// per entry, see enqueueArgs) merged with concurrent callers'. The script is idempotent per
-// id, so an error reported to a merged batch loses nothing on retry.
+// per entry, see enqueueArgs) merged with concurrent callers'. The script
+// is idempotent per id, so an error reported to a merged batch loses
+// nothing on retry.
 func (q *Queue) enqueueCoalesced(ctx context.Context, queue string, keys []string, args []string) error {
-	c := q.coalescerFor(queue)
-	w := &enqWaiter{args: args, done: make(chan error, 1)}
-	c.mu.Lock()
-	if q.closed.Load() {
-		c.mu.Unlock()
-		return errClosed
-	}
-	c.pending = append(c.pending, w)
-	lead := !c.inflight
-	if lead {
-		c.inflight = true
-	}
-	c.mu.Unlock()
-	if lead {
-		q.flushEnqueues(c, keys)
-	}
-	select {
-	case err := <-w.done:
-		return err
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	_, err := q.coalescerFor(queue, keys).Do(ctx, args)
+	return err
 }
 
-// flushEnqueues sends everything pending in one call; if more arrived
-// meanwhile, a new goroutine (one Close waits for) sends that, so no caller
-// waits for others' batches after its own is done. Close cancels a call in
-// flight; its callers, and those still pending, get errClosed.
-func (q *Queue) flushEnqueues(c *coalescer, keys []string) {
-	c.mu.Lock()
-	batch := c.pending
-	c.pending = nil
-	c.mu.Unlock()
-
+// sendEnqueues sends a batch of enqueue calls in one script call (or
+// several, see execBatches). Close cancels a call in flight: its callers
+// get errClosed.
+func (q *Queue) sendEnqueues(keys []string, batch [][]string) error {
 	n := 0
-	for _, w := range batch {
-		n += len(w.args)
+	for _, a := range batch {
+		n += len(a)
 	}
 	args := make([]string, 0, n)
-	for _, w := range batch {
-		args = append(args, w.args...)
+	for _, a := range batch {
+		args = append(args, a...)
 	}
 	// A timer rather than a deadline: with a context that has no deadline
 	// rueidis queues the call and returns as soon as the context ends (on
@@ -91,40 +66,13 @@ func (q *Queue) flushEnqueues(c *coalescer, keys []string) {
 	cancel()
 	switch {
 	case err == nil:
+		return nil
 	case q.ctx.Err() != nil:
-		err = errClosed
+		return errClosed
 	case timedOut:
-		err = &taskq.Error{Code: taskq.CodeServiceUnavailable, Retryable: true, Err: err,
+		return &taskq.Error{Code: taskq.CodeServiceUnavailable, Retryable: true, Err: err,
 			Message: "redisqueue: enqueue: no reply from redis within " + coalesceTimeout.String()}
 	default:
-		err = mapErr(ctx, "enqueue", err)
-	}
-	for _, w := range batch {
-		w.done <- err
-	}
-
-	c.mu.Lock()
-	if len(c.pending) > 0 {
-		c.mu.Unlock()
-		if !q.bg.Go(func() { q.flushEnqueues(c, keys) }) {
-			q.failPending(c)
-		}
-		return
-	}
-	c.inflight = false
-	c.mu.Unlock()
-}
-
-// failPending ends, with errClosed, the calls left pending by a flush that
-// could not start because the Queue closed. No flush runs afterwards:
-// enqueueCoalesced checks closed under c.mu before adding a caller.
-func (q *Queue) failPending(c *coalescer) {
-	c.mu.Lock()
-	batch := c.pending
-	c.pending = nil
-	c.inflight = false
-	c.mu.Unlock()
-	for _, w := range batch {
-		w.done <- errClosed
+		return mapErr(ctx, "enqueue", err)
 	}
 }

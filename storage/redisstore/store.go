@@ -25,7 +25,7 @@ type Store struct {
 	closed atomic.Bool
 
 	evictions ownercount.Counter
-	updates   updateBatcher
+	updates   *updateBatcher
 
 	// Background work (merged update calls): Close cancels ctx, refuses
 	// new goroutines and waits for bg.
@@ -57,6 +57,7 @@ func New(client rueidis.Client, cfg Config) (*Store, error) {
 	}
 	s := &Store{client: client, cfg: cfg, k: newKeys(cfg.KeyPrefix)}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.updates = s.newUpdateBatcher()
 	return s, nil
 }
 

@@ -31,22 +31,14 @@ func newInternalStore(t *testing.T, srv *testenv.Redis) *Store {
 // a merged call were in flight; releaseUpdates(n) waits until n are
 // pending and sends them, as the call in flight would on returning, in one
 // script run.
-func holdUpdates(s *Store) {
-	s.updates.mu.Lock()
-	s.updates.inflight = true
-	s.updates.mu.Unlock()
-}
+func holdUpdates(s *Store) { s.updates.Hold() }
 
-func pendingUpdates(s *Store) int {
-	s.updates.mu.Lock()
-	defer s.updates.mu.Unlock()
-	return len(s.updates.pending)
-}
+func pendingUpdates(s *Store) int { return s.updates.Pending() }
 
 func releaseUpdates(t *testing.T, s *Store, n int) {
 	t.Helper()
 	require.Eventually(t, func() bool { return pendingUpdates(s) == n }, 10*time.Second, time.Millisecond)
-	s.flushUpdates()
+	s.updates.Flush()
 }
 
 // TestMergedUpdatesKeepIndexes sends updates of every kind in one script
@@ -199,7 +191,7 @@ func TestMergedUpdatesClose(t *testing.T) {
 	}
 	require.Eventually(t, func() bool { return pendingUpdates(s) == 3 }, 10*time.Second, time.Millisecond)
 	require.NoError(t, s.Close())
-	s.flushUpdates() // what the call in flight does on returning
+	s.updates.Flush() // what the call in flight does on returning
 	for range 3 {
 		require.ErrorIs(t, <-errc, taskq.ErrUnavailable)
 	}
