@@ -4,9 +4,7 @@ import (
 	"context"
 	"os"
 	"strconv"
-	"strings"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -63,14 +61,14 @@ func benchDrainWith(b *testing.B, store taskq.StorageAdapter, q taskq.Queue, con
 	if dbCPU != nil {
 		db0 = dbCPU()
 	}
-	cpu0 := processCPU()
+	cpu0 := testenv.ProcessCPU()
 	start := time.Now()
 	require.NoError(b, w.Start(ctx))
 	for obs.completed.Load() < int64(b.N) {
 		time.Sleep(200 * time.Microsecond)
 	}
 	elapsed := time.Since(start)
-	cpu := processCPU() - cpu0
+	cpu := testenv.ProcessCPU() - cpu0
 	if dbCPU != nil {
 		b.ReportMetric(float64((dbCPU()-db0).Nanoseconds())/float64(b.N), "db-cpu-ns/task")
 	}
@@ -186,14 +184,6 @@ func reportWriter(b *testing.B, store *postgres.Store) {
 	b.ReportMetric(float64(st.Statements)/float64(b.N), "stmts/task")
 }
 
-// processCPU is the user+system CPU time used by this process so far.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
 
 var benchFetchers = func() int {
 	n, _ := strconv.Atoi(os.Getenv("TASKQ_BENCH_FETCHERS"))
@@ -237,41 +227,17 @@ func BenchmarkDrainRedisOnly(b *testing.B) {
 	}
 }
 
-// redisCPU is the server's used_cpu_sys + used_cpu_user.
+// redisCPU is the server's CPU time so far.
 func redisCPU(b *testing.B, srv *testenv.Redis) time.Duration {
-	info, err := srv.Do("INFO", "cpu")
+	d, err := srv.CPUTime()
 	require.NoError(b, err)
-	var total float64
-	for _, line := range strings.Split(info, "\n") {
-		k, v, ok := strings.Cut(strings.TrimSpace(line), ":")
-		if ok && (k == "used_cpu_sys" || k == "used_cpu_user") {
-			f, err := strconv.ParseFloat(v, 64)
-			require.NoError(b, err)
-			total += f
-		}
-	}
-	return time.Duration(total * float64(time.Second))
+	return d
 }
 
-// redisCalls returns the number of EVALSHA and EVAL calls served so far,
-// and of the other commands (those the scripts run, and INFO).
+// redisCalls returns the script calls and other commands served so far.
 func redisCalls(b *testing.B, srv *testenv.Redis) (scripts, cmds float64) {
-	info, err := srv.Do("INFO", "commandstats")
+	scripts, cmds, err := srv.Calls()
 	require.NoError(b, err)
-	for _, line := range strings.Split(info, "\n") {
-		name, rest, ok := strings.Cut(strings.TrimSpace(line), ":calls=")
-		if !ok {
-			continue
-		}
-		v, _, _ := strings.Cut(rest, ",")
-		f, err := strconv.ParseFloat(v, 64)
-		require.NoError(b, err)
-		if name == "cmdstat_evalsha" || name == "cmdstat_eval" {
-			scripts += f
-		} else {
-			cmds += f
-		}
-	}
 	return scripts, cmds
 }
 
@@ -302,7 +268,7 @@ func benchEnqueueOne(b *testing.B, store taskq.StorageAdapter, q taskq.Queue) {
 	meta := map[string]any{"n": 1, "s": "0123456789012345678901234567890123456789012345678901234567890123456789"}
 	pg := testenv.SharedPostgres(b)
 	b.ReportAllocs()
-	cpu0, db0 := processCPU(), pg.CPUTime()
+	cpu0, db0 := testenv.ProcessCPU(), pg.CPUTime()
 	b.ResetTimer()
 	for b.Loop() {
 		if _, err := c.Enqueue(ctx, "noop", meta); err != nil {
@@ -310,6 +276,6 @@ func benchEnqueueOne(b *testing.B, store taskq.StorageAdapter, q taskq.Queue) {
 		}
 	}
 	b.StopTimer()
-	b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N), "cpu-ns/op")
+	b.ReportMetric(float64(testenv.ProcessCPU()-cpu0)/float64(b.N), "cpu-ns/op")
 	b.ReportMetric(float64(pg.CPUTime()-db0)/float64(b.N), "db-cpu-ns/op")
 }

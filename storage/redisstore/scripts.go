@@ -218,6 +218,58 @@ end
 return {1}
 `
 
+// createEachScript stores ARGV[2] tasks, each on its own: concurrent
+// CreateTask calls share one run (creates.go). A task is as in
+// createScript, without a unique key. Returns one reply per task: {1} when
+// stored, {0, existing record} when its id or (owner, idempotency key)
+// exists, also when an earlier task of the same run stored it. Records and
+// idempotency keys are written at once, so later tasks of the run see
+// them; index and counter changes are deferred and applied once per key
+// (flush).
+const createEachScript = prelude + `
+local n, pos, out = tonumber(ARGV[2]), 3, {}
+for i = 1, n do
+  local id, s, y, q, o, k, dk = ARGV[pos], ARGV[pos + 1], ARGV[pos + 2], ARGV[pos + 3], ARGV[pos + 4], ARGV[pos + 5], ARGV[pos + 6]
+  local from, to = pos + 8, pos + 7 + 2 * tonumber(ARGV[pos + 7])
+  pos = to + 1
+  local cur = false
+  if redis.call('EXISTS', tkey(id)) == 1 then
+    cur = id
+  elseif k ~= '' then
+    cur = redis.call('HGET', idemKey, idem(o, k))
+  end
+  if cur then
+    out[i] = {0, record(cur)}
+  else
+    redis.call('HSET', tkey(id), unpack(ARGV, from, to))
+    zaddLater(allKey, '0', id)
+    zaddLater(tag .. ':s:' .. s, '0', id)
+    zaddLater(tag .. ':y:' .. y, '0', id)
+    zaddLater(tag .. ':q:' .. q, '0', id)
+    if o ~= '' then zaddLater(tag .. ':o:' .. o, '0', id) end
+    if k ~= '' then redis.call('HSET', idemKey, idem(o, k), id) end
+    if dk ~= '' then
+      redis.call('ZADD', dlqKey, '0', dk)
+      dlqOwnerAdd(o, dk)
+    end
+    if active(s) then incrLater(usageKey, 'a:' .. o, 1) end
+    incrLater(tag .. ':counts', qy(q, y) .. s, 1)
+    -- ra, md and ca as just written, read from the pairs (no HGET).
+    local ra, md, ca = false, 0, false
+    for j = from, to, 2 do
+      local f = ARGV[j]
+      if f == 'ra' then ra = ARGV[j + 1] elseif f == 'md' then md = string.len(ARGV[j + 1]) elseif f == 'ca' then ca = ARGV[j + 1] end
+    end
+    if s == 'pending' and ra then zaddLater(tag .. ':pq:' .. q, pendingScore(ra), id) end
+    if md > 0 then incrLater(usageKey, 'm:' .. o, md) end
+    if finished(s) then finIndex(id, false, ca) end
+    out[i] = {1}
+  end
+end
+flush()
+return out
+`
+
 // updateScript applies ARGV[2] updates, in order, each overwriting the
 // mutable fields of one task. An update is: id, mode, condition, new
 // status, number of field pairs, pairs. The mode is "u" (UpdateTask: the
@@ -528,13 +580,14 @@ return {1}
 // The scripts, sent with EVALSHA and, after NOSCRIPT (a restarted or new
 // server), EVAL, which rueidis does. None is retried by the client.
 var (
-	luaCreate   = rueidis.NewLuaScript(createScript)
-	luaUpdate   = rueidis.NewLuaScript(updateScript)
-	luaStart    = rueidis.NewLuaScript(startScript)
-	luaDelete   = rueidis.NewLuaScript(deleteScript)
-	luaCleanup  = rueidis.NewLuaScript(cleanupScript)
-	luaFinished = rueidis.NewLuaScript(deleteFinishedScript)
-	luaList     = rueidis.NewLuaScript(listScript)
-	luaDLQList  = rueidis.NewLuaScript(dlqListScript)
-	luaProgress = rueidis.NewLuaScript(progressScript)
+	luaCreate     = rueidis.NewLuaScript(createScript)
+	luaCreateEach = rueidis.NewLuaScript(createEachScript)
+	luaUpdate     = rueidis.NewLuaScript(updateScript)
+	luaStart      = rueidis.NewLuaScript(startScript)
+	luaDelete     = rueidis.NewLuaScript(deleteScript)
+	luaCleanup    = rueidis.NewLuaScript(cleanupScript)
+	luaFinished   = rueidis.NewLuaScript(deleteFinishedScript)
+	luaList       = rueidis.NewLuaScript(listScript)
+	luaDLQList    = rueidis.NewLuaScript(dlqListScript)
+	luaProgress   = rueidis.NewLuaScript(progressScript)
 )

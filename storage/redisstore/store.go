@@ -26,8 +26,9 @@ type Store struct {
 
 	evictions ownercount.Counter
 	updates   *updateBatcher
+	creates   *createBatcher
 
-	// Background work (merged update calls): Close cancels ctx, refuses
+	// Background work (merged update and create calls): Close cancels ctx, refuses
 	// new goroutines and waits for bg.
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -58,6 +59,7 @@ func New(client rueidis.Client, cfg Config) (*Store, error) {
 	s := &Store{client: client, cfg: cfg, k: newKeys(cfg.KeyPrefix)}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.updates = s.newUpdateBatcher()
+	s.creates = s.newCreateBatcher()
 	return s, nil
 }
 

@@ -17,7 +17,8 @@ func createArgs(args []string, e encoded) []string {
 }
 
 // CreateTask stores a new record in one script (record, indexes and
-// idempotency key together) and returns it as GetTask returns it. A task
+// idempotency key together; concurrent calls share one, see creates.go)
+// and returns it as GetTask returns it. A task
 // whose id or (owner, idempotency key) exists is not stored: the existing
 // one is returned with an error matching taskq.ErrDuplicate.
 func (s *Store) CreateTask(ctx context.Context, t *taskq.Task) (*taskq.Task, error) {
@@ -29,9 +30,27 @@ func (s *Store) CreateTask(ctx context.Context, t *taskq.Task) (*taskq.Task, err
 	if err != nil {
 		return nil, err
 	}
-	res, err := s.exec(ctx, createLua(t), createArgs([]string{"1"}, e)).ToArray()
-	if err != nil {
-		return nil, mapErr(ctx, op, err)
+	var res []rueidis.RedisMessage
+	if t.UniqueKey != "" {
+		res, err = s.exec(ctx, luaCreateUnique, createArgs([]string{"1"}, e)).ToArray()
+		if err != nil {
+			return nil, mapErr(ctx, op, err)
+		}
+	} else {
+		// Merged with concurrent creates (creates.go).
+		if err := ctx.Err(); err != nil {
+			return nil, mapErr(ctx, op, err)
+		}
+		reply, err := s.creates.Do(ctx, createArgs(nil, e))
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, mapErr(ctx, op, err)
+			}
+			return nil, err // mapped by sendMerged
+		}
+		if res, err = reply.ToArray(); err != nil || len(res) < 1 {
+			return nil, corrupt(t.ID, errMalformedReply)
+		}
 	}
 	if ok, _ := res[0].AsInt64(); ok == 1 {
 		return decodeTask(e.id, e.fields)

@@ -22,9 +22,10 @@ const (
 	// maxUpdateBatch bounds the updates of one script run, so that one run
 	// holds the Redis thread for a few milliseconds at most.
 	maxUpdateBatch = 256
-	// updateTimeout bounds one merged script call, which serves many
-	// callers and so is not tied to any one caller's context.
-	updateTimeout = 10 * time.Second
+	// mergedTimeout bounds one merged script call (updates, creates),
+	// which serves many callers and so is not tied to any one caller's
+	// context.
+	mergedTimeout = 10 * time.Second
 )
 
 // updateBatcher merges updates; each call is one update (updateArgs) and
@@ -52,9 +53,16 @@ func (s *Store) updateMerged(ctx context.Context, args []string) (rueidis.RedisM
 }
 
 // sendUpdates runs a batch of updates in one script call and returns one
-// reply per update. Close cancels a call in flight: its callers get
-// errClosed.
+// reply per update.
 func (s *Store) sendUpdates(batch [][]string) ([]rueidis.RedisMessage, error) {
+	return s.sendMerged(luaUpdate, "update", batch)
+}
+
+// sendMerged runs the merged calls batch (each its own arguments) in one
+// call of l, whose first argument after the tag is their number, and
+// returns one reply per call. Close cancels a call in flight: its callers
+// get errClosed.
+func (s *Store) sendMerged(l *rueidis.Lua, op string, batch [][]string) ([]rueidis.RedisMessage, error) {
 	n := 1
 	for _, a := range batch {
 		n += len(a)
@@ -68,8 +76,8 @@ func (s *Store) sendUpdates(batch [][]string) ([]rueidis.RedisMessage, error) {
 	// has no deadline rueidis returns as soon as the context ends (on
 	// Close), where a deadline would keep it in a read until it passes.
 	ctx, cancel := context.WithCancel(s.ctx)
-	timer := time.AfterFunc(updateTimeout, cancel)
-	res, err := s.exec(ctx, luaUpdate, args).ToArray()
+	timer := time.AfterFunc(mergedTimeout, cancel)
+	res, err := s.exec(ctx, l, args).ToArray()
 	timedOut := !timer.Stop()
 	cancel()
 	switch {
@@ -81,8 +89,8 @@ func (s *Store) sendUpdates(batch [][]string) ([]rueidis.RedisMessage, error) {
 		return nil, errClosed
 	case timedOut:
 		return nil, &taskq.Error{Code: taskq.CodeServiceUnavailable, Retryable: true, Err: err,
-			Message: "redisstore: update: no reply from redis within " + updateTimeout.String()}
+			Message: "redisstore: " + op + ": no reply from redis within " + mergedTimeout.String()}
 	default:
-		return nil, mapErr(ctx, "update", err)
+		return nil, mapErr(ctx, op, err)
 	}
 }

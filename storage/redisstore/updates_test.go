@@ -234,9 +234,10 @@ func TestMergedUpdatesCallerGivesUp(t *testing.T) {
 	checkIndexes(t, s)
 }
 
-// checkIndexes recomputes, from the records, the status, pending and
-// finished indexes, the counts and the owners' active counters, and
-// requires the stored ones to match.
+// checkIndexes recomputes, from the records, the index of all ids, the
+// status, type, queue, owner, pending and finished indexes, the
+// idempotency keys, the counts and the owners' active and metadata
+// counters, and requires the stored ones to match.
 func checkIndexes(t *testing.T, s *Store) {
 	t.Helper()
 	ctx := t.Context()
@@ -252,14 +253,30 @@ func checkIndexes(t *testing.T, s *Store) {
 	}
 	tag := s.k.tag
 	byStatus := map[string][]string{}
+	byAttr := map[string][]string{} // index key -> ids (type, queue, owner)
 	pending := map[string][]string{}
+	idem := map[string]string{}
 	var fin []string
 	counts := map[string]string{}
 	active := map[string]int{}
-	for _, id := range do("ZRANGE", s.k.all, "0", "-1") {
+	mdBytes := map[string]int{}
+	all := do("ZRANGE", s.k.all, "0", "-1")
+	require.Len(t, do("KEYS", tag+":t:*"), len(all), "records and the index of all ids")
+	for _, id := range all {
 		r := doMap("HGETALL", s.k.task(id))
 		st, q, y, o := r["s"], r["q"], r["y"], r["o"]
 		byStatus[st] = append(byStatus[st], id)
+		byAttr[tag+":y:"+y] = append(byAttr[tag+":y:"+y], id)
+		byAttr[tag+":q:"+q] = append(byAttr[tag+":q:"+q], id)
+		if o != "" {
+			byAttr[tag+":o:"+o] = append(byAttr[tag+":o:"+o], id)
+		}
+		if k := r["k"]; k != "" {
+			idem[strconv.Itoa(len(o))+":"+o+k] = id
+		}
+		if md := r["md"]; md != "" {
+			mdBytes["m:"+o] += len(md)
+		}
 		if st == "pending" {
 			pending[q] = append(pending[q], id)
 			ra, ok := decTime(r["ra"])
@@ -294,13 +311,26 @@ func checkIndexes(t *testing.T, s *Store) {
 			require.Empty(t, do("ZRANGE", tag+":pq:"+q, "0", "-1"), "pending set of %s", q)
 		}
 	}
+	for k, ids := range byAttr {
+		require.Equal(t, sorted(ids), sorted(do("ZRANGE", k, "0", "-1")), "index %s", k)
+	}
+	for _, k := range do("KEYS", tag+":[yqo]:*") {
+		require.Contains(t, byAttr, k, "index %s of no record", k)
+	}
+	require.Equal(t, idem, doMap("HGETALL", tag+":idem"), "idempotency keys")
 	require.Equal(t, sorted(fin), sorted(do("ZRANGE", tag+":fin", "0", "-1")), "finished index")
 	require.Equal(t, counts, doMap("HGETALL", tag+":counts"), "counts")
 	usage := doMap("HGETALL", s.k.usage)
 	for f, v := range usage {
-		if f[0] == 'a' {
+		switch f[0] {
+		case 'a':
 			require.Equal(t, strconv.Itoa(active[f]), v, "usage %s", f)
+		case 'm':
+			require.Equal(t, strconv.Itoa(mdBytes[f]), v, "usage %s", f)
 		}
+	}
+	for f, n := range mdBytes {
+		require.Equal(t, strconv.Itoa(n), usage[f], "usage %s", f)
 	}
 	for f, n := range active {
 		require.Equal(t, strconv.Itoa(n), usage[f], "usage %s", f)
