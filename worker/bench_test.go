@@ -184,7 +184,6 @@ func reportWriter(b *testing.B, store *postgres.Store) {
 	b.ReportMetric(float64(st.Statements)/float64(b.N), "stmts/task")
 }
 
-
 var benchFetchers = func() int {
 	n, _ := strconv.Atoi(os.Getenv("TASKQ_BENCH_FETCHERS"))
 	return n
