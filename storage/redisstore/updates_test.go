@@ -359,3 +359,23 @@ func TestStartStopsAtCorruptRecord(t *testing.T) {
 	require.Equal(t, taskq.StatusRunning, got.Status, "started before the corrupt record")
 	checkIndexes(t, s)
 }
+
+// TestStartAfterScriptFlush: StartTasks, whose script runs inside a
+// transaction (no rueidis fallback there), still works on a server that
+// lost its scripts (restart, SCRIPT FLUSH, a new cluster node).
+func TestStartAfterScriptFlush(t *testing.T) {
+	srv := testenv.StartRedis(t)
+	s := newInternalStore(t, srv)
+	ctx := t.Context()
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	tk := &taskq.Task{ID: taskq.NewID(), Type: "x", Queue: "q", Status: taskq.StatusPending, Created: now, Updated: now, RunAt: now}
+	require.NoError(t, s.CreateTasks(ctx, []*taskq.Task{tk}))
+	_, err := srv.Do("SCRIPT", "FLUSH")
+	require.NoError(t, err)
+	started, err := s.StartTasks(ctx, []string{tk.ID, tk.ID}, now)
+	require.NoError(t, err)
+	require.Len(t, started, 1)
+	require.Equal(t, taskq.StatusRunning, started[0].Status)
+	require.Equal(t, 1, started[0].Attempts)
+	checkIndexes(t, s)
+}
