@@ -124,7 +124,6 @@ func distinct(ids []string) []string {
 	return out
 }
 
-
 // hashPairs returns an HGETALL reply as field, value pairs: a map in
 // RESP3, a flat array in RESP2.
 func hashPairs(m rueidis.RedisMessage) ([]string, error) {
