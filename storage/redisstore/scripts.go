@@ -67,32 +67,23 @@ local function dlqOwnerRem(o, m)
 end
 -- tally adds n (a string: the scripts pass their constants as strings,
 -- which Redis reads without Lua formatting a number) to the count of
--- queue q, type y, status s; move moves one task of q and y from status
--- old to new, building the field prefix once.
+-- queue q, type y, status s (purge; the other scripts defer, see
+-- moveLater).
 local function countField(f, n)
   if redis.call('HINCRBY', tag .. ':counts', f, n) <= 0 then redis.call('HDEL', tag .. ':counts', f) end
 end
 local function qy(q, y) return string.len(q) .. ':' .. q .. string.len(y) .. ':' .. y end
 local function tally(q, y, s, n) countField(qy(q, y) .. s, n) end
-local function move(q, y, old, new)
-  local f = qy(q, y)
-  countField(f .. old, '-1')
-  countField(f .. new, '1')
-end
--- pendingScore is the pending zset score of an encTime run-at (Unix
--- microseconds).
+-- pendingScore is the pending zset score of an encTime run-at (an
+-- encTime: Unix microseconds with the sign bit flipped): the Unix
+-- microseconds.
 local function pendingScore(ra)
   return (tonumber(string.sub(ra, 1, 8), 16) - 2147483648) * 4294967296 + tonumber(string.sub(ra, 9), 16)
 end
--- pendingAdd keeps id in queue q's pending zset, scored by its run-at
--- (an encTime: Unix microseconds with the sign bit flipped).
-local function pendingAdd(q, id, ra)
-  if not ra then return end
-  redis.call('ZADD', tag .. ':pq:' .. q, pendingScore(ra), id)
-end
 local function pendingRem(q, id) redis.call('ZREM', tag .. ':pq:' .. q, id) end
 local function idem(o, k) return string.len(o) .. ':' .. o .. k end
--- Deferred writes, for the scripts that change many tasks (start, update):
+-- Deferred writes, for the scripts that change many tasks (create, start,
+-- update):
 -- index and counter changes are gathered per key and applied by flush(),
 -- all ZREMs, then all ZADDs, then the counters, so a batch of n tasks
 -- costs one ZREM or ZADD per key and one HINCRBY per counter field instead
@@ -131,12 +122,30 @@ local function flush()
   end
   dRem, dAdd, dInc = {}, {}, {}
 end
-local function addIndexes(id, s, y, q, o)
-  redis.call('ZADD', allKey, '0', id)
-  redis.call('ZADD', tag .. ':s:' .. s, '0', id)
-  redis.call('ZADD', tag .. ':y:' .. y, '0', id)
-  redis.call('ZADD', tag .. ':q:' .. q, '0', id)
-  if o ~= '' then redis.call('ZADD', tag .. ':o:' .. o, '0', id) end
+-- addIndexesLater adds a new record to the index of all ids and to those
+-- of its status, type, queue and owner.
+local function addIndexesLater(id, s, y, q, o)
+  zaddLater(allKey, '0', id)
+  zaddLater(tag .. ':s:' .. s, '0', id)
+  zaddLater(tag .. ':y:' .. y, '0', id)
+  zaddLater(tag .. ':q:' .. q, '0', id)
+  if o ~= '' then zaddLater(tag .. ':o:' .. o, '0', id) end
+end
+-- createdLater counts a new record (status s, type y, queue q, owner o,
+-- field pairs ARGV[from..to]): its count, its owner's active and metadata
+-- counters and its pending entry deferred, its retention entry at once.
+-- ra, md and ca are read from the pairs (no HGET).
+local function createdLater(id, s, y, q, o, from, to)
+  if active(s) then incrLater(usageKey, 'a:' .. o, 1) end
+  incrLater(tag .. ':counts', qy(q, y) .. s, 1)
+  local ra, md, ca = false, 0, false
+  for j = from, to, 2 do
+    local f = ARGV[j]
+    if f == 'ra' then ra = ARGV[j + 1] elseif f == 'md' then md = string.len(ARGV[j + 1]) elseif f == 'ca' then ca = ARGV[j + 1] end
+  end
+  if s == 'pending' and ra then zaddLater(tag .. ':pq:' .. q, pendingScore(ra), id) end
+  if md > 0 then incrLater(usageKey, 'm:' .. o, md) end
+  if finished(s) then finIndex(id, false, ca) end
 end
 -- purge deletes a record and every index entry of it.
 local function purge(id)
@@ -197,24 +206,15 @@ for _, t in ipairs(ts) do
 end
 for _, t in ipairs(ts) do
   redis.call('HSET', tkey(t.id), unpack(ARGV, t.from, t.to))
-  addIndexes(t.id, t.s, t.y, t.q, t.o)
+  addIndexesLater(t.id, t.s, t.y, t.q, t.o)
   if t.k ~= '' then redis.call('HSET', idemKey, idem(t.o, t.k), t.id) end
   if t.dk ~= '' then
     redis.call('ZADD', dlqKey, '0', t.dk)
     dlqOwnerAdd(t.o, t.dk)
   end
-  if active(t.s) then count('a', t.o, '1') end
-  tally(t.q, t.y, t.s, '1')
-  -- ra, md and ca as just written, read from the pairs (no HGET).
-  local ra, md, ca = false, 0, false
-  for j = t.from, t.to, 2 do
-    local f = ARGV[j]
-    if f == 'ra' then ra = ARGV[j + 1] elseif f == 'md' then md = string.len(ARGV[j + 1]) elseif f == 'ca' then ca = ARGV[j + 1] end
-  end
-  if t.s == 'pending' then pendingAdd(t.q, t.id, ra) end
-  count('m', t.o, md)
-  if finished(t.s) then finIndex(t.id, false, ca) end
+  createdLater(t.id, t.s, t.y, t.q, t.o, t.from, t.to)
 end
+flush()
 return {1}
 `
 
@@ -242,27 +242,13 @@ for i = 1, n do
     out[i] = {0, record(cur)}
   else
     redis.call('HSET', tkey(id), unpack(ARGV, from, to))
-    zaddLater(allKey, '0', id)
-    zaddLater(tag .. ':s:' .. s, '0', id)
-    zaddLater(tag .. ':y:' .. y, '0', id)
-    zaddLater(tag .. ':q:' .. q, '0', id)
-    if o ~= '' then zaddLater(tag .. ':o:' .. o, '0', id) end
+    addIndexesLater(id, s, y, q, o)
     if k ~= '' then redis.call('HSET', idemKey, idem(o, k), id) end
     if dk ~= '' then
       redis.call('ZADD', dlqKey, '0', dk)
       dlqOwnerAdd(o, dk)
     end
-    if active(s) then incrLater(usageKey, 'a:' .. o, 1) end
-    incrLater(tag .. ':counts', qy(q, y) .. s, 1)
-    -- ra, md and ca as just written, read from the pairs (no HGET).
-    local ra, md, ca = false, 0, false
-    for j = from, to, 2 do
-      local f = ARGV[j]
-      if f == 'ra' then ra = ARGV[j + 1] elseif f == 'md' then md = string.len(ARGV[j + 1]) elseif f == 'ca' then ca = ARGV[j + 1] end
-    end
-    if s == 'pending' and ra then zaddLater(tag .. ':pq:' .. q, pendingScore(ra), id) end
-    if md > 0 then incrLater(usageKey, 'm:' .. o, md) end
-    if finished(s) then finIndex(id, false, ca) end
+    createdLater(id, s, y, q, o, from, to)
     out[i] = {1}
   end
 end
