@@ -41,6 +41,17 @@ if now <= 0 then
   local t = redis.call('TIME')
   now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
+-- pinField keeps the tokens hash out of Redis's compact encoding
+-- (listpack, used while a hash has at most hash-max-listpack-entries
+-- fields, 128 or 512, and no value longer than hash-max-listpack-value, 64
+-- bytes): a listpack is scanned from the start for every field set, read
+-- or deleted, and the hash of a busy queue holds a few hundred leases, so
+-- a lease or an ack of 100 ids cost 100-250 µs in HSET, HMGET and HDEL
+-- alone. A value longer than the limit makes it a hash table for good. The
+-- field is no task id the queue hands out a token for: an entry with this
+-- very id would only overwrite it (no lease is ever held by it, since its
+-- value is no token).
+local pinField, pinValue = '\0pin', string.rep('-', 128)
 local function many(cmd, key, list, per)
   local out, n = {}, #list
   local step = 4000 - (4000 % per)
@@ -54,6 +65,7 @@ local function many(cmd, key, list, per)
 end
 local function grant(ids)
   if #ids == 0 then return {} end
+  redis.call('HSETNX', KEYS[9], pinField, pinValue)
   local base = redis.call('INCRBY', KEYS[10], #ids) - #ids
   local set, toks = {}, {}
   for i, id in ipairs(ids) do
