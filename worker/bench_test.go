@@ -277,14 +277,17 @@ func BenchmarkEnqueueOneProducer(b *testing.B) {
 	})
 }
 
-func benchEnqueueOne(b *testing.B, store taskq.StorageAdapter, q taskq.Queue) {
+// benchEnqueueOne enqueues b.N tasks from one producer; with
+// testenv.StatStatementsEnv set it logs the statements that took the most
+// database time, per task, as BenchmarkDrainPostgresOnly does.
+func benchEnqueueOne(b *testing.B, store *postgres.Store, q taskq.Queue) {
 	c, err := taskq.NewClient(store, q, taskq.ClientConfig{})
 	require.NoError(b, err)
 	ctx := context.Background()
 	meta := map[string]any{"n": 1, "s": "0123456789012345678901234567890123456789012345678901234567890123456789"}
-	pg := testenv.SharedPostgres(b)
+	dbCPU, report := statementsOf(b, store)
 	b.ReportAllocs()
-	cpu0, db0 := testenv.ProcessCPU(), pg.CPUTime()
+	cpu0, db0 := testenv.ProcessCPU(), dbCPU()
 	b.ResetTimer()
 	for b.Loop() {
 		if _, err := c.Enqueue(ctx, "noop", meta); err != nil {
@@ -293,5 +296,6 @@ func benchEnqueueOne(b *testing.B, store taskq.StorageAdapter, q taskq.Queue) {
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(testenv.ProcessCPU()-cpu0)/float64(b.N), "cpu-ns/op")
-	b.ReportMetric(float64(pg.CPUTime()-db0)/float64(b.N), "db-cpu-ns/op")
+	b.ReportMetric(float64(dbCPU()-db0)/float64(b.N), "db-cpu-ns/op")
+	report()
 }
