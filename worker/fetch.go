@@ -40,16 +40,46 @@ func (w *Worker) fetchLoop(queue string) {
 			}
 			continue
 		}
+		// With a free handler for them, tasks leased now start at once:
+		// their records are started with the lease, in one round trip
+		// and one commit, instead of by each runner's StartTasks. Only
+		// as many as there are free handlers: the slots beyond those
+		// (Prefetch) go back, for a plain lease on the next turn.
+		fused := false
+		if w.leaseStart != nil {
+			if k := w.reserveHandlers(n); k > 0 {
+				w.release(n - k)
+				n, fused = k, true
+			}
+		}
+		// unreserve gives back the handlers reserved for this lease, once
+		// its tasks are dispatched (they count themselves) or none came.
+		unreserve := func() {
+			if fused {
+				w.inflight.Add(-int64(n))
+			}
+		}
 		// The lease call is not tied to ctx: a lease granted by the server
 		// but lost to a cancelled call would wait for the reaper. The
 		// backends bound the call's time. The leases are valid from the
 		// start of the call, by this worker's clock.
 		sent := time.Now()
-		leases, err := w.queue.Lease(context.Background(), taskq.LeaseParams{
+		params := taskq.LeaseParams{
 			Queue: queue, Max: n, TTL: w.cfg.LeaseTTL, Weights: w.cfg.Weights,
 			Limits: w.cfg.Limits,
-		})
+		}
+		var (
+			leases  []taskq.Lease
+			started map[string]*taskq.Task
+			err     error
+		)
+		if fused {
+			leases, started, err = w.leaseStart.LeaseAndStart(context.Background(), params, w.store, w.now())
+		} else {
+			leases, err = w.queue.Lease(context.Background(), params)
+		}
 		if err != nil {
+			unreserve()
 			w.release(n)
 			if ctx.Err() == nil {
 				w.reaper.sawFailure()
@@ -64,10 +94,29 @@ func (w *Worker) fetchLoop(queue string) {
 		errDelay = 50 * time.Millisecond
 		w.release(n - len(leases))
 		if len(leases) == 0 {
+			unreserve()
 			w.idle(ctx, queue)
 			continue
 		}
-		w.dispatch(queue, leases, sent)
+		w.dispatch(queue, leases, started, sent)
+		unreserve()
+	}
+}
+
+// reserveHandlers reserves up to n of the handler slots that no
+// dispatched job holds or waits for, for tasks about to be leased and
+// started at once, and returns how many it reserved. Reserving is atomic,
+// so fetchers of several queues never reserve one slot twice.
+func (w *Worker) reserveHandlers(n int) int {
+	for {
+		cur := w.inflight.Load()
+		k := min(int64(n), int64(w.cfg.Concurrency)-cur)
+		if k <= 0 {
+			return 0
+		}
+		if w.inflight.CompareAndSwap(cur, cur+k) {
+			return int(k)
+		}
 	}
 }
 
@@ -80,10 +129,13 @@ func (w *Worker) release(n int) {
 // dispatch hands the leases to the runners. Their records are marked
 // running when their handlers start (see start), not here: a prefetched
 // task waiting for a handler slot is not running, and may be given back.
-func (w *Worker) dispatch(queue string, leases []taskq.Lease, sent time.Time) {
+// The exception is started: records LeaseAndStart started with their
+// leases, leased only when a handler was free for each.
+func (w *Worker) dispatch(queue string, leases []taskq.Lease, started map[string]*taskq.Task, sent time.Time) {
 	held := w.held.addAll(queue, leases, sent, sent.Add(w.cfg.LeaseTTL-w.cfg.fenceMargin()))
+	w.inflight.Add(int64(len(held)))
 	for _, h := range held {
-		w.jobs <- job{queue: queue, held: h}
+		w.jobs <- job{queue: queue, held: h, started: started[h.lease.ID]}
 	}
 }
 

@@ -44,6 +44,7 @@ func (w *Worker) runLoop() {
 			}
 			o = w.execute(ctx, j, o.a, o.t)
 		}
+		w.inflight.Add(-1)
 		<-w.running
 		w.slots <- struct{}{}
 		if !w.held.claim(j.held) {
@@ -184,6 +185,16 @@ func (w *Worker) start(j job) outcome {
 			return o
 		}
 		o.kind = outNone // lost, expired or given back: the record was never touched
+		return o
+	}
+	if t := j.started; t != nil {
+		// Started with its lease (LeaseAndStart). Had begin refused, the
+		// record would stay running until the task is leased and started
+		// again (running is startable): rare, since such a lease is taken
+		// only for a free handler.
+		a.number = t.Attempts
+		w.held.started(j.held, t.Attempts)
+		o.kind, o.t = outRun, t
 		return o
 	}
 	c := w.starter.start(j.held)

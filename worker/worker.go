@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/taskq/taskq"
@@ -38,6 +39,14 @@ type Worker struct {
 	// finishRemovesEntry is set when storing a completion also removes the
 	// task's queue entry (entryRemover): complete then sends no ack.
 	finishRemovesEntry bool
+	// leaseStart leases and starts the leased records in one step
+	// (leaseStarter), for leases that start at once; nil when the queue
+	// cannot for this storage.
+	leaseStart leaseStarter
+	// inflight counts the jobs dispatched whose handlers have not returned
+	// (queued, starting or running): Concurrency - inflight handlers are
+	// idle.
+	inflight atomic.Int64
 	ownDLQ             *dlq.DLQ // built by New when Config.DeadLetter is nil; its cleanup runs with the worker
 
 	events eventHub // subscriptions (events.go)
@@ -75,9 +84,19 @@ type entryRemover interface {
 	RemovesEntryOnFinish(s taskq.StorageAdapter) bool
 }
 
+// leaseStarter is a Queue that can lease and start the records of the
+// leased tasks in one step, one round trip and one commit (postgres.Queue
+// made by Store.Queue, with Config.Dispatch: see its LeaseAndStart).
+type leaseStarter interface {
+	LeaseAndStart(ctx context.Context, p taskq.LeaseParams, s taskq.StorageAdapter, at time.Time) ([]taskq.Lease, map[string]*taskq.Task, error)
+}
+
 type job struct {
 	queue string
 	held  *heldLease
+	// started is the record LeaseAndStart started with the lease; nil: the
+	// runner starts it (starter).
+	started *taskq.Task
 }
 
 type ackItem struct {
@@ -134,6 +153,9 @@ func New(store taskq.StorageAdapter, queue taskq.Queue, cfg Config) (*Worker, er
 	w.progressW, _ = store.(taskq.ProgressWriter)
 	if r, ok := queue.(entryRemover); ok {
 		w.finishRemovesEntry = r.RemovesEntryOnFinish(store)
+	}
+	if ls, ok := queue.(leaseStarter); ok && w.finishRemovesEntry {
+		w.leaseStart = ls
 	}
 	w.startObs, _ = cfg.Observer.(taskq.StartObserver)
 	w.starter.w = w

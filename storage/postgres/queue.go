@@ -254,110 +254,177 @@ func (q *Queue) EnqueueNew(ctx context.Context, queue string, entries ...taskq.Q
 // a p.Now in the future still counts as scheduled until due, and is not
 // leased before.
 func (q *Queue) Lease(ctx context.Context, p taskq.LeaseParams) ([]taskq.Lease, error) {
+	leases, _, err := q.lease(ctx, p, nil)
+	return leases, err
+}
+
+// LeaseAndStart leases as Lease does and, in the same statement (one
+// round trip, one commit), starts the records of the leased tasks at at,
+// as s.StartTasks(ctx, ids, at) would: status running, one more attempt.
+// It returns the leases and the started records by lease id. A lease
+// whose record was not started is returned without one: its record is not
+// startable (terminal, or missing), or another transaction held its row
+// at that moment; its holder starts it, or learns it is not startable,
+// with StartTasks. With p.Limits active for the queue it only leases (no
+// records).
+//
+// s must be the Store this Queue was made from, with Config.Dispatch
+// (RemovesEntryOnFinish(s) reports it): its records and this Queue's
+// entries live in one database. The worker calls it when the tasks it
+// leases will start at once (a handler is free for each), saving the
+// start's round trip and commit; tasks leased ahead of a free handler
+// (Prefetch) are leased with Lease and started when a handler takes them.
+func (q *Queue) LeaseAndStart(ctx context.Context, p taskq.LeaseParams, s taskq.StorageAdapter, at time.Time) ([]taskq.Lease, map[string]*taskq.Task, error) {
+	if !q.RemovesEntryOnFinish(s) {
+		return nil, nil, taskq.Errorf(taskq.CodeInvalidInput, "postgres: LeaseAndStart needs the Store this Queue was made from (Store.Queue), with Config.Dispatch")
+	}
+	if at.IsZero() {
+		at = q.from.cfg.Now()
+	}
+	at = at.UTC()
+	return q.lease(ctx, p, &at)
+}
+
+// lease is Lease; with start set it also starts the leased records at
+// *start (LeaseAndStart).
+func (q *Queue) lease(ctx context.Context, p taskq.LeaseParams, start *time.Time) ([]taskq.Lease, map[string]*taskq.Task, error) {
 	ctx, cancel, err := q.call(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer cancel()
 	if p.Max < 1 {
-		return nil, taskq.Errorf(taskq.CodeInvalidInput, "postgres: lease max must be at least 1, got %d", p.Max)
+		return nil, nil, taskq.Errorf(taskq.CodeInvalidInput, "postgres: lease max must be at least 1, got %d", p.Max)
 	}
 	if p.TTL <= 0 {
-		return nil, taskq.Errorf(taskq.CodeInvalidInput, "postgres: lease ttl must be positive, got %s", p.TTL)
+		return nil, nil, taskq.Errorf(taskq.CodeInvalidInput, "postgres: lease ttl must be positive, got %s", p.TTL)
 	}
 	now := runAtArg(p.Now)
 	if flow.Active(p.Limits, p.Queue) {
-		return q.leaseLimited(ctx, p, now)
+		leases, err := q.leaseLimited(ctx, p, now)
+		return leases, nil, err
 	}
-	if p.Weights == nil {
-		b := &pgx.Batch{}
-		q.queuePromote(b, p.Queue, now)
-		b.Queue(q.sql.leaseStrict, p.Queue, now, p.Max, micros(p.TTL))
-		br := q.pool.SendBatch(ctx, b)
-		defer br.Close()
-		if _, err := br.Exec(); err != nil {
-			return nil, mapError("queue lease", err)
-		}
-		rows, err := br.Query()
-		if err != nil {
-			return nil, mapError("queue lease", err)
-		}
-		type leased struct {
-			l     taskq.Lease
-			round int64
-			runAt time.Time
-			seq   int64
-		}
-		var got []leased
-		var prio int16
-		var r leased
-		_, err = pgx.ForEachRow(rows, []any{&r.l.ID, &prio, &r.l.Deadline, &r.round, &r.runAt, &r.seq, &r.l.Token}, func() error {
-			r.l.Priority = taskq.TaskPriority(prio)
-			r.l.Deadline = r.l.Deadline.UTC()
-			got = append(got, r)
-			return nil
-		})
-		if err != nil {
-			return nil, mapError("queue lease", err)
-		}
-		slices.SortFunc(got, func(a, b leased) int {
-			if c := cmp.Compare(b.l.Priority, a.l.Priority); c != 0 {
-				return c
-			}
-			if c := cmp.Compare(a.round, b.round); c != 0 {
-				return c
-			}
-			if c := a.runAt.Compare(b.runAt); c != 0 {
-				return c
-			}
-			return cmp.Compare(a.seq, b.seq)
-		})
-		out := make([]taskq.Lease, len(got))
-		for i, g := range got {
-			out[i] = g.l
-		}
-		return out, nil
+	strict := p.Weights == nil
+	sql, args := q.sql.leaseStrict, []any{p.Queue, now, p.Max, micros(p.TTL)}
+	if start != nil {
+		sql = q.sql.leaseStartStrict
 	}
-	weights := make([]int32, taskq.NumPriorities)
-	for i := range weights {
-		if i < len(p.Weights) && p.Weights[i] > 0 {
-			weights[i] = int32(min(p.Weights[i], 1<<30))
+	if !strict {
+		weights := make([]int32, taskq.NumPriorities)
+		for i := range weights {
+			if i < len(p.Weights) && p.Weights[i] > 0 {
+				weights[i] = int32(min(p.Weights[i], 1<<30))
+			}
 		}
+		sql, args = q.sql.leaseWeighted, append(args, weights)
+		if start != nil {
+			sql = q.sql.leaseStartWeighted
+		}
+	}
+	if start != nil {
+		args = append(args, *start)
 	}
 	b := &pgx.Batch{}
 	q.queuePromote(b, p.Queue, now)
-	b.Queue(q.sql.leaseWeighted, p.Queue, now, p.Max, micros(p.TTL), weights)
+	b.Queue(sql, args...)
 	br := q.pool.SendBatch(ctx, b)
 	defer br.Close()
 	if _, err := br.Exec(); err != nil {
-		return nil, mapError("queue lease", err)
+		return nil, nil, mapError("queue lease", err)
 	}
 	rows, err := br.Query()
 	if err != nil {
-		return nil, mapError("queue lease", err)
+		return nil, nil, mapError("queue lease", err)
 	}
+	defer rows.Close()
+	// ord is the weighted lease's slot; the strict one sorts by (priority
+	// desc, round, run_at, seq), the seq the entry had while it waited.
 	type leased struct {
-		l   taskq.Lease
-		ord int64
+		l     taskq.Lease
+		round int64
+		runAt time.Time
+		ord   int64
 	}
-	var got []leased
-	var prio int16
-	var r leased
-	_, err = pgx.ForEachRow(rows, []any{&r.l.ID, &prio, &r.l.Deadline, &r.ord, &r.l.Token}, func() error {
+	var (
+		got     []leased
+		started map[string]*taskq.Task
+		prio    int16
+		r       leased
+	)
+	dest := []any{&r.l.ID, &prio, &r.l.Deadline, &r.round, &r.runAt, &r.ord, &r.l.Token}
+	if !strict {
+		dest = []any{&r.l.ID, &prio, &r.l.Deadline, &r.ord, &r.l.Token}
+	}
+	if start != nil {
+		started = map[string]*taskq.Task{}
+		dest = append(dest, nil) // whether started: read from the raw value
+	}
+	for rows.Next() {
+		if start == nil {
+			err = rows.Scan(dest...)
+		} else if startedRow(rows, len(dest)-1) {
+			var t *taskq.Task
+			if t, err = scanTask(prefixedRow{rows, dest}); err == nil {
+				started[r.l.ID] = t
+			}
+		} else {
+			err = rows.Scan(append(dest, make([]any, readColumnCount)...)...)
+		}
+		if err != nil {
+			return nil, nil, mapError("queue lease", err)
+		}
 		r.l.Priority = taskq.TaskPriority(prio)
 		r.l.Deadline = r.l.Deadline.UTC()
 		got = append(got, r)
-		return nil
-	})
-	if err != nil {
-		return nil, mapError("queue lease", err)
 	}
-	slices.SortFunc(got, func(a, b leased) int { return cmp.Compare(a.ord, b.ord) })
+	if err := rows.Err(); err != nil {
+		return nil, nil, mapError("queue lease", err)
+	}
+	slices.SortFunc(got, func(a, b leased) int {
+		if !strict {
+			return cmp.Compare(a.ord, b.ord)
+		}
+		if c := cmp.Compare(b.l.Priority, a.l.Priority); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(a.round, b.round); c != 0 {
+			return c
+		}
+		if c := a.runAt.Compare(b.runAt); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.ord, b.ord)
+	})
 	out := make([]taskq.Lease, len(got))
 	for i, g := range got {
 		out[i] = g.l
 	}
-	return out, nil
+	return out, started, nil
+}
+
+// prefixedRow scans a row of rows into prefix and then dest: scanTask reads
+// the record columns that follow a lease's.
+type prefixedRow struct {
+	rows   pgx.Rows
+	prefix []any
+}
+
+func (p prefixedRow) Scan(dest ...any) error {
+	return p.rows.Scan(append(p.prefix[:len(p.prefix):len(p.prefix)], dest...)...)
+}
+
+// startedRow reads the boolean column i of the current row from its raw
+// value (before the row is scanned: the record columns that follow are
+// NULL when it is false).
+func startedRow(rows pgx.Rows, i int) bool {
+	v := rows.RawValues()[i]
+	if len(v) != 1 {
+		return false
+	}
+	if rows.FieldDescriptions()[i].Format == pgx.BinaryFormatCode {
+		return v[0] == 1
+	}
+	return v[0] == 't'
 }
 
 // promoteMax bounds the entries one Lease gives rounds to: a burst larger

@@ -59,6 +59,8 @@ func TestExplainQueueUsesIndexes(t *testing.T) {
 		{"Lease (promotion)", q.sql.promote, []any{"default", nil, q.promoteKey("default"), promoteMax}, "queue_entries_unrounded_idx"},
 		{"Lease (strict)", q.sql.leaseStrict, []any{"default", nil, 16, int64(60e6)}, "queue_entries_ready_idx"},
 		{"Lease (weighted)", q.sql.leaseWeighted, []any{"default", nil, 16, int64(60e6), weights}, "queue_entries_ready_idx"},
+		{"LeaseAndStart (strict)", q.sql.leaseStartStrict, []any{"default", nil, 16, int64(60e6), now}, "queue_entries_ready_idx"},
+		{"LeaseAndStart (weighted)", q.sql.leaseStartWeighted, []any{"default", nil, 16, int64(60e6), weights, now}, "queue_entries_ready_idx"},
 		{"Reap", q.sql.reap, []any{"default", 100, int64(60e6)}, "queue_entries_leased_idx"},
 		{"Stats (leases and scheduled entries only)", q.sql.stats, []any{"default"}, "queue_entries_unrounded_idx"},
 		{"Stats (leases and scheduled entries only)", q.sql.stats, []any{"default"}, "queue_entries_leased_idx"},

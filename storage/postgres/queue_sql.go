@@ -1,5 +1,7 @@
 package postgres
 
+import "strings"
+
 // SQL of the Queue. Times come from the database clock
 // (statement_timestamp(): the start of the statement, the same for every
 // row it touches) unless the caller fixes the lease time
@@ -116,10 +118,12 @@ const (
 	// particular order; the caller sorts by (priority desc, round, run_at,
 	// seq) with the seq the entry had while it waited; the new seq is the
 	// token.
-	leaseStrictSQL = `WITH pick AS (SELECT e.queue, e.id, e.seq FROM ` + candidatesSQL + ` LIMIT $3)
-	UPDATE {schema}.queue_entries q SET deadline = ` + leaseDeadline + `, ` + newToken + `
+	leaseStrictSQL = `WITH ` + leaseStrictPick + `
+	` + leaseStrictUpdate
+	leaseStrictPick   = `pick AS (SELECT e.queue, e.id, e.seq FROM ` + candidatesSQL + ` LIMIT $3)`
+	leaseStrictUpdate = `UPDATE {schema}.queue_entries q SET deadline = ` + leaseDeadline + `, ` + newToken + `
 	FROM pick WHERE q.queue = pick.queue AND q.id = pick.id
-	RETURNING q.id, q.priority, q.deadline, q.round, q.run_at, pick.seq, q.seq`
+	RETURNING q.id, q.priority, q.deadline, q.round, q.run_at, pick.seq AS wait_seq, q.seq`
 
 	// leaseWeightedSQL leases up to $3 entries with weights $5 (indexed by
 	// priority): of the first $3 candidates of every priority, each
@@ -131,7 +135,9 @@ const (
 	// order inside a priority. Priorities without a positive weight come after,
 	// in strict order. The candidates not taken stay locked only until the
 	// statement ends. RETURNING gives the slot (ord).
-	leaseWeightedSQL = `WITH cand AS (
+	leaseWeightedSQL = `WITH ` + leaseWeightedPick + `
+	` + leaseWeightedUpdate
+	leaseWeightedPick = `cand AS (
 		SELECT e.queue, e.id, e.priority, e.round, e.run_at, e.seq,
 			coalesce(($5::int4[])[e.priority + 1], 0) AS w, -ln(1 - random()) AS x
 		FROM ` + candidatesSQL + `
@@ -142,8 +148,8 @@ const (
 	), pick AS (
 		SELECT queue, id, row_number() OVER (ORDER BY grp, t, priority DESC, round, run_at, seq) AS ord
 		FROM keyed ORDER BY ord LIMIT $3
-	)
-	UPDATE {schema}.queue_entries q SET deadline = ` + leaseDeadline + `, ` + newToken + `
+	)`
+	leaseWeightedUpdate = `UPDATE {schema}.queue_entries q SET deadline = ` + leaseDeadline + `, ` + newToken + `
 	FROM pick WHERE q.queue = pick.queue AND q.id = pick.id
 	RETURNING q.id, q.priority, q.deadline, pick.ord, q.seq`
 
@@ -244,6 +250,7 @@ const (
 // queueQueries holds the Queue's statements with the schema filled in.
 type queueQueries struct {
 	enqueue, promote, leaseStrict, leaseWeighted, extend, ack, remove string
+	leaseStartStrict, leaseStartWeighted                              string
 	requeue, requeueLease, reap, stats, foldCounts, queues, nextDue   string
 
 	limitsBusy, limitsRates, limitsNow, limitsCandidates, limitsTake, limitsSaveRates string
@@ -253,9 +260,55 @@ func newQueueQueries(q *queries) *queueQueries {
 	x := q.expand
 	return &queueQueries{
 		enqueue: x(enqueueSQL), promote: x(promoteSQL), leaseStrict: x(leaseStrictSQL), leaseWeighted: x(leaseWeightedSQL),
+		leaseStartStrict: x(leaseStartStrictSQL), leaseStartWeighted: x(leaseStartWeightedSQL),
 		extend: x(extendSQL), ack: x(ackSQL), remove: x(removeSQL), requeue: x(requeueSQL), requeueLease: x(requeueLeaseSQL),
 		reap: x(reapSQL), stats: x(statsSQL), foldCounts: x(queueCountsFoldSQL), queues: x(queuesSQL), nextDue: x(nextDueSQL),
 		limitsBusy: x(limitsBusySQL), limitsRates: x(limitsRatesSQL), limitsNow: x(limitsNowSQL),
 		limitsCandidates: x(limitsCandidatesSQL), limitsTake: x(limitsTakeSQL), limitsSaveRates: x(limitsSaveRatesSQL),
 	}
 }
+
+// leaseStartStrictSQL and leaseStartWeightedSQL are the leases of
+// leaseStrictSQL and leaseWeightedSQL that also start the leased tasks'
+// records in the same statement, at $5 (strict) or $6 (weighted), as
+// startTasksSQL does (see Queue.LeaseAndStart).
+var (
+	leaseStartStrictSQL   = leaseStartSQL(leaseStrictPick, leaseStrictUpdate, "l.id, l.priority, l.deadline, l.round, l.run_at, l.wait_seq, l.seq", "$5")
+	leaseStartWeightedSQL = leaseStartSQL(leaseWeightedPick, leaseWeightedUpdate, "l.id, l.priority, l.deadline, l.ord, l.seq", "$6")
+)
+
+// leaseStartSQL is a lease (its pick CTEs and its UPDATE) that also
+// starts the records of the leased tasks at the time placeholder at: the
+// statement returns the lease columns cols of every lease (l), then
+// whether its record was started, then the started record (readColumns,
+// NULL when not started). A record is started when it is startable
+// (pending, failed or running, as in startTasksSQL) and no other
+// transaction holds its row: those are skipped (SKIP LOCKED) rather than
+// waited for, so a statement that holds the row and waits for the entry
+// (a cancel, which deletes the entry in the statement that updates the
+// record) cannot deadlock with this one, which holds the entry. A lease
+// whose record was not started is returned all the same, and its holder
+// starts it (or finds it not startable) with StartTasks.
+func leaseStartSQL(pick, update, cols, at string) string {
+	var task strings.Builder
+	for i, c := range strings.Split(readColumns, ",") {
+		if i > 0 {
+			task.WriteString(", ")
+		}
+		task.WriteString("s." + strings.TrimSpace(c))
+	}
+	return `WITH ` + pick + `, leased AS (` + update + `),
+	lk AS (SELECT id FROM {schema}.tasks
+		WHERE id = ANY (ARRAY(SELECT CASE WHEN l.id ~* '` + uuidPattern + `' THEN l.id::uuid END FROM leased l))
+		FOR UPDATE SKIP LOCKED),
+	started AS (UPDATE {schema}.tasks SET status = 'running', started_at = ` + at + `, updated = ` + at + `, attempts = attempts + 1
+		WHERE id = ANY (ARRAY(SELECT id FROM lk))
+			AND CASE status WHEN 'pending' THEN true WHEN 'failed' THEN true WHEN 'running' THEN true ELSE false END
+		RETURNING ` + readColumns + `)
+	SELECT ` + cols + `, s.id IS NOT NULL, ` + task.String() + `
+	FROM leased l LEFT JOIN started s ON s.id::text = l.id`
+}
+
+// uuidPattern matches the text form of a UUID (any case): the entry ids
+// that can name a record (tasks.id is a uuid).
+const uuidPattern = `^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`

@@ -3,6 +3,7 @@ package postgres
 import (
 	"bytes"
 	"encoding/json"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -19,6 +20,9 @@ const taskColumns = `id, type, status, priority, description, created, updated, 
 // readColumns is the column list of every task read, in scanTask order:
 // taskColumns and the progress, which only SetProgress writes.
 const readColumns = taskColumns + `, progress`
+
+// readColumnCount is the number of readColumns.
+var readColumnCount = strings.Count(readColumns, ",") + 1
 
 // insertColumns is taskColumns as a slice, for COPY.
 var insertColumns = []string{
