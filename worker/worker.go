@@ -47,7 +47,7 @@ type Worker struct {
 	// (queued, starting or running): Concurrency - inflight handlers are
 	// idle.
 	inflight atomic.Int64
-	ownDLQ             *dlq.DLQ // built by New when Config.DeadLetter is nil; its cleanup runs with the worker
+	ownDLQ   *dlq.DLQ // built by New when Config.DeadLetter is nil; its cleanup runs with the worker
 
 	events eventHub // subscriptions (events.go)
 
