@@ -40,25 +40,18 @@ func (w *Worker) fetchLoop(queue string) {
 			}
 			continue
 		}
-		// With a free handler for them, tasks leased now start at once:
-		// their records are started with the lease, in one round trip
-		// and one commit, instead of by each runner's StartTasks. Only
-		// as many as there are free handlers: the slots beyond those
-		// (Prefetch) go back, for a plain lease on the next turn.
-		fused := false
+		// The first tasks leased now, as many as there are free handlers,
+		// start at once: their records are started with the lease, in
+		// one round trip and one commit, instead of by each runner's
+		// StartTasks. The others (Prefetch) stay pending until a handler
+		// takes them.
+		free := 0
 		if w.leaseStart != nil {
-			if k := w.reserveHandlers(n); k > 0 {
-				w.release(n - k)
-				n, fused = k, true
-			}
+			free = w.reserveHandlers(n)
 		}
 		// unreserve gives back the handlers reserved for this lease, once
 		// its tasks are dispatched (they count themselves) or none came.
-		unreserve := func() {
-			if fused {
-				w.inflight.Add(-int64(n))
-			}
-		}
+		unreserve := func() { w.inflight.Add(-int64(free)) }
 		// The lease call is not tied to ctx: a lease granted by the server
 		// but lost to a cancelled call would wait for the reaper. The
 		// backends bound the call's time. The leases are valid from the
@@ -73,8 +66,8 @@ func (w *Worker) fetchLoop(queue string) {
 			started map[string]*taskq.Task
 			err     error
 		)
-		if fused {
-			leases, started, err = w.leaseStart.LeaseAndStart(context.Background(), params, w.store, w.now())
+		if free > 0 {
+			leases, started, err = w.leaseStart.LeaseAndStart(context.Background(), params, free, w.store, w.now())
 		} else {
 			leases, err = w.queue.Lease(context.Background(), params)
 		}

@@ -19,8 +19,8 @@ type startCounting struct {
 	started atomic.Int64
 }
 
-func (q *startCounting) LeaseAndStart(ctx context.Context, p taskq.LeaseParams, s taskq.StorageAdapter, at time.Time) ([]taskq.Lease, map[string]*taskq.Task, error) {
-	ls, started, err := q.Queue.LeaseAndStart(ctx, p, s, at)
+func (q *startCounting) LeaseAndStart(ctx context.Context, p taskq.LeaseParams, n int, s taskq.StorageAdapter, at time.Time) ([]taskq.Lease, map[string]*taskq.Task, error) {
+	ls, started, err := q.Queue.LeaseAndStart(ctx, p, n, s, at)
 	q.started.Add(int64(len(started)))
 	return ls, started, err
 }

@@ -85,10 +85,11 @@ type entryRemover interface {
 }
 
 // leaseStarter is a Queue that can lease and start the records of the
-// leased tasks in one step, one round trip and one commit (postgres.Queue
-// made by Store.Queue, with Config.Dispatch: see its LeaseAndStart).
+// first n leased tasks in one step, one round trip and one commit
+// (postgres.Queue made by Store.Queue, with Config.Dispatch: see its
+// LeaseAndStart).
 type leaseStarter interface {
-	LeaseAndStart(ctx context.Context, p taskq.LeaseParams, s taskq.StorageAdapter, at time.Time) ([]taskq.Lease, map[string]*taskq.Task, error)
+	LeaseAndStart(ctx context.Context, p taskq.LeaseParams, n int, s taskq.StorageAdapter, at time.Time) ([]taskq.Lease, map[string]*taskq.Task, error)
 }
 
 type job struct {

@@ -15,8 +15,8 @@ import (
 // returned by lease id; a terminal record, an entry id that names no
 // record, and a record whose row another transaction holds are leased
 // without a record, and the last one starts with StartTasks afterwards.
-// The counts follow. With weights the same holds; another store is
-// refused.
+// The counts follow. With weights the same holds; only the first n
+// leases are started; another store is refused.
 func TestLeaseAndStart(t *testing.T) {
 	t.Parallel()
 	s, q := newTestQueue(t, postgres.Config{Dispatch: true})
@@ -42,7 +42,7 @@ func TestLeaseAndStart(t *testing.T) {
 	_, err = tx.Exec(ctx, `SELECT 1 FROM taskq.tasks WHERE id = $1 FOR UPDATE`, held.ID)
 	require.NoError(t, err)
 
-	leases, started, err := q.LeaseAndStart(ctx, taskq.LeaseParams{Queue: "ls", Max: 10, TTL: time.Hour}, s, at)
+	leases, started, err := q.LeaseAndStart(ctx, taskq.LeaseParams{Queue: "ls", Max: 10, TTL: time.Hour}, 10, s, at)
 	require.NoError(t, err)
 	ids := leaseIDs(leases)
 	require.Len(t, ids, 5)
@@ -90,13 +90,28 @@ func TestLeaseAndStart(t *testing.T) {
 	c := pendingTask("lw", taskq.PriorityLow, time.Time{})
 	_, err = s.CreateTask(ctx, c)
 	require.NoError(t, err)
-	wl, ws, err := q.LeaseAndStart(ctx, taskq.LeaseParams{Queue: "lw", Max: 5, TTL: time.Hour, Weights: []int{1, 2, 4, 8}}, s, at)
+	wl, ws, err := q.LeaseAndStart(ctx, taskq.LeaseParams{Queue: "lw", Max: 5, TTL: time.Hour, Weights: []int{1, 2, 4, 8}}, 5, s, at)
 	require.NoError(t, err)
 	require.Equal(t, []string{c.ID}, leaseIDs(wl))
 	require.Contains(t, ws, c.ID)
 	require.Equal(t, 1, ws[c.ID].Attempts)
 
+	// Only the first n leases, in lease order, are started.
+	hi, lo := pendingTask("ln", taskq.PriorityHigh, time.Time{}), pendingTask("ln", taskq.PriorityLow, time.Time{})
+	for _, tk := range []*taskq.Task{lo, hi} {
+		_, err := s.CreateTask(ctx, tk)
+		require.NoError(t, err)
+	}
+	nl, ns, err := q.LeaseAndStart(ctx, taskq.LeaseParams{Queue: "ln", Max: 5, TTL: time.Hour}, 1, s, at)
+	require.NoError(t, err)
+	require.Equal(t, []string{hi.ID, lo.ID}, leaseIDs(nl))
+	require.Len(t, ns, 1)
+	require.Contains(t, ns, hi.ID)
+	cur, err = s.GetTask(ctx, lo.ID)
+	require.NoError(t, err)
+	require.Equal(t, taskq.StatusPending, cur.Status, "a lease after the first n stays pending")
+
 	other := postgres.NewTestStore(t, postgres.Config{Dispatch: true})
-	_, _, err = q.LeaseAndStart(ctx, taskq.LeaseParams{Queue: "lw", Max: 1, TTL: time.Hour}, other, at)
+	_, _, err = q.LeaseAndStart(ctx, taskq.LeaseParams{Queue: "lw", Max: 1, TTL: time.Hour}, 1, other, at)
 	require.ErrorIs(t, err, taskq.ErrInvalidInput)
 }

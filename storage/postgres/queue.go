@@ -254,40 +254,44 @@ func (q *Queue) EnqueueNew(ctx context.Context, queue string, entries ...taskq.Q
 // a p.Now in the future still counts as scheduled until due, and is not
 // leased before.
 func (q *Queue) Lease(ctx context.Context, p taskq.LeaseParams) ([]taskq.Lease, error) {
-	leases, _, err := q.lease(ctx, p, nil)
+	leases, _, err := q.lease(ctx, p, nil, 0)
 	return leases, err
 }
 
 // LeaseAndStart leases as Lease does and, in the same statement (one
-// round trip, one commit), starts the records of the leased tasks at at,
-// as s.StartTasks(ctx, ids, at) would: status running, one more attempt.
-// It returns the leases and the started records by lease id. A lease
-// whose record was not started is returned without one: its record is not
-// startable (terminal, or missing), or another transaction held its row
-// at that moment; its holder starts it, or learns it is not startable,
-// with StartTasks. With p.Limits active for the queue it only leases (no
-// records).
+// round trip, one commit), starts the records of the first n leased tasks
+// (in the order Lease returns them) at at, as s.StartTasks(ctx, ids, at)
+// would: status running, one more attempt. It returns the leases and the
+// started records by lease id. A lease among the first n whose record was
+// not started is returned without one: its record is not startable
+// (terminal, or missing), or another transaction held its row at that
+// moment; its holder starts it, or learns it is not startable, with
+// StartTasks, as it does the leases after the first n. With p.Limits
+// active for the queue it only leases (no records).
 //
 // s must be the Store this Queue was made from, with Config.Dispatch
 // (RemovesEntryOnFinish(s) reports it): its records and this Queue's
-// entries live in one database. The worker calls it when the tasks it
-// leases will start at once (a handler is free for each), saving the
-// start's round trip and commit; tasks leased ahead of a free handler
-// (Prefetch) are leased with Lease and started when a handler takes them.
-func (q *Queue) LeaseAndStart(ctx context.Context, p taskq.LeaseParams, s taskq.StorageAdapter, at time.Time) ([]taskq.Lease, map[string]*taskq.Task, error) {
+// entries live in one database. The worker passes as n the handlers that
+// are free, so the tasks that start at once have their records started
+// with the lease, saving the start's round trip and commit, and the ones
+// leased ahead of a handler (Prefetch) stay pending until one takes them.
+func (q *Queue) LeaseAndStart(ctx context.Context, p taskq.LeaseParams, n int, s taskq.StorageAdapter, at time.Time) ([]taskq.Lease, map[string]*taskq.Task, error) {
 	if !q.RemovesEntryOnFinish(s) {
 		return nil, nil, taskq.Errorf(taskq.CodeInvalidInput, "postgres: LeaseAndStart needs the Store this Queue was made from (Store.Queue), with Config.Dispatch")
+	}
+	if n < 1 {
+		return q.lease(ctx, p, nil, 0)
 	}
 	if at.IsZero() {
 		at = q.from.cfg.Now()
 	}
 	at = at.UTC()
-	return q.lease(ctx, p, &at)
+	return q.lease(ctx, p, &at, n)
 }
 
-// lease is Lease; with start set it also starts the leased records at
-// *start (LeaseAndStart).
-func (q *Queue) lease(ctx context.Context, p taskq.LeaseParams, start *time.Time) ([]taskq.Lease, map[string]*taskq.Task, error) {
+// lease is Lease; with start set it also starts the first n leased
+// records at *start (LeaseAndStart).
+func (q *Queue) lease(ctx context.Context, p taskq.LeaseParams, start *time.Time, n int) ([]taskq.Lease, map[string]*taskq.Task, error) {
 	ctx, cancel, err := q.call(ctx)
 	if err != nil {
 		return nil, nil, err
@@ -322,7 +326,7 @@ func (q *Queue) lease(ctx context.Context, p taskq.LeaseParams, start *time.Time
 		}
 	}
 	if start != nil {
-		args = append(args, *start)
+		args = append(args, *start, n)
 	}
 	b := &pgx.Batch{}
 	q.queuePromote(b, p.Queue, now)

@@ -269,17 +269,21 @@ func newQueueQueries(q *queries) *queueQueries {
 }
 
 // leaseStartStrictSQL and leaseStartWeightedSQL are the leases of
-// leaseStrictSQL and leaseWeightedSQL that also start the leased tasks'
-// records in the same statement, at $5 (strict) or $6 (weighted), as
-// startTasksSQL does (see Queue.LeaseAndStart).
+// leaseStrictSQL and leaseWeightedSQL that also start the records of the
+// first $6 (strict) or $7 (weighted) leased tasks, in lease order, in the
+// same statement, at $5 or $6, as startTasksSQL does (see
+// Queue.LeaseAndStart).
 var (
-	leaseStartStrictSQL   = leaseStartSQL(leaseStrictPick, leaseStrictUpdate, "l.id, l.priority, l.deadline, l.round, l.run_at, l.wait_seq, l.seq", "$5")
-	leaseStartWeightedSQL = leaseStartSQL(leaseWeightedPick, leaseWeightedUpdate, "l.id, l.priority, l.deadline, l.ord, l.seq", "$6")
+	leaseStartStrictSQL = leaseStartSQL(leaseStrictPick, leaseStrictUpdate,
+		"l.id, l.priority, l.deadline, l.round, l.run_at, l.wait_seq, l.seq", "l.priority DESC, l.round, l.run_at, l.wait_seq", "$5", "$6")
+	leaseStartWeightedSQL = leaseStartSQL(leaseWeightedPick, leaseWeightedUpdate,
+		"l.id, l.priority, l.deadline, l.ord, l.seq", "l.ord", "$6", "$7")
 )
 
 // leaseStartSQL is a lease (its pick CTEs and its UPDATE) that also
-// starts the records of the leased tasks at the time placeholder at: the
-// statement returns the lease columns cols of every lease (l), then
+// starts the records of the first n leased tasks in the lease order order
+// (n and at are placeholders; at the start time): the statement returns
+// the lease columns cols of every lease (l), then
 // whether its record was started, then the started record (readColumns,
 // NULL when not started). A record is started when it is startable
 // (pending, failed or running, as in startTasksSQL) and no other
@@ -289,7 +293,7 @@ var (
 // record) cannot deadlock with this one, which holds the entry. A lease
 // whose record was not started is returned all the same, and its holder
 // starts it (or finds it not startable) with StartTasks.
-func leaseStartSQL(pick, update, cols, at string) string {
+func leaseStartSQL(pick, update, cols, order, at, n string) string {
 	var task strings.Builder
 	for i, c := range strings.Split(readColumns, ",") {
 		if i > 0 {
@@ -299,7 +303,8 @@ func leaseStartSQL(pick, update, cols, at string) string {
 	}
 	return `WITH ` + pick + `, leased AS (` + update + `),
 	lk AS (SELECT id FROM {schema}.tasks
-		WHERE id = ANY (ARRAY(SELECT CASE WHEN l.id ~* '` + uuidPattern + `' THEN l.id::uuid END FROM leased l))
+		WHERE id = ANY (ARRAY(SELECT CASE WHEN l.id ~* '` + uuidPattern + `' THEN l.id::uuid END FROM leased l
+			ORDER BY ` + order + ` LIMIT ` + n + `))
 		FOR UPDATE SKIP LOCKED),
 	started AS (UPDATE {schema}.tasks SET status = 'running', started_at = ` + at + `, updated = ` + at + `, attempts = attempts + 1
 		WHERE id = ANY (ARRAY(SELECT id FROM lk))
