@@ -29,7 +29,14 @@
 // the single Redis thread a script call per task, and applies the batch's
 // index and counter changes once per key. A caller whose context ends
 // stops waiting, but its update may still be applied, as after a lost
-// reply. MoveTaskToDeadLetter, which may evict, runs alone.
+// reply. MoveTaskToDeadLetter, which may evict, runs alone. Concurrent
+// CreateTask calls of tasks without a unique key are merged the same way,
+// each with its own duplicate check and reply (a task created earlier in
+// the same run counts as existing).
+//
+// StartTasks runs its script and an HGETALL of each record in one
+// MULTI/EXEC: the records come back as Redis wrote them, without the cost
+// of passing them through Lua, and nothing runs in between.
 //
 // Durability is Redis'. A write is acknowledged once Redis applied it in
 // memory; it survives a restart only with the append-only file:
