@@ -348,7 +348,10 @@ func (s faultyStore) MoveTaskToDeadLetter(ctx context.Context, tk *taskq.Task, m
 // a failed attempt and finish the task.
 func testLostWorkerTaskComesBack(t *testing.T, mk maker) {
 	cfg := fastConfig()
-	cfg.LeaseTTL = 300 * time.Millisecond
+	// 1s, not less: a reaper that did not run for a whole lease takes it
+	// for a pause of its own process and forgives the leases it then
+	// reaps (no attempt counted), which a loaded machine caused with 300ms.
+	cfg.LeaseTTL = time.Second
 	b := mk(t, cfg)
 	fq := &faultyQueue{Queue: b.queue}
 	doomed, err := worker.New(faultyStore{StorageAdapter: b.store, dead: &fq.dead}, fq, cfg)
@@ -368,7 +371,7 @@ func testLostWorkerTaskComesBack(t *testing.T, mk maker) {
 
 	b.worker.HandleFunc("job", func(context.Context, *taskq.Task) (any, error) { return "survivor", nil })
 	b.start(t)
-	got := waitStatus(t, b, tk.ID, taskq.StatusCompleted, 5*time.Second)
+	got := waitStatus(t, b, tk.ID, taskq.StatusCompleted, 15*time.Second)
 	require.JSONEq(t, `"survivor"`, string(got.Result))
 	require.Equal(t, 1, got.RetryCount, "the lost attempt counts as a failure")
 	require.Equal(t, 2, got.Attempts)
