@@ -62,4 +62,12 @@
 // so durable writes (group commits) never hold handlers; acks go out in
 // batches from one loop. Prefetched tasks wait locally, not yet marked
 // running, with their leases extended like the running ones'.
+//
+// On PostgreSQL alone (a postgres.Store with Config.Dispatch and the
+// Queue made by its Store.Queue) the tasks leased for handlers that are
+// free have their records started by the lease statement itself
+// (postgres.Queue.LeaseAndStart): one round trip and one commit between
+// the enqueue's commit and the handler instead of two. The same Queue's
+// completions need no acknowledgement: storing a task's terminal status
+// removes its entry.
 package worker
