@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/taskq/taskq"
+	"github.com/taskq/taskq/internal/redisconn"
 )
 
 var _ taskq.QueueBinding = (*Queue)(nil)
@@ -18,7 +19,7 @@ if cur then return cur end
 redis.call('SET', KEYS[1], ARGV[1])
 return ARGV[1]`
 
-var luaBind = newScript(bindScript)
+var luaBind = redisconn.NewScript(bindScript)
 
 // BindStorage implements taskq.QueueBinding: the first call on a key prefix
 // records storageID under prefix:storage (one key, in its own cluster slot,
@@ -36,7 +37,7 @@ func (q *Queue) BindStorage(ctx context.Context, storageID string) error {
 	if b := q.boundTo.Load(); b != nil && *b == storageID {
 		return nil
 	}
-	cur, err := luaBind.lua.Exec(ctx, q.client, []string{storageKey(q.cfg.KeyPrefix)}, []string{storageID}).ToString()
+	cur, err := luaBind.Exec(ctx, q.client, []string{storageKey(q.cfg.KeyPrefix)}, []string{storageID}).ToString()
 	if err != nil {
 		return mapErr(ctx, "bind storage", err)
 	}

@@ -36,7 +36,7 @@ func (q *Queue) leaseLimited(ctx context.Context, k queueKeys, p taskq.LeasePara
 		}
 		args = append(args, typ, strconv.Itoa(flow.TypeCap(p.Limits, typ)), strconv.Itoa(n), strconv.FormatInt(per, 10))
 	}
-	res := luaLeaseLimited.lua.Exec(ctx, q.client, k.keys, args)
+	res := luaLeaseLimited.Exec(ctx, q.client, k.keys, args)
 	leases, err := parseLeases(res, ttl)
 	if err != nil {
 		return nil, mapErr(ctx, "lease", err)

@@ -154,10 +154,10 @@ func (q *Queue) register(ctx context.Context, queue string) error {
 // common head). Several batches are pipelined in order in one DoMulti (one
 // round trip); a batch refused with NOSCRIPT (a flushed or restarted server)
 // is run again with Exec, which loads the script.
-func (q *Queue) execBatches(ctx context.Context, s *script, keys []string, head []string, args []string, per int) ([]rueidis.RedisResult, error) {
+func (q *Queue) execBatches(ctx context.Context, s *redisconn.Script, keys []string, head []string, args []string, per int) ([]rueidis.RedisResult, error) {
 	size := q.cfg.ScriptBatch * per
 	if len(args) <= size {
-		r := s.lua.Exec(ctx, q.client, keys, append(head, args...))
+		r := s.Exec(ctx, q.client, keys, append(head, args...))
 		return []rueidis.RedisResult{r}, r.Error()
 	}
 	var batches [][]string
@@ -166,12 +166,12 @@ func (q *Queue) execBatches(ctx context.Context, s *script, keys []string, head 
 	}
 	cmds := make(rueidis.Commands, len(batches))
 	for i, a := range batches {
-		cmds[i] = q.client.B().Evalsha().Sha1(s.sha1).Numkeys(int64(len(keys))).Key(keys...).Arg(a...).Build()
+		cmds[i] = s.Cmd(q.client.B(), false, keys, a)
 	}
 	out := q.client.DoMulti(ctx, cmds...)
 	for i, r := range out {
 		if re, ok := rueidis.IsRedisErr(r.Error()); ok && re.IsNoScript() {
-			out[i] = s.lua.Exec(ctx, q.client, keys, batches[i])
+			out[i] = s.Exec(ctx, q.client, keys, batches[i])
 		}
 		if err := out[i].Error(); err != nil {
 			return out, err
@@ -293,7 +293,7 @@ func (q *Queue) Lease(ctx context.Context, p taskq.LeaseParams) ([]taskq.Lease, 
 			args = append(args, strconv.Itoa(w))
 		}
 	}
-	res := luaLease.lua.Exec(ctx, q.client, k.keys, args)
+	res := luaLease.Exec(ctx, q.client, k.keys, args)
 	leases, err := parseLeases(res, ttl)
 	if err != nil {
 		return nil, mapErr(ctx, "lease", err)
@@ -436,7 +436,7 @@ func (q *Queue) Remove(ctx context.Context, queue string, ids ...string) error {
 	return q.idsOp(ctx, "remove", luaRemove, queue, ids)
 }
 
-func (q *Queue) idsOp(ctx context.Context, op string, script *script, queue string, ids []string) error {
+func (q *Queue) idsOp(ctx context.Context, op string, script *redisconn.Script, queue string, ids []string) error {
 	k, err := q.keys(queue)
 	if err != nil {
 		return err
@@ -469,7 +469,7 @@ func (q *Queue) Requeue(ctx context.Context, queue string, e taskq.QueueEntry) e
 		return err
 	}
 	args := []string{q.nowArg(), e.ID, strconv.Itoa(int(e.Priority)), runAtArg(e.RunAt), strconv.FormatInt(e.Token, 10), e.Type, e.Owner}
-	if err := luaRequeue.lua.Exec(ctx, q.client, k.keys, args).Error(); err != nil {
+	if err := luaRequeue.Exec(ctx, q.client, k.keys, args).Error(); err != nil {
 		return mapErr(ctx, "requeue", err)
 	}
 	return nil
@@ -493,7 +493,7 @@ func (q *Queue) Reap(ctx context.Context, queue string, max int, ttl time.Durati
 		t = 1
 	}
 	args := []string{q.nowArg(), strconv.Itoa(max), strconv.FormatInt(t, 10)}
-	leases, err := parseLeases(luaReap.lua.Exec(ctx, q.client, k.keys, args), t)
+	leases, err := parseLeases(luaReap.Exec(ctx, q.client, k.keys, args), t)
 	if err != nil {
 		return nil, mapErr(ctx, "reap", err)
 	}

@@ -1,11 +1,6 @@
 package redisqueue
 
-import (
-	"crypto/sha1"
-	"encoding/hex"
-
-	"github.com/redis/rueidis"
-)
+import "github.com/taskq/taskq/internal/redisconn"
 
 // Every script receives the keys of one queue in this order (see keys.go):
 //
@@ -629,29 +624,18 @@ out[#out + 1] = now
 return out
 `
 
-// script is a Lua script and its SHA-1, for pipelined EVALSHA batches.
-type script struct {
-	lua  *rueidis.Lua
-	sha1 string
-}
-
-func newScript(src string) *script {
-	sum := sha1.Sum([]byte(src))
-	return &script{lua: rueidis.NewLuaScript(src), sha1: hex.EncodeToString(sum[:])}
-}
-
 // The scripts, loaded once per server (EVALSHA, falling back to EVAL on
 // NOSCRIPT). None is marked retryable: a lease or reap whose reply is lost
 // must not run twice behind the caller's back; callers retry on
 // taskq.ErrUnavailable.
 var (
-	luaEnqueue = newScript(enqueueScript)
-	luaRequeue = newScript(requeueScript)
-	luaLease   = newScript(leaseScript)
-	luaExtend  = newScript(extendScript)
-	luaAck     = newScript(ackScript)
-	luaRemove  = newScript(removeScript)
-	luaReap    = newScript(reapScript)
+	luaEnqueue = redisconn.NewScript(enqueueScript)
+	luaRequeue = redisconn.NewScript(requeueScript)
+	luaLease   = redisconn.NewScript(leaseScript)
+	luaExtend  = redisconn.NewScript(extendScript)
+	luaAck     = redisconn.NewScript(ackScript)
+	luaRemove  = redisconn.NewScript(removeScript)
+	luaReap    = redisconn.NewScript(reapScript)
 
-	luaLeaseLimited = newScript(leaseLimitedScript)
+	luaLeaseLimited = redisconn.NewScript(leaseLimitedScript)
 )

@@ -6,9 +6,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/redis/rueidis"
 	"github.com/taskq/taskq"
 	"github.com/taskq/taskq/internal/names"
+	"github.com/taskq/taskq/internal/redisconn"
 )
 
 // ListTasks lists tasks newest first (by id, which is time-ordered), with
@@ -51,7 +51,7 @@ func (s *Store) ListTasks(ctx context.Context, f taskq.TaskFilter) (taskq.TaskPa
 
 // scan runs a listing script until the page is full, the index ends or
 // the scan limit is reached.
-func (s *Store) scan(ctx context.Context, op string, l *rueidis.Lua, limit int, after string, filter []string) (taskq.TaskPage, error) {
+func (s *Store) scan(ctx context.Context, op string, l *redisconn.Script, limit int, after string, filter []string) (taskq.TaskPage, error) {
 	limit = names.PageLimit(limit)
 	page := taskq.TaskPage{Tasks: make([]*taskq.Task, 0, min(limit, 64))}
 	examined := 0

@@ -1,6 +1,6 @@
 package redisstore
 
-import "github.com/redis/rueidis"
+import "github.com/taskq/taskq/internal/redisconn"
 
 // Every script gets KEYS[1] = {prefix}:all (which routes it to the store's
 // cluster slot) and ARGV[1] = the tag {prefix}; it derives the other key
@@ -571,14 +571,14 @@ return {1}
 // server), EVAL, which rueidis does (start.go does it for the start script,
 // which runs inside a transaction). None is retried by the client.
 var (
-	luaCreate     = rueidis.NewLuaScript(createScript)
-	luaCreateEach = rueidis.NewLuaScript(createEachScript)
-	luaUpdate     = rueidis.NewLuaScript(updateScript)
-	luaStart      = newScript(startScript)
-	luaDelete     = rueidis.NewLuaScript(deleteScript)
-	luaCleanup    = rueidis.NewLuaScript(cleanupScript)
-	luaFinished   = rueidis.NewLuaScript(deleteFinishedScript)
-	luaList       = rueidis.NewLuaScript(listScript)
-	luaDLQList    = rueidis.NewLuaScript(dlqListScript)
-	luaProgress   = rueidis.NewLuaScript(progressScript)
+	luaCreate     = redisconn.NewScript(createScript)
+	luaCreateEach = redisconn.NewScript(createEachScript)
+	luaUpdate     = redisconn.NewScript(updateScript)
+	luaStart      = redisconn.NewScript(startScript)
+	luaDelete     = redisconn.NewScript(deleteScript)
+	luaCleanup    = redisconn.NewScript(cleanupScript)
+	luaFinished   = redisconn.NewScript(deleteFinishedScript)
+	luaList       = redisconn.NewScript(listScript)
+	luaDLQList    = redisconn.NewScript(dlqListScript)
+	luaProgress   = redisconn.NewScript(progressScript)
 )

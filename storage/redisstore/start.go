@@ -2,26 +2,12 @@ package redisstore
 
 import (
 	"context"
-	"crypto/sha1"
-	"encoding/hex"
 	"errors"
 	"time"
 
 	"github.com/redis/rueidis"
 	"github.com/taskq/taskq"
 )
-
-// script is a Lua script and its SHA1, for the calls that build their
-// EVALSHA themselves (inside a transaction, where rueidis.Lua cannot).
-type script struct {
-	src  string
-	sha1 string
-}
-
-func newScript(src string) *script {
-	sum := sha1.Sum([]byte(src))
-	return &script{src: src, sha1: hex.EncodeToString(sum[:])}
-}
 
 // start runs the start script and reads the records of ids in one
 // transaction: MULTI, the script, one HGETALL per id, EXEC. The reads
@@ -79,12 +65,7 @@ func (s *Store) start(ctx context.Context, ids []string, now time.Time) ([]*task
 func (s *Store) startTx(ctx context.Context, ids, args []string, eval bool) ([]rueidis.RedisMessage, error) {
 	b := s.client.B()
 	cmds := make(rueidis.Commands, 0, len(ids)+3)
-	cmds = append(cmds, b.Multi().Build())
-	if eval {
-		cmds = append(cmds, b.Eval().Script(luaStart.src).Numkeys(1).Key(s.k.all).Arg(args...).Build())
-	} else {
-		cmds = append(cmds, b.Evalsha().Sha1(luaStart.sha1).Numkeys(1).Key(s.k.all).Arg(args...).Build())
-	}
+	cmds = append(cmds, b.Multi().Build(), luaStart.Cmd(b, eval, []string{s.k.all}, args))
 	for _, id := range ids {
 		cmds = append(cmds, b.Hgetall().Key(s.k.task(id)).Build())
 	}

@@ -155,7 +155,7 @@ func (s *Store) StorageID(ctx context.Context) (string, error) {
 func (s *Store) now() time.Time { return s.cfg.Now().UTC() }
 
 // exec runs a script with the store's routing key and tag.
-func (s *Store) exec(ctx context.Context, l *rueidis.Lua, args []string) rueidis.RedisResult {
+func (s *Store) exec(ctx context.Context, l *redisconn.Script, args []string) rueidis.RedisResult {
 	return l.Exec(ctx, s.client, []string{s.k.all}, append([]string{s.k.tag}, args...))
 }
 

@@ -5,6 +5,7 @@ import (
 
 	"github.com/redis/rueidis"
 	"github.com/taskq/taskq"
+	"github.com/taskq/taskq/internal/redisconn"
 )
 
 // Unique tasks (taskq.UniqueOpts): a record created with a unique key
@@ -58,7 +59,7 @@ end
 // a unique key.
 const uniqueCreateScript = prelude + uniqueCheck + createBody
 
-var luaCreateUnique = rueidis.NewLuaScript(uniqueCreateScript)
+var luaCreateUnique = redisconn.NewScript(uniqueCreateScript)
 
 // putUnique appends the unique fields of t to a record's fields.
 func putUnique(f []string, t *taskq.Task) []string {
@@ -73,7 +74,7 @@ func putUnique(f []string, t *taskq.Task) []string {
 }
 
 // createLua returns the script that creates ts.
-func createLua(ts ...*taskq.Task) *rueidis.Lua {
+func createLua(ts ...*taskq.Task) *redisconn.Script {
 	for _, t := range ts {
 		if t.UniqueKey != "" {
 			return luaCreateUnique

@@ -8,6 +8,7 @@ import (
 	"github.com/redis/rueidis"
 	"github.com/taskq/taskq"
 	"github.com/taskq/taskq/internal/merge"
+	"github.com/taskq/taskq/internal/redisconn"
 )
 
 // Concurrent UpdateTask and UpdateAttempt calls are merged into one run of
@@ -62,7 +63,7 @@ func (s *Store) sendUpdates(batch [][]string) ([]rueidis.RedisMessage, error) {
 // call of l, whose first argument after the tag is their number, and
 // returns one reply per call. Close cancels a call in flight: its callers
 // get errClosed.
-func (s *Store) sendMerged(l *rueidis.Lua, op string, batch [][]string) ([]rueidis.RedisMessage, error) {
+func (s *Store) sendMerged(l *redisconn.Script, op string, batch [][]string) ([]rueidis.RedisMessage, error) {
 	n := 1
 	for _, a := range batch {
 		n += len(a)
