@@ -122,31 +122,6 @@ local function flush()
   end
   dRem, dAdd, dInc = {}, {}, {}
 end
--- addIndexesLater adds a new record to the index of all ids and to those
--- of its status, type, queue and owner.
-local function addIndexesLater(id, s, y, q, o)
-  zaddLater(allKey, '0', id)
-  zaddLater(tag .. ':s:' .. s, '0', id)
-  zaddLater(tag .. ':y:' .. y, '0', id)
-  zaddLater(tag .. ':q:' .. q, '0', id)
-  if o ~= '' then zaddLater(tag .. ':o:' .. o, '0', id) end
-end
--- createdLater counts a new record (status s, type y, queue q, owner o,
--- field pairs ARGV[from..to]): its count, its owner's active and metadata
--- counters and its pending entry deferred, its retention entry at once.
--- ra, md and ca are read from the pairs (no HGET).
-local function createdLater(id, s, y, q, o, from, to)
-  if active(s) then incrLater(usageKey, 'a:' .. o, 1) end
-  incrLater(tag .. ':counts', qy(q, y) .. s, 1)
-  local ra, md, ca = false, 0, false
-  for j = from, to, 2 do
-    local f = ARGV[j]
-    if f == 'ra' then ra = ARGV[j + 1] elseif f == 'md' then md = string.len(ARGV[j + 1]) elseif f == 'ca' then ca = ARGV[j + 1] end
-  end
-  if s == 'pending' and ra then zaddLater(tag .. ':pq:' .. q, pendingScore(ra), id) end
-  if md > 0 then incrLater(usageKey, 'm:' .. o, md) end
-  if finished(s) then finIndex(id, false, ca) end
-end
 -- purge deletes a record and every index entry of it.
 local function purge(id)
   local key = tkey(id)
@@ -181,39 +156,72 @@ local function record(id)
 end
 `
 
-// createScript stores tasks, all or nothing. ARGV[2] is the number of
-// tasks; each is id, status, type, queue, owner, idempotency key, DLQ
-// member, number of field pairs, pairs. Returns {1} or {0, existing
-// record} for the first task whose id or (owner, key) exists.
-const createScript = prelude + createBody
+// createPrelude follows prelude in the scripts that create records.
+//
+// task(pos) reads the task whose arguments start at ARGV[pos]: id, status,
+// type, queue, owner, idempotency key, DLQ member, number of field pairs,
+// pairs (from..to). It returns the task and the position of the next.
+//
+// existing(t) returns the id of the task that keeps t from being stored:
+// t's own id when its record exists, the holder of its (owner, idempotency
+// key), or false.
+//
+// insert(t) stores t: the record, its idempotency key and its DLQ entry
+// at once; its indexes, counts, its owner's active and metadata counters
+// and its pending entry deferred (flush); its retention entry at once. ra,
+// md and ca are read from the pairs (no HGET).
+const createPrelude = `
+local function task(pos)
+  local to = pos + 7 + 2 * tonumber(ARGV[pos + 7])
+  return {id = ARGV[pos], s = ARGV[pos + 1], y = ARGV[pos + 2], q = ARGV[pos + 3], o = ARGV[pos + 4],
+    k = ARGV[pos + 5], dk = ARGV[pos + 6], from = pos + 8, to = to}, to + 1
+end
+local function existing(t)
+  if redis.call('EXISTS', tkey(t.id)) == 1 then return t.id end
+  if t.k ~= '' then return redis.call('HGET', idemKey, idem(t.o, t.k)) end
+  return false
+end
+local function insert(t)
+  local id, s, q, o = t.id, t.s, t.q, t.o
+  redis.call('HSET', tkey(id), unpack(ARGV, t.from, t.to))
+  if t.k ~= '' then redis.call('HSET', idemKey, idem(o, t.k), id) end
+  if t.dk ~= '' then
+    redis.call('ZADD', dlqKey, '0', t.dk)
+    dlqOwnerAdd(o, t.dk)
+  end
+  zaddLater(allKey, '0', id)
+  zaddLater(tag .. ':s:' .. s, '0', id)
+  zaddLater(tag .. ':y:' .. t.y, '0', id)
+  zaddLater(tag .. ':q:' .. q, '0', id)
+  if o ~= '' then zaddLater(tag .. ':o:' .. o, '0', id) end
+  if active(s) then incrLater(usageKey, 'a:' .. o, 1) end
+  incrLater(tag .. ':counts', qy(q, t.y) .. s, 1)
+  local ra, md, ca = false, 0, false
+  for j = t.from, t.to, 2 do
+    local f = ARGV[j]
+    if f == 'ra' then ra = ARGV[j + 1] elseif f == 'md' then md = string.len(ARGV[j + 1]) elseif f == 'ca' then ca = ARGV[j + 1] end
+  end
+  if s == 'pending' and ra then zaddLater(tag .. ':pq:' .. q, pendingScore(ra), id) end
+  if md > 0 then incrLater(usageKey, 'm:' .. o, md) end
+  if finished(s) then finIndex(id, false, ca) end
+end
+`
 
-// createBody is createScript without the prelude (uniqueCreateScript
+// createScript stores tasks, all or nothing. ARGV[2] is the number of
+// tasks, each read by task(). Returns {1} or {0, existing record} for the
+// first task whose id or (owner, key) exists.
+const createScript = prelude + createPrelude + createBody
+
+// createBody is createScript without the preludes (uniqueCreateScript
 // runs it after its own checks).
 const createBody = `
 local n, pos, ts = tonumber(ARGV[2]), 3, {}
-for i = 1, n do
-  local nf = tonumber(ARGV[pos + 7])
-  ts[i] = {id = ARGV[pos], s = ARGV[pos + 1], y = ARGV[pos + 2], q = ARGV[pos + 3], o = ARGV[pos + 4],
-    k = ARGV[pos + 5], dk = ARGV[pos + 6], from = pos + 8, to = pos + 7 + 2 * nf}
-  pos = pos + 8 + 2 * nf
-end
+for i = 1, n do ts[i], pos = task(pos) end
 for _, t in ipairs(ts) do
-  if redis.call('EXISTS', tkey(t.id)) == 1 then return {0, record(t.id)} end
-  if t.k ~= '' then
-    local cur = redis.call('HGET', idemKey, idem(t.o, t.k))
-    if cur then return {0, record(cur)} end
-  end
+  local cur = existing(t)
+  if cur then return {0, record(cur)} end
 end
-for _, t in ipairs(ts) do
-  redis.call('HSET', tkey(t.id), unpack(ARGV, t.from, t.to))
-  addIndexesLater(t.id, t.s, t.y, t.q, t.o)
-  if t.k ~= '' then redis.call('HSET', idemKey, idem(t.o, t.k), t.id) end
-  if t.dk ~= '' then
-    redis.call('ZADD', dlqKey, '0', t.dk)
-    dlqOwnerAdd(t.o, t.dk)
-  end
-  createdLater(t.id, t.s, t.y, t.q, t.o, t.from, t.to)
-end
+for _, t in ipairs(ts) do insert(t) end
 flush()
 return {1}
 `
@@ -226,29 +234,16 @@ return {1}
 // idempotency keys are written at once, so later tasks of the run see
 // them; index and counter changes are deferred and applied once per key
 // (flush).
-const createEachScript = prelude + `
+const createEachScript = prelude + createPrelude + `
 local n, pos, out = tonumber(ARGV[2]), 3, {}
 for i = 1, n do
-  local id, s, y, q, o, k, dk = ARGV[pos], ARGV[pos + 1], ARGV[pos + 2], ARGV[pos + 3], ARGV[pos + 4], ARGV[pos + 5], ARGV[pos + 6]
-  local from, to = pos + 8, pos + 7 + 2 * tonumber(ARGV[pos + 7])
-  pos = to + 1
-  local cur = false
-  if redis.call('EXISTS', tkey(id)) == 1 then
-    cur = id
-  elseif k ~= '' then
-    cur = redis.call('HGET', idemKey, idem(o, k))
-  end
+  local t
+  t, pos = task(pos)
+  local cur = existing(t)
   if cur then
     out[i] = {0, record(cur)}
   else
-    redis.call('HSET', tkey(id), unpack(ARGV, from, to))
-    addIndexesLater(id, s, y, q, o)
-    if k ~= '' then redis.call('HSET', idemKey, idem(o, k), id) end
-    if dk ~= '' then
-      redis.call('ZADD', dlqKey, '0', dk)
-      dlqOwnerAdd(o, dk)
-    end
-    createdLater(id, s, y, q, o, from, to)
+    insert(t)
     out[i] = {1}
   end
 end

@@ -24,20 +24,16 @@ const uniqueCheck = `
 local uniqKey = tag .. ':uniq'
 local un, upos, uts = tonumber(ARGV[2]), 3, {}
 for i = 1, un do
-  local nf = tonumber(ARGV[upos + 7])
-  local t = {id = ARGV[upos], o = ARGV[upos + 4], k = ARGV[upos + 5]}
-  for j = upos + 8, upos + 7 + 2 * nf, 2 do
+  local t
+  t, upos = task(upos)
+  for j = t.from, t.to, 2 do
     if ARGV[j] == 'uk' then t.uk = ARGV[j + 1] elseif ARGV[j] == 'us' then t.us = ARGV[j + 1] end
   end
   uts[i] = t
-  upos = upos + 8 + 2 * nf
 end
 for _, t in ipairs(uts) do
-  if redis.call('EXISTS', tkey(t.id)) == 1 then return {0, record(t.id)} end
-  if t.k ~= '' then
-    local cur = redis.call('HGET', idemKey, idem(t.o, t.k))
-    if cur then return {0, record(cur)} end
-  end
+  local cur = existing(t)
+  if cur then return {0, record(cur)} end
 end
 for _, t in ipairs(uts) do
   if t.uk then
@@ -57,7 +53,7 @@ end
 
 // uniqueCreateScript is createScript for tasks of which one or more have
 // a unique key.
-const uniqueCreateScript = prelude + uniqueCheck + createBody
+const uniqueCreateScript = prelude + createPrelude + uniqueCheck + createBody
 
 var luaCreateUnique = redisconn.NewScript(uniqueCreateScript)
 
