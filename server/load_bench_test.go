@@ -14,7 +14,6 @@ import (
 	"regexp"
 	"runtime"
 	"strconv"
-	"syscall"
 	"testing"
 	"time"
 
@@ -81,11 +80,11 @@ func BenchmarkHTTPLoad(b *testing.B) {
 	b.ResetTimer()
 	var ms0, ms1 runtime.MemStats
 	runtime.ReadMemStats(&ms0)
-	cpu0 := processCPU()
+	cpu0 := testenv.ProcessCPU()
 	cmd := exec.Command(loadBin, "-url", "http://"+ln.Addr().String(), "-key", testAdminKey,
 		"-conns", "64", "-duration", dur.String())
 	res, err := cmd.CombinedOutput()
-	cpu := processCPU() - cpu0
+	cpu := testenv.ProcessCPU() - cpu0
 	runtime.ReadMemStats(&ms1)
 	b.StopTimer()
 	require.NoError(b, err, "%s", res)
@@ -103,15 +102,6 @@ func BenchmarkHTTPLoad(b *testing.B) {
 	b.ReportMetric(rps, "req/s")
 	b.ReportMetric(float64(p50.Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(p99.Microseconds())/1000, "p99-ms")
-}
-
-// processCPU is the user+system CPU time used by this process so far.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // BenchmarkHandlerCreateGet serves one POST /api/tasks and one GET
@@ -132,7 +122,7 @@ func BenchmarkHandlerCreateGet(b *testing.B) {
 	h := s.Handler()
 	body := []byte(`{"type":"noop","metadata":` + loadgen.DefaultPayload + `}`)
 	b.ReportAllocs()
-	cpu0 := processCPU()
+	cpu0 := testenv.ProcessCPU()
 	n := 0
 	for b.Loop() {
 		n++
@@ -160,5 +150,5 @@ func BenchmarkHandlerCreateGet(b *testing.B) {
 	}
 	// CPU time per request pair: on a shared machine, ns/op counts the
 	// time other processes held the cores too.
-	b.ReportMetric(float64((processCPU()-cpu0).Nanoseconds())/float64(n), "cpu-ns/op")
+	b.ReportMetric(float64((testenv.ProcessCPU()-cpu0).Nanoseconds())/float64(n), "cpu-ns/op")
 }
