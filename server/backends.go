@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/redis/rueidis"
 	"github.com/taskq/taskq"
 	"github.com/taskq/taskq/queue"
 	"github.com/taskq/taskq/queue/redisqueue"
@@ -27,7 +28,9 @@ const connectTimeout = 15 * time.Second
 //     dispatch in one database, a task's record and queue entry written in
 //     one statement (postgres.Config.Dispatch and Store.Queue);
 //   - TASKQ_REDIS_URL only: Redis alone (redis): records in
-//     storage/redisstore, dispatch in queue/redisqueue;
+//     storage/redisstore, dispatch in queue/redisqueue on the store's
+//     client (redisstore.Store.Queue), a task's record and queue entry
+//     written in one script on a single Redis server;
 //   - both: Redis dispatch with the records in PostgreSQL (redis+postgres);
 //   - neither: the process' memory (memory).
 //
@@ -55,15 +58,25 @@ func OpenBackends(ctx context.Context, cfg Config, log *slog.Logger) (Deps, erro
 			d.Store, d.Queue = st, st.Queue(postgres.QueueConfig{Logger: log})
 		}
 	case deployRedis:
-		var q *redisqueue.Queue
-		q, err = openRedisQueue(ctx, cfg, log)
+		// The queue on the store's client: the store writes each created
+		// task's entry in the script that stores its record (on a single
+		// server; on a cluster the Client pushes it after the record).
+		var st *redisstore.Store
+		st, err = openRedisStore(ctx, cfg, log)
 		if err == nil {
-			var st *redisstore.Store
-			st, err = openRedisStore(ctx, cfg, q, log)
+			var q *redisqueue.Queue
+			q, err = st.Queue(redisqueue.Config{Logger: log})
+			if err == nil {
+				err = checkRedisQueue(ctx, cfg, q, log)
+				if err != nil {
+					_ = q.Close()
+				}
+			}
 			if err != nil {
-				_ = q.Close()
+				_ = st.Close()
 			} else {
 				d.Store, d.Queue = st, q
+				log.InfoContext(ctx, "Redis storage dispatch", "dispatches", st.Dispatches(q))
 			}
 		}
 	case deployRedisPostgres:
@@ -88,35 +101,42 @@ func OpenBackends(ctx context.Context, cfg Config, log *slog.Logger) (Deps, erro
 	return d, nil
 }
 
-// openRedisQueue opens the Redis queue of cfg and checks that Redis answers
-// and does not evict keys.
+// openRedisQueue opens the Redis queue of cfg and checks it
+// (checkRedisQueue).
 func openRedisQueue(ctx context.Context, cfg Config, log *slog.Logger) (*redisqueue.Queue, error) {
 	q, err := redisqueue.NewFromURL(cfg.RedisURL, redisqueue.Config{Logger: log})
 	if err != nil {
 		return nil, fmt.Errorf("redis %s: %s", redactURL(cfg.RedisURL), redactErr(err, cfg.RedisURL))
 	}
+	if err := checkRedisQueue(ctx, cfg, q, log); err != nil {
+		_ = q.Close()
+		return nil, err
+	}
+	return q, nil
+}
+
+// checkRedisQueue checks that the Redis of queue q answers and does not
+// evict keys.
+func checkRedisQueue(ctx context.Context, cfg Config, q *redisqueue.Queue, log *slog.Logger) error {
 	pctx, cancel := context.WithTimeout(ctx, connectTimeout)
-	err = q.Ping(pctx)
+	err := q.Ping(pctx)
 	cancel()
 	if err != nil {
-		_ = q.Close()
-		return nil, fmt.Errorf("redis %s does not answer: %s", redactURL(cfg.RedisURL), redactErr(err, cfg.RedisURL))
+		return fmt.Errorf("redis %s does not answer: %s", redactURL(cfg.RedisURL), redactErr(err, cfg.RedisURL))
 	}
 	cctx, cancel := context.WithTimeout(ctx, connectTimeout)
 	policy, err := q.CheckServer(cctx)
 	cancel()
 	if err != nil {
-		_ = q.Close()
-		return nil, fmt.Errorf("redis %s: %s", redactURL(cfg.RedisURL), redactErr(err, cfg.RedisURL))
+		return fmt.Errorf("redis %s: %s", redactURL(cfg.RedisURL), redactErr(err, cfg.RedisURL))
 	}
 	log.InfoContext(ctx, "using the Redis queue", "redis", redactURL(cfg.RedisURL), "maxmemory_policy", policy)
-	return q, nil
+	return nil
 }
 
-// openRedisStore opens the Redis storage of cfg (Redis alone). The queue q,
-// already checked, tells whether Redis keeps its data across a restart: a
-// warning says so when it does not.
-func openRedisStore(ctx context.Context, cfg Config, q *redisqueue.Queue, log *slog.Logger) (*redisstore.Store, error) {
+// openRedisStore opens the Redis storage of cfg (Redis alone). A warning
+// says so when Redis does not keep its data across a restart.
+func openRedisStore(ctx context.Context, cfg Config, log *slog.Logger) (*redisstore.Store, error) {
 	st, err := redisstore.NewFromURL(cfg.RedisURL, redisstore.Config{})
 	if err == nil {
 		pctx, cancel := context.WithTimeout(ctx, connectTimeout)
@@ -130,7 +150,7 @@ func openRedisStore(ctx context.Context, cfg Config, q *redisqueue.Queue, log *s
 		return nil, fmt.Errorf("redis %s: %s", redactURL(cfg.RedisURL), redactErr(err, cfg.RedisURL))
 	}
 	cctx, cancel := context.WithTimeout(ctx, connectTimeout)
-	aof := redisAppendOnly(cctx, q)
+	aof := redisAppendOnly(cctx, st.Client())
 	cancel()
 	if aof != "yes" {
 		log.WarnContext(ctx, "Redis holds the task records and API keys, but its append-only file is off: a restart of Redis loses what changed since its last snapshot; set appendonly yes", "appendonly", aof)
@@ -141,8 +161,7 @@ func openRedisStore(ctx context.Context, cfg Config, q *redisqueue.Queue, log *s
 
 // redisAppendOnly returns Redis' appendonly setting, or "unknown" when
 // CONFIG GET is refused (managed services).
-func redisAppendOnly(ctx context.Context, q *redisqueue.Queue) string {
-	c := q.Client()
+func redisAppendOnly(ctx context.Context, c rueidis.Client) string {
 	m, err := c.Do(ctx, c.B().ConfigGet().Parameter("appendonly").Build()).AsStrMap()
 	if err != nil || m["appendonly"] == "" {
 		return "unknown"

@@ -80,7 +80,10 @@ func backends(t *testing.T) []backend {
 			store, err := redisstore.NewFromURL(redisURL, redisstore.Config{KeyPrefix: prefix})
 			require.NoError(st, err)
 			st.Cleanup(func() { _ = store.Close() })
-			return Deps{Queue: openRedis(st, prefix), Store: store, RateLimitPrefix: prefix + ":rl:"}
+			q, err := store.Queue(redisqueue.Config{}) // as OpenBackends: the store dispatches
+			require.NoError(st, err)
+			st.Cleanup(func() { _ = q.Close() })
+			return Deps{Queue: q, Store: store, RateLimitPrefix: prefix + ":rl:"}
 		}},
 	)
 }

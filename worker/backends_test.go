@@ -70,21 +70,26 @@ func withRedis(t *testing.T, url string, store taskq.StorageAdapter, cfg worker.
 
 // withRedisOnly builds a bundle on Redis alone: the records in
 // storage/redisstore and the queue in queue/redisqueue, both under one key
-// prefix of the test's own.
+// prefix of the test's own, the store dispatching (as taskq-server opens
+// them).
 func withRedisOnly(t *testing.T, url string, cfg worker.Config) *bundle {
 	t.Helper()
 	prefix := fmt.Sprintf("w%d", prefixSeq.Add(1))
 	store, err := redisstore.NewFromURL(url, redisstore.Config{KeyPrefix: prefix})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = store.Close() })
+	// The queue on the store's client: the store writes the entries of
+	// the tasks it creates (Store.Queue). Another process's queue is one
+	// more on the same client.
 	open := func(t *testing.T) taskq.Queue {
-		q, err := redisqueue.NewFromURL(url, redisqueue.Config{KeyPrefix: prefix})
+		q, err := store.Queue(redisqueue.Config{})
 		require.NoError(t, err)
 		t.Cleanup(func() { _ = q.Close() })
 		return q
 	}
 	b := setupWith(t, store, open(t), cfg)
 	b.newQueue = open
+	b.dispatching = true
 	return b
 }
 

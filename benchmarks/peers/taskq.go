@@ -59,6 +59,8 @@ func (t *taskqTarget) openBackends(ctx context.Context, e *env, dep string) erro
 		if err := e.flushRedis(ctx); err != nil {
 			return err
 		}
+	}
+	if dep == deployRedisPG {
 		q, err := redisqueue.NewFromURL(e.redisURL(), redisqueue.Config{KeyPrefix: prefix})
 		if err != nil {
 			return err
@@ -71,12 +73,20 @@ func (t *taskqTarget) openBackends(ctx context.Context, e *env, dep string) erro
 		t.store, t.queue = storage.NewMemory(), queue.NewMemory()
 		return nil
 	case deployRedis:
+		// As taskq-server opens Redis alone: the queue on the store's
+		// client, the store writing each task's entry with its record.
 		s, err := redisstore.NewFromURL(e.redisURL(), redisstore.Config{KeyPrefix: prefix})
 		if err != nil {
 			return err
 		}
 		t.store = s
 		t.closers = append(t.closers, s.Close)
+		q, err := s.Queue(redisqueue.Config{})
+		if err != nil {
+			return err
+		}
+		t.queue = q
+		t.closers = append(t.closers, q.Close)
 		return nil
 	case deployRedisPG, deployPGOnly:
 	default:

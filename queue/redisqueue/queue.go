@@ -18,6 +18,7 @@ import (
 	"github.com/taskq/taskq/internal/flow"
 	"github.com/taskq/taskq/internal/names"
 	"github.com/taskq/taskq/internal/redisconn"
+	"github.com/taskq/taskq/internal/redisentry"
 )
 
 // Queue is a taskq.Queue on Redis or Redis Cluster. It is safe for
@@ -248,7 +249,7 @@ func (q *Queue) enqueueArgs(ctx context.Context, queue string, entries []taskq.Q
 		if !e.Priority.Valid() {
 			return k, nil, invalid("priority %d of %q must be between 0 and 3", e.Priority, e.ID)
 		}
-		args = append(args, e.ID, strconv.Itoa(int(e.Priority)), runAtArg(e.RunAt), e.Type, e.Owner)
+		args = append(args, e.ID, strconv.Itoa(int(e.Priority)), redisentry.RunAtArg(e.RunAt), e.Type, e.Owner)
 	}
 	if err := q.register(ctx, queue); err != nil {
 		return k, nil, err
@@ -299,20 +300,6 @@ func (q *Queue) Lease(ctx context.Context, p taskq.LeaseParams) ([]taskq.Lease, 
 		return nil, mapErr(ctx, "lease", err)
 	}
 	return leases, nil
-}
-
-// runAtArg is a run-at for the scripts: "0" (ready now, by the clock the
-// script uses) for a zero time. Scores are milliseconds, so a run time
-// is rounded up: an entry never becomes ready before its run time.
-func runAtArg(t time.Time) string {
-	if t.IsZero() {
-		return "0"
-	}
-	m := t.UnixMilli()
-	if time.UnixMilli(m).Before(t) {
-		m++
-	}
-	return strconv.FormatInt(m, 10)
 }
 
 // parseLeases reads id, priority, token triples followed by the time the
@@ -468,7 +455,7 @@ func (q *Queue) Requeue(ctx context.Context, queue string, e taskq.QueueEntry) e
 	if err := q.register(ctx, queue); err != nil {
 		return err
 	}
-	args := []string{q.nowArg(), e.ID, strconv.Itoa(int(e.Priority)), runAtArg(e.RunAt), strconv.FormatInt(e.Token, 10), e.Type, e.Owner}
+	args := []string{q.nowArg(), e.ID, strconv.Itoa(int(e.Priority)), redisentry.RunAtArg(e.RunAt), strconv.FormatInt(e.Token, 10), e.Type, e.Owner}
 	if err := luaRequeue.Exec(ctx, q.client, k.keys, args).Error(); err != nil {
 		return mapErr(ctx, "requeue", err)
 	}

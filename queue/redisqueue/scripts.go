@@ -1,6 +1,9 @@
 package redisqueue
 
-import "github.com/taskq/taskq/internal/redisconn"
+import (
+	"github.com/taskq/taskq/internal/redisconn"
+	"github.com/taskq/taskq/internal/redisentry"
+)
 
 // Every script receives the keys of one queue in this order (see keys.go):
 //
@@ -288,37 +291,14 @@ end
 // then HMGET of its owner's rounds, ZRANGE for the current round when the
 // owner has no ready entry, HSET of the owner's rounds and ZADD (or ZADD
 // to scheduled); an id already present goes on to the general path.
-const enqueueScript = `
+const enqueueScript = redisentry.PlaceLua + `
 if #ARGV == 6 and redis.call('HSETNX', KEYS[7], ARGV[2], ARGV[3]) == 1 then
-  local id, p, at, o = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[6]
-  if ARGV[5] ~= '' then redis.call('HSET', KEYS[11], id, ARGV[5]) end
-  if o ~= '' then redis.call('HSET', KEYS[14], id, o) end
-  local wake, now = false, tonumber(ARGV[1])
+  local now = tonumber(ARGV[1])
   if now <= 0 then
     local t = redis.call('TIME')
     now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
   end
-  if at > now then
-    local h = redis.call('ZRANGE', KEYS[5], 0, 0, 'WITHSCORES')
-    wake = not h[2] or at < tonumber(h[2])
-    redis.call('ZADD', KEYS[5], at, id)
-  else
-    local fk = KEYS[15 + p]
-    local st = redis.call('HMGET', fk, 'n:' .. o, 'r:' .. o)
-    local n, r = tonumber(st[1] or '0'), 0
-    if n > 0 then
-      r = tonumber(st[2] or '0') + 1
-    else
-      local h = redis.call('ZRANGE', KEYS[p + 1], 0, 0, 'WITHSCORES')
-      if h[2] then r = tonumber(h[2]) else wake = true end
-    end
-    redis.call('HSET', fk, 'n:' .. o, n + 1, 'r:' .. o, r)
-    redis.call('ZADD', KEYS[p + 1], r, id)
-  end
-  if wake then
-    local r = redis.pcall('SPUBLISH', KEYS[8], '1')
-    if type(r) == 'table' and r.err then redis.call('PUBLISH', KEYS[8], '1') end
-  end
+  placeNew(KEYS, now, ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5], ARGV[6])
   return 1
 end
 ` + prelude + readyPrelude + `

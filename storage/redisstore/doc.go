@@ -34,6 +34,26 @@
 // each with its own duplicate check and reply (a task created earlier in
 // the same run counts as existing).
 //
+// # Dispatch: the record and its queue entry in one script
+//
+// On a single Redis server (standalone or Sentinel), Store.Queue returns
+// the queue/redisqueue Queue of the store's client and prefix, and from
+// then on the store writes the queue entry of every pending task it
+// creates in the script that stores the record, as the queue's Enqueue
+// would write it (taskq.Dispatcher: taskq.NewClient then does not push
+// it again):
+//
+//	s, err := redisstore.NewFromURL(url, redisstore.Config{})
+//	q, err := s.Queue(redisqueue.Config{})
+//	c, err := taskq.NewClient(s, q, taskq.ClientConfig{})
+//
+// A record and its entry are then written together or not at all (no
+// pending record waits for the worker's reconciler after a crash between
+// the two), and an enqueue is one round trip instead of two. On Redis
+// Cluster the records and each queue hash to different slots, so the
+// store does not dispatch there: the Client pushes each entry after its
+// record, as with a queue opened on its own.
+//
 // StartTasks runs its script and an HGETALL of each record in one
 // MULTI/EXEC: the records come back as Redis wrote them, without the cost
 // of passing them through Lua, and nothing runs in between.

@@ -27,6 +27,7 @@ import (
 type encoded struct {
 	id, status, typ, queue, owner, idemKey string
 	dk                                     string // DLQ member, "" unless dead_letter
+	entry                                  string // queue entry of a dispatching store (entryArg)
 	fields                                 []string
 }
 
@@ -188,7 +189,7 @@ func (s *Store) encodeTask(t *taskq.Task) (encoded, error) {
 		f = append(f, "tc", string(b))
 	}
 	return encoded{id: t.ID, status: string(t.Status), typ: t.Type, queue: t.Queue, owner: t.Owner,
-		idemKey: t.IdempotencyKey, dk: dk, fields: f}, nil
+		idemKey: t.IdempotencyKey, dk: dk, entry: s.entryArg(t), fields: f}, nil
 }
 
 // decodeTask builds a task from its id and hash fields (pairs).

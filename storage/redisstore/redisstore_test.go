@@ -42,6 +42,10 @@ func TestCluster(t *testing.T) {
 		t.Parallel()
 		testKeysShareOneSlot(t, c)
 	})
+	t.Run("QueueDoesNotDispatch", func(t *testing.T) {
+		t.Parallel()
+		testClusterQueueDoesNotDispatch(t, c)
+	})
 }
 
 func factory(url string, cfg redisstore.Config) func(t *testing.T) taskq.StorageAdapter {

@@ -1,6 +1,9 @@
 package redisstore
 
-import "github.com/taskq/taskq/internal/redisconn"
+import (
+	"github.com/taskq/taskq/internal/redisconn"
+	"github.com/taskq/taskq/internal/redisentry"
+)
 
 // Every script gets KEYS[1] = {prefix}:all (which routes it to the store's
 // cluster slot) and ARGV[1] = the tag {prefix}; it derives the other key
@@ -159,8 +162,9 @@ end
 // createPrelude follows prelude in the scripts that create records.
 //
 // task(pos) reads the task whose arguments start at ARGV[pos]: id, status,
-// type, queue, owner, idempotency key, DLQ member, number of field pairs,
-// pairs (from..to). It returns the task and the position of the next.
+// type, queue, owner, idempotency key, DLQ member, queue entry (entryArg),
+// number of field pairs, pairs (from..to). It returns the task and the
+// position of the next.
 //
 // existing(t) returns the id of the task that keeps t from being stored:
 // t's own id when its record exists, the holder of its (owner, idempotency
@@ -169,12 +173,13 @@ end
 // insert(t) stores t: the record, its idempotency key and its DLQ entry
 // at once; its indexes, counts, its owner's active and metadata counters
 // and its pending entry deferred (flush); its retention entry at once. ra,
-// md and ca are read from the pairs (no HGET).
+// md and ca are read from the pairs (no HGET). Last, dispatch(t) writes its
+// queue entry (dispatch.go), or does nothing.
 const createPrelude = `
 local function task(pos)
-  local to = pos + 7 + 2 * tonumber(ARGV[pos + 7])
+  local to = pos + 8 + 2 * tonumber(ARGV[pos + 8])
   return {id = ARGV[pos], s = ARGV[pos + 1], y = ARGV[pos + 2], q = ARGV[pos + 3], o = ARGV[pos + 4],
-    k = ARGV[pos + 5], dk = ARGV[pos + 6], from = pos + 8, to = to}, to + 1
+    k = ARGV[pos + 5], dk = ARGV[pos + 6], e = ARGV[pos + 7], from = pos + 9, to = to}, to + 1
 end
 local function existing(t)
   if redis.call('EXISTS', tkey(t.id)) == 1 then return t.id end
@@ -204,16 +209,14 @@ local function insert(t)
   if s == 'pending' and ra then zaddLater(tag .. ':pq:' .. q, pendingScore(ra), id) end
   if md > 0 then incrLater(usageKey, 'm:' .. o, md) end
   if finished(s) then finIndex(id, false, ca) end
+  dispatch(t)
 end
 `
 
-// createScript stores tasks, all or nothing. ARGV[2] is the number of
-// tasks, each read by task(). Returns {1} or {0, existing record} for the
-// first task whose id or (owner, key) exists.
-const createScript = prelude + createPrelude + createBody
-
-// createBody is createScript without the preludes (uniqueCreateScript
-// runs it after its own checks).
+// createBody, after the preludes, stores tasks, all or nothing. ARGV[2] is
+// the number of tasks, each read by task(). Returns {1} or {0, existing
+// record} for the first task whose id or (owner, key) exists. The unique
+// create runs it after its own checks (uniqueCheck).
 const createBody = `
 local n, pos, ts = tonumber(ARGV[2]), 3, {}
 for i = 1, n do ts[i], pos = task(pos) end
@@ -226,15 +229,15 @@ flush()
 return {1}
 `
 
-// createEachScript stores ARGV[2] tasks, each on its own: concurrent
-// CreateTask calls share one run (creates.go). A task is as in
-// createScript, without a unique key. Returns one reply per task: {1} when
+// createEachBody, after the preludes, stores ARGV[2] tasks, each on its
+// own: concurrent CreateTask calls share one run (creates.go). A task is as
+// in createBody, without a unique key. Returns one reply per task: {1} when
 // stored, {0, existing record} when its id or (owner, idempotency key)
 // exists, also when an earlier task of the same run stored it. Records and
 // idempotency keys are written at once, so later tasks of the run see
 // them; index and counter changes are deferred and applied once per key
 // (flush).
-const createEachScript = prelude + createPrelude + `
+const createEachBody = `
 local n, pos, out = tonumber(ARGV[2]), 3, {}
 for i = 1, n do
   local t
@@ -566,14 +569,39 @@ return {1}
 // server), EVAL, which rueidis does (start.go does it for the start script,
 // which runs inside a transaction). None is retried by the client.
 var (
-	luaCreate     = redisconn.NewScript(createScript)
-	luaCreateEach = redisconn.NewScript(createEachScript)
-	luaUpdate     = redisconn.NewScript(updateScript)
-	luaStart      = redisconn.NewScript(startScript)
-	luaDelete     = redisconn.NewScript(deleteScript)
-	luaCleanup    = redisconn.NewScript(cleanupScript)
-	luaFinished   = redisconn.NewScript(deleteFinishedScript)
-	luaList       = redisconn.NewScript(listScript)
-	luaDLQList    = redisconn.NewScript(dlqListScript)
-	luaProgress   = redisconn.NewScript(progressScript)
+	luaUpdate   = redisconn.NewScript(updateScript)
+	luaStart    = redisconn.NewScript(startScript)
+	luaDelete   = redisconn.NewScript(deleteScript)
+	luaCleanup  = redisconn.NewScript(cleanupScript)
+	luaFinished = redisconn.NewScript(deleteFinishedScript)
+	luaList     = redisconn.NewScript(listScript)
+	luaDLQList  = redisconn.NewScript(dlqListScript)
+	luaProgress = redisconn.NewScript(progressScript)
+
+	// The create scripts of a store that does not dispatch and of one
+	// that does (dispatch.go).
+	plainCreates    = newCreateScripts(noDispatchPrelude)
+	dispatchCreates = newCreateScripts(redisentry.PlaceLua + redisentry.KeysLua + dispatchPrelude)
 )
+
+// createScripts are the scripts that create records: all or nothing
+// (createBody), each on its own (createEachBody) and all or nothing with
+// unique keys (uniqueCheck).
+type createScripts struct{ all, each, unique *redisconn.Script }
+
+func newCreateScripts(dispatch string) *createScripts {
+	head := prelude + dispatch + createPrelude
+	return &createScripts{
+		all:    redisconn.NewScript(head + createBody),
+		each:   redisconn.NewScript(head + createEachBody),
+		unique: redisconn.NewScript(head + uniqueCheck + createBody),
+	}
+}
+
+// creating returns the create scripts the store runs.
+func (s *Store) creating() *createScripts {
+	if s.dispatching() {
+		return dispatchCreates
+	}
+	return plainCreates
+}

@@ -13,6 +13,7 @@ import (
 	"github.com/taskq/taskq/internal/background"
 	"github.com/taskq/taskq/internal/ownercount"
 	"github.com/taskq/taskq/internal/redisconn"
+	"github.com/taskq/taskq/queue/redisqueue"
 )
 
 // Store is a taskq.StorageAdapter and taskq.StorageIdentity on Redis or
@@ -33,6 +34,10 @@ type Store struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	bg     background.Group
+
+	// dispatchTo is the queue the store writes its pending tasks' entries
+	// into (dispatch.go), nil when it does not.
+	dispatchTo atomic.Pointer[redisqueue.Queue]
 
 	idMu sync.Mutex
 	id   string // StorageID, once read

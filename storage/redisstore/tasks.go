@@ -12,7 +12,7 @@ import (
 
 // createArgs appends the script arguments of one task.
 func createArgs(args []string, e encoded) []string {
-	args = append(args, e.id, e.status, e.typ, e.queue, e.owner, e.idemKey, e.dk, strconv.Itoa(len(e.fields)/2))
+	args = append(args, e.id, e.status, e.typ, e.queue, e.owner, e.idemKey, e.dk, e.entry, strconv.Itoa(len(e.fields)/2))
 	return append(args, e.fields...)
 }
 
@@ -32,7 +32,7 @@ func (s *Store) CreateTask(ctx context.Context, t *taskq.Task) (*taskq.Task, err
 	}
 	var res []rueidis.RedisMessage
 	if t.UniqueKey != "" {
-		res, err = s.exec(ctx, luaCreateUnique, createArgs([]string{"1"}, e)).ToArray()
+		res, err = s.exec(ctx, s.creating().unique, createArgs([]string{"1"}, e)).ToArray()
 		if err != nil {
 			return nil, mapErr(ctx, op, err)
 		}
@@ -97,7 +97,7 @@ func (s *Store) CreateTasks(ctx context.Context, ts []*taskq.Task) error {
 	if err := uniqueTwice(ts); err != nil {
 		return err
 	}
-	res, err := s.exec(ctx, createLua(ts...), args).ToArray()
+	res, err := s.exec(ctx, s.creating().createLua(ts...), args).ToArray()
 	if err != nil {
 		return mapErr(ctx, op, err)
 	}

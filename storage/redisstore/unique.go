@@ -10,7 +10,7 @@ import (
 
 // Unique tasks (taskq.UniqueOpts): a record created with a unique key
 // keeps it in fields uk and us (its unique states), and {p}:uniq maps the
-// key to the last task created with it. uniqueCreateScript checks, in the
+// key to the last task created with it. The unique create script checks, in the
 // script that creates the tasks, that no task holds their keys: the
 // task {p}:uniq names holds its key while it exists, still has that key,
 // and its status is one of its us. Status changes need no bookkeeping; a
@@ -51,12 +51,6 @@ for _, t in ipairs(uts) do
 end
 `
 
-// uniqueCreateScript is createScript for tasks of which one or more have
-// a unique key.
-const uniqueCreateScript = prelude + createPrelude + uniqueCheck + createBody
-
-var luaCreateUnique = redisconn.NewScript(uniqueCreateScript)
-
 // putUnique appends the unique fields of t to a record's fields.
 func putUnique(f []string, t *taskq.Task) []string {
 	if t.UniqueKey == "" {
@@ -69,14 +63,14 @@ func putUnique(f []string, t *taskq.Task) []string {
 	return append(f, "uk", t.UniqueKey, "us", strings.Join(st, ","))
 }
 
-// createLua returns the script that creates ts.
-func createLua(ts ...*taskq.Task) *redisconn.Script {
+// createLua returns the all-or-nothing script of cs that creates ts.
+func (cs *createScripts) createLua(ts ...*taskq.Task) *redisconn.Script {
 	for _, t := range ts {
 		if t.UniqueKey != "" {
-			return luaCreateUnique
+			return cs.unique
 		}
 	}
-	return luaCreate
+	return cs.all
 }
 
 // duplicateOf is the error of a refused creation: res is the script's
