@@ -6,18 +6,27 @@ import (
 	"time"
 )
 
-// PlaceLua defines the Lua function placeNew(K, now, id, p, at, y, o): it
-// places the new entry id, whose HSETNX into the entries hash K[8] (with
-// the priority digit p as its value) the caller has just made. K holds a
-// queue's keys by index + 1 (the KEYS of the queue's scripts); now and at
-// are in milliseconds (at 0: ready now). It records the entry's type y and
-// owner o (when not empty), then adds it to the scheduled set when at is
-// after now, or else to the ready set of priority p at its owner's next
-// round (fair sharing: the round after the owner's latest, or the head's
-// round when the owner has no ready entry); it publishes on the queue's
-// channel when the entry may be due before anything the waiters know of
-// (a ready set that was empty, a new head of the scheduled set).
-const PlaceLua = `
+// NotifyLua defines the Lua function notify(K): it publishes on the
+// channel of the queue whose keys K holds (sharded pub/sub when the server
+// has it).
+const NotifyLua = `
+local function notify(K)
+  local r = redis.pcall('SPUBLISH', K[8], '1')
+  if type(r) == 'table' and r.err then redis.call('PUBLISH', K[8], '1') end
+end
+`
+
+// PlaceLua defines notify (NotifyLua) and the Lua function placeNew(K,
+// now, id, p, at, y, o): it places the new entry id, whose HSETNX into
+// the entries hash K[7] (with the priority digit p as its value) the
+// caller has just made. K holds a queue's keys by index + 1 (the KEYS of
+// the queue's scripts); now and at are in milliseconds (at 0: ready now).
+// It records the entry's type y and owner o (when not empty), then adds it
+// to the scheduled set when at is after now, or else to the ready set of
+// priority p at its owner's next round (see rounds in RoundsLua); it
+// notifies the waiters when the entry may be due before anything they
+// know of (a ready set that was empty, a new head of the scheduled set).
+const PlaceLua = NotifyLua + `
 local function placeNew(K, now, id, p, at, y, o)
   if y ~= '' then redis.call('HSET', K[11], id, y) end
   if o ~= '' then redis.call('HSET', K[14], id, o) end
@@ -39,10 +48,101 @@ local function placeNew(K, now, id, p, at, y, o)
     redis.call('HSET', fk, 'n:' .. o, n + 1, 'r:' .. o, r)
     redis.call('ZADD', K[p + 1], r, id)
   end
-  if wake then
-    local r = redis.pcall('SPUBLISH', K[8], '1')
-    if type(r) == 'table' and r.err then redis.call('PUBLISH', K[8], '1') end
+  if wake then notify(K) end
+end
+`
+
+// ManyLua defines the Lua function many(cmd, key, list, per): it runs cmd
+// key with the elements of list, in chunks small enough for unpack (a
+// multiple of per elements each), and concatenates the array replies.
+// Each redis.call costs about as much as the command itself, so the
+// scripts batch: one HMGET, ZMSCORE or ZADD for many ids rather than one
+// call per id.
+const ManyLua = `
+local function many(cmd, key, list, per)
+  local out, n = {}, #list
+  local step = 4000 - (4000 % per)
+  for i = 1, n, step do
+    local r = redis.call(cmd, key, unpack(list, i, math.min(n, i + step - 1)))
+    if type(r) == 'table' then
+      for _, v in ipairs(r) do out[#out + 1] = v end
+    end
   end
+  return out
+end
+`
+
+// RoundsLua, after ManyLua, defines the Lua functions rounds and
+// placeQueued, on the keys K of a queue (as PlaceLua):
+//
+// rounds(K, p, ids, owners) makes ids ready at priority p: each gets the
+// current round (the lowest score of the ready set, 0 when it is empty)
+// when its owner has no ready entry there, else the round after its
+// owner's latest; one HMGET and one HSET of the owner rounds, one ZADD,
+// and a ZRANGE for the current round when an owner has nothing ready. It
+// returns whether the ready set was empty.
+//
+// placeQueued(K, rq, ro, sq) adds the ready entries rq[p] (owners ro[p])
+// of each priority 0..3 with rounds, and the scheduled ones sq (run-at,
+// id pairs) with one ZADD. It returns whether waiters may need to hear of
+// it: a ready set was empty before (a superset of "all ready sets were
+// empty", the only case in which anybody waits), or an entry is the
+// earliest scheduled one.
+const RoundsLua = `
+local function rounds(K, p, ids, os)
+  local fk, f, n, r = K[15 + p], {}, {}, {}
+  for _, o in ipairs(os) do
+    if not n[o] then
+      n[o] = 0
+      f[#f + 1] = 'n:' .. o
+      f[#f + 1] = 'r:' .. o
+    end
+  end
+  local st, fresh = many('HMGET', fk, f, 2), false
+  for i = 1, #f, 2 do
+    local o = string.sub(f[i], 3)
+    n[o], r[o] = tonumber(st[i] or '0'), tonumber(st[i + 1] or '0')
+    if n[o] == 0 then fresh = true end
+  end
+  local cur, empty = 0, false
+  if fresh then
+    local h = redis.call('ZRANGE', K[p + 1], 0, 0, 'WITHSCORES')
+    if h[2] then cur = tonumber(h[2]) else empty = true end
+  end
+  local add = {}
+  for k, id in ipairs(ids) do
+    local o = os[k]
+    if n[o] > 0 then r[o] = r[o] + 1 else r[o] = cur end
+    n[o] = n[o] + 1
+    add[#add + 1] = r[o]
+    add[#add + 1] = id
+  end
+  local set = {}
+  for i = 1, #f, 2 do
+    local o = string.sub(f[i], 3)
+    set[#set + 1] = f[i]
+    set[#set + 1] = n[o]
+    set[#set + 1] = f[i + 1]
+    set[#set + 1] = r[o]
+  end
+  many('HSET', fk, set, 2)
+  many('ZADD', K[p + 1], add, 2)
+  return empty
+end
+local function placeQueued(K, rq, ro, sq)
+  local wake = false
+  for p = 0, 3 do
+    if #rq[p] > 0 and rounds(K, p, rq[p], ro[p]) then wake = true end
+  end
+  if #sq > 0 then
+    local h = redis.call('ZRANGE', K[5], 0, 0, 'WITHSCORES')
+    local head = h[2] and tonumber(h[2]) or nil
+    for i = 1, #sq, 2 do
+      if head == nil or sq[i] < head then wake = true; break end
+    end
+    many('ZADD', K[5], sq, 2)
+  end
+  return wake
 end
 `
 

@@ -31,8 +31,7 @@ import (
 // about as much as the command itself, so the scripts batch: one HMGET,
 // ZMSCORE or ZADD for many ids rather than one call per id.
 //
-// many(cmd, key, list, per) runs cmd key with the elements of list, in
-// chunks small enough for unpack, and concatenates array replies.
+// many(cmd, key, list, per) is redisentry's (ManyLua).
 const prelude = `
 local now = tonumber(ARGV[1])
 if now <= 0 then
@@ -50,17 +49,7 @@ end
 -- very id would only overwrite it (no lease is ever held by it, since its
 -- value is no token).
 local pinField, pinValue = '\0pin', string.rep('-', 128)
-local function many(cmd, key, list, per)
-  local out, n = {}, #list
-  local step = 4000 - (4000 % per)
-  for i = 1, n, step do
-    local r = redis.call(cmd, key, unpack(list, i, math.min(n, i + step - 1)))
-    if type(r) == 'table' then
-      for _, v in ipairs(r) do out[#out + 1] = v end
-    end
-  end
-  return out
-end
+` + redisentry.ManyLua + `
 local function grant(ids)
   if #ids == 0 then return {} end
   redis.call('HSETNX', KEYS[9], pinField, pinValue)
@@ -140,12 +129,8 @@ end
 // (a superset of "all ready sets were empty", the only case in which
 // anybody waits), or an entry is the earliest scheduled one.
 //
-// rounds(p, ids, owners) makes ids ready at priority p: each gets the
-// current round (the lowest score of the ready set, 0 when it is empty)
-// when its owner has no ready entry there, else the round after its
-// owner's latest; one HMGET and one HSET of the owner rounds, one ZADD,
-// and a ZRANGE for the current round when an owner has nothing ready.
-// It returns whether the ready set was empty.
+// rounds(K, p, ids, owners) is redisentry's (RoundsLua), called with
+// K = KEYS.
 //
 // gone(p, ids, empty) forgets ids that left the ready set of p (taken or
 // removed; the caller removes them): it lowers their owners' counts (an
@@ -159,46 +144,7 @@ end
 // behind by an older key layout (the ready lists of earlier versions) or
 // by a lost key; enqueue and requeue place them again.
 const readyPrelude = `
-local function rounds(p, ids, os)
-  local fk, f, n, r = KEYS[15 + p], {}, {}, {}
-  for _, o in ipairs(os) do
-    if not n[o] then
-      n[o] = 0
-      f[#f + 1] = 'n:' .. o
-      f[#f + 1] = 'r:' .. o
-    end
-  end
-  local st, fresh = many('HMGET', fk, f, 2), false
-  for i = 1, #f, 2 do
-    local o = string.sub(f[i], 3)
-    n[o], r[o] = tonumber(st[i] or '0'), tonumber(st[i + 1] or '0')
-    if n[o] == 0 then fresh = true end
-  end
-  local cur, empty = 0, false
-  if fresh then
-    local h = redis.call('ZRANGE', KEYS[p + 1], 0, 0, 'WITHSCORES')
-    if h[2] then cur = tonumber(h[2]) else empty = true end
-  end
-  local add = {}
-  for k, id in ipairs(ids) do
-    local o = os[k]
-    if n[o] > 0 then r[o] = r[o] + 1 else r[o] = cur end
-    n[o] = n[o] + 1
-    add[#add + 1] = r[o]
-    add[#add + 1] = id
-  end
-  local set = {}
-  for i = 1, #f, 2 do
-    local o = string.sub(f[i], 3)
-    set[#set + 1] = f[i]
-    set[#set + 1] = n[o]
-    set[#set + 1] = f[i + 1]
-    set[#set + 1] = r[o]
-  end
-  many('HSET', fk, set, 2)
-  many('ZADD', KEYS[p + 1], add, 2)
-  return empty
-end
+` + redisentry.NotifyLua + redisentry.RoundsLua + `
 local function gone(p, ids, empty)
   if #ids == 0 then return end
   local fk = KEYS[15 + p]
@@ -263,22 +209,7 @@ local function place(id, p, at, o)
   end
 end
 local function flush(quiet)
-  local wake = false
-  for p = 0, 3 do
-    if #rq[p] > 0 and rounds(p, rq[p], ro[p]) then wake = true end
-  end
-  if #sq > 0 then
-    local h = redis.call('ZRANGE', KEYS[5], 0, 0, 'WITHSCORES')
-    local head = h[2] and tonumber(h[2]) or nil
-    for i = 1, #sq, 2 do
-      if head == nil or sq[i] < head then wake = true; break end
-    end
-    many('ZADD', KEYS[5], sq, 2)
-  end
-  if wake and not quiet then
-    local r = redis.pcall('SPUBLISH', KEYS[8], '1')
-    if type(r) == 'table' and r.err then redis.call('PUBLISH', KEYS[8], '1') end
-  end
+  if placeQueued(KEYS, rq, ro, sq) and not quiet then notify(KEYS) end
 end
 `
 

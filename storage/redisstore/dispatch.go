@@ -74,34 +74,69 @@ func (s *Store) entryArg(t *taskq.Task) string {
 }
 
 // dispatchPrelude follows prelude in the create scripts of a dispatching
-// store (with redisentry's PlaceLua and KeysLua): dispatch(t) places the
-// entry of task t (read by task(), its entry argument t.e as entryArg
-// makes it) in the queue t.q under the store's prefix, registering the
-// queue's name once per script run. An entry that exists already is left
-// as it is (an id queued with no record: its lease now finds the record).
-// The clock is the server's, read once per run.
+// store (after redisentry's ManyLua, NotifyLua, RoundsLua and KeysLua).
+// dispatch(t) notes the queue entry of task t (read by task(); t.e as
+// entryArg makes it) and placeEntries(), which the create scripts call
+// last, writes the noted entries as redisqueue's Enqueue writes new ones,
+// a few commands per queue rather than per task: the entries, types and
+// owners hashes, the ready sets at the owners' rounds, the scheduled set,
+// the queue's name, one notification. An id already in the entries hash
+// is left as it is (an id queued with no record: its lease now finds the
+// record). The clock is the server's, read once per run.
 const dispatchPrelude = `
-local entryPrefix = string.sub(tag, 2, -2)
-local entryNow, entryKeys = false, {}
+local entryPrefix, entryQueues, entryOf = string.sub(tag, 2, -2), {}, {}
 local function dispatch(t)
   if t.e == '' then return end
-  local K = entryKeys[t.q]
-  if not K then
-    K = queueKeys(entryPrefix, t.q)
-    entryKeys[t.q] = K
-    redis.call('SADD', queuesKey(entryPrefix), t.q)
+  local l = entryOf[t.q]
+  if not l then
+    l = {}
+    entryOf[t.q] = l
+    entryQueues[#entryQueues + 1] = t.q
   end
-  local p = string.sub(t.e, 1, 1)
-  if redis.call('HSETNX', K[7], t.id, p) == 0 then return end
-  if not entryNow then
-    local tm = redis.call('TIME')
-    entryNow = tonumber(tm[1]) * 1000 + math.floor(tonumber(tm[2]) / 1000)
+  l[#l + 1] = t
+end
+local function placeEntries()
+  local now = false
+  for _, q in ipairs(entryQueues) do
+    local K, ts, ids = queueKeys(entryPrefix, q), entryOf[q], {}
+    redis.call('SADD', queuesKey(entryPrefix), q)
+    for i, t in ipairs(ts) do ids[i] = t.id end
+    local have = many('HMGET', K[7], ids, 1)
+    local set, ys, os, sq = {}, {}, {}, {}
+    local rq, ro = {[0] = {}, {}, {}, {}}, {[0] = {}, {}, {}, {}}
+    for i, t in ipairs(ts) do
+      if not have[i] then
+        local p, at = string.sub(t.e, 1, 1), tonumber(string.sub(t.e, 3))
+        set[#set + 1] = t.id
+        set[#set + 1] = p
+        if t.y ~= '' then ys[#ys + 1] = t.id; ys[#ys + 1] = t.y end
+        if t.o ~= '' then os[#os + 1] = t.id; os[#os + 1] = t.o end
+        if at > 0 and not now then
+          local tm = redis.call('TIME')
+          now = tonumber(tm[1]) * 1000 + math.floor(tonumber(tm[2]) / 1000)
+        end
+        if at > 0 and at > now then
+          sq[#sq + 1] = at
+          sq[#sq + 1] = t.id
+        else
+          local l, lo = rq[tonumber(p)], ro[tonumber(p)]
+          l[#l + 1] = t.id
+          lo[#lo + 1] = t.o
+        end
+      end
+    end
+    if #set > 0 then
+      many('HSET', K[7], set, 2)
+      if #ys > 0 then many('HSET', K[11], ys, 2) end
+      if #os > 0 then many('HSET', K[14], os, 2) end
+      if placeQueued(K, rq, ro, sq) then notify(K) end
+    end
   end
-  placeNew(K, entryNow, t.id, tonumber(p), tonumber(string.sub(t.e, 3)), t.y, t.o)
 end
 `
 
 // noDispatchPrelude is dispatchPrelude of a store that does not dispatch.
 const noDispatchPrelude = `
 local function dispatch(t) end
+local function placeEntries() end
 `

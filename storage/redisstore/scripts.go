@@ -173,8 +173,8 @@ end
 // insert(t) stores t: the record, its idempotency key and its DLQ entry
 // at once; its indexes, counts, its owner's active and metadata counters
 // and its pending entry deferred (flush); its retention entry at once. ra,
-// md and ca are read from the pairs (no HGET). Last, dispatch(t) writes its
-// queue entry (dispatch.go), or does nothing.
+// md and ca are read from the pairs (no HGET). Last, dispatch(t) notes its
+// queue entry for placeEntries() (dispatch.go), or does nothing.
 const createPrelude = `
 local function task(pos)
   local to = pos + 8 + 2 * tonumber(ARGV[pos + 8])
@@ -226,6 +226,7 @@ for _, t in ipairs(ts) do
 end
 for _, t in ipairs(ts) do insert(t) end
 flush()
+placeEntries()
 return {1}
 `
 
@@ -251,6 +252,7 @@ for i = 1, n do
   end
 end
 flush()
+placeEntries()
 return out
 `
 
@@ -581,7 +583,7 @@ var (
 	// The create scripts of a store that does not dispatch and of one
 	// that does (dispatch.go).
 	plainCreates    = newCreateScripts(noDispatchPrelude)
-	dispatchCreates = newCreateScripts(redisentry.PlaceLua + redisentry.KeysLua + dispatchPrelude)
+	dispatchCreates = newCreateScripts(redisentry.ManyLua + redisentry.NotifyLua + redisentry.RoundsLua + redisentry.KeysLua + dispatchPrelude)
 )
 
 // createScripts are the scripts that create records: all or nothing
