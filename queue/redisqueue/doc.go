@@ -3,6 +3,11 @@
 //
 //	q, err := redisqueue.NewFromURL("redis://127.0.0.1:6379", redisqueue.Config{})
 //
+// On Redis alone, open the queue with storage/redisstore's Store.Queue
+// instead: on a single Redis server the store then writes each created
+// task's entry, exactly as Enqueue would, in the script that stores the
+// task's record (one round trip, and never one without the other).
+//
 // # Key layout
 //
 // Every key of one queue carries the hash tag {prefix:queue} (prefix is
@@ -23,7 +28,8 @@
 //	{taskq:q}:busy, :rate                  leased entries per type, start-rate buckets (Limits)
 //	{taskq:q}:notify                       pub/sub channel (sharded on Redis 7) waking Wait
 //	taskq:queues                           set of queue names (its own slot; one SADD per
-//	                                       queue name and process, outside the scripts)
+//	                                       queue name and process, outside the scripts,
+//	                                       or in redisstore's create scripts when it dispatches)
 //	taskq:storage                          id of the storage the prefix is bound to (its own
 //	                                       slot; see "One deployment per key prefix")
 //
