@@ -51,9 +51,12 @@ const (
 // Dispatcher is an optional StorageAdapter capability of storages that
 // write a created task's queue entry themselves, in the transaction that
 // stores the record (PostgreSQL with its Dispatch setting and the Queue of
-// the same store). The Client then does not push the entry again: a second
+// the same store; Redis with the Queue of storage/redisstore's
+// Store.Queue). The Client then does not push the entry again: a second
 // push could arrive after the task ran and was acknowledged, and queue it
-// once more.
+// once more. Such a storage also removes a task's entry in the step that
+// stores its terminal status (completed, cancelled, dead letter) or
+// deletes it, so a finished task never keeps an entry.
 type Dispatcher interface {
 	// Dispatches reports whether the storage writes the entries of the
 	// tasks it creates into queue.

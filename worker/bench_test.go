@@ -207,7 +207,11 @@ func BenchmarkDrainRedisOnly(b *testing.B) {
 			store, err := redisstore.NewFromURL(srv.URL(), redisstore.Config{KeyPrefix: "bench"})
 			require.NoError(b, err)
 			b.Cleanup(func() { _ = store.Close() })
-			benchDrainRedis(b, srv, store, conc)
+			// As taskq-server opens Redis alone: the store dispatches.
+			q, err := store.Queue(redisqueue.Config{})
+			require.NoError(b, err)
+			b.Cleanup(func() { _ = q.Close() })
+			benchDrainRedis(b, srv, store, q, conc)
 		})
 	}
 }
@@ -218,17 +222,18 @@ func BenchmarkDrainRedisOnly(b *testing.B) {
 func BenchmarkDrainRedisQueue(b *testing.B) {
 	for _, conc := range []int{32, 100} {
 		b.Run("concurrency="+itoa(conc), func(b *testing.B) {
-			benchDrainRedis(b, testenv.StartRedis(b), storage.NewMemory(), conc)
+			srv := testenv.StartRedis(b)
+			q, err := redisqueue.NewFromURL(srv.URL(), redisqueue.Config{KeyPrefix: "bench"})
+			require.NoError(b, err)
+			b.Cleanup(func() { _ = q.Close() })
+			benchDrainRedis(b, srv, storage.NewMemory(), q, conc)
 		})
 	}
 }
 
-// benchDrainRedis runs benchDrainWith on store and a queue/redisqueue on
-// srv, reporting the server's CPU, script calls and commands per task.
-func benchDrainRedis(b *testing.B, srv *testenv.Redis, store taskq.StorageAdapter, conc int) {
-	q, err := redisqueue.NewFromURL(srv.URL(), redisqueue.Config{KeyPrefix: "bench"})
-	require.NoError(b, err)
-	b.Cleanup(func() { _ = q.Close() })
+// benchDrainRedis runs benchDrainWith on store and q, a queue/redisqueue
+// on srv, reporting the server's CPU, script calls and commands per task.
+func benchDrainRedis(b *testing.B, srv *testenv.Redis, store taskq.StorageAdapter, q taskq.Queue, conc int) {
 	var scripts0, cmds0 float64
 	first := true
 	benchDrainWith(b, store, q, conc, func() time.Duration {

@@ -54,7 +54,10 @@ end
 
 // ManyLua defines the Lua function many(cmd, key, list, per): it runs cmd
 // key with the elements of list, in chunks small enough for unpack (a
-// multiple of per elements each), and concatenates the array replies.
+// multiple of per elements each), and concatenates the array replies. It
+// also defines countBy(vs, n, missing), byType(K, ids) (the typed ids
+// among ids counted per type) and unbusy(K, ids) (the per-type counts of
+// leased entries lowered for ids, which are leased).
 // Each redis.call costs about as much as the command itself, so the
 // scripts batch: one HMGET, ZMSCORE or ZADD for many ids rather than one
 // call per id.
@@ -69,6 +72,33 @@ local function many(cmd, key, list, per)
     end
   end
   return out
+end
+-- countBy counts the values vs[1..n] (a missing one as missing, or left
+-- out when missing is nil): c[value] = count, and order lists the values
+-- in the order first seen.
+local function countBy(vs, n, missing)
+  local c, order = {}, {}
+  for k = 1, n do
+    local v = vs[k] or missing
+    if v then
+      if not c[v] then
+        c[v] = 0
+        order[#order + 1] = v
+      end
+      c[v] = c[v] + 1
+    end
+  end
+  return c, order
+end
+-- byType counts the typed ids among ids per type: one HINCRBY per type
+-- of a batch, not per id.
+local function byType(K, ids) return countBy(many('HMGET', K[11], ids, 1), #ids, nil) end
+local function unbusy(K, ids)
+  if #ids == 0 then return end
+  local c, order = byType(K, ids)
+  for _, ty in ipairs(order) do
+    if redis.call('HINCRBY', K[12], ty, -c[ty]) <= 0 then redis.call('HDEL', K[12], ty) end
+  end
 end
 `
 
@@ -88,6 +118,16 @@ end
 // it: a ready set was empty before (a superset of "all ready sets were
 // empty", the only case in which anybody waits), or an entry is the
 // earliest scheduled one.
+//
+// gone(K, p, ids, empty) forgets ids that left the ready set of p (taken
+// or removed; the caller removes them): it lowers their owners' counts (an
+// HINCRBY per owner for one or two owners, else one HMGET, HSET and HDEL)
+// and drops the owners left with none, or deletes the whole owner-rounds
+// hash when the ready set is empty (empty true, or nil to ask EXISTS).
+//
+// removeEntries(K, ids) deletes the entries of ids wherever they are
+// (ready, scheduled or leased, with their tokens, types, owners and
+// per-type counts) and returns how many were present.
 const RoundsLua = `
 local function rounds(K, p, ids, os)
   local fk, f, n, r = K[15 + p], {}, {}, {}
@@ -143,6 +183,75 @@ local function placeQueued(K, rq, ro, sq)
     many('ZADD', K[5], sq, 2)
   end
   return wake
+end
+local function gone(K, p, ids, empty)
+  if #ids == 0 then return end
+  local fk = K[15 + p]
+  if empty == nil then empty = redis.call('EXISTS', K[p + 1]) == 0 end
+  if empty then
+    redis.call('DEL', fk)
+    return
+  end
+  local c, order = countBy(many('HMGET', K[14], ids, 1), #ids, '')
+  if #order <= 2 then
+    for _, o in ipairs(order) do
+      if redis.call('HINCRBY', fk, 'n:' .. o, -c[o]) <= 0 then redis.call('HDEL', fk, 'n:' .. o, 'r:' .. o) end
+    end
+    return
+  end
+  local f = {}
+  for i, o in ipairs(order) do f[i] = 'n:' .. o end
+  local have, set, del = many('HMGET', fk, f, 1), {}, {}
+  for i, o in ipairs(order) do
+    local v = tonumber(have[i] or '0') - c[o]
+    if v > 0 then
+      set[#set + 1] = f[i]
+      set[#set + 1] = v
+    else
+      del[#del + 1] = f[i]
+      del[#del + 1] = 'r:' .. o
+    end
+  end
+  if #set > 0 then many('HSET', fk, set, 2) end
+  if #del > 0 then many('HDEL', fk, del, 1) end
+end
+local function removeEntries(K, ids)
+  local ps = many('HMGET', K[7], ids, 1)
+  local byp, del, seen = {[0] = {}, {}, {}, {}}, {}, {}
+  for k, id in ipairs(ids) do
+    if ps[k] and not seen[id] then
+      seen[id] = true
+      local l = byp[tonumber(ps[k])]
+      l[#l + 1] = id
+      del[#del + 1] = id
+    end
+  end
+  if #del == 0 then return 0 end
+  for p = 0, 3 do
+    local l = byp[p]
+    if #l > 0 then
+      local sc, rd = many('ZMSCORE', K[p + 1], l, 1), {}
+      for k, id in ipairs(l) do
+        if sc[k] then rd[#rd + 1] = id end
+      end
+      if #rd > 0 then
+        many('ZREM', K[p + 1], rd, 1)
+        gone(K, p, rd, nil)
+      end
+    end
+  end
+  local sc, held = many('ZMSCORE', K[6], del, 1), {}
+  for k, id in ipairs(del) do
+    if sc[k] then held[#held + 1] = id end
+  end
+  unbusy(K, held)
+  many('ZREM', K[5], del, 1)
+  many('ZREM', K[6], del, 1)
+  many('HDEL', K[7], del, 1)
+  many('HDEL', K[9], del, 1)
+  many('HDEL', K[11], del, 1)
+  many('HDEL', K[14], del, 1)
+  return #del
 end
 `
 

@@ -131,7 +131,7 @@ for p = 0, 3 do
   end
   if #rm > 0 then
     many('ZREM', KEYS[p + 1], rm, 1)
-    gone(p, rm, nil)
+    gone(KEYS, p, rm, nil)
   end
 end
 if #lz > 0 then many('ZADD', KEYS[6], lz, 2) end

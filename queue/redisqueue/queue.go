@@ -416,6 +416,15 @@ func (q *Queue) Ack(ctx context.Context, queue string, leases ...taskq.Lease) er
 	return nil
 }
 
+// RemovesEntryOnFinish reports whether storing a task's terminal status in
+// s also removes the task's entry from this queue: s dispatches into it
+// (taskq.Dispatcher; storage/redisstore's Store.Queue). The worker then
+// does not acknowledge a completed task's lease.
+func (q *Queue) RemovesEntryOnFinish(s taskq.StorageAdapter) bool {
+	d, ok := s.(taskq.Dispatcher)
+	return ok && d.Dispatches(q)
+}
+
 // Remove deletes ids wherever they are (ready, scheduled or leased), in one
 // script call per Config.ScriptBatch ids. A leased id removed this way is
 // reported lost by the holder's next Extend.

@@ -72,37 +72,10 @@ local function held(ids, toks)
   end
   return ok
 end
--- countBy counts the values vs[1..n] (a missing one as missing, or left
--- out when missing is nil): c[value] = count, and order lists the values
--- in the order first seen.
-local function countBy(vs, n, missing)
-  local c, order = {}, {}
-  for k = 1, n do
-    local v = vs[k] or missing
-    if v then
-      if not c[v] then
-        c[v] = 0
-        order[#order + 1] = v
-      end
-      c[v] = c[v] + 1
-    end
-  end
-  return c, order
-end
--- byType counts the typed ids among ids per type: one HINCRBY per type
--- of a batch, not per id.
-local function byType(ids) return countBy(many('HMGET', KEYS[11], ids, 1), #ids, nil) end
 local function busy(ids)
   if #ids == 0 then return end
-  local c, order = byType(ids)
+  local c, order = byType(KEYS, ids)
   for _, ty in ipairs(order) do redis.call('HINCRBY', KEYS[12], ty, c[ty]) end
-end
-local function unbusy(ids)
-  if #ids == 0 then return end
-  local c, order = byType(ids)
-  for _, ty in ipairs(order) do
-    if redis.call('HINCRBY', KEYS[12], ty, -c[ty]) <= 0 then redis.call('HDEL', KEYS[12], ty) end
-  end
 end
 local function pairs2(from)
   local ids, toks = {}, {}
@@ -132,12 +105,8 @@ end
 // rounds(K, p, ids, owners) is redisentry's (RoundsLua), called with
 // K = KEYS.
 //
-// gone(p, ids, empty) forgets ids that left the ready set of p (taken or
-// removed; the caller removes them): it lowers their owners' counts (an
-// HINCRBY per owner for one or two owners, else one HMGET, HSET and HDEL)
-// and drops the owners left with none, or deletes the whole owner-rounds hash
-// when the ready set is empty (empty true, or nil to ask EXISTS), which
-// also clears anything a hand-edited key left there.
+// gone(K, p, ids, empty) is redisentry's (RoundsLua), called with K =
+// KEYS.
 //
 // nowhere(ids, ps) tells, for ids present in the entries hash with
 // priorities ps, which are neither ready, scheduled nor leased: ids left
@@ -145,37 +114,6 @@ end
 // by a lost key; enqueue and requeue place them again.
 const readyPrelude = `
 ` + redisentry.NotifyLua + redisentry.RoundsLua + `
-local function gone(p, ids, empty)
-  if #ids == 0 then return end
-  local fk = KEYS[15 + p]
-  if empty == nil then empty = redis.call('EXISTS', KEYS[p + 1]) == 0 end
-  if empty then
-    redis.call('DEL', fk)
-    return
-  end
-  local c, order = countBy(many('HMGET', KEYS[14], ids, 1), #ids, '')
-  if #order <= 2 then
-    for _, o in ipairs(order) do
-      if redis.call('HINCRBY', fk, 'n:' .. o, -c[o]) <= 0 then redis.call('HDEL', fk, 'n:' .. o, 'r:' .. o) end
-    end
-    return
-  end
-  local f = {}
-  for i, o in ipairs(order) do f[i] = 'n:' .. o end
-  local have, set, del = many('HMGET', fk, f, 1), {}, {}
-  for i, o in ipairs(order) do
-    local v = tonumber(have[i] or '0') - c[o]
-    if v > 0 then
-      set[#set + 1] = f[i]
-      set[#set + 1] = v
-    else
-      del[#del + 1] = f[i]
-      del[#del + 1] = 'r:' .. o
-    end
-  end
-  if #set > 0 then many('HSET', fk, set, 2) end
-  if #del > 0 then many('HDEL', fk, del, 1) end
-end
 local function nowhere(ids, ps)
   local out, byp = {}, {[0] = {}, {}, {}, {}}
   local s, l = many('ZMSCORE', KEYS[5], ids, 1), many('ZMSCORE', KEYS[6], ids, 1)
@@ -302,7 +240,7 @@ if tok ~= '0' then
 end
 redis.call('HDEL', KEYS[9], id)
 if redis.call('ZSCORE', KEYS[6], id) then
-  unbusy({id})
+  unbusy(KEYS, {id})
   redis.call('ZREM', KEYS[6], id)
   local stored = redis.call('HGET', KEYS[7], id)
   if stored then p = stored else redis.call('HSET', KEYS[7], id, p) end
@@ -356,7 +294,7 @@ local function take(p, n)
     lz[#lz + 1] = id
     got[#got + 1] = {id, p}
   end
-  gone(p, ids, #ids < n)
+  gone(KEYS, p, ids, #ids < n)
   return #ids
 end
 if #ARGV < 9 then
@@ -460,7 +398,7 @@ for k, id in ipairs(ids) do
   if ok[k] then del[#del + 1] = id end
 end
 if #del > 0 then
-  unbusy(del)
+  unbusy(KEYS, del)
   many('ZREM', KEYS[6], del, 1)
   many('HDEL', KEYS[7], del, 1)
   many('HDEL', KEYS[9], del, 1)
@@ -473,43 +411,7 @@ return #del
 // removeScript: ARGV[2..] ids. Deletes ids wherever they are; returns how
 // many were present.
 const removeScript = prelude + readyPrelude + `
-local ids = rest(2)
-local ps = many('HMGET', KEYS[7], ids, 1)
-local byp, del, seen = {[0] = {}, {}, {}, {}}, {}, {}
-for k, id in ipairs(ids) do
-  if ps[k] and not seen[id] then
-    seen[id] = true
-    local l = byp[tonumber(ps[k])]
-    l[#l + 1] = id
-    del[#del + 1] = id
-  end
-end
-if #del == 0 then return 0 end
-for p = 0, 3 do
-  local l = byp[p]
-  if #l > 0 then
-    local sc, rd = many('ZMSCORE', KEYS[p + 1], l, 1), {}
-    for k, id in ipairs(l) do
-      if sc[k] then rd[#rd + 1] = id end
-    end
-    if #rd > 0 then
-      many('ZREM', KEYS[p + 1], rd, 1)
-      gone(p, rd, nil)
-    end
-  end
-end
-local sc, held = many('ZMSCORE', KEYS[6], del, 1), {}
-for k, id in ipairs(del) do
-  if sc[k] then held[#held + 1] = id end
-end
-unbusy(held)
-many('ZREM', KEYS[5], del, 1)
-many('ZREM', KEYS[6], del, 1)
-many('HDEL', KEYS[7], del, 1)
-many('HDEL', KEYS[9], del, 1)
-many('HDEL', KEYS[11], del, 1)
-many('HDEL', KEYS[14], del, 1)
-return #del
+return removeEntries(KEYS, rest(2))
 `
 
 // reapScript: ARGV[2] max, ARGV[3] ttl (ms). Leases again, until now+ttl

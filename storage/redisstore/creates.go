@@ -29,5 +29,5 @@ func (s *Store) newCreateBatcher() *createBatcher {
 // sendCreates runs a batch of creates in one script call and returns one
 // reply per create.
 func (s *Store) sendCreates(batch [][]string) ([]rueidis.RedisMessage, error) {
-	return s.sendMerged(s.creating().each, "create task", batch)
+	return s.sendMerged(s.scripts().each, "create task", batch)
 }

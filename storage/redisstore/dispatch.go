@@ -133,10 +133,38 @@ local function placeEntries()
     end
   end
 end
+` + finishPrelude
+
+// finishPrelude, part of dispatchPrelude: entryDone(q, id, new) notes that
+// task id of queue q was updated to status new, or deleted (new
+// 'cancelled'); removeDone(), which the update and delete scripts call
+// last, deletes the queue entries of the noted tasks that reached a
+// terminal status, wherever the entries are (ready, scheduled or leased:
+// a holder's next heartbeat finds its lease gone), as redisqueue's Remove
+// does. So a finished task never keeps an entry, and the worker need not
+// acknowledge a completed task's lease (taskq.Dispatcher).
+const finishPrelude = `
+local doneOf, doneQueues = {}, {}
+local function entryDone(q, id, new)
+  if new ~= 'completed' and new ~= 'cancelled' and new ~= 'dead_letter' then return end
+  local l = doneOf[q]
+  if not l then
+    l = {}
+    doneOf[q] = l
+    doneQueues[#doneQueues + 1] = q
+  end
+  l[#l + 1] = id
+end
+local function removeDone()
+  for _, q in ipairs(doneQueues) do removeEntries(queueKeys(entryPrefix, q), doneOf[q]) end
+  doneOf, doneQueues = {}, {}
+end
 `
 
 // noDispatchPrelude is dispatchPrelude of a store that does not dispatch.
 const noDispatchPrelude = `
 local function dispatch(t) end
 local function placeEntries() end
+local function entryDone(q, id, new) end
+local function removeDone() end
 `

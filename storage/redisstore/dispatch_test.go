@@ -209,3 +209,86 @@ func TestQueueSettings(t *testing.T) {
 	// The queues closed, the shared client still serves the store.
 	require.NoError(t, s.Ping(ctxT(t)))
 }
+
+// TestDispatchRemovesFinishedEntries: a dispatching store removes a task's
+// queue entry where it stores the task's terminal status or deletes it,
+// wherever the entry is: ready (cancelled), scheduled (cancelled), leased
+// (completed by its attempt), moved to the DLQ, deleted. A task that fails
+// and waits for a retry keeps its entry. The queue says so to the worker
+// (RemovesEntryOnFinish), for this store only.
+func TestDispatchRemovesFinishedEntries(t *testing.T) {
+	srv := testenv.StartRedis(t)
+	ctx := ctxT(t)
+	s := newStore(t, srv.URL(), redisstore.Config{})
+	q, err := s.Queue(redisqueue.Config{})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = q.Close() })
+	require.True(t, q.RemovesEntryOnFinish(s))
+	other := newStore(t, srv.URL(), redisstore.Config{})
+	require.False(t, q.RemovesEntryOnFinish(other))
+
+	c, err := taskq.NewClient(s, q, taskq.ClientConfig{})
+	require.NoError(t, err)
+	enqueue := func(opts ...taskq.EnqueueOption) *taskq.Task {
+		tk, err := c.Enqueue(ctx, "job", map[string]any{"n": 1}, append(opts, taskq.WithOwner("alice"))...)
+		require.NoError(t, err)
+		return tk
+	}
+	leased := enqueue(taskq.WithPriority(taskq.PriorityHigh))
+	failing := enqueue(taskq.WithPriority(taskq.PriorityHigh))
+	ready := enqueue()
+	later := enqueue(taskq.WithDelay(time.Hour))
+	dead := enqueue()
+	gone := enqueue()
+	entries := func() int {
+		st, err := q.Stats(ctx, taskq.DefaultQueue)
+		require.NoError(t, err)
+		return int(st.Total())
+	}
+	require.Equal(t, 6, entries())
+
+	ls, err := q.Lease(ctx, taskq.LeaseParams{Queue: taskq.DefaultQueue, Max: 2, TTL: time.Minute})
+	require.NoError(t, err)
+	require.ElementsMatch(t, []string{leased.ID, failing.ID}, leaseIDs(ls))
+	started, err := s.StartTasks(ctx, []string{leased.ID, failing.ID}, time.Time{})
+	require.NoError(t, err)
+	require.Len(t, started, 2)
+	require.Equal(t, 6, entries(), "starting keeps the entries")
+
+	now := time.Now().UTC()
+	for _, st := range started {
+		if st.ID == leased.ID {
+			st.Status, st.CompletedAt, st.Updated = taskq.StatusCompleted, &now, now
+		} else {
+			st.Status, st.RunAt, st.Updated = taskq.StatusFailed, now.Add(time.Minute), now
+		}
+		require.NoError(t, s.UpdateAttempt(ctx, st, st.Attempts))
+	}
+	require.Equal(t, 5, entries(), "the completed task's lease is gone, the failed one's kept")
+
+	for _, tk := range []*taskq.Task{ready, later} {
+		_, err := c.Cancel(ctx, tk.ID)
+		require.NoError(t, err)
+	}
+	d := dead.Clone()
+	d.Status, d.DeadLetteredAt, d.Updated = taskq.StatusDeadLetter, &now, now
+	_, err = s.MoveTaskToDeadLetter(ctx, d, 0)
+	require.NoError(t, err)
+	require.NoError(t, s.DeleteTask(ctx, gone.ID))
+	require.Equal(t, 1, entries(), "only the failed task's entry is left")
+
+	// Nothing of the finished tasks is left in the queue's keys.
+	cl := s.Client()
+	keys := redisentry.Keys(s.KeyPrefix(), taskq.DefaultQueue)
+	require.Equal(t, failing.ID+" "+strconv.Itoa(int(taskq.PriorityHigh)), dump(t, cl, keys[redisentry.KeyEntries]))
+	require.Equal(t, failing.ID+" alice", dump(t, cl, keys[redisentry.KeyOwners]))
+	require.Equal(t, failing.ID+" job", dump(t, cl, keys[redisentry.KeyTypes]))
+	for p := range taskq.NumPriorities {
+		require.Empty(t, dump(t, cl, keys[redisentry.KeyReady0+p]))
+		require.Empty(t, dump(t, cl, keys[redisentry.KeyFair0+p]))
+	}
+	require.Empty(t, dump(t, cl, keys[redisentry.KeyScheduled]))
+	leasedNow, err := cl.Do(ctx, cl.B().Zrange().Key(keys[redisentry.KeyLeased]).Min("0").Max("-1").Build()).AsStrSlice()
+	require.NoError(t, err)
+	require.Equal(t, []string{failing.ID}, leasedNow)
+}

@@ -49,7 +49,12 @@
 //
 // A record and its entry are then written together or not at all (no
 // pending record waits for the worker's reconciler after a crash between
-// the two), and an enqueue is one round trip instead of two. On Redis
+// the two), and an enqueue is one round trip instead of two. The script
+// that stores a terminal status (completed, cancelled, dead letter) or
+// deletes a record removes the task's entry too, wherever it is (a
+// holder's next heartbeat finds its lease gone), so a finished task never
+// keeps an entry and the worker does not acknowledge a completed task's
+// lease (redisqueue's Queue.RemovesEntryOnFinish). On Redis
 // Cluster the records and each queue hash to different slots, so the
 // store does not dispatch there: the Client pushes each entry after its
 // record, as with a queue opened on its own.

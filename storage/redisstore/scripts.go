@@ -256,7 +256,7 @@ placeEntries()
 return out
 `
 
-// updateScript applies ARGV[2] updates, in order, each overwriting the
+// updateBody, after the preludes, applies ARGV[2] updates, in order, each overwriting the
 // mutable fields of one task. An update is: id, mode, condition, new
 // status, number of field pairs, pairs. The mode is "u" (UpdateTask: the
 // condition is the expected statuses joined by ",", or empty for any), "a"
@@ -273,7 +273,7 @@ return out
 // Concurrent UpdateTask and UpdateAttempt calls share one script call
 // (updates.go), so the index and counter changes are deferred and applied
 // once per key for the whole batch.
-const updateScript = prelude + `
+const updateBody = `
 local function updateOne(id, mode, cond, new, from, to)
   local key = tkey(id)
   -- o, q, y, then the current value of every field of the pairs (s, dk,
@@ -328,6 +328,7 @@ local function updateOne(id, mode, cond, new, from, to)
     if active(old) ~= active(new) then incrLater(usageKey, 'a:' .. owner, active(new) and 1 or -1) end
     moveLater(q, y, old, new)
     if old == 'pending' then zremLater(tag .. ':pq:' .. q, id) end
+    entryDone(q, id, new)
   end
   if new == 'pending' and ra then zaddLater(tag .. ':pq:' .. q, pendingScore(ra), id) end
   if was.dk and was.dk ~= dk then
@@ -378,6 +379,7 @@ for i = 1, n do
   pos = pos + 5 + 2 * np
 end
 flush()
+removeDone()
 return out
 `
 
@@ -417,13 +419,16 @@ flush()
 return out
 `
 
-// deleteScript purges task ARGV[2]; with ARGV[3] = "dlq" only when it is
+// deleteBody, after the preludes, purges task ARGV[2]; with ARGV[3] = "dlq" only when it is
 // a dead letter. Returns 1 when purged.
-const deleteScript = prelude + `
+const deleteBody = `
 local id = ARGV[2]
 if ARGV[3] == 'dlq' and redis.call('HGET', tkey(id), 's') ~= 'dead_letter' then return 0 end
-if purge(id) then return 1 end
-return 0
+local q = redis.call('HGET', tkey(id), 'q') or ''
+if not purge(id) then return 0 end
+entryDone(q, id, 'cancelled')
+removeDone()
+return 1
 `
 
 // cleanupScript purges up to ARGV[3] DLQ entries whose member sorts before
@@ -571,39 +576,41 @@ return {1}
 // server), EVAL, which rueidis does (start.go does it for the start script,
 // which runs inside a transaction). None is retried by the client.
 var (
-	luaUpdate   = redisconn.NewScript(updateScript)
 	luaStart    = redisconn.NewScript(startScript)
-	luaDelete   = redisconn.NewScript(deleteScript)
 	luaCleanup  = redisconn.NewScript(cleanupScript)
 	luaFinished = redisconn.NewScript(deleteFinishedScript)
 	luaList     = redisconn.NewScript(listScript)
 	luaDLQList  = redisconn.NewScript(dlqListScript)
 	luaProgress = redisconn.NewScript(progressScript)
 
-	// The create scripts of a store that does not dispatch and of one
-	// that does (dispatch.go).
-	plainCreates    = newCreateScripts(noDispatchPrelude)
-	dispatchCreates = newCreateScripts(redisentry.ManyLua + redisentry.NotifyLua + redisentry.RoundsLua + redisentry.KeysLua + dispatchPrelude)
+	// The scripts that write queue entries when the store dispatches
+	// (dispatch.go), as a store that does not and one that does runs them.
+	plainScripts    = newEntryScripts(noDispatchPrelude)
+	dispatchScripts = newEntryScripts(redisentry.ManyLua + redisentry.NotifyLua + redisentry.RoundsLua + redisentry.KeysLua + dispatchPrelude)
 )
 
-// createScripts are the scripts that create records: all or nothing
-// (createBody), each on its own (createEachBody) and all or nothing with
-// unique keys (uniqueCheck).
-type createScripts struct{ all, each, unique *redisconn.Script }
+// entryScripts are the scripts that write queue entries when the store
+// dispatches: those that create records, all or nothing (createBody), each
+// on its own (createEachBody) and all or nothing with unique keys
+// (uniqueCheck), and those that finish or delete them (updateBody,
+// deleteBody).
+type entryScripts struct{ all, each, unique, update, delete *redisconn.Script }
 
-func newCreateScripts(dispatch string) *createScripts {
-	head := prelude + dispatch + createPrelude
-	return &createScripts{
-		all:    redisconn.NewScript(head + createBody),
-		each:   redisconn.NewScript(head + createEachBody),
-		unique: redisconn.NewScript(head + uniqueCheck + createBody),
+func newEntryScripts(dispatch string) *entryScripts {
+	head := prelude + dispatch
+	return &entryScripts{
+		all:    redisconn.NewScript(head + createPrelude + createBody),
+		each:   redisconn.NewScript(head + createPrelude + createEachBody),
+		unique: redisconn.NewScript(head + createPrelude + uniqueCheck + createBody),
+		update: redisconn.NewScript(head + updateBody),
+		delete: redisconn.NewScript(head + deleteBody),
 	}
 }
 
-// creating returns the create scripts the store runs.
-func (s *Store) creating() *createScripts {
+// scripts returns the entry scripts the store runs.
+func (s *Store) scripts() *entryScripts {
 	if s.dispatching() {
-		return dispatchCreates
+		return dispatchScripts
 	}
-	return plainCreates
+	return plainScripts
 }

@@ -32,7 +32,7 @@ func (s *Store) CreateTask(ctx context.Context, t *taskq.Task) (*taskq.Task, err
 	}
 	var res []rueidis.RedisMessage
 	if t.UniqueKey != "" {
-		res, err = s.exec(ctx, s.creating().unique, createArgs([]string{"1"}, e)).ToArray()
+		res, err = s.exec(ctx, s.scripts().unique, createArgs([]string{"1"}, e)).ToArray()
 		if err != nil {
 			return nil, mapErr(ctx, op, err)
 		}
@@ -97,7 +97,7 @@ func (s *Store) CreateTasks(ctx context.Context, ts []*taskq.Task) error {
 	if err := uniqueTwice(ts); err != nil {
 		return err
 	}
-	res, err := s.exec(ctx, s.creating().createLua(ts...), args).ToArray()
+	res, err := s.exec(ctx, s.scripts().createLua(ts...), args).ToArray()
 	if err != nil {
 		return mapErr(ctx, op, err)
 	}
@@ -167,7 +167,7 @@ func (s *Store) UpdateAttempt(ctx context.Context, t *taskq.Task, attempt int) e
 	return err
 }
 
-// update runs one update of t in mode "u", "a" or "m" (see updateScript)
+// update runs one update of t in mode "u", "a" or "m" (see updateBody)
 // and returns the number of evicted DLQ entries. UpdateTask and
 // UpdateAttempt share script calls with concurrent callers (updates.go); a
 // move to the DLQ, which may evict, runs alone.
@@ -181,7 +181,7 @@ func (s *Store) update(ctx context.Context, op string, t *taskq.Task, mode, cond
 	var reply rueidis.RedisMessage
 	if mode == "m" {
 		var res []rueidis.RedisMessage
-		res, err = s.exec(ctx, luaUpdate, append([]string{"1"}, args...)).ToArray()
+		res, err = s.exec(ctx, s.scripts().update, append([]string{"1"}, args...)).ToArray()
 		if err == nil && len(res) != 1 {
 			return 0, corrupt(t.ID, errMalformedReply)
 		}
@@ -244,7 +244,7 @@ func (s *Store) purge(ctx context.Context, op, what, id, mode string) error {
 	if id == "" {
 		return notFound(what, id)
 	}
-	n, err := s.exec(ctx, luaDelete, []string{id, mode}).AsInt64()
+	n, err := s.exec(ctx, s.scripts().delete, []string{id, mode}).AsInt64()
 	if err != nil {
 		return mapErr(ctx, op, err)
 	}

@@ -64,7 +64,7 @@ func putUnique(f []string, t *taskq.Task) []string {
 }
 
 // createLua returns the all-or-nothing script of cs that creates ts.
-func (cs *createScripts) createLua(ts ...*taskq.Task) *redisconn.Script {
+func (cs *entryScripts) createLua(ts ...*taskq.Task) *redisconn.Script {
 	for _, t := range ts {
 		if t.UniqueKey != "" {
 			return cs.unique

@@ -15,7 +15,7 @@ import (
 // the update script (internal/merge): while a run is in flight, later calls
 // wait and go out together in the next. A worker finishing many tasks at
 // once then costs one EVALSHA per batch, and the batch's index and counter
-// changes one command per key (see updateScript), instead of one script
+// changes one command per key (see updateBody), instead of one script
 // and a dozen commands per task on the single Redis thread. A lone call
 // goes out at once.
 
@@ -56,7 +56,7 @@ func (s *Store) updateMerged(ctx context.Context, args []string) (rueidis.RedisM
 // sendUpdates runs a batch of updates in one script call and returns one
 // reply per update.
 func (s *Store) sendUpdates(batch [][]string) ([]rueidis.RedisMessage, error) {
-	return s.sendMerged(luaUpdate, "update", batch)
+	return s.sendMerged(s.scripts().update, "update", batch)
 }
 
 // sendMerged runs the merged calls batch (each its own arguments) in one
