@@ -6,6 +6,7 @@ import (
 
 	"github.com/redis/rueidis"
 	"github.com/taskq/taskq"
+	"github.com/taskq/taskq/internal/names"
 	"github.com/taskq/taskq/internal/redisentry"
 	"github.com/taskq/taskq/queue/redisqueue"
 )
@@ -16,9 +17,10 @@ var _ taskq.Dispatcher = (*Store)(nil)
 // prefix (cfg.KeyPrefix must be empty or the store's; the queue does not
 // close the client). On a single Redis server, the store then dispatches:
 // the script that stores a pending task's record also writes its queue
-// entry, as redisqueue's Enqueue would, so a record and its entry are
-// written together or not at all, and an enqueue is one round trip
-// instead of two. taskq.NewClient sees it (taskq.Dispatcher) and does not
+// entry, as redisqueue's Enqueue would, and the script that stores a
+// terminal status or deletes a record removes it, so a record and its
+// entry are written together or not at all, and an enqueue is one round
+// trip instead of two. taskq.NewClient sees it (taskq.Dispatcher) and does not
 // push the entry again. From then on every pending task the store
 // creates gets its entry in this queue, whichever Client creates it.
 //
@@ -62,15 +64,25 @@ func (s *Store) dispatching() bool { return s.dispatchTo.Load() != nil }
 // else its priority digit, ":" and its run-at (redisentry.RunAtArg of the
 // run time when it is after the creation time, else "0": ready now by the
 // server's clock, as taskq.Client pushes it).
-func (s *Store) entryArg(t *taskq.Task) string {
+//
+// A task the queue would refuse (its priority or queue name invalid) is
+// invalid input here, before anything is written: the script must not
+// fail halfway, after the record.
+func (s *Store) entryArg(t *taskq.Task) (string, error) {
 	if t.Status != taskq.StatusPending || !s.dispatching() {
-		return ""
+		return "", nil
+	}
+	if !t.Priority.Valid() {
+		return "", invalid("task %s: priority %d must be between 0 and 3", t.ID, t.Priority)
+	}
+	if !names.Valid(t.Queue, taskq.MaxQueueNameLength) {
+		return "", invalid("task %s: queue name %q must be 1-%d letters, digits and ._:-/", t.ID, t.Queue, taskq.MaxQueueNameLength)
 	}
 	at := "0"
 	if t.RunAt.After(t.Created) {
 		at = redisentry.RunAtArg(t.RunAt)
 	}
-	return strconv.Itoa(int(t.Priority)) + ":" + at
+	return strconv.Itoa(int(t.Priority)) + ":" + at, nil
 }
 
 // dispatchPrelude follows prelude in the create scripts of a dispatching

@@ -292,3 +292,34 @@ func TestDispatchRemovesFinishedEntries(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, []string{failing.ID}, leasedNow)
 }
+
+// TestDispatchRefusesWhatTheQueueRefuses: a dispatching store refuses a
+// pending task whose priority or queue name the queue would refuse, as
+// invalid input and before writing anything (a script that failed after
+// storing the record would leave it without its entry). A store that does
+// not dispatch stores such records as before.
+func TestDispatchRefusesWhatTheQueueRefuses(t *testing.T) {
+	srv := testenv.StartRedis(t)
+	ctx := ctxT(t)
+	s := newStore(t, srv.URL(), redisstore.Config{})
+	q, err := s.Queue(redisqueue.Config{})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = q.Close() })
+	plain := newStore(t, srv.URL(), redisstore.Config{})
+	for name, mod := range map[string]func(*taskq.Task){
+		"priority": func(tk *taskq.Task) { tk.Priority = 9 },
+		"queue":    func(tk *taskq.Task) { tk.Queue = "no spaces" },
+	} {
+		bad := task(mod)
+		_, err := s.CreateTask(ctx, bad)
+		require.ErrorIs(t, err, taskq.ErrInvalidInput, name)
+		require.ErrorIs(t, s.CreateTasks(ctx, []*taskq.Task{task(), task(mod)}), taskq.ErrInvalidInput, name)
+		_, err = s.GetTask(ctx, bad.ID)
+		require.ErrorIs(t, err, taskq.ErrNotFound, name)
+		_, err = plain.CreateTask(ctx, task(mod))
+		require.NoError(t, err, name)
+	}
+	n, err := s.CountTasks(ctx, time.Now())
+	require.NoError(t, err)
+	require.Empty(t, n.Counts, "nothing stored")
+}

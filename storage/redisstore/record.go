@@ -188,8 +188,12 @@ func (s *Store) encodeTask(t *taskq.Task) (encoded, error) {
 		}
 		f = append(f, "tc", string(b))
 	}
+	entry, err := s.entryArg(t)
+	if err != nil {
+		return encoded{}, err
+	}
 	return encoded{id: t.ID, status: string(t.Status), typ: t.Type, queue: t.Queue, owner: t.Owner,
-		idemKey: t.IdempotencyKey, dk: dk, entry: s.entryArg(t), fields: f}, nil
+		idemKey: t.IdempotencyKey, dk: dk, entry: entry, fields: f}, nil
 }
 
 // decodeTask builds a task from its id and hash fields (pairs).
