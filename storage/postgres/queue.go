@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -486,10 +487,18 @@ func (q *Queue) Extend(ctx context.Context, queue string, leases []taskq.Lease, 
 	return lost, nil
 }
 
-// leaseArgs splits leases into ids and tokens.
+// leaseArgs splits leases into ids and tokens, in id order: the
+// statements that take them lock the entries in that order, as the
+// group-commit writer's batches lock records and entries (sorted by task
+// id), so an extend or ack and a batch storing completions never wait for
+// each other in opposite orders (a deadlock PostgreSQL would break by
+// aborting one of them).
 func leaseArgs(leases []taskq.Lease) ([]string, []int64) {
-	ids, toks := make([]string, len(leases)), make([]int64, len(leases))
-	for i, l := range leases {
+	sorted := slices.SortedFunc(slices.Values(leases), func(a, b taskq.Lease) int {
+		return cmp.Or(strings.Compare(a.ID, b.ID), cmp.Compare(a.Token, b.Token))
+	})
+	ids, toks := make([]string, len(sorted)), make([]int64, len(sorted))
+	for i, l := range sorted {
 		ids[i], toks[i] = l.ID, l.Token
 	}
 	return ids, toks
