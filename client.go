@@ -30,6 +30,23 @@ type ClientConfig struct {
 	Tracer Tracer
 	// Now returns the current time (tests); nil means time.Now.
 	Now func() time.Time
+	// BackgroundPush makes Enqueue, EnqueueTask, EnqueueArgs and
+	// EnqueueMany return once the records are stored, and push the tasks'
+	// queue entries from a background goroutine: one Queue call per queue
+	// for the entries of every enqueue made while the previous push was in
+	// flight. An enqueue then costs its storage write alone (with Redis
+	// dispatch and PostgreSQL records, one commit instead of a commit and
+	// a Redis round trip), and its error always means "not stored": a push
+	// that fails is tried again (four tries over about two seconds), then
+	// logged and left to the worker's reconciler, which pushes stored
+	// pending tasks it finds unqueued (Worker ReconcileAfter and
+	// ReconcileInterval, a minute each by default). The cost: a task is
+	// dispatchable a moment after its enqueue returns rather than when it
+	// returns, and if the process dies in that moment, only after the
+	// reconciler's next pass. Call Flush before the process exits. It has
+	// no effect when the storage writes the entries itself (a Dispatcher:
+	// PostgreSQL alone, Redis alone).
+	BackgroundPush bool
 }
 
 // DefaultMaxRetries is the max retries of a task enqueued without
@@ -40,7 +57,9 @@ const DefaultMaxRetries = 3
 const DefaultMaxScheduleAhead = 10 * 365 * 24 * time.Hour
 
 // Client creates, reads and cancels tasks: it writes the record to the
-// StorageAdapter, then pushes the id on the Queue. It is safe for
+// StorageAdapter, then pushes the id on the Queue (before the enqueue
+// returns, or right after with ClientConfig.BackgroundPush; not at all when
+// the storage writes queue entries itself, see Dispatcher). It is safe for
 // concurrent use.
 type Client struct {
 	store StorageAdapter
@@ -51,6 +70,8 @@ type Client struct {
 	// dispatched is set when the storage writes the queue entries of the
 	// tasks it creates into queue itself (Dispatcher).
 	dispatched bool
+	// pushes, with BackgroundPush, pushes the entries of stored tasks.
+	pushes *pusher
 }
 
 // NewClient returns a Client over store and queue.
@@ -78,8 +99,24 @@ func NewClient(store StorageAdapter, queue Queue, cfg ClientConfig) (*Client, er
 		log = slog.New(slog.DiscardHandler)
 	}
 	d, _ := store.(Dispatcher)
-	return &Client{store: store, queue: queue, cfg: cfg, log: log.With("component", "client"),
-		dispatched: d != nil && d.Dispatches(queue)}, nil
+	c := &Client{store: store, queue: queue, cfg: cfg, log: log.With("component", "client"),
+		dispatched: d != nil && d.Dispatches(queue)}
+	if cfg.BackgroundPush && !c.dispatched {
+		c.pushes = newPusher(queue, c.log)
+	}
+	return c, nil
+}
+
+// Flush waits until the queue entries of the tasks enqueued before the call
+// have been pushed (or, after failed tries, left to the reconciler), or
+// until ctx ends. It returns at once without ClientConfig.BackgroundPush.
+// Call it before the process exits, so that the tasks just enqueued are
+// dispatched at once rather than by the next process's reconciler.
+func (c *Client) Flush(ctx context.Context) error {
+	if c.pushes == nil {
+		return nil
+	}
+	return c.pushes.flush(ctx)
 }
 
 // EnqueueRequest is one task of EnqueueMany: Args, or Type and Metadata.
@@ -215,6 +252,10 @@ func (c *Client) EnqueueTask(ctx context.Context, t *Task) (_ *Task, err error) 
 	if c.dispatched {
 		return t, nil // the entry was written with the record
 	}
+	if c.pushes != nil {
+		c.pushes.add(t.Queue, queueEntry(t))
+		return t, nil
+	}
 	// A failure here leaves a pending record that the worker's reconciler
 	// pushes again, so the task is not lost; the caller still hears of it.
 	if err := c.queue.Enqueue(ctx, t.Queue, queueEntry(t)); err != nil {
@@ -261,6 +302,12 @@ func (c *Client) EnqueueMany(ctx context.Context, reqs []EnqueueRequest) (_ []*T
 	byQueue := map[string][]QueueEntry{}
 	for _, t := range tasks {
 		byQueue[t.Queue] = append(byQueue[t.Queue], queueEntry(t))
+	}
+	if c.pushes != nil {
+		for q, entries := range byQueue {
+			c.pushes.add(q, entries...)
+		}
+		return tasks, nil
 	}
 	for q, entries := range byQueue {
 		if err := c.queue.Enqueue(ctx, q, entries...); err != nil {

@@ -68,3 +68,23 @@ func ExampleWithIdempotencyKey() {
 	fmt.Println(first.ID == again.ID, taskq.CodeOf(err))
 	// Output: true conflict
 }
+
+// Return from Enqueue once the record is stored and push the queue entries
+// from the background (useful when the queue is a separate system, such
+// as Redis in front of PostgreSQL records); Flush before exiting.
+func ExampleClient_Flush() {
+	ctx := context.Background()
+	store, q := storage.NewMemory(), queue.NewMemory()
+	client, _ := taskq.NewClient(store, q, taskq.ClientConfig{BackgroundPush: true})
+
+	for range 3 {
+		if _, err := client.Enqueue(ctx, "email.send", nil); err != nil {
+			fmt.Println("not stored:", err) // an error means the task was not stored
+		}
+	}
+	_ = client.Flush(ctx) // every entry pushed (or left to the reconciler)
+
+	leases, _ := q.Lease(ctx, taskq.LeaseParams{Queue: taskq.DefaultQueue, Max: 10, TTL: time.Minute})
+	fmt.Println(len(leases), "queued")
+	// Output: 3 queued
+}

@@ -55,6 +55,10 @@ func (s *Server) Stop(ctx context.Context) error {
 	err := s.sched.stop(ctx)                   // releases the scheduler's lease for another replica
 	err = errors.Join(err, s.alerts.Stop(ctx)) // enqueues the alerts still buffered
 	err = errors.Join(err, s.worker.Stop(ctx)) // releases the maintenance lease
+	// Pushes the entries of the tasks just created (redis+postgres), after
+	// the worker's drain, which matters more: an entry not pushed when ctx
+	// ends is the reconciler's.
+	err = errors.Join(err, s.client.Flush(ctx))
 	s.metrics.Stop()
 	if s.adminKeyFile != "" {
 		if rerr := os.Remove(s.adminKeyFile); rerr != nil && !errors.Is(rerr, os.ErrNotExist) {

@@ -178,7 +178,15 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	// tracing is on; the server's own type checks see the backends as given.
 	s.tracing = newTracing(deps.TracerProvider)
 	store, q := s.store, s.queue
-	ccfg := taskq.ClientConfig{Logger: s.log, MaxScheduleAhead: s.cfg.MaxScheduleAhead}
+	// With Redis dispatch and PostgreSQL records, a request that creates
+	// tasks returns once they are committed, and their entries are pushed
+	// to Redis from the background (ClientConfig.BackgroundPush): one
+	// round trip fewer per request, and a Redis failure after the commit
+	// is no longer reported as a failed create (which a client would
+	// retry, creating the task twice) but retried and left to the
+	// reconciler. Stop flushes the pushes.
+	ccfg := taskq.ClientConfig{Logger: s.log, MaxScheduleAhead: s.cfg.MaxScheduleAhead,
+		BackgroundPush: s.deployment == deployRedisPostgres}
 	if s.tracing != nil {
 		store, q = s.tracing.tracer.Storage(store), s.tracing.tracer.Queue(q)
 		ccfg.Tracer = s.tracing.tracer

@@ -32,6 +32,7 @@ func enqueueFrom(ctx context.Context, t target, n, producers int) (time.Duration
 		}()
 	}
 	wg.Wait()
+	errs = append(errs, flushOf(ctx, t))
 	return time.Since(start), errors.Join(errs...)
 }
 
@@ -53,6 +54,9 @@ func enqueueBatches(ctx context.Context, t target, n, batch int, fast bool) (tim
 		}
 		start := time.Now()
 		if err := t.enqueueBatch(ctx, ps, fast); err != nil {
+			return 0, err
+		}
+		if err := flushOf(ctx, t); err != nil {
 			return 0, err
 		}
 		elapsed += time.Since(start)

@@ -106,6 +106,7 @@ func docBlock(o options, args []string, servers []string, table string) string {
 	}
 	fmt.Fprintf(&b, "- N = %d tasks per phase, 100-byte JSON payload, no-op handler; every phase starts on an empty namespace (Redis flushed, a new database).\n", o.tasks)
 	fmt.Fprintf(&b, "- PostgreSQL pools of taskq and River: %s; Redis clients at their defaults.\n", poolText(o.pgPool))
+	b.WriteString("- taskq deployments as taskq-server opens them: redis+postgres with `ClientConfig.BackgroundPush` (an enqueue returns after its commit, the Redis push follows in the background; the enqueue phases stop their clock after `Client.Flush`, so every task counted is queued); postgres-only and redis-only writing each task's queue entry with its record.\n")
 	b.WriteString("- Batch enqueue: taskq `Client.EnqueueMany`, River `InsertMany` (and `InsertManyFast`, COPY); asynq has none. Drain pre-loads with the fastest of these (asynq: 16 producers).\n")
 	b.WriteString("- Drain: the tasks are pre-loaded, then timed from starting the workers (their start-up included) to the last completion.\n")
 	b.WriteString("- Drain and latency end when every task's completion is recorded: taskq's observer (after the storage write), River's `job_completed` events, asynq's handlers and then an empty pending and active list (`Inspector`).\n")

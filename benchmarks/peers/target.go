@@ -31,6 +31,22 @@ type target interface {
 	close() error
 }
 
+// flusher is a target whose enqueues may return before their tasks are
+// dispatchable (taskq redis+postgres, whose Client pushes the entries in
+// the background, as taskq-server's does): the enqueue phases stop their
+// clock after flush has returned, once every task enqueued is queued.
+type flusher interface {
+	flush(ctx context.Context) error
+}
+
+// flushOf flushes t when it is a flusher.
+func flushOf(ctx context.Context, t target) error {
+	if f, ok := t.(flusher); ok {
+		return f.flush(ctx)
+	}
+	return nil
+}
+
 // runner is a running set of workers.
 type runner interface {
 	// wait returns once the expected tasks are completed: their completion

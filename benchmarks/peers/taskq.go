@@ -44,7 +44,10 @@ func openTaskq(ctx context.Context, e *env, dep string) (target, error) {
 		_ = t.close()
 		return nil, err
 	}
-	c, err := taskq.NewClient(t.store, t.queue, taskq.ClientConfig{})
+	// As taskq-server does on Redis and PostgreSQL: the Client pushes the
+	// entries of committed tasks in the background (no effect elsewhere:
+	// PostgreSQL alone and Redis alone write them with the records).
+	c, err := taskq.NewClient(t.store, t.queue, taskq.ClientConfig{BackgroundPush: dep == deployRedisPG})
 	if err != nil {
 		_ = t.close()
 		return nil, err
@@ -132,6 +135,9 @@ func (t *taskqTarget) close() error {
 	t.closers = nil
 	return errors.Join(errs...)
 }
+
+// flush waits for the Client's background pushes (a no-op without them).
+func (t *taskqTarget) flush(ctx context.Context) error { return t.client.Flush(ctx) }
 
 func (t *taskqTarget) enqueue(ctx context.Context, p payload) error {
 	_, err := t.client.Enqueue(ctx, kind, p.metadata())
