@@ -12,7 +12,8 @@
 //
 // A [StorageAdapter] is the source of truth for task records. A [Queue] only
 // holds dispatch state: which task ids are ready, scheduled or leased.
-// Enqueue writes the record first, then pushes the id; completion writes the
+// Enqueue writes the record first, then pushes the id (before it returns, or
+// right after with [ClientConfig].BackgroundPush); completion writes the
 // result first, then acknowledges the lease. Queue operations are idempotent
 // by task id, so a crash between the two steps loses nothing: a reconciler
 // re-pushes pending records missing from the queue, and a worker that leases
