@@ -43,7 +43,8 @@ type ClientConfig struct {
 	// ReconcileInterval, a minute each by default). The cost: a task is
 	// dispatchable a moment after its enqueue returns rather than when it
 	// returns, and if the process dies in that moment, only after the
-	// reconciler's next pass. Call Flush before the process exits. It has
+	// reconciler's next pass. Cancel drops the entry of a task still
+	// waiting for its push. Call Flush before the process exits. It has
 	// no effect when the storage writes the entries itself (a Dispatcher:
 	// PostgreSQL alone, Redis alone).
 	BackgroundPush bool
@@ -351,6 +352,9 @@ func (c *Client) Cancel(ctx context.Context, id string) (*Task, error) {
 				continue // the status moved meanwhile; look again
 			}
 			return nil, err
+		}
+		if c.pushes != nil {
+			c.pushes.forget(t.Queue, t.ID)
 		}
 		if err := c.queue.Remove(ctx, t.Queue, t.ID); err != nil {
 			c.log.WarnContext(ctx, "task cancelled but still queued; workers will skip it", "task_id", t.ID, "error", err)

@@ -115,6 +115,24 @@ func (p *pusher) push(q string, entries []QueueEntry) {
 		"queue", q, "tasks", len(entries), "first_task_id", entries[0].ID, "error", err)
 }
 
+// forget drops the waiting entry of task id from queue q, if it still
+// waits (Client.Cancel: a cancelled task need not reach the queue).
+func (p *pusher) forget(q, id string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	entries := p.pending[q]
+	for i, e := range entries {
+		if e.ID == id {
+			p.pending[q] = append(entries[:i], entries[i+1:]...)
+			p.n--
+			p.handled++ // never to be pushed: done for Flush
+			close(p.changed)
+			p.changed = make(chan struct{})
+			return
+		}
+	}
+}
+
 // flush waits until every entry added before the call has been pushed (or
 // left to the reconciler), or ctx ends.
 func (p *pusher) flush(ctx context.Context) error {

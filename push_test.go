@@ -210,3 +210,37 @@ func TestBackgroundPushOff(t *testing.T) {
 	require.Equal(t, []string{tk.ID}, leaseAll(t, g.Memory, taskq.DefaultQueue), "queued when Enqueue returned")
 	require.NoError(t, c.Flush(ctx))
 }
+
+// TestBackgroundPushCancelledWhileWaiting: a task cancelled while its
+// entry waits for a push never reaches the queue.
+func TestBackgroundPushCancelledWhileWaiting(t *testing.T) {
+	g := &gateQueue{Memory: queue.NewMemory(), gate: make(chan struct{})}
+	c, _ := newPushClient(t, g, nil)
+	ctx := t.Context()
+	first, err := c.Enqueue(ctx, "email", nil)
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return len(g.callIDs()) == 1 }, 10*time.Second, time.Millisecond)
+	kept, err := c.Enqueue(ctx, "email", nil)
+	require.NoError(t, err)
+	gone, err := c.Enqueue(ctx, "email", nil)
+	require.NoError(t, err)
+	flushed := make(chan error, 1)
+	go func() { flushed <- c.Flush(ctx) }() // waits for all three, one of them then dropped
+	// Let Flush take its target first (the case this checks; the code is
+	// right either way).
+	time.Sleep(50 * time.Millisecond)
+	cancelled, err := c.Cancel(ctx, gone.ID)
+	require.NoError(t, err)
+	require.Equal(t, taskq.StatusCancelled, cancelled.Status)
+
+	close(g.gate)
+	select {
+	case err := <-flushed:
+		require.NoError(t, err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("a Flush begun before the cancel never returned")
+	}
+	require.NoError(t, c.Flush(ctx))
+	require.Equal(t, [][]string{{first.ID}, {kept.ID}}, g.callIDs(), "the cancelled task's entry was dropped before its push")
+	require.ElementsMatch(t, []string{first.ID, kept.ID}, leaseAll(t, g.Memory, taskq.DefaultQueue))
+}

@@ -2,8 +2,10 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"os/exec"
+	"reflect"
 	"regexp"
 	"testing"
 	"time"
@@ -75,8 +77,14 @@ func TestQueuePauseResume(t *testing.T) {
 			}
 			require.Equal(t, "1", scrape())
 			held := b.createTask(userKey, map[string]any{"type": "noop", "queue": "bulk"})
-			require.Equal(t, []queueInfo{{Name: "default"}, {Name: "bulk", Paused: true, Size: 1, Pending: 1, Ready: 1}},
-				withoutTasks(decode[queuesBody](t, b.admin(req{method: "GET", path: "/api/queues"})).Queues))
+			// On Redis + PostgreSQL the entry reaches Redis just after the
+			// create returns (the background push): wait for it.
+			want := []queueInfo{{Name: "default"}, {Name: "bulk", Paused: true, Size: 1, Pending: 1, Ready: 1}}
+			var got []queueInfo
+			waitFor(t, 10*time.Second, func() bool {
+				got = withoutTasks(decode[queuesBody](t, b.admin(req{method: "GET", path: "/api/queues"})).Queues)
+				return reflect.DeepEqual(want, got)
+			}, func() string { return fmt.Sprintf("queues %+v, want %+v", got, want) })
 
 			// The worker starts after the pause: it never sees bulk
 			// running. Each default task done proves a fetch round.
@@ -96,8 +104,12 @@ func TestQueuePauseResume(t *testing.T) {
 			}
 			require.Equal(t, "0", scrape())
 			b.waitStatus(held.ID, taskq.StatusCompleted)
-			require.Equal(t, []queueInfo{{Name: "default"}, {Name: "bulk"}},
-				withoutTasks(decode[queuesBody](t, b.admin(req{method: "GET", path: "/api/queues"})).Queues))
+			// The record is written before the lease is acknowledged.
+			want = []queueInfo{{Name: "default"}, {Name: "bulk"}}
+			waitFor(t, 10*time.Second, func() bool {
+				got = withoutTasks(decode[queuesBody](t, b.admin(req{method: "GET", path: "/api/queues"})).Queues)
+				return reflect.DeepEqual(want, got)
+			}, func() string { return fmt.Sprintf("queues %+v, want %+v", got, want) })
 			require.Contains(t, b.log.String(), `"msg":"queue paused","queue":"bulk","principal":"admin"`)
 		})
 	}
