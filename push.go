@@ -89,11 +89,17 @@ func (p *pusher) run() {
 			p.push(q, entries)
 		}
 		p.mu.Lock()
-		p.handled += uint64(n)
-		close(p.changed)
-		p.changed = make(chan struct{})
+		p.handledLocked(n)
 		p.mu.Unlock()
 	}
+}
+
+// handledLocked counts n more entries handled and wakes the Flush calls
+// waiting for them. The caller holds p.mu.
+func (p *pusher) handledLocked(n int) {
+	p.handled += uint64(n)
+	close(p.changed)
+	p.changed = make(chan struct{})
 }
 
 // push sends entries to queue q, trying again after a failure, and leaves
@@ -125,9 +131,7 @@ func (p *pusher) forget(q, id string) {
 		if e.ID == id {
 			p.pending[q] = append(entries[:i], entries[i+1:]...)
 			p.n--
-			p.handled++ // never to be pushed: done for Flush
-			close(p.changed)
-			p.changed = make(chan struct{})
+			p.handledLocked(1) // never to be pushed: done for Flush
 			return
 		}
 	}

@@ -81,24 +81,36 @@ func observe(t *testing.T, c *cluster, healthPath string) string {
 		time.Sleep(100 * time.Millisecond) // the health ping is cached for 1s
 	}
 	require.Equal(t, http.StatusServiceUnavailable, health, "%s reports the outage", healthPath)
-	req, err := http.NewRequest("POST", "http://"+n.addr+"/api/tasks", strings.NewReader(`{"type":"noop"}`))
-	require.NoError(t, err)
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-API-Key", adminKey)
 	start := time.Now()
-	resp, err := hc.Do(req)
+	status, body, err := createVia(hc, n, `{"type":"noop"}`)
 	require.NoError(t, err, "a client gets an answer, not a hang")
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
 	took := time.Since(start)
-	switch resp.StatusCode {
+	switch status {
 	case http.StatusCreated: // stored in PostgreSQL; Redis gets it later
 	case http.StatusServiceUnavailable:
 		require.Contains(t, string(body), `"service_unavailable"`)
 	default:
-		t.Fatalf("create during the outage: %d %s", resp.StatusCode, body)
+		t.Fatalf("create during the outage: %d %s", status, body)
 	}
-	return fmt.Sprintf("health 503; create %d in %s", resp.StatusCode, took.Round(time.Millisecond))
+	return fmt.Sprintf("health 503; create %d in %s", status, took.Round(time.Millisecond))
+}
+
+// createVia posts body (a task) to node n's API with the admin key and
+// returns the answer's status and body.
+func createVia(hc *http.Client, n *node, body string) (int, []byte, error) {
+	req, err := http.NewRequest("POST", "http://"+n.addr+"/api/tasks", strings.NewReader(body))
+	if err != nil {
+		return 0, nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-API-Key", adminKey)
+	resp, err := hc.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, b, err
 }
 
 // partitionName names the outage that cuts one node from Redis.

@@ -2,9 +2,7 @@ package reliability
 
 import (
 	"encoding/json"
-	"io"
 	"net/http"
-	"strings"
 	"testing"
 	"time"
 
@@ -34,16 +32,9 @@ func TestKilledBeforePush(t *testing.T) {
 	hc := &http.Client{Timeout: 10 * time.Second}
 	ids := make([]string, 0, n)
 	for range n {
-		req, err := http.NewRequest("POST", "http://"+a.addr+"/api/tasks", strings.NewReader(`{"type":"work"}`))
+		status, body, err := createVia(hc, a, `{"type":"work"}`)
 		require.NoError(t, err)
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("X-API-Key", adminKey)
-		resp, err := hc.Do(req)
-		require.NoError(t, err)
-		body, err := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		require.NoError(t, err)
-		require.Equal(t, http.StatusCreated, resp.StatusCode, "stored in PostgreSQL, Redis cut: %s", body)
+		require.Equal(t, http.StatusCreated, status, "stored in PostgreSQL, Redis cut: %s", body)
 		var tk taskq.Task
 		require.NoError(t, json.Unmarshal(body, &tk))
 		ids = append(ids, tk.ID)
