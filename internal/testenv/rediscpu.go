@@ -55,3 +55,31 @@ func (r *Redis) Calls() (scripts, cmds float64, err error) {
 	}
 	return scripts, cmds, nil
 }
+
+// ScriptTime is the time the server spent in scripts so far (the usec of
+// EVALSHA and EVAL in INFO commandstats, the commands they ran
+// included): unlike CPUTime it leaves out reading requests and writing
+// replies, so it shows what a change to a script costs or saves.
+func (r *Redis) ScriptTime() (time.Duration, error) {
+	info, err := r.Do("INFO", "commandstats")
+	if err != nil {
+		return 0, err
+	}
+	var total time.Duration
+	for _, line := range strings.Split(info, "\n") {
+		name, rest, ok := strings.Cut(strings.TrimSpace(line), ":")
+		if !ok || (name != "cmdstat_evalsha" && name != "cmdstat_eval") {
+			continue
+		}
+		for _, kv := range strings.Split(rest, ",") {
+			if v, ok := strings.CutPrefix(kv, "usec="); ok {
+				us, err := strconv.ParseInt(v, 10, 64)
+				if err != nil {
+					return 0, fmt.Errorf("INFO commandstats %s: %w", name, err)
+				}
+				total += time.Duration(us) * time.Microsecond
+			}
+		}
+	}
+	return total, nil
+}

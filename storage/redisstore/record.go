@@ -29,6 +29,10 @@ type encoded struct {
 	dk                                     string // DLQ member, "" unless dead_letter
 	entry                                  string // queue entry of a dispatching store (entryArg)
 	fields                                 []string
+	// md is the metadata as a read returns it (taskq.NormalizeMetadata),
+	// kept by encodeTask when asked to: CreateTask returns the stored task
+	// without decoding the JSON it just encoded.
+	md map[string]any
 }
 
 func putStr(f []string, k, v string) []string {
@@ -140,8 +144,9 @@ func encodeMutable(t *taskq.Task, m mutableParts) (pairs []string, dk string) {
 	}, dk
 }
 
-// encodeTask validates t and encodes its whole record.
-func (s *Store) encodeTask(t *taskq.Task) (encoded, error) {
+// encodeTask validates t and encodes its whole record; with keepMetadata
+// it also keeps the metadata as a read returns it (encoded.md).
+func (s *Store) encodeTask(t *taskq.Task, keepMetadata bool) (encoded, error) {
 	if t == nil || t.ID == "" {
 		return encoded{}, invalid("task without id")
 	}
@@ -156,10 +161,16 @@ func (s *Store) encodeTask(t *taskq.Task) (encoded, error) {
 		return encoded{}, err
 	}
 	var md string
+	var mdMap map[string]any
 	if t.Metadata != nil {
-		// The bytes NormalizeMetadata would return, without decoding them
-		// into a map that is not needed here.
-		b, err := json.Marshal(t.Metadata)
+		// The bytes NormalizeMetadata returns; the map only when kept.
+		var b []byte
+		var err error
+		if keepMetadata {
+			mdMap, b, err = taskq.NormalizeMetadata(t.Metadata)
+		} else {
+			b, err = json.Marshal(t.Metadata)
+		}
 		if err != nil {
 			return encoded{}, invalid("task %s: metadata is not encodable as JSON", t.ID)
 		}
@@ -193,12 +204,25 @@ func (s *Store) encodeTask(t *taskq.Task) (encoded, error) {
 		return encoded{}, err
 	}
 	return encoded{id: t.ID, status: string(t.Status), typ: t.Type, queue: t.Queue, owner: t.Owner,
-		idemKey: t.IdempotencyKey, dk: dk, entry: entry, fields: f}, nil
+		idemKey: t.IdempotencyKey, dk: dk, entry: entry, fields: f, md: mdMap}, nil
+}
+
+// decodeCreated returns the task e stored, as a read returns it: its
+// fields decoded, but the metadata kept by encodeTask (keepMetadata)
+// rather than decoded from its JSON again.
+func decodeCreated(e encoded) (*taskq.Task, error) {
+	return decodeRecordOf(e.id, e.fields, e.md)
 }
 
 // decodeTask builds a task from its id and hash fields (pairs).
 func decodeTask(id string, kv []string) (*taskq.Task, error) {
-	t := &taskq.Task{ID: id}
+	return decodeRecordOf(id, kv, nil)
+}
+
+// decodeRecordOf is decodeTask; a non-nil md is the metadata, already
+// decoded, and the md field is not read.
+func decodeRecordOf(id string, kv []string, md map[string]any) (*taskq.Task, error) {
+	t := &taskq.Task{ID: id, Metadata: md}
 	var err error
 	bad := func(e error) {
 		if err == nil {
@@ -250,11 +274,14 @@ func decodeTask(id string, kv []string) (*taskq.Task, error) {
 		case "r":
 			t.Result = json.RawMessage(v)
 		case "md":
-			md, e := taskq.DecodeMetadata([]byte(v))
+			if md != nil {
+				break
+			}
+			m, e := taskq.DecodeMetadata([]byte(v))
 			if e != nil {
 				bad(e)
 			}
-			t.Metadata = md
+			t.Metadata = m
 		case "q":
 			t.Queue = v
 		case "ra":

@@ -26,7 +26,7 @@ func (s *Store) CreateTask(ctx context.Context, t *taskq.Task) (*taskq.Task, err
 	if err := s.check(); err != nil {
 		return nil, err
 	}
-	e, err := s.encodeTask(t)
+	e, err := s.encodeTask(t, true)
 	if err != nil {
 		return nil, err
 	}
@@ -53,7 +53,7 @@ func (s *Store) CreateTask(ctx context.Context, t *taskq.Task) (*taskq.Task, err
 		}
 	}
 	if ok, _ := res[0].AsInt64(); ok == 1 {
-		return decodeTask(e.id, e.fields)
+		return decodeCreated(e)
 	}
 	cur, err := decodeRecord(res[1])
 	if err != nil {
@@ -77,7 +77,7 @@ func (s *Store) CreateTasks(ctx context.Context, ts []*taskq.Task) error {
 	ids := make(map[string]struct{}, len(ts))
 	idem := make(map[[2]string]struct{})
 	for _, t := range ts {
-		e, err := s.encodeTask(t)
+		e, err := s.encodeTask(t, false)
 		if err != nil {
 			return err
 		}
