@@ -107,7 +107,7 @@ func TestExplainHotQueriesUseIndexes(t *testing.T) {
 		// The task side of a lease that starts (the queue side is checked
 		// by TestExplainQueueUsesIndexes).
 		// (queue_entries is empty here: its scans are not checked).
-		{"LeaseAndStart (strict)", newQueueQueries(s.q).leaseStartStrict, []any{"default", nil, 16, int64(60e6), base, 8}, "tasks_pkey"},
+		{"LeaseAndStart (strict)", newQueueQueries(s.q).leaseStartStrict, []any{"default", nil, 16, int64(60e6), base, 8, unbounded}, "tasks_pkey"},
 		list("ListTasks newest first", taskq.TaskFilter{}, "", "tasks_pkey"),
 		list("ListTasks next page", taskq.TaskFilter{}, mid.ID, "tasks_pkey"),
 		// Common filter values: walking an id index backwards finds a

@@ -74,6 +74,9 @@ type Queue struct {
 	// from is the Store this Queue was made from (Store.Queue), nil for
 	// one opened on its own.
 	from *Store
+	// floors is where Leases start reading each queue's ready entries
+	// (queue_floor.go).
+	floors roundFloors
 
 	// sleeping, when set (tests), is called when a Wait has looked and
 	// found nothing ready, just before it sleeps.
@@ -291,7 +294,10 @@ func (q *Queue) LeaseAndStart(ctx context.Context, p taskq.LeaseParams, n int, s
 }
 
 // lease is Lease; with start set it also starts the first n leased
-// records at *start (LeaseAndStart).
+// records at *start (LeaseAndStart). It reads from the queue's round
+// floors (queue_floor.go) while they are fresh; when they keep it from
+// taking p.Max entries, it leases the rest without them at once, so an
+// entry they hid is never left behind by a lease that could take it.
 func (q *Queue) lease(ctx context.Context, p taskq.LeaseParams, start *time.Time, n int) ([]taskq.Lease, map[string]*taskq.Task, error) {
 	ctx, cancel, err := q.call(ctx)
 	if err != nil {
@@ -309,12 +315,61 @@ func (q *Queue) lease(ctx context.Context, p taskq.LeaseParams, start *time.Time
 		leases, err := q.leaseLimited(ctx, p, now)
 		return leases, nil, err
 	}
-	strict := p.Weights == nil
-	sql, args := q.sql.leaseStrict, []any{p.Queue, now, p.Max, micros(p.TTL)}
-	if start != nil {
-		sql = q.sql.leaseStartStrict
+	// A fixed lease time (tests) reads without floors: an entry promoted
+	// at a lease time ahead of the next one's could sit below them.
+	floors, bounded := unbounded, false
+	if p.Now.IsZero() {
+		floors, bounded = q.floors.get(p.Queue)
 	}
-	if !strict {
+	leases, started, lowest, err := q.leaseOnce(ctx, p, now, start, n, floors)
+	if err != nil {
+		return nil, nil, err
+	}
+	full := len(leases) == p.Max
+	if p.Now.IsZero() {
+		q.floors.record(p.Queue, bounded, full, lowest)
+	}
+	if !bounded || full {
+		return leases, started, nil
+	}
+	rest := p
+	rest.Max -= len(leases)
+	more, moreStarted, lowest, err := q.leaseOnce(ctx, rest, now, start, max(n-len(leases), 0), unbounded)
+	if err != nil {
+		if len(leases) > 0 {
+			// The first statement's leases are held: return them.
+			return leases, started, nil
+		}
+		return nil, nil, err
+	}
+	q.floors.record(p.Queue, false, len(more) == rest.Max, lowest)
+	if started == nil && len(moreStarted) > 0 {
+		started = map[string]*taskq.Task{}
+	}
+	for id, t := range moreStarted {
+		started[id] = t
+	}
+	return append(leases, more...), started, nil
+}
+
+// leaseOnce runs one lease statement (after the promotion) with the round
+// floors floors and returns the leases in lease order, the started records
+// (start set) and the lowest round leased in each priority (noFloor for
+// none).
+func (q *Queue) leaseOnce(ctx context.Context, p taskq.LeaseParams, now *time.Time, start *time.Time, n int, floors []int64) ([]taskq.Lease, map[string]*taskq.Task, [taskq.NumPriorities]int64, error) {
+	lowest := [taskq.NumPriorities]int64{noFloor, noFloor, noFloor, noFloor}
+	strict := p.Weights == nil
+	if n < 1 {
+		start = nil // nothing to start: the lease alone
+	}
+	args := []any{p.Queue, now, p.Max, micros(p.TTL)}
+	var sql string
+	switch {
+	case strict && start == nil:
+		sql = q.sql.leaseStrict
+	case strict:
+		sql, args = q.sql.leaseStartStrict, append(args, *start, n)
+	default:
 		weights := make([]int32, taskq.NumPriorities)
 		for i := range weights {
 			if i < len(p.Weights) && p.Weights[i] > 0 {
@@ -323,23 +378,21 @@ func (q *Queue) lease(ctx context.Context, p taskq.LeaseParams, start *time.Time
 		}
 		sql, args = q.sql.leaseWeighted, append(args, weights)
 		if start != nil {
-			sql = q.sql.leaseStartWeighted
+			sql, args = q.sql.leaseStartWeighted, append(args, *start, n)
 		}
 	}
-	if start != nil {
-		args = append(args, *start, n)
-	}
+	args = append(args, floors)
 	b := &pgx.Batch{}
 	q.queuePromote(b, p.Queue, now)
 	b.Queue(sql, args...)
 	br := q.pool.SendBatch(ctx, b)
 	defer br.Close()
 	if _, err := br.Exec(); err != nil {
-		return nil, nil, mapError("queue lease", err)
+		return nil, nil, lowest, mapError("queue lease", err)
 	}
 	rows, err := br.Query()
 	if err != nil {
-		return nil, nil, mapError("queue lease", err)
+		return nil, nil, lowest, mapError("queue lease", err)
 	}
 	defer rows.Close()
 	// ord is the weighted lease's slot; the strict one sorts by (priority
@@ -358,7 +411,7 @@ func (q *Queue) lease(ctx context.Context, p taskq.LeaseParams, start *time.Time
 	)
 	dest := []any{&r.l.ID, &prio, &r.l.Deadline, &r.round, &r.runAt, &r.ord, &r.l.Token}
 	if !strict {
-		dest = []any{&r.l.ID, &prio, &r.l.Deadline, &r.ord, &r.l.Token}
+		dest = []any{&r.l.ID, &prio, &r.l.Deadline, &r.round, &r.ord, &r.l.Token}
 	}
 	if start != nil {
 		started = map[string]*taskq.Task{}
@@ -376,14 +429,17 @@ func (q *Queue) lease(ctx context.Context, p taskq.LeaseParams, start *time.Time
 			err = rows.Scan(append(dest, make([]any, readColumnCount)...)...)
 		}
 		if err != nil {
-			return nil, nil, mapError("queue lease", err)
+			return nil, nil, lowest, mapError("queue lease", err)
 		}
 		r.l.Priority = taskq.TaskPriority(prio)
 		r.l.Deadline = r.l.Deadline.UTC()
 		got = append(got, r)
+		if p := int(prio); p >= 0 && p < len(lowest) && (lowest[p] == noFloor || r.round < lowest[p]) {
+			lowest[p] = r.round
+		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, nil, mapError("queue lease", err)
+		return nil, nil, lowest, mapError("queue lease", err)
 	}
 	slices.SortFunc(got, func(a, b leased) int {
 		if !strict {
@@ -404,7 +460,7 @@ func (q *Queue) lease(ctx context.Context, p taskq.LeaseParams, start *time.Time
 	for i, g := range got {
 		out[i] = g.l
 	}
-	return out, started, nil
+	return out, started, lowest, nil
 }
 
 // prefixedRow scans a row of rows into prefix and then dest: scanTask reads

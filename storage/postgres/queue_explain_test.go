@@ -55,12 +55,13 @@ func TestExplainQueueUsesIndexes(t *testing.T) {
 	ids := []string{"default-00001", "default-00002", "default-04999"}
 	toks := []int64{0, 5, 9}
 	weights := []int32{1, 2, 3, 4}
+	floors := []int64{0, 10, noFloor, 3}
 	cases := []planCase{
 		{"Lease (promotion)", q.sql.promote, []any{"default", nil, q.promoteKey("default"), promoteMax}, "queue_entries_unrounded_idx"},
-		{"Lease (strict)", q.sql.leaseStrict, []any{"default", nil, 16, int64(60e6)}, "queue_entries_ready_idx"},
-		{"Lease (weighted)", q.sql.leaseWeighted, []any{"default", nil, 16, int64(60e6), weights}, "queue_entries_ready_idx"},
-		{"LeaseAndStart (strict)", q.sql.leaseStartStrict, []any{"default", nil, 16, int64(60e6), now, 8}, "queue_entries_ready_idx"},
-		{"LeaseAndStart (weighted)", q.sql.leaseStartWeighted, []any{"default", nil, 16, int64(60e6), weights, now, 8}, "queue_entries_ready_idx"},
+		{"Lease (strict)", q.sql.leaseStrict, []any{"default", nil, 16, int64(60e6), floors}, "queue_entries_ready_idx"},
+		{"Lease (weighted)", q.sql.leaseWeighted, []any{"default", nil, 16, int64(60e6), weights, floors}, "queue_entries_ready_idx"},
+		{"LeaseAndStart (strict)", q.sql.leaseStartStrict, []any{"default", nil, 16, int64(60e6), now, 8, floors}, "queue_entries_ready_idx"},
+		{"LeaseAndStart (weighted)", q.sql.leaseStartWeighted, []any{"default", nil, 16, int64(60e6), weights, now, 8, floors}, "queue_entries_ready_idx"},
 		{"Reap", q.sql.reap, []any{"default", 100, int64(60e6)}, "queue_entries_leased_idx"},
 		{"Stats (leases and scheduled entries only)", q.sql.stats, []any{"default"}, "queue_entries_unrounded_idx"},
 		{"Stats (leases and scheduled entries only)", q.sql.stats, []any{"default"}, "queue_entries_leased_idx"},
@@ -103,6 +104,10 @@ func TestExplainQueueUsesIndexes(t *testing.T) {
 		require.NotContains(t, plan, "Seq Scan on queue_entries", "%s:\n%s", c.name, plan)
 		if c.index != "" {
 			require.Contains(t, plan, " "+c.index, "%s:\n%s", c.name, plan)
+		}
+		if c.index == "queue_entries_ready_idx" && strings.HasPrefix(c.name, "Lease") {
+			// The round floors bound the index range (queue_floor.go).
+			require.Regexp(t, `Index Cond: .*\(round >= `, plan, "%s:\n%s", c.name, plan)
 		}
 	}
 	t.Logf("plans with %d entries in %d queues after ANALYZE:\n%s", 5000*len(queues), len(queues), doc.String())

@@ -89,22 +89,6 @@ const (
 	FROM due JOIN start USING (priority, owner)
 	WHERE q.queue = $1 AND q.id = due.id`
 
-	// candidatesSQL is the lateral scan of Lease: for each priority in
-	// strict order, the ready entries due at the lease time in (round,
-	// run_at, seq) order, locked, skipping rows other transactions hold.
-	// Each is a range scan of queue_entries_ready_idx (whose entries are
-	// due but for those promoted at a lease time in the future). A lease
-	// time in the past ($2 before the database clock) does not hide
-	// entries that are due by the database clock.
-	candidatesSQL = `unnest('{3,2,1,0}'::int2[]) AS p(priority)
-	CROSS JOIN LATERAL (
-		SELECT queue, id, priority, round, run_at, seq FROM {schema}.queue_entries
-		WHERE queue = $1 AND priority = p.priority AND deadline IS NULL AND round IS NOT NULL
-			AND run_at <= greatest($2::timestamptz, statement_timestamp())
-		ORDER BY round, run_at, seq
-		LIMIT $3
-		FOR UPDATE SKIP LOCKED) e`
-
 	// leaseDeadline is the deadline of a lease taken at $2 (NULL: the
 	// database clock) for $4 microseconds.
 	leaseDeadline = `coalesce($2::timestamptz, statement_timestamp()) + $4::int8 ` + usec
@@ -112,46 +96,15 @@ const (
 	// newToken draws the token of a new lease (see above).
 	newToken = `seq = nextval('{schema}.queue_entries_seq')`
 
-	// leaseStrictSQL leases up to $3 entries in strict priority order: the
-	// nested loop over the priorities stops as soon as $3 rows are found,
-	// so it locks and reads only what it takes. RETURNING comes in no
-	// particular order; the caller sorts by (priority desc, round, run_at,
-	// seq) with the seq the entry had while it waited; the new seq is the
-	// token.
-	leaseStrictSQL = `WITH ` + leaseStrictPick + `
-	` + leaseStrictUpdate
-	leaseStrictPick   = `pick AS (SELECT e.queue, e.id, e.seq FROM ` + candidatesSQL + ` LIMIT $3)`
+	// leaseStrictUpdate is the UPDATE of leaseStrictSQL.
 	leaseStrictUpdate = `UPDATE {schema}.queue_entries q SET deadline = ` + leaseDeadline + `, ` + newToken + `
 	FROM pick WHERE q.queue = pick.queue AND q.id = pick.id
 	RETURNING q.id, q.priority, q.deadline, q.round, q.run_at, pick.seq AS wait_seq, q.seq`
 
-	// leaseWeightedSQL leases up to $3 entries with weights $5 (indexed by
-	// priority): of the first $3 candidates of every priority, each
-	// priority with weight w > 0 gets arrival times of a Poisson process
-	// of rate w (cumulative sums of exponential draws), and the earliest
-	// $3 arrivals are taken. By the memorylessness of the exponential,
-	// that is the same as choosing each slot among the non-empty weighted
-	// priorities with probability proportional to their weights, in round
-	// order inside a priority. Priorities without a positive weight come after,
-	// in strict order. The candidates not taken stay locked only until the
-	// statement ends. RETURNING gives the slot (ord).
-	leaseWeightedSQL = `WITH ` + leaseWeightedPick + `
-	` + leaseWeightedUpdate
-	leaseWeightedPick = `cand AS (
-		SELECT e.queue, e.id, e.priority, e.round, e.run_at, e.seq,
-			coalesce(($5::int4[])[e.priority + 1], 0) AS w, -ln(1 - random()) AS x
-		FROM ` + candidatesSQL + `
-	), keyed AS (
-		SELECT queue, id, priority, round, run_at, seq, CASE WHEN w > 0 THEN 0 ELSE 1 END AS grp,
-			CASE WHEN w > 0 THEN sum(x / greatest(w, 1)) OVER (PARTITION BY priority ORDER BY round, run_at, seq) END AS t
-		FROM cand
-	), pick AS (
-		SELECT queue, id, row_number() OVER (ORDER BY grp, t, priority DESC, round, run_at, seq) AS ord
-		FROM keyed ORDER BY ord LIMIT $3
-	)`
+	// leaseWeightedUpdate is the UPDATE of leaseWeightedSQL.
 	leaseWeightedUpdate = `UPDATE {schema}.queue_entries q SET deadline = ` + leaseDeadline + `, ` + newToken + `
 	FROM pick WHERE q.queue = pick.queue AND q.id = pick.id
-	RETURNING q.id, q.priority, q.deadline, pick.ord, q.seq`
+	RETURNING q.id, q.priority, q.deadline, q.round, pick.ord, q.seq`
 
 	// extendSQL moves the deadline of the leases ($2 ids, $4 tokens, 0 for
 	// any) to now+$3 microseconds and returns the ids and tokens held.
@@ -268,16 +221,83 @@ func newQueueQueries(q *queries) *queueQueries {
 	}
 }
 
+// candidatesSQL is the lateral scan of Lease: for each priority in
+// strict order, the ready entries due at the lease time in (round,
+// run_at, seq) order, locked, skipping rows other transactions hold.
+// Each is a range scan of queue_entries_ready_idx (whose entries are due
+// but for those promoted at a lease time in the future) from the round
+// floor (placeholder floor: an int8 array indexed by priority, see
+// roundFloors), so that it starts past the index entries of the entries
+// leased before, which stay in the index, dead, until a vacuum. A lease
+// time in the past ($2 before the database clock) does not hide entries
+// that are due by the database clock.
+func candidatesSQL(floor string) string {
+	return `unnest('{3,2,1,0}'::int2[]) AS p(priority)
+	CROSS JOIN LATERAL (
+		SELECT queue, id, priority, round, run_at, seq FROM {schema}.queue_entries
+		WHERE queue = $1 AND priority = p.priority AND deadline IS NULL AND round IS NOT NULL
+			AND round >= (` + floor + `::int8[])[p.priority + 1]
+			AND run_at <= greatest($2::timestamptz, statement_timestamp())
+		ORDER BY round, run_at, seq
+		LIMIT $3
+		FOR UPDATE SKIP LOCKED) e`
+}
+
+// leaseStrictPick is the pick CTE of leaseStrictSQL, its round floors at
+// placeholder floor.
+func leaseStrictPick(floor string) string {
+	return `pick AS (SELECT e.queue, e.id, e.seq FROM ` + candidatesSQL(floor) + ` LIMIT $3)`
+}
+
+// leaseWeightedPick is the pick CTEs of leaseWeightedSQL, its round floors
+// at placeholder floor.
+func leaseWeightedPick(floor string) string {
+	return `cand AS (
+		SELECT e.queue, e.id, e.priority, e.round, e.run_at, e.seq,
+			coalesce(($5::int4[])[e.priority + 1], 0) AS w, -ln(1 - random()) AS x
+		FROM ` + candidatesSQL(floor) + `
+	), keyed AS (
+		SELECT queue, id, priority, round, run_at, seq, CASE WHEN w > 0 THEN 0 ELSE 1 END AS grp,
+			CASE WHEN w > 0 THEN sum(x / greatest(w, 1)) OVER (PARTITION BY priority ORDER BY round, run_at, seq) END AS t
+		FROM cand
+	), pick AS (
+		SELECT queue, id, row_number() OVER (ORDER BY grp, t, priority DESC, round, run_at, seq) AS ord
+		FROM keyed ORDER BY ord LIMIT $3
+	)`
+}
+
 // leaseStartStrictSQL and leaseStartWeightedSQL are the leases of
 // leaseStrictSQL and leaseWeightedSQL that also start the records of the
 // first $6 (strict) or $7 (weighted) leased tasks, in lease order, in the
 // same statement, at $5 or $6, as startTasksSQL does (see
-// Queue.LeaseAndStart).
+// Queue.LeaseAndStart); their round floors are $7 or $8.
 var (
-	leaseStartStrictSQL = leaseStartSQL(leaseStrictPick, leaseStrictUpdate,
+	// leaseStrictSQL leases up to $3 entries in strict priority order
+	// (round floors $5, see candidatesSQL): the nested loop over the
+	// priorities stops as soon as $3 rows are found, so it locks and reads
+	// only what it takes. RETURNING comes in no particular order; the
+	// caller sorts by (priority desc, round, run_at, seq) with the seq the
+	// entry had while it waited; the new seq is the token.
+	leaseStrictSQL = `WITH ` + leaseStrictPick("$5") + `
+	` + leaseStrictUpdate
+	// leaseWeightedSQL leases up to $3 entries with weights $5 (indexed by
+	// priority; round floors $6, see candidatesSQL): of the first $3
+	// candidates of every priority, each priority with weight w > 0 gets
+	// arrival times of a Poisson process of rate w (cumulative sums of
+	// exponential draws), and the earliest $3 arrivals are taken. By the
+	// memorylessness of the exponential, that is the same as choosing each
+	// slot among the non-empty weighted priorities with probability
+	// proportional to their weights, in round order inside a priority.
+	// Priorities without a positive weight come after, in strict order.
+	// The candidates not taken stay locked only until the statement ends.
+	// RETURNING gives the slot (ord).
+	leaseWeightedSQL = `WITH ` + leaseWeightedPick("$6") + `
+	` + leaseWeightedUpdate
+
+	leaseStartStrictSQL = leaseStartSQL(leaseStrictPick("$7"), leaseStrictUpdate,
 		"l.id, l.priority, l.deadline, l.round, l.run_at, l.wait_seq, l.seq", "l.priority DESC, l.round, l.run_at, l.wait_seq", "$5", "$6")
-	leaseStartWeightedSQL = leaseStartSQL(leaseWeightedPick, leaseWeightedUpdate,
-		"l.id, l.priority, l.deadline, l.ord, l.seq", "l.ord", "$6", "$7")
+	leaseStartWeightedSQL = leaseStartSQL(leaseWeightedPick("$8"), leaseWeightedUpdate,
+		"l.id, l.priority, l.deadline, l.round, l.ord, l.seq", "l.ord", "$6", "$7")
 )
 
 // leaseStartSQL is a lease (its pick CTEs and its UPDATE) that also
