@@ -1,7 +1,6 @@
 package taskq_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"github.com/taskq/taskq"
+	"github.com/taskq/taskq/internal/testenv"
 	"github.com/taskq/taskq/queue"
 	"github.com/taskq/taskq/storage"
 )
@@ -52,25 +52,7 @@ func (g *gateQueue) callIDs() [][]string {
 	return append([][]string(nil), g.calls...)
 }
 
-// lockedBuffer is a log destination safe for the pusher's goroutine.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-func newPushClient(t *testing.T, g *gateQueue, log *lockedBuffer) (*taskq.Client, *storage.Memory) {
+func newPushClient(t *testing.T, g *gateQueue, log *testenv.LogBuffer) (*taskq.Client, *storage.Memory) {
 	t.Helper()
 	store := storage.NewMemory()
 	cfg := taskq.ClientConfig{BackgroundPush: true}
@@ -144,7 +126,7 @@ func TestBackgroundPushRetries(t *testing.T) {
 	require.Len(t, g.callIDs(), 4, "three failures, then the push")
 	require.Equal(t, []string{tk.ID}, leaseAll(t, g.Memory, taskq.DefaultQueue))
 
-	var log lockedBuffer
+	var log testenv.LogBuffer
 	down := &gateQueue{Memory: queue.NewMemory(), fail: 1 << 30}
 	c, store := newPushClient(t, down, &log)
 	tk, err = c.Enqueue(ctx, "email", nil, taskq.WithQueue("mail"))
@@ -165,7 +147,7 @@ func TestBackgroundPushRetries(t *testing.T) {
 func TestBackgroundPushCap(t *testing.T) {
 	defer taskq.SetPushLimits(5, time.Millisecond)()
 	ctx := t.Context()
-	var log lockedBuffer
+	var log testenv.LogBuffer
 	g := &gateQueue{Memory: queue.NewMemory(), gate: make(chan struct{})}
 	c, store := newPushClient(t, g, &log)
 	var ids []string

@@ -1,7 +1,6 @@
 package alert_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -16,6 +15,7 @@ import (
 	"github.com/taskq/taskq"
 	"github.com/taskq/taskq/alert"
 	"github.com/taskq/taskq/dlq"
+	"github.com/taskq/taskq/internal/testenv"
 	"github.com/taskq/taskq/queue"
 	"github.com/taskq/taskq/storage"
 	"github.com/taskq/taskq/worker"
@@ -102,24 +102,6 @@ func (rc *receiver) signatureErrors() []error {
 	return append([]error(nil), rc.badSig...)
 }
 
-// syncBuffer is a log sink safe for concurrent writes.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // env is a whole engine on memory backends with alerting wired in.
 type env struct {
 	store    taskq.StorageAdapter
@@ -129,7 +111,7 @@ type env struct {
 	dlq      taskq.DeadLetterQueue // inner wrapped by the notifier
 	worker   *worker.Worker
 	notifier *alert.Notifier
-	logs     *syncBuffer
+	logs     *testenv.LogBuffer
 }
 
 // testConfig returns an alert config with short delays for the tests.
@@ -147,7 +129,7 @@ func testConfig(urls ...string) alert.Config {
 // setup builds an env; the worker is created but not started.
 func setup(t *testing.T, cfg alert.Config) *env {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &testenv.LogBuffer{}
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("logs:\n%s", logs.String())

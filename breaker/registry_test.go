@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/taskq/taskq/breaker"
+	"github.com/taskq/taskq/internal/testenv"
 )
 
 func TestZeroRegistryConfigWorks(t *testing.T) {
@@ -138,7 +139,7 @@ func TestOnStateChangeSeesTripCounted(t *testing.T) {
 
 func TestTransitionsAreLogged(t *testing.T) {
 	t.Parallel()
-	var buf syncBuffer
+	var buf testenv.LogBuffer
 	reg := breaker.NewRegistry(breaker.RegistryConfig{
 		Default: breaker.Config{FailureThreshold: 1, Delay: 50 * time.Millisecond},
 		Logger:  slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug})),

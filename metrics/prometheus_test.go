@@ -1,7 +1,6 @@
 package metrics_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -12,13 +11,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
-
 	"github.com/taskq/taskq/internal/testenv"
 )
 
@@ -51,7 +48,7 @@ scrape_configs:
 	require.NoError(t, os.WriteFile(confPath, []byte(conf), 0o600))
 
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(testenv.FreePort(t)))
-	logs := &lockedBuffer{}
+	logs := &testenv.LogBuffer{}
 	cmd := exec.Command(bin,
 		"--config.file="+confPath,
 		"--storage.tsdb.path="+filepath.Join(dir, "data"),
@@ -208,24 +205,6 @@ func (p *promServer) rules() ([]ruleState, error) {
 		out = append(out, g.Rules...)
 	}
 	return out, nil
-}
-
-// lockedBuffer is a bytes.Buffer safe for concurrent writers.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // eventually polls cond every 20ms until it holds or d elapses; the

@@ -16,6 +16,7 @@ import (
 
 	"github.com/taskq/taskq"
 	"github.com/taskq/taskq/auth"
+	"github.com/taskq/taskq/internal/testenv"
 	"github.com/taskq/taskq/queue"
 	"github.com/taskq/taskq/server"
 	"github.com/taskq/taskq/storage"
@@ -43,7 +44,7 @@ func startTaskq(t *testing.T, cfg server.Config) *taskqServer {
 	require.NoError(t, err)
 	cfg.Addr = ln.Addr().String()
 	q, store := queue.NewMemory(), storage.NewMemory()
-	logs := &lockedBuffer{}
+	logs := &testenv.LogBuffer{}
 	deps := server.Deps{
 		Queue:  q,
 		Store:  store,

@@ -1,7 +1,6 @@
 package periodic
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"sync"
@@ -12,28 +11,11 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/taskq/taskq"
+	"github.com/taskq/taskq/internal/testenv"
 	"github.com/taskq/taskq/leader"
 	"github.com/taskq/taskq/queue"
 	"github.com/taskq/taskq/storage"
 )
-
-// syncBuffer is a log sink safe for concurrent writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestStoredSchedules: the Source's schedules join the configured ones at
 // a reload, tick from their creation on (not over the grace before it),
@@ -42,7 +24,7 @@ func (s *syncBuffer) String() string {
 func TestStoredSchedules(t *testing.T) {
 	b := newBench(t)
 	src := storage.NewMemory()
-	logs := &syncBuffer{}
+	logs := &testenv.LogBuffer{}
 	s, err := New(Config{Client: b.cli, Elector: noElector{}, Grace: time.Minute, Observer: b.rec, Now: b.clock.Now,
 		Source: src, Logger: slog.New(slog.NewTextHandler(logs, nil)),
 		Schedules: []Schedule{{Name: "cfg", Spec: "@every 10s", Type: "cfgjob"}}})

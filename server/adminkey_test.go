@@ -13,13 +13,14 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"github.com/taskq/taskq/auth"
+	"github.com/taskq/taskq/internal/testenv"
 )
 
 // generatedKeyServer builds a server on the in-memory storage without an
 // admin key, logging into a buffer.
-func generatedKeyServer(t *testing.T, cfg Config) (*Server, *syncBuffer) {
+func generatedKeyServer(t *testing.T, cfg Config) (*Server, *testenv.LogBuffer) {
 	t.Helper()
-	buf := &syncBuffer{}
+	buf := &testenv.LogBuffer{}
 	s, err := New(cfg, Deps{Logger: slogTo(buf)})
 	require.NoError(t, err)
 	t.Cleanup(func() {

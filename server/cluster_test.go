@@ -30,7 +30,7 @@ func TestOpenBackendsRedisClusterPostgres(t *testing.T) {
 	cluster := testenv.StartRedisCluster(t)
 	dbURL := testenv.SharedPostgres(t).NewDatabase(t)
 	cfg := Config{RedisURL: cluster.URL(), DatabaseURL: dbURL, AdminKey: testAdminKey, ShutdownTimeout: 10 * time.Second}
-	buf := &syncBuffer{}
+	buf := &testenv.LogBuffer{}
 	deps, err := OpenBackends(context.Background(), cfg.withDefaults(), slogTo(buf))
 	require.NoError(t, err)
 	defer func() { require.NoError(t, deps.Close()) }()

@@ -29,7 +29,7 @@ import (
 type liveServer struct {
 	t      *testing.T
 	base   string
-	log    *syncBuffer
+	log    *testenv.LogBuffer
 	client *http.Client
 	cancel context.CancelFunc
 	done   chan error
@@ -41,7 +41,7 @@ func startLive(t *testing.T, cfg Config) *liveServer {
 	t.Helper()
 	cfg.AdminKey, cfg.ShutdownTimeout = testAdminKey, 10*time.Second
 	cfg = cfg.withDefaults()
-	buf := &syncBuffer{}
+	buf := &testenv.LogBuffer{}
 	deps, err := OpenBackends(context.Background(), cfg, slogTo(buf))
 	require.NoError(t, err, "log:\n%s", buf.String())
 	deps.Worker = fastWorker
@@ -209,7 +209,7 @@ func TestRedisOnlyWarnsWithoutAppendOnly(t *testing.T) {
 		t.Skip("integration")
 	}
 	r := testenv.StartRedis(t)
-	buf := &syncBuffer{}
+	buf := &testenv.LogBuffer{}
 	deps, err := OpenBackends(context.Background(), Config{RedisURL: r.URL()}.withDefaults(), slogTo(buf))
 	require.NoError(t, err)
 	require.NoError(t, deps.Close())

@@ -12,7 +12,6 @@ import (
 	"net/http/httptest"
 	"os/exec"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -132,24 +131,7 @@ func randomHex(n int) string {
 type bundle struct {
 	t   *testing.T
 	s   *Server
-	log *syncBuffer
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
+	log *testenv.LogBuffer
 }
 
 // fastWorker makes the worker react in tens of milliseconds.
@@ -178,7 +160,7 @@ func setup(t *testing.T, cfg Config, deps Deps, start bool) *bundle {
 	if cfg.Concurrency == 0 {
 		cfg.Concurrency = 4
 	}
-	buf := &syncBuffer{}
+	buf := &testenv.LogBuffer{}
 	deps.Logger = slog.New(slog.NewJSONHandler(buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	if deps.Worker == nil {
 		deps.Worker = fastWorker

@@ -13,6 +13,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/taskq/taskq/internal/testenv"
 	"github.com/taskq/taskq/queue"
 	"github.com/taskq/taskq/storage"
 )
@@ -52,7 +53,7 @@ func TestReadmeCurlBlock(t *testing.T) {
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	buf := &syncBuffer{}
+	buf := &testenv.LogBuffer{}
 	deps := Deps{Store: storage.NewMemory(), Queue: queue.NewMemory(),
 		Logger: slog.New(slog.NewTextHandler(buf, nil)), Worker: fastWorker}
 	cfg := Config{AdminKey: testAdminKey, ShutdownTimeout: 5 * time.Second}

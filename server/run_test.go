@@ -13,6 +13,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"github.com/taskq/taskq"
+	"github.com/taskq/taskq/internal/testenv"
 	"github.com/taskq/taskq/queue"
 	"github.com/taskq/taskq/storage"
 )
@@ -25,7 +26,7 @@ func TestServeDrainsOnShutdown(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	store, q := storage.NewMemory(), queue.NewMemory()
-	buf := &syncBuffer{}
+	buf := &testenv.LogBuffer{}
 	deps := Deps{Store: store, Queue: q, Logger: slog.New(slog.NewTextHandler(buf, nil)), Worker: fastWorker}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
