@@ -33,27 +33,15 @@ func (r *Redis) CPUTime() (time.Duration, error) {
 // Calls returns the number of script calls (EVALSHA and EVAL) served so
 // far, and of the other commands: those the scripts ran, and INFO.
 func (r *Redis) Calls() (scripts, cmds float64, err error) {
-	info, err := r.Do("INFO", "commandstats")
-	if err != nil {
-		return 0, 0, err
-	}
-	for _, line := range strings.Split(info, "\n") {
-		name, rest, ok := strings.Cut(strings.TrimSpace(line), ":calls=")
-		if !ok {
-			continue
-		}
-		v, _, _ := strings.Cut(rest, ",")
-		f, err := strconv.ParseFloat(v, 64)
-		if err != nil {
-			return 0, 0, fmt.Errorf("INFO commandstats %s: %w", name, err)
-		}
-		if name == "cmdstat_evalsha" || name == "cmdstat_eval" {
-			scripts += f
+	calls, err := r.commandStat("calls")
+	for name, n := range calls {
+		if isScriptCommand(name) {
+			scripts += n
 		} else {
-			cmds += f
+			cmds += n
 		}
 	}
-	return scripts, cmds, nil
+	return scripts, cmds, err
 }
 
 // ScriptTime is the time the server spent in scripts so far (the usec of
@@ -61,25 +49,42 @@ func (r *Redis) Calls() (scripts, cmds float64, err error) {
 // included): unlike CPUTime it leaves out reading requests and writing
 // replies, so it shows what a change to a script costs or saves.
 func (r *Redis) ScriptTime() (time.Duration, error) {
+	usec, err := r.commandStat("usec")
+	var total float64
+	for name, us := range usec {
+		if isScriptCommand(name) {
+			total += us
+		}
+	}
+	return time.Duration(total * float64(time.Microsecond)), err
+}
+
+// isScriptCommand reports whether an INFO commandstats name is a script
+// call.
+func isScriptCommand(name string) bool { return name == "cmdstat_evalsha" || name == "cmdstat_eval" }
+
+// commandStat returns field (calls, usec, ...) of every command of INFO
+// commandstats, by its cmdstat_ name.
+func (r *Redis) commandStat(field string) (map[string]float64, error) {
 	info, err := r.Do("INFO", "commandstats")
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	var total time.Duration
+	out := map[string]float64{}
 	for _, line := range strings.Split(info, "\n") {
 		name, rest, ok := strings.Cut(strings.TrimSpace(line), ":")
-		if !ok || (name != "cmdstat_evalsha" && name != "cmdstat_eval") {
+		if !ok || !strings.HasPrefix(name, "cmdstat_") {
 			continue
 		}
 		for _, kv := range strings.Split(rest, ",") {
-			if v, ok := strings.CutPrefix(kv, "usec="); ok {
-				us, err := strconv.ParseInt(v, 10, 64)
+			if v, ok := strings.CutPrefix(kv, field+"="); ok {
+				f, err := strconv.ParseFloat(v, 64)
 				if err != nil {
-					return 0, fmt.Errorf("INFO commandstats %s: %w", name, err)
+					return nil, fmt.Errorf("INFO commandstats %s: %w", name, err)
 				}
-				total += time.Duration(us) * time.Microsecond
+				out[name] += f
 			}
 		}
 	}
-	return total, nil
+	return out, nil
 }
