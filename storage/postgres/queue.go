@@ -434,8 +434,8 @@ func (q *Queue) leaseOnce(ctx context.Context, p taskq.LeaseParams, now *time.Ti
 		r.l.Priority = taskq.TaskPriority(prio)
 		r.l.Deadline = r.l.Deadline.UTC()
 		got = append(got, r)
-		if p := int(prio); p >= 0 && p < len(lowest) && (lowest[p] == noFloor || r.round < lowest[p]) {
-			lowest[p] = r.round
+		if i := int(prio); i >= 0 && i < len(lowest) && (lowest[i] == noFloor || r.round < lowest[i]) {
+			lowest[i] = r.round
 		}
 	}
 	if err := rows.Err(); err != nil {
