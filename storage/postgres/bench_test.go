@@ -155,4 +155,31 @@ func BenchmarkPostgres(b *testing.B) {
 		reportRate(b, b.N)
 		reportBatching(b, s, before)
 	})
+
+	// GetTask64Concurrent reads from 64 goroutines at once, as the
+	// server's GET /api/tasks/{id} does under load: concurrent reads
+	// share statements (reads.go). CPU of this process and of the server
+	// per read.
+	b.Run("GetTask64Concurrent", func(b *testing.B) {
+		s := open(b)
+		ts := benchTasks(1000)
+		require.NoError(b, s.CreateTasks(b.Context(), ts))
+		var next atomic.Int64
+		b.SetParallelism(32)
+		cpu0, db0 := testenv.ProcessCPU(), pg.CPUTime()
+		b.ResetTimer()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				id := ts[int(next.Add(1))%len(ts)].ID
+				if _, err := s.GetTask(b.Context(), id); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+		b.StopTimer()
+		b.ReportMetric(float64(testenv.ProcessCPU()-cpu0)/float64(b.N), "cpu-ns/op")
+		b.ReportMetric(float64(pg.CPUTime()-db0)/float64(b.N), "db-cpu-ns/op")
+		reportRate(b, b.N)
+	})
 }

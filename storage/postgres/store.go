@@ -21,6 +21,7 @@ type Store struct {
 	cfg       Config
 	log       *slog.Logger
 	w         *writer
+	reads     *getter
 	closeOnce sync.Once
 
 	evictions ownercount.Counter
@@ -65,7 +66,8 @@ func New(ctx context.Context, pool *pgxpool.Pool, cfg Config) (*Store, error) {
 	if cfg.Dispatch {
 		q.useDispatch()
 	}
-	return &Store{pool: pool, q: q, cfg: cfg, log: log, w: newWriter(pool, q, cfg)}, nil
+	return &Store{pool: pool, q: q, cfg: cfg, log: log, w: newWriter(pool, q, cfg),
+		reads: newGetter(pool, q, cfg.WriteTimeout)}, nil
 }
 
 // Open connects to databaseURL (a postgres:// URL or key=value string;

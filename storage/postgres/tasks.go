@@ -136,11 +136,11 @@ func (s *Store) CreateTasks(ctx context.Context, ts []*taskq.Task) error {
 // GetTask returns the record, or an error matching taskq.ErrNotFound.
 func (s *Store) GetTask(ctx context.Context, id string) (*taskq.Task, error) {
 	const op = "get task"
-	uid, _, ok := parseUUID(id)
+	uid, key, ok := parseUUID(id)
 	if !ok {
 		return nil, notFound(op)
 	}
-	t, err := scanTask(s.pool.QueryRow(ctx, s.q.getTask, uid))
+	t, err := s.reads.get(ctx, uid, key)
 	if err != nil {
 		return nil, mapError(op, err)
 	}
