@@ -99,6 +99,7 @@ func TestExplainHotQueriesUseIndexes(t *testing.T) {
 	completed, medium := []taskq.TaskStatus{taskq.StatusCompleted}, taskq.PriorityMedium
 	cases := []q{
 		{"GetTask", s.q.getTask, []any{mid.ID}, "tasks_pkey"},
+		{"GetTask (concurrent calls in one statement)", s.q.expand(getTasksSQL), []any{[]string{mid.ID, ts[1].ID, ts[2].ID}}, "tasks_pkey"},
 		{"CreateTask (idempotency lookup)", s.q.getByIdempotencyKey, []any{"owner-0", "key-100"}, "tasks_owner_idempotency_key_idx"},
 		{"UpdateTask (one call in a batch)", s.q.updateTask, []any{mid.ID, "running", int16(1), base, nil, nil, int32(0),
 			int32(1), nil, nil, int32(0), nil, base, statusMask([]taskq.TaskStatus{taskq.StatusPending}), int32(-1)}, "tasks_pkey"},
