@@ -114,8 +114,10 @@ func (s *Server) parseCreateTask(req createTaskRequest) (taskSpec, []taskq.Field
 	if m := bytes.TrimSpace(req.Metadata); len(m) > 0 && string(m) != "null" {
 		if m[0] != '{' {
 			add("metadata", "must be a JSON object")
-		} else if err := json.Unmarshal(m, &spec.metadata); err != nil {
+		} else if md, err := taskq.DecodeMetadata(m); err != nil {
 			add("metadata", "must be a JSON object")
+		} else {
+			spec.metadata = md
 		}
 	}
 	if req.Unique != nil {

@@ -28,7 +28,9 @@ type Type struct {
 	// dependencies).
 	Config worker.TypeConfig
 	// Validate checks the metadata of a new task and returns one problem
-	// per bad field, named "metadata.<key>"; nil accepts any metadata.
+	// per bad field, named "metadata.<key>"; nil accepts any metadata. It
+	// gets the metadata as the handler will: numbers are json.Numbers
+	// (taskq.DecodeMetadata).
 	Validate func(metadata map[string]any) []taskq.FieldError
 }
 
