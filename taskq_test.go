@@ -141,6 +141,17 @@ func TestValidateTask(t *testing.T) {
 	big := ok()
 	big.Metadata = map[string]any{"x": string(make([]byte, 70<<10))}
 	require.Error(t, taskq.ValidateTask(big, now))
+	// Exponents up to ±1000 are written out; larger ones are refused,
+	// however deep, as no storage would read them back alike.
+	num := ok()
+	num.Metadata = map[string]any{"a": json.Number("1e1000"), "b": json.Number("-2.5E-1000"), "c": json.Number("12")}
+	require.NoError(t, taskq.ValidateTask(num, now))
+	for _, n := range []string{"1e1001", "1e999999", "-3E-1001"} {
+		num.Metadata = map[string]any{"deep": []any{map[string]any{"n": json.Number(n)}}}
+		err := taskq.ValidateTask(num, now)
+		require.ErrorIs(t, err, taskq.ErrValidation, n)
+		require.ErrorContains(t, err, "exponents between -1000 and 1000", n)
+	}
 }
 
 func TestDLQConfigDefaults(t *testing.T) {

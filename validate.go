@@ -3,6 +3,7 @@ package taskq
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -75,6 +76,11 @@ func ValidateTask(t *Task, now time.Time) error {
 			add("metadata", "must be encodable as JSON")
 		case len(b) > MaxMetadataBytes:
 			add("metadata", fmt.Sprintf("must be at most %d bytes encoded", MaxMetadataBytes))
+		case hasExponent(t.Metadata):
+			// DecodeMetadata writes exponents out up to ±1000 only; a
+			// larger one would read back differently from PostgreSQL
+			// (jsonb writes it out, or refuses it) than from the others.
+			add("metadata", "numbers must have exponents between -1000 and 1000")
 		}
 	}
 	if !ValidText(t.IdempotencyKey) || len(t.IdempotencyKey) > 255 {
@@ -84,4 +90,27 @@ func ValidateTask(t *Task, now time.Time) error {
 		return nil
 	}
 	return &Error{Code: CodeValidation, Message: d[0].Field + " " + d[0].Message, Details: d}
+}
+
+// hasExponent reports whether v holds a json.Number that stays in
+// exponent notation once normalized: plainNumber leaves it alone, its
+// exponent beyond ±1000.
+func hasExponent(v any) bool {
+	switch v := v.(type) {
+	case json.Number:
+		return strings.ContainsAny(string(plainNumber(v)), "eE")
+	case map[string]any:
+		for _, e := range v {
+			if hasExponent(e) {
+				return true
+			}
+		}
+	case []any:
+		for _, e := range v {
+			if hasExponent(e) {
+				return true
+			}
+		}
+	}
+	return false
 }
