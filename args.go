@@ -82,6 +82,14 @@ func argsMetadata(a Args) (map[string]any, error) {
 // (1e-07 is 0.0000001, 1e+21 is 1000000000000000000000) and zero without
 // a sign, so that metadata reads the same from every storage.
 func DecodeMetadata(b []byte) (map[string]any, error) {
+	if m, ok := decodeFlat(b); ok {
+		return m, nil
+	}
+	return decodeMetadataJSON(b)
+}
+
+// decodeMetadataJSON is DecodeMetadata with encoding/json, for any input.
+func decodeMetadataJSON(b []byte) (map[string]any, error) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
 	var m map[string]any
