@@ -91,7 +91,7 @@ type taskWire struct {
 
 // MarshalJSON encodes the task with timeout_ms in milliseconds.
 func (t Task) MarshalJSON() ([]byte, error) {
-	return json.Marshal(taskWire{taskJSON: taskJSON(t), TimeoutMS: t.Timeout.Milliseconds()})
+	return t.appendJSON(make([]byte, 0, 512))
 }
 
 // UnmarshalJSON decodes the form written by MarshalJSON.
