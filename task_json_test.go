@@ -39,8 +39,8 @@ func TestTaskJSONMatchesReflection(t *testing.T) {
 			"<k>": "v", "é": "ü", "": ""},
 		Queue: "q", RunAt: now, StartedAt: &now, Timeout: 1500 * time.Millisecond, Attempts: 3, DLQRetryCount: 1,
 		DeadLetteredAt: &later, Owner: "owner&", IdempotencyKey: "key",
-		Progress:       &Progress{Percent: 40, Message: "m", Attempt: 3, Updated: now},
-		UniqueKey:      "hidden", TraceContext: map[string]string{"traceparent": "x"}}
+		Progress:  &Progress{Percent: 40, Message: "m", Attempt: 3, Updated: now},
+		UniqueKey: "hidden", TraceContext: map[string]string{"traceparent": "x"}}
 	requireSameTaskJSON(t, full)
 	requireSameTaskJSON(t, &Task{})
 	requireSameTaskJSON(t, &Task{Status: StatusPending})
