@@ -1,7 +1,6 @@
 package testenv
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -52,7 +51,7 @@ type Postgres struct {
 	bin     string
 	cred    *syscall.Credential
 	opts    PostgresOptions
-	log     *logBuffer
+	log     *LogBuffer
 	seq     atomic.Int64
 
 	mu   sync.Mutex
@@ -160,7 +159,7 @@ func startPostgres(initdb, bin string, opts PostgresOptions) (*Postgres, error) 
 		bin:       bin,
 		cred:      cred,
 		opts:      opts,
-		log:       &logBuffer{},
+		log:       &LogBuffer{Cap: postgresLogCap},
 		templates: map[string]*pgTemplate{},
 	}
 	cmd := exec.Command(initdb, "--no-sync", "--no-instructions", "-A", "trust", "-U", "postgres",
@@ -420,26 +419,4 @@ func freePort() (int, error) {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-// logBuffer keeps the last postgresLogCap bytes written to it.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.buf.Write(p)
-	if over := b.buf.Len() - postgresLogCap; over > 0 {
-		b.buf.Next(over)
-	}
-	return len(p), nil
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
