@@ -65,6 +65,14 @@ type eventHub struct {
 	subs    map[*subscription]struct{}
 	n       atomic.Int32 // len(subs), read without the lock on the hot path
 	dropped atomic.Uint64
+
+	// A retry or put-back makes its task runnable again before its event
+	// is sent: the next attempt, here, may finish first. pending holds,
+	// per task id, the attempt whose record write made the task runnable
+	// and whose event is not sent yet; the next attempt's event waits
+	// for it (Events of one task arrive in order).
+	pendingMu sync.Mutex
+	pending   map[string]chan struct{}
 }
 
 // subscription is one Subscribe call.
@@ -118,6 +126,44 @@ func (h *eventHub) publish(ev taskq.Event) (firstDrops int) {
 	return firstDrops
 }
 
+// hold marks an event of task id as coming: until release is called, the
+// events of the task's later attempts wait (see await). Call it before
+// the write that makes the task runnable again. When an earlier attempt's
+// event is still held, hold waits for it first.
+func (h *eventHub) hold(id string) (release func()) {
+	for {
+		h.pendingMu.Lock()
+		prev, held := h.pending[id]
+		if !held {
+			ch := make(chan struct{})
+			if h.pending == nil {
+				h.pending = map[string]chan struct{}{}
+			}
+			h.pending[id] = ch
+			h.pendingMu.Unlock()
+			return func() {
+				h.pendingMu.Lock()
+				delete(h.pending, id)
+				h.pendingMu.Unlock()
+				close(ch)
+			}
+		}
+		h.pendingMu.Unlock()
+		<-prev
+	}
+}
+
+// await waits until no event of task id is held. The holder is between a
+// record write and its event (a queue call at most), so the wait is short.
+func (h *eventHub) await(id string) {
+	h.pendingMu.Lock()
+	ch := h.pending[id]
+	h.pendingMu.Unlock()
+	if ch != nil {
+		<-ch
+	}
+}
+
 // emit publishes ev and logs the subscriptions that started dropping.
 func (w *Worker) emit(ev taskq.Event) {
 	if n := w.events.publish(ev); n > 0 {
@@ -160,6 +206,9 @@ func (w *Worker) finished(q string, t *taskq.Task, out taskq.Outcome, err error,
 	}
 	switch kind {
 	case taskq.EventCompleted, taskq.EventDeadLettered, taskq.EventCancelled:
+		// A failed or rescheduled event of an earlier attempt goes first.
+		// (Those outcomes take the hold themselves, in fail and putBack.)
+		w.events.await(t.ID)
 		w.acks <- ackItem{queue: q, ev: &ev}
 	default:
 		w.emit(ev)

@@ -3,12 +3,15 @@ package worker_test
 import (
 	"context"
 	"errors"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 	"github.com/taskq/taskq"
+	"github.com/taskq/taskq/queue"
+	"github.com/taskq/taskq/storage"
 	"github.com/taskq/taskq/worker"
 	"go.uber.org/goleak"
 )
@@ -230,4 +233,72 @@ func TestSubscribeNoGoroutineLeak(t *testing.T) {
 	defer stop()
 	require.NoError(t, b.worker.Stop(ctx))
 	cancelUnread()
+}
+
+// gatedQueue holds each Requeue call, after it reached the queue, until
+// the test lets it return: the task is runnable again while the attempt
+// that put it back has not sent its event.
+type gatedQueue struct {
+	taskq.Queue
+	requeued chan struct{} // a Requeue reached the queue
+	gate     chan struct{} // closed by the test to let Requeue return
+}
+
+func (q *gatedQueue) Requeue(ctx context.Context, queue string, e taskq.QueueEntry) error {
+	err := q.Queue.Requeue(ctx, queue, e)
+	q.requeued <- struct{}{}
+	<-q.gate
+	return err
+}
+
+// TestEventsOfOneTaskInOrder: the attempt after a retry or a put-back may
+// run and finish before the earlier attempt sends its event; the
+// subscriber still receives the earlier attempt's event first.
+func TestEventsOfOneTaskInOrder(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		name  string
+		first error
+		kind  taskq.EventKind
+	}{
+		{"Retry", errors.New("flaky"), taskq.EventFailed},
+		{"Snooze", taskq.Snooze(0), taskq.EventRescheduled},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			q := &gatedQueue{Queue: queue.NewMemory(), requeued: make(chan struct{}, 1), gate: make(chan struct{})}
+			b := setupWith(t, storage.NewMemory(), q, fastConfig())
+			var open sync.Once
+			release := func() { open.Do(func() { close(q.gate) }) }
+			t.Cleanup(release) // before the worker stops, should the test fail first
+			var calls atomic.Int32
+			b.worker.HandleFunc("twice", func(context.Context, *taskq.Task) (any, error) {
+				if calls.Add(1) == 1 {
+					return nil, c.first
+				}
+				return nil, nil
+			})
+			events, cancel := b.worker.Subscribe()
+			defer cancel()
+			b.start(t)
+			tk, err := b.client.Enqueue(context.Background(), "twice", nil)
+			require.NoError(t, err)
+
+			<-q.requeued
+			waitStatus(t, b, tk.ID, taskq.StatusCompleted, 5*time.Second)
+			select {
+			case ev := <-events:
+				t.Fatalf("%s event sent while the first attempt's event is pending", ev.Kind)
+			case <-time.After(50 * time.Millisecond):
+			}
+			release()
+
+			ev := nextEvent(t, events, 5*time.Second)
+			require.Equal(t, c.kind, ev.Kind)
+			ev = nextEvent(t, events, 5*time.Second)
+			require.Equal(t, taskq.EventCompleted, ev.Kind)
+			require.Equal(t, tk.ID, ev.Task.ID)
+			require.EqualValues(t, 2, calls.Load())
+		})
+	}
 }

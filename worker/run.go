@@ -550,6 +550,7 @@ func (w *Worker) fail(a *attempt, t *taskq.Task, err error, tc TypeConfig, dur t
 	t.Error = taskq.TaskErrorFrom(te)
 	t.RunAt = runAt
 	t.Updated = now
+	defer w.events.hold(t.ID)()
 	if err := w.updateAttempt(a, t); err != nil {
 		w.settled(a, err)
 		return
@@ -584,6 +585,7 @@ func (w *Worker) putBack(a *attempt, t *taskq.Task, delay time.Duration, why str
 	t.Attempts = max(a.number-1, 0)
 	t.RunAt = now.Add(delay)
 	t.Updated = now
+	defer w.events.hold(t.ID)()
 	if err := w.updateAttempt(a, t); err != nil {
 		w.settled(a, err)
 		return
