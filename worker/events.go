@@ -26,7 +26,9 @@ const EventBuffer = 1024
 // An event is sent once its outcome is recorded: the task record written
 // and, for completed, dead_lettered and cancelled tasks, the queue lease
 // acknowledged (so a subscriber that receives one sees the task gone from
-// the queue's counts). Events of one task arrive in order.
+// the queue's counts). Events of one task arrive in order: a failed or
+// rescheduled event comes before any event of the task's next attempt on
+// this worker, even when that attempt finishes first.
 //
 // Subscribers never slow the worker: each subscription buffers up to
 // EventBuffer events, and an event that finds the buffer full is dropped
