@@ -1,7 +1,6 @@
 package worker
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"sync"
@@ -45,10 +44,10 @@ type heldLease struct {
 
 	// Guarded by heldSet.mu.
 	state   leaseState
-	cancel  context.CancelCauseFunc // the running handler's, once started
-	lost    error                   // why the lease was found lost before its handler started
-	attempt int                     // the attempt number the record got when started; 0 before
-	valid   time.Time               // the lease is surely ours until then (local monotonic clock)
+	cancel  attemptCancel // the running handler's, once started
+	lost    error         // why the lease was found lost before its handler started
+	attempt int           // the attempt number the record got when started; 0 before
+	valid   time.Time     // the lease is surely ours until then (local monotonic clock)
 }
 
 // errSelfFenced says a lease expired by this worker's clock: no heartbeat
@@ -111,7 +110,7 @@ func (h *heldSet) started(l *heldLease, attempt int) {
 // lease was found lost (taskq.ErrLeaseLost or taskq.ErrTaskCancelled), it
 // expired by this worker's clock (errSelfFenced), the worker is shutting
 // down (the killAll cause) or the lease was given back (errAbandoned).
-func (h *heldSet) setCancel(l *heldLease, c context.CancelCauseFunc) error {
+func (h *heldSet) setCancel(l *heldLease, c attemptCancel) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if err := h.refusal(l); err != nil {
@@ -160,7 +159,7 @@ func (h *heldSet) validUntil(l *heldLease) time.Time {
 func (h *heldSet) killAll(cause error) {
 	h.mu.Lock()
 	h.killed = cause
-	var cs []context.CancelCauseFunc
+	var cs []attemptCancel
 	for _, l := range h.m {
 		if l.state == leaseRunning {
 			cs = append(cs, l.cancel)
@@ -168,7 +167,7 @@ func (h *heldSet) killAll(cause error) {
 	}
 	h.mu.Unlock()
 	for _, c := range cs {
-		c(cause)
+		c.call(cause)
 	}
 }
 
@@ -272,18 +271,19 @@ func (h *heldSet) renew(queue string, leases []taskq.Lease, valid time.Time) {
 func (h *heldSet) lose(queue string, l taskq.Lease, cause error) {
 	h.mu.Lock()
 	cur := h.m[l.ID]
-	var c context.CancelCauseFunc
+	var c attemptCancel
+	running := false
 	if cur != nil && cur.queue == queue && cur.lease.Token == l.Token {
 		switch cur.state {
 		case leaseRunning:
-			c = cur.cancel
+			c, running = cur.cancel, true
 		case leaseWaiting, leaseStarting:
 			cur.lost = cause
 		}
 	}
 	h.mu.Unlock()
-	if c != nil {
-		c(cause)
+	if running {
+		c.call(cause)
 	}
 }
 
@@ -292,7 +292,7 @@ func (h *heldSet) lose(queue string, l taskq.Lease, cause error) {
 // will not start. It returns how many handlers it cancelled.
 func (h *heldSet) expire(now time.Time) int {
 	h.mu.Lock()
-	var cs []context.CancelCauseFunc
+	var cs []attemptCancel
 	for _, l := range h.m {
 		if l.valid.After(now) {
 			continue
@@ -311,7 +311,7 @@ func (h *heldSet) expire(now time.Time) int {
 	}
 	h.mu.Unlock()
 	for _, c := range cs {
-		c(taskq.ErrLeaseLost)
+		c.call(taskq.ErrLeaseLost)
 	}
 	return len(cs)
 }

@@ -21,7 +21,7 @@ func TestLoseMatchesTheLease(t *testing.T) {
 	ctx, cancel := context.WithCancelCause(context.Background())
 	defer cancel(nil)
 	require.NoError(t, h.begin(cur))
-	require.NoError(t, h.setCancel(cur, cancel))
+	require.NoError(t, h.setCancel(cur, attemptCancel{fn: cancel}))
 
 	h.lose("q", old, taskq.ErrLeaseLost)
 	require.NoError(t, ctx.Err(), "a report about the old lease cancelled the new one")
@@ -54,7 +54,7 @@ func TestExpireFences(t *testing.T) {
 	ctx, cancel := context.WithCancelCause(context.Background())
 	defer cancel(nil)
 	require.NoError(t, h.begin(ls[0]))
-	require.NoError(t, h.setCancel(ls[0], cancel))
+	require.NoError(t, h.setCancel(ls[0], attemptCancel{fn: cancel}))
 	require.Zero(t, h.expire(now))
 	require.NoError(t, ctx.Err())
 	require.Equal(t, 1, h.expire(now.Add(time.Minute)))

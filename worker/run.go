@@ -27,6 +27,7 @@ var (
 // than slots, so recording never holds a handler back.
 func (w *Worker) runLoop() {
 	defer w.runWG.Done()
+	rc := &runnerCtx{}
 	for {
 		// Take a handler token first, then the next job: with one token
 		// (Concurrency 1) jobs run in exactly the order they were leased.
@@ -42,7 +43,7 @@ func (w *Worker) runLoop() {
 			if w.cfg.Tracer != nil {
 				ctx, endSpan = w.cfg.Tracer.StartAttempt(ctx, o.t)
 			}
-			o = w.execute(ctx, j, o.a, o.t)
+			o = w.execute(ctx, rc, j, o.a, o.t)
 		}
 		w.inflight.Add(-1)
 		<-w.running
@@ -231,7 +232,7 @@ func (w *Worker) start(j job) outcome {
 // execute runs one leased, started task and says how it ended. The
 // handler's context derives from parent (which carries the attempt's span
 // when tracing).
-func (w *Worker) execute(parent context.Context, j job, a *attempt, t *taskq.Task) outcome {
+func (w *Worker) execute(parent context.Context, rc *runnerCtx, j job, a *attempt, t *taskq.Task) outcome {
 	o := outcome{a: a, t: t}
 	now := w.now()
 	if t.Deadline != nil && !now.Before(*t.Deadline) {
@@ -264,8 +265,8 @@ func (w *Worker) execute(parent context.Context, j job, a *attempt, t *taskq.Tas
 	if timeout <= 0 {
 		timeout = w.cfg.DefaultTimeout
 	}
-	ctx, cancel := context.WithCancelCause(parent)
-	defer cancel(nil)
+	ctx, cancel := rc.begin(parent)
+	defer rc.done(cancel)
 	// One timer for whichever comes first: the attempt timeout or the
 	// task's deadline.
 	end, endCause := time.Now().Add(timeout), error(errAttemptTimeout)
